@@ -1,0 +1,96 @@
+/*
+ * The kernels that tasks run, as seen by the algorithms: their numbers and
+ * argument block, plus the reduction arithmetic shared by the task graph and
+ * the blocking reductions (so both give the same bits). No StarPU here;
+ * codelets/codelets.c maps each number to a StarPU codelet.
+ *
+ * Buffer convention: buffer 0 is the one written; the others are read.
+ */
+#ifndef SJ_KERNELS_H
+#define SJ_KERNELS_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <starjets/array.h>
+
+typedef enum sj__kernel {
+    SJ__K_FILL = 0,      /* [0] W: x = a */
+    SJ__K_SCALE,         /* [0] RW: x *= a */
+    SJ__K_AXPBY,         /* [0] RW y, [1] R x: y = a * x + b * y */
+    SJ__K_MUL,           /* [0] z, [1..] inputs; op = SJ__MUL_* */
+    SJ__K_COPY,          /* [0] W dst, [1] R src */
+    SJ__K_RAND,          /* [0] W: Philox uniform (op 0) or normal (op 1) */
+    SJ__K_MAP,           /* [0] RW out, [1..nin] R inputs: user function */
+    SJ__K_PARTIAL,       /* [0] W partial (1 double), [1] R x, [2] R y (dot) */
+    SJ__K_COMBINE,       /* [0] RW partial i, [1] R partial j */
+    SJ__K_FINISH,        /* [0] RW: final step of a reduction (sqrt, mean) */
+    SJ__K_SCALAR_BINARY, /* [0] W c, [1] R a, [2] R b */
+    SJ__K_AXPY_SCALAR,   /* [0] RW y, [1] R x, [2] R alpha: y += a * alpha * x */
+    SJ__K_SCALE_SCALAR,  /* [0] RW x, [1] R alpha: x *= a * alpha */
+    SJ__K_SCALAR_SET,    /* [0] W scalar = a */
+    SJ__NKERNELS
+} sj__kernel_t;
+
+/* Elementwise multiply variants (aliasing decides the buffers). */
+enum { SJ__MUL_ZXY = 0, SJ__MUL_ZZY = 1, SJ__MUL_ZZZ = 2 };
+
+/* Arguments of every kernel; MAP appends ctx_size bytes of user context. */
+typedef struct sj__kargs {
+    int dtype;
+    int op;
+    int nin;
+    double a, b;
+    uint64_t seed;
+    int64_t count; /* elements of the whole array (mean) */
+    sj_block_info_t blk;
+    sj_block_fn_t fn;
+    size_t ctx_size;
+} sj__kargs_t;
+
+/* Register and unregister the StarPU codelets (runtime start and stop). */
+void sj__codelets_init(void);
+void sj__codelets_fini(void);
+
+/* ---- reduction arithmetic, one definition for tasks and blocking paths -- */
+
+static inline double sj__reduce_combine(int op, double a, double b)
+{
+    switch (op) {
+    case SJ_REDUCE_MIN:
+        return (a < b || isnan(a)) ? a : b;
+    case SJ_REDUCE_MAX:
+    case SJ_REDUCE_NORMINF:
+        return (a > b || isnan(a)) ? a : b;
+    default: /* SUM, MEAN, NORM1, NORM2 (sum of squares), DOT */
+        return a + b;
+    }
+}
+
+static inline double sj__reduce_finish(int op, double v, int64_t count)
+{
+    switch (op) {
+    case SJ_REDUCE_NORM2:
+        return sqrt(v);
+    case SJ_REDUCE_MEAN:
+        return v / (double)count;
+    default:
+        return v;
+    }
+}
+
+/*
+ * Combine per-block results in place in the fixed pairwise tree order:
+ * at stride s = 1, 2, 4, ... part[i] = combine(part[i], part[i + s]) for i a
+ * multiple of 2s. The task graph submits exactly these combines.
+ */
+static inline double sj__reduce_tree(int op, double *part, int n)
+{
+    for (int s = 1; s < n; s *= 2)
+        for (int i = 0; i + s < n; i += 2 * s)
+            part[i] = sj__reduce_combine(op, part[i], part[i + s]);
+    return part[0];
+}
+
+#endif /* SJ_KERNELS_H */

@@ -1,0 +1,166 @@
+/*
+ * CPU kernels of the reduction family: per-block partial results, their
+ * pairwise combination, the final step, and graph-scalar arithmetic.
+ *
+ * Per-block sums use four accumulators in a fixed order (fast, and the same
+ * bits on every run); min and max propagate NaN.
+ */
+#include <math.h>
+#include <stdint.h>
+
+#include <starpu.h>
+
+#include "codelets_private.h"
+
+#define PTR(i) ((void *)STARPU_VECTOR_GET_PTR(buffers[i]))
+#define NELEMS(i) ((int64_t)STARPU_VECTOR_GET_NX(buffers[i]))
+
+/* A per-block sum of F(i) over i < n with four accumulators, in double. */
+#define DEFINE_SUM4(name, T, F)                                                                    \
+    static double name(const T *x, const T *y, int64_t n)                                          \
+    {                                                                                              \
+        (void)y;                                                                                   \
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                     \
+        int64_t i = 0;                                                                             \
+        for (; i + 4 <= n; i += 4) {                                                               \
+            s0 += F(i);                                                                            \
+            s1 += F(i + 1);                                                                        \
+            s2 += F(i + 2);                                                                        \
+            s3 += F(i + 3);                                                                        \
+        }                                                                                          \
+        for (; i < n; i++)                                                                         \
+            s0 += F(i);                                                                            \
+        return (s0 + s1) + (s2 + s3);                                                              \
+    }
+
+#define F_X(j) ((double)x[j])
+#define F_ABS(j) fabs((double)x[j])
+#define F_SQ(j) ((double)x[j] * (double)x[j])
+#define F_DOT(j) ((double)x[j] * (double)y[j])
+
+/* Smallest, largest or largest absolute value, NaN propagating. */
+#define DEFINE_EXTREMUM(name, T)                                                                   \
+    static double name(int op, const T *x, int64_t n)                                              \
+    {                                                                                              \
+        const int absval = op == SJ_REDUCE_NORMINF;                                                \
+        double m = absval ? fabs((double)x[0]) : (double)x[0];                                     \
+        for (int64_t i = 1; i < n; i++)                                                            \
+            m = sj__reduce_combine(op, m, absval ? fabs((double)x[i]) : (double)x[i]);             \
+        return m;                                                                                  \
+    }
+
+#define DEFINE_PARTIAL(T)                                                                          \
+    DEFINE_SUM4(sum_##T, T, F_X)                                                                   \
+    DEFINE_SUM4(asum_##T, T, F_ABS)                                                                \
+    DEFINE_SUM4(sumsq_##T, T, F_SQ)                                                                \
+    DEFINE_SUM4(dot_##T, T, F_DOT)                                                                 \
+    DEFINE_EXTREMUM(extremum_##T, T)                                                               \
+    static double partial_##T(int op, const T *x, const T *y, int64_t n)                           \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case SJ_REDUCE_SUM:                                                                        \
+        case SJ_REDUCE_MEAN:                                                                       \
+            return sum_##T(x, y, n);                                                               \
+        case SJ_REDUCE_NORM1:                                                                      \
+            return asum_##T(x, y, n);                                                              \
+        case SJ_REDUCE_NORM2:                                                                      \
+            return sumsq_##T(x, y, n);                                                             \
+        case SJ_REDUCE_DOT:                                                                        \
+            return dot_##T(x, y, n);                                                               \
+        default:                                                                                   \
+            return extremum_##T(op, x, n);                                                         \
+        }                                                                                          \
+    }
+
+DEFINE_PARTIAL(double)
+DEFINE_PARTIAL(float)
+
+void sj__cpu_partial(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    double *out = PTR(0);
+    int64_t n = NELEMS(1);
+    const void *y = a->op == SJ_REDUCE_DOT ? PTR(2) : NULL;
+    if (a->dtype == SJ_FLOAT64)
+        *out = partial_double(a->op, PTR(1), y, n);
+    else
+        *out = partial_float(a->op, PTR(1), y, n);
+}
+
+void sj__cpu_combine(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    double *p = PTR(0);
+    const double *q = PTR(1);
+    *p = sj__reduce_combine(a->op, *p, *q);
+}
+
+void sj__cpu_finish(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    double *p = PTR(0);
+    *p = sj__reduce_finish(a->op, *p, a->count);
+}
+
+void sj__cpu_scalar_binary(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    double *c = PTR(0);
+    const double x = *(const double *)PTR(1), y = *(const double *)PTR(2);
+    switch (a->op) {
+    case SJ_SCALAR_ADD:
+        *c = x + y;
+        break;
+    case SJ_SCALAR_SUB:
+        *c = x - y;
+        break;
+    case SJ_SCALAR_MUL:
+        *c = x * y;
+        break;
+    default:
+        *c = x / y;
+        break;
+    }
+}
+
+void sj__cpu_scalar_set(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    *(double *)PTR(0) = a->a;
+}
+
+void sj__cpu_axpy_scalar(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    int64_t n = NELEMS(0);
+    const double alpha = a->a * *(const double *)PTR(2);
+    if (a->dtype == SJ_FLOAT64) {
+        double *y = PTR(0);
+        const double *x = PTR(1);
+        for (int64_t i = 0; i < n; i++)
+            y[i] = alpha * x[i] + y[i];
+    } else {
+        float *y = PTR(0);
+        const float *x = PTR(1);
+        const float al = (float)alpha;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = al * x[i] + y[i];
+    }
+}
+
+void sj__cpu_scale_scalar(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    int64_t n = NELEMS(0);
+    const double alpha = a->a * *(const double *)PTR(1);
+    if (a->dtype == SJ_FLOAT64) {
+        double *x = PTR(0);
+        for (int64_t i = 0; i < n; i++)
+            x[i] *= alpha;
+    } else {
+        float *x = PTR(0);
+        const float al = (float)alpha;
+        for (int64_t i = 0; i < n; i++)
+            x[i] *= al;
+    }
+}

@@ -1,0 +1,19 @@
+/**
+ * @file starjets.h
+ * @brief starjets: distributed block arrays and operators on StarPU-MPI.
+ *
+ * The umbrella header: include it and link `starjets::starjets` (CMake) or
+ * `pkg-config --libs starjets`.
+ */
+#ifndef STARJETS_H
+#define STARJETS_H
+
+#include <starjets/config.h>
+#include <starjets/error.h>
+#include <starjets/runtime.h>
+#include <starjets/space.h>
+#include <starjets/dist.h>
+#include <starjets/array.h>
+#include <starjets/scalar.h>
+
+#endif /* STARJETS_H */

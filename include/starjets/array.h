@@ -1,0 +1,292 @@
+/**
+ * @file starjets/array.h
+ * @brief Distributed block arrays: create, query, move, compute, reduce.
+ *
+ * An array is a space (what) plus a layout (where) plus one StarPU data handle
+ * per block, registered once for the array's life: real memory on the block's
+ * owner, a placeholder elsewhere. Calls are **collective** unless marked
+ * *local*: all ranks make them with the same arguments in the same order.
+ * Computing calls submit tasks that run on the owner of the data they write
+ * ("owner computes") and return at once; sj_wait(), a blocking reduction or a
+ * copy to a root buffer synchronise.
+ *
+ * Reductions are deterministic: each block is reduced by one fixed loop, and
+ * the per-block results are combined by a pairwise tree over block numbers, so
+ * the result depends on the blocking only, never on the number of ranks, the
+ * layout or the scheduler.
+ *
+ * @defgroup array Arrays
+ * @{
+ */
+#ifndef STARJETS_ARRAY_H
+#define STARJETS_ARRAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <starjets/dist.h>
+#include <starjets/space.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A distributed block array (opaque). */
+typedef struct sj_array_s *sj_array_t;
+
+/** A scalar that lives in the task graph (see scalar.h). */
+typedef struct sj_scalar_s *sj_scalar_t;
+
+/** What a per-block callback learns about its block. */
+typedef struct sj_block_info {
+    int block;                  /**< block number */
+    int coords[SJ_MAX_DIMS];    /**< block grid coordinates */
+    int ndims;                  /**< dimensions of the space */
+    sj_dtype_t dtype;           /**< element type */
+    int64_t lo[SJ_MAX_DIMS];    /**< global index of the block's first element */
+    int64_t hi[SJ_MAX_DIMS];    /**< one past the global index of its last element */
+    int64_t dims[SJ_MAX_DIMS];  /**< block shape (hi - lo; 1 for unused dims) */
+    int64_t gdims[SJ_MAX_DIMS]; /**< global shape (1 for unused dims) */
+    int64_t nelems;             /**< elements in the block */
+} sj_block_info_t;
+
+/**
+ * A per-block function, run as a task on the block's owner.
+ *
+ * @param[in] blk   the block being computed
+ * @param[in,out] out the output block (column-major, `blk->nelems` elements)
+ * @param[in] in    the input blocks, same shape, in the order given
+ * @param[in] ctx   a private copy of the context bytes given at submission
+ * @return 0 on success; non-zero marks the call as failed: the next sj_wait()
+ *         (and every later blocking call that checks errors) returns SJ_EUSER
+ */
+typedef int (*sj_block_fn_t)(const sj_block_info_t *blk, void *out, const void *const *in,
+                             void *ctx);
+
+/* ---- creation and destruction ---------------------------------------- */
+
+/**
+ * @brief An array of zeros.
+ * @param[in] space  its space
+ * @param[in] dist   its layout (same block grid as @p space); NULL = contiguous over all ranks
+ * @param[out] array the new array
+ * @retval SJ_OK, SJ_ENULL, SJ_EMISMATCH (block grids differ), SJ_ENOMEM, SJ_ESTATE
+ */
+int sj_array_zeros(sj_space_t space, sj_dist_t dist, sj_array_t *array);
+
+/** @brief An array of ones. @see sj_array_zeros */
+int sj_array_ones(sj_space_t space, sj_dist_t dist, sj_array_t *array);
+
+/** @brief An array filled with @p value. @see sj_array_zeros */
+int sj_array_filled(sj_space_t space, sj_dist_t dist, double value, sj_array_t *array);
+
+/**
+ * @brief Uniform random numbers in [0, 1).
+ *
+ * Element `k` (column-major global index) is Philox4x32-10 keyed by @p seed at
+ * counter `k`: the array is bit-identical for the same seed on any number of
+ * ranks, with any blocking and any layout.
+ */
+int sj_array_rand(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array);
+
+/** @brief Standard normal random numbers (Box-Muller on Philox; see sj_array_rand). */
+int sj_array_randn(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array);
+
+/**
+ * @brief An array whose blocks are made by @p init on their owners
+ * (DistributedArrays' `DArray(init, dims, procs, dist)`).
+ *
+ * @p init receives the block's global index ranges in @p blk, the block memory
+ * (zeroed) as `out`, no inputs, and a copy of @p ctx (@p ctx_size bytes).
+ */
+int sj_array_create_init(sj_space_t space, sj_dist_t dist, sj_block_fn_t init, const void *ctx,
+                         size_t ctx_size, sj_array_t *array);
+
+/**
+ * @brief An array made from a whole column-major buffer on @p root.
+ *
+ * @param[in] buf the `length` elements, read on @p root only (may be NULL elsewhere)
+ * @retval SJ_OK, SJ_ENULL (buf NULL on root), SJ_ERANGE (root), ...
+ */
+int sj_array_distribute(sj_space_t space, sj_dist_t dist, int root, const void *buf,
+                        sj_array_t *array);
+
+/** @brief A new array of zeros with the same space and layout as @p src. */
+int sj_array_similar(sj_array_t src, sj_array_t *array);
+
+/** @brief A new array with the space, layout and contents of @p src. */
+int sj_array_copy(sj_array_t src, sj_array_t *array);
+
+/**
+ * @brief Destroy an array: wait for its tasks, free its memory on every rank,
+ * release its tags. NULL or `*array == NULL` is a no-op; sets `*array` to NULL.
+ */
+int sj_array_destroy(sj_array_t *array);
+
+/* ---- queries (local) --------------------------------------------------- */
+
+/** @brief The array's space (borrowed: do not destroy). Local. */
+int sj_array_space(sj_array_t array, sj_space_t *space);
+
+/** @brief The array's layout (borrowed: do not destroy). Local. */
+int sj_array_dist(sj_array_t array, sj_dist_t *dist);
+
+/** @brief The blocks this rank owns (see sj_dist_local_blocks()). Local. */
+int sj_array_local_blocks(sj_array_t array, int *count, const int **blocks);
+
+/** @brief Global index ranges and shape of one block (`localindices`). Local. */
+int sj_array_block_info(sj_array_t array, int block, sj_block_info_t *info);
+
+/**
+ * @brief Direct access to a block this rank owns (`localpart`).
+ *
+ * Local. Waits for the tasks that write the block, then gives its memory
+ * (column-major, sj_array_block_info() gives the shape). Tasks that use the
+ * block wait until sj_array_localpart_restore(). Every get needs its restore.
+ * @param[in] block  a block owned by this rank
+ * @param[out] ptr   the block's memory
+ * @retval SJ_OK, SJ_ENULL, SJ_ERANGE (block), SJ_EINVAL (not owned here), SJ_ESTATE
+ *         (already got)
+ */
+int sj_array_localpart_get(sj_array_t array, int block, void **ptr);
+
+/**
+ * @brief Give back access taken by sj_array_localpart_get(). Local.
+ * Sets `*ptr` to NULL.
+ */
+int sj_array_localpart_restore(sj_array_t array, int block, void **ptr);
+
+/* ---- moving data to and from a root ----------------------------------- */
+
+/**
+ * @brief Copy the whole array to a column-major buffer on @p root
+ * (`convert(Array, d)`). Waits for the data.
+ * @param[out] buf `length` elements, written on @p root only (may be NULL elsewhere)
+ */
+int sj_array_gather(sj_array_t array, int root, void *buf);
+
+/** @brief Overwrite the array from a column-major buffer on @p root. */
+int sj_array_scatter(sj_array_t array, int root, const void *buf);
+
+/**
+ * @brief Copy block @p block to @p buf on @p root (`getblock`). Waits for the data.
+ * @param[out] buf the block's elements, column-major; used on @p root only
+ */
+int sj_array_getblock(sj_array_t array, int block, int root, void *buf);
+
+/**
+ * @brief Overwrite block @p block from @p buf on @p root (`setblock!`).
+ * @p buf is read before the call returns.
+ */
+int sj_array_setblock(sj_array_t array, int block, int root, const void *buf);
+
+/* ---- block-parallel algebra (asynchronous) ----------------------------- */
+
+/** @brief Set every element to @p value. */
+int sj_array_fill(sj_array_t array, double value);
+
+/** @brief `x = alpha * x`. */
+int sj_array_scale(sj_array_t x, double alpha);
+
+/**
+ * @brief `y = alpha * x + y`.
+ * @retval SJ_EMISMATCH when @p x and @p y differ in space or layout
+ */
+int sj_array_axpy(double alpha, sj_array_t x, sj_array_t y);
+
+/** @brief `y = alpha * x + beta * y`. */
+int sj_array_axpby(double alpha, sj_array_t x, double beta, sj_array_t y);
+
+/** @brief `z = x .* y` (elementwise); @p z may be @p x or @p y. */
+int sj_array_mul(sj_array_t z, sj_array_t x, sj_array_t y);
+
+/** @brief Copy the contents of @p src into @p dst (same space and layout). */
+int sj_array_copyto(sj_array_t src, sj_array_t dst);
+
+/**
+ * @brief Run @p fn on every block of @p out with the matching blocks of @p in.
+ *
+ * The task runs on the owner of the block of @p out; `out` is read-write, so
+ * `fn` may update it in place; @p out must not also appear in @p in.
+ * @param[in] nin      number of inputs (0 to 8)
+ * @param[in] in       input arrays (same space and layout as @p out)
+ * @param[in] ctx      bytes copied into each task (may be NULL when @p ctx_size is 0)
+ */
+int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn,
+                 const void *ctx, size_t ctx_size);
+
+/* ---- reductions -------------------------------------------------------- */
+
+/** Reductions. */
+typedef enum sj_reduce_op {
+    SJ_REDUCE_SUM = 1,     /**< sum of the elements */
+    SJ_REDUCE_MIN = 2,     /**< smallest element (NaN if any is NaN) */
+    SJ_REDUCE_MAX = 3,     /**< largest element (NaN if any is NaN) */
+    SJ_REDUCE_MEAN = 4,    /**< sum / length */
+    SJ_REDUCE_NORM1 = 5,   /**< sum of |x| */
+    SJ_REDUCE_NORM2 = 6,   /**< sqrt of the sum of squares */
+    SJ_REDUCE_NORMINF = 7, /**< largest |x| */
+    SJ_REDUCE_DOT = 8,     /**< sum of x .* y (needs y) */
+} sj_reduce_op_t;
+
+/** Norms for sj_array_norm(). */
+typedef enum sj_norm_type {
+    SJ_NORM_1 = SJ_REDUCE_NORM1,
+    SJ_NORM_2 = SJ_REDUCE_NORM2,
+    SJ_NORM_INF = SJ_REDUCE_NORMINF,
+} sj_norm_type_t;
+
+/**
+ * @brief Reduce and return the value on every rank (blocking).
+ *
+ * Per-block results travel by one MPI collective and are combined on every
+ * rank in the fixed tree order: all ranks get the same bits. Accumulation is in
+ * double for float arrays too.
+ * @param[in] op    the reduction
+ * @param[in] x     the array
+ * @param[in] y     second array for SJ_REDUCE_DOT (same space and layout), else NULL
+ * @param[out] value the result
+ */
+int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value);
+
+/**
+ * @brief Reduce into a scalar of the task graph, without waiting.
+ *
+ * The per-block results are combined by tasks along the same tree as
+ * sj_array_reduce() (so the bits are the same); later tasks that read the
+ * scalar (sj_array_axpy_scalar(), sj_scalar_binary()) wait for it in the graph.
+ * @param[out] result a new scalar; destroy with sj_scalar_destroy()
+ */
+int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_scalar_t *result);
+
+/** @brief `x . y` on every rank (blocking). */
+int sj_array_dot(sj_array_t x, sj_array_t y, double *value);
+
+/** @brief A norm of @p x on every rank (blocking). */
+int sj_array_norm(sj_array_t x, sj_norm_type_t type, double *value);
+
+/** @brief Sum of the elements on every rank (blocking). */
+int sj_array_sum(sj_array_t x, double *value);
+
+/** @brief Smallest element on every rank (blocking). */
+int sj_array_min(sj_array_t x, double *value);
+
+/** @brief Largest element on every rank (blocking). */
+int sj_array_max(sj_array_t x, double *value);
+
+/** @brief Mean of the elements on every rank (blocking). */
+int sj_array_mean(sj_array_t x, double *value);
+
+/* ---- algebra with graph scalars ---------------------------------------- */
+
+/** @brief `y = c * a * x + y`, @p a read in the task graph (no wait). */
+int sj_array_axpy_scalar(double c, sj_scalar_t a, sj_array_t x, sj_array_t y);
+
+/** @brief `x = c * a * x`, @p a read in the task graph (no wait). */
+int sj_array_scale_scalar(double c, sj_scalar_t a, sj_array_t x);
+
+#ifdef __cplusplus
+}
+#endif
+/** @} */
+#endif /* STARJETS_ARRAY_H */

@@ -1,0 +1,163 @@
+/**
+ * @file starjets/runtime.h
+ * @brief Starting and stopping starjets (StarPU + StarPU-MPI), ranks, waiting.
+ *
+ * Programming model: every MPI rank runs the same program and makes the same
+ * collective starjets calls in the same order. Calls submit StarPU tasks and
+ * return; sj_wait() waits for them.
+ *
+ * MPI thread level: when MPI is not yet initialised, sj_init() initialises it
+ * with `MPI_THREAD_MULTIPLE`, so the application thread may call MPI directly
+ * while StarPU-MPI's progress thread runs (starjets itself does, for blocking
+ * reductions). When the application initialised MPI itself, starjets accepts
+ * `MPI_THREAD_SERIALIZED` or more and uses direct MPI calls only when the level
+ * is `MPI_THREAD_MULTIPLE` (see sj_mpi_thread_multiple()).
+ *
+ * @defgroup runtime Runtime
+ * @{
+ */
+#ifndef STARJETS_RUNTIME_H
+#define STARJETS_RUNTIME_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include <starjets/config.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** How sj_init() places StarPU's threads on the cores of a node. */
+typedef enum sj_placement {
+    /** Split the node's cores between the ranks that share it; pin workers. */
+    SJ_PLACE_SPLIT = 0,
+    /** Split the node's cores between the ranks, but do not pin any thread. */
+    SJ_PLACE_SPLIT_NOBIND = 1,
+    /** Leave placement to StarPU and its environment variables. */
+    SJ_PLACE_STARPU = 2,
+} sj_placement_t;
+
+/** Options of sj_init(). Fill with sj_init_options_default() first. */
+typedef struct sj_init_options {
+    /** CPU workers per rank; -1 (default) derives it from the node split. */
+    int ncpus;
+    /** CUDA devices per rank; 0 (default). Needs a build with SJ_USE_CUDA. */
+    int ncuda;
+    /** StarPU scheduler name ("lws", "eager", "dmda", ...); NULL = "lws". */
+    const char *sched;
+    /** Placement policy; default SJ_PLACE_SPLIT. */
+    sj_placement_t placement;
+    /**
+     * Keep one core of the rank's share for StarPU-MPI's progress thread:
+     * -1 (default) = when the share has at least 3 cores, 0 = never, 1 = always
+     * when the share has at least 2 cores.
+     */
+    int reserve_mpi_core;
+    /**
+     * When non-zero, StarPU's environment variables (`STARPU_NCPU`,
+     * `STARPU_SCHED`, `STARPU_WORKERS_CPUID`, ...) override these options, as
+     * StarPU does by default. Default 1.
+     */
+    int environment_overrides;
+    /** Print the placement decided on each rank to stderr. Default 0. */
+    int verbose;
+} sj_init_options_t;
+
+/**
+ * @brief Fill @p opts with the defaults. Environment: `SJ_NCPUS`, `SJ_SCHED`,
+ * `SJ_PLACEMENT` (split | nobind | starpu) and `SJ_VERBOSE` change the defaults.
+ *
+ * Local; may be called before sj_init().
+ * @param[out] opts options to fill
+ */
+void sj_init_options_default(sj_init_options_t *opts);
+
+/**
+ * @brief Start MPI (if needed), StarPU and StarPU-MPI.
+ *
+ * Collective over `MPI_COMM_WORLD`. By default the cores of each node are split
+ * between the ranks that share it (found with hwloc and the node-local MPI
+ * communicator), so workers of different ranks never share a core.
+ * @param[in,out] argc  the program's argc, or NULL
+ * @param[in,out] argv  the program's argv, or NULL
+ * @param[in] opts      options, or NULL for the defaults
+ * @retval SJ_OK on success
+ * @retval SJ_ESTATE when starjets is already running
+ * @retval SJ_EINVAL for a bad option (negative CUDA count, CUDA without SJ_USE_CUDA)
+ * @retval SJ_ENODEV when StarPU finds no worker
+ * @retval SJ_ERUNTIME when MPI or StarPU fail to start
+ * @see sj_finalize
+ */
+int sj_init(int *argc, char ***argv, const sj_init_options_t *opts);
+
+/**
+ * @brief Wait for all work, release every object still alive, stop the runtime.
+ *
+ * Collective. Objects the user did not destroy are destroyed here; one line per
+ * kind of object is printed on rank 0 (stderr) saying how many were forgotten.
+ * MPI is finalised when sj_init() initialised it.
+ * @retval SJ_OK on success
+ * @retval SJ_ESTATE when starjets is not running
+ */
+int sj_finalize(void);
+
+/** @brief Non-zero between sj_init() and sj_finalize(). Local. */
+int sj_initialized(void);
+
+/** @brief This process's rank in `MPI_COMM_WORLD`; -1 before sj_init(). Local. */
+int sj_rank(void);
+
+/** @brief Number of ranks; 0 before sj_init(). Local. */
+int sj_nranks(void);
+
+/** @brief Number of StarPU CPU workers on this rank; 0 before sj_init(). Local. */
+int sj_ncpus(void);
+
+/**
+ * @brief Non-zero when MPI runs at `MPI_THREAD_MULTIPLE`, so that the
+ * application may call MPI while starjets runs. Local.
+ */
+int sj_mpi_thread_multiple(void);
+
+/**
+ * @brief Wait until every task submitted so far, on every rank, has run.
+ *
+ * Collective (it ends with a barrier).
+ * @retval SJ_OK, or SJ_ESTATE when starjets is not running
+ */
+int sj_wait(void);
+
+/**
+ * @brief Barrier over all ranks; does not wait for submitted tasks.
+ *
+ * Collective.
+ * @retval SJ_OK, or SJ_ESTATE when starjets is not running
+ */
+int sj_barrier(void);
+
+/**
+ * @brief Make every later task synchronous (submit, then wait for it), to
+ * bisect ordering bugs. Also set by the environment variable `SJ_SYNC=1`.
+ *
+ * Collective (all ranks must agree). Slow: for debugging only.
+ * @param[in] on non-zero to switch on
+ */
+void sj_set_synchronous(int on);
+
+/**
+ * @brief The library's version.
+ *
+ * Local; may be called before sj_init().
+ * @param[out] major may be NULL
+ * @param[out] minor may be NULL
+ * @param[out] patch may be NULL
+ * @return the version string, "MAJOR.MINOR.PATCH"
+ */
+const char *sj_version(int *major, int *minor, int *patch);
+
+#ifdef __cplusplus
+}
+#endif
+/** @} */
+#endif /* STARJETS_RUNTIME_H */

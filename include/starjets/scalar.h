@@ -1,0 +1,58 @@
+/**
+ * @file starjets/scalar.h
+ * @brief Scalars that live in the task graph (results of reductions).
+ *
+ * A scalar is one `double` held by a StarPU handle owned by one rank. Tasks
+ * read it where they need it (StarPU-MPI sends it), so an iterative solver can
+ * chain reductions and updates without a global wait. sj_scalar_value() turns
+ * it into a plain number on every rank. All calls are collective.
+ *
+ * @defgroup scalar Graph scalars
+ * @{
+ */
+#ifndef STARJETS_SCALAR_H
+#define STARJETS_SCALAR_H
+
+#include <starjets/array.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Binary operations on scalars. */
+typedef enum sj_scalar_op {
+    SJ_SCALAR_ADD = 1, /**< a + b */
+    SJ_SCALAR_SUB = 2, /**< a - b */
+    SJ_SCALAR_MUL = 3, /**< a * b */
+    SJ_SCALAR_DIV = 4, /**< a / b */
+} sj_scalar_op_t;
+
+/**
+ * @brief A scalar holding @p value, owned by rank 0.
+ * @param[out] scalar the new scalar
+ */
+int sj_scalar_create(double value, sj_scalar_t *scalar);
+
+/**
+ * @brief `c = a op b`, computed by a task on the owner of @p a (no wait).
+ * @param[out] c a new scalar
+ */
+int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_t *c);
+
+/**
+ * @brief Wait for the scalar and return its value on every rank (blocking).
+ * @retval SJ_EUSER when a user callback failed before (see sj_wait())
+ */
+int sj_scalar_value(sj_scalar_t scalar, double *value);
+
+/**
+ * @brief Destroy a scalar once the tasks that use it have run (does not wait).
+ * NULL or `*scalar == NULL` is a no-op; sets `*scalar` to NULL.
+ */
+int sj_scalar_destroy(sj_scalar_t *scalar);
+
+#ifdef __cplusplus
+}
+#endif
+/** @} */
+#endif /* STARJETS_SCALAR_H */

@@ -1,0 +1,139 @@
+/* Block-parallel algebra: every call submits one task per block, owner computes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "array/array_private.h"
+
+/* Submit kernel k on every block this rank owns, with the matching blocks of
+ * arrays[0..n) (arrays[0] is written with mode m0). All arrays share a layout. */
+static int submit_blocks(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0, int n,
+                         sj_array_t arrays[])
+{
+    sj_array_t a = arrays[0];
+    const int me = sj__rt_rank();
+    const int count = a->dist->local_start[me + 1] - a->dist->local_start[me];
+    const int *blocks = a->dist->local + a->dist->local_start[me];
+    sj__buf_t bufs[1 + 8 + 1];
+    for (int i = 0; i < count; i++) {
+        const int b = blocks[i];
+        if (with_info)
+            sj__space_block_info(a->space, b, &args->blk);
+        for (int j = 0; j < n; j++) {
+            bufs[j].data = arrays[j]->handles[b];
+            bufs[j].mode = j == 0 ? m0 : SJ__R;
+        }
+        SJ_TRY(sj__rt_submit(k, args, sizeof *args, n, bufs));
+    }
+    return SJ_OK;
+}
+
+int sj_array_fill(sj_array_t array, double value)
+{
+    SJ_TRY(sj__check_array(__func__, "array", array));
+    sj__kargs_t args = {.dtype = array->space->dtype, .a = value};
+    return submit_blocks(SJ__K_FILL, &args, 0, SJ__W, 1, &array);
+}
+
+int sj_array_scale(sj_array_t x, double alpha)
+{
+    SJ_TRY(sj__check_array(__func__, "x", x));
+    if (alpha == 1.0)
+        return SJ_OK;
+    sj__kargs_t args = {.dtype = x->space->dtype, .a = alpha};
+    return submit_blocks(SJ__K_SCALE, &args, 0, SJ__RW, 1, &x);
+}
+
+static int axpby(const char *func, double alpha, sj_array_t x, double beta, sj_array_t y)
+{
+    SJ_TRY(sj__check_same(func, "x", x, "y", y));
+    SJ_CHECK_FN(func, x != y, SJ_EINVAL, "x and y are the same array (use sj_array_scale)");
+    sj__kargs_t args = {.dtype = x->space->dtype, .a = alpha, .b = beta};
+    sj_array_t arrays[2] = {y, x};
+    return submit_blocks(SJ__K_AXPBY, &args, 0, SJ__RW, 2, arrays);
+}
+
+int sj_array_axpy(double alpha, sj_array_t x, sj_array_t y)
+{
+    return axpby(__func__, alpha, x, 1.0, y);
+}
+
+int sj_array_axpby(double alpha, sj_array_t x, double beta, sj_array_t y)
+{
+    return axpby(__func__, alpha, x, beta, y);
+}
+
+int sj_array_mul(sj_array_t z, sj_array_t x, sj_array_t y)
+{
+    SJ_TRY(sj__check_same(__func__, "z", z, "x", x));
+    SJ_TRY(sj__check_same(__func__, "z", z, "y", y));
+    sj__kargs_t args = {.dtype = z->space->dtype};
+    if (z == x && z == y) {
+        args.op = SJ__MUL_ZZZ;
+        return submit_blocks(SJ__K_MUL, &args, 0, SJ__RW, 1, &z);
+    }
+    if (z == x || z == y) {
+        args.op = SJ__MUL_ZZY;
+        sj_array_t arrays[2] = {z, z == x ? y : x};
+        return submit_blocks(SJ__K_MUL, &args, 0, SJ__RW, 2, arrays);
+    }
+    args.op = SJ__MUL_ZXY;
+    sj_array_t arrays[3] = {z, x, y};
+    /* x == y is fine: two read accesses to one handle */
+    return submit_blocks(SJ__K_MUL, &args, 0, SJ__W, 3, arrays);
+}
+
+int sj_array_copyto(sj_array_t src, sj_array_t dst)
+{
+    SJ_TRY(sj__check_same(__func__, "src", src, "dst", dst));
+    if (src == dst)
+        return SJ_OK;
+    sj__kargs_t args = {.dtype = src->space->dtype};
+    sj_array_t arrays[2] = {dst, src};
+    return submit_blocks(SJ__K_COPY, &args, 0, SJ__W, 2, arrays);
+}
+
+int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn,
+                 const void *ctx, size_t ctx_size)
+{
+    SJ_TRY(sj__check_array(__func__, "out", out));
+    SJ_CHECK_NULL(fn);
+    SJ_CHECK(nin >= 0 && nin <= 8, SJ_EINVAL, "nin is %d, expected 0 to 8", nin);
+    SJ_CHECK(nin == 0 || in != NULL, SJ_ENULL, "in is NULL but nin is %d", nin);
+    SJ_CHECK(ctx != NULL || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu", ctx_size);
+    SJ_CHECK(ctx_size <= (1u << 20), SJ_ESIZE, "ctx_size is %zu, more than 1 MiB", ctx_size);
+    sj_array_t arrays[9] = {out};
+    for (int i = 0; i < nin; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "in[%d]", i);
+        SJ_TRY(sj__check_same(__func__, "out", out, name, in[i]));
+        SJ_CHECK(in[i] != out, SJ_EINVAL,
+                 "in[%d] is the output array; out is already read-write, leave it out of in[]", i);
+        arrays[1 + i] = in[i];
+    }
+    size_t size = sizeof(sj__kargs_t) + ctx_size;
+    sj__kargs_t *args = sj__calloc(1, size);
+    if (!args)
+        return SJ_ENOMEM;
+    args->dtype = out->space->dtype;
+    args->nin = nin;
+    args->fn = fn;
+    args->ctx_size = ctx_size;
+    if (ctx_size)
+        memcpy(args + 1, ctx, ctx_size);
+    const int me = sj__rt_rank();
+    const int count = out->dist->local_start[me + 1] - out->dist->local_start[me];
+    const int *blocks = out->dist->local + out->dist->local_start[me];
+    int rc = SJ_OK;
+    for (int i = 0; i < count && rc == SJ_OK; i++) {
+        sj__buf_t bufs[9];
+        sj__space_block_info(out->space, blocks[i], &args->blk);
+        for (int j = 0; j <= nin; j++) {
+            bufs[j].data = arrays[j]->handles[blocks[i]];
+            bufs[j].mode = j == 0 ? SJ__RW : SJ__R;
+        }
+        rc = sj__rt_submit(SJ__K_MAP, args, size, nin + 1, bufs);
+    }
+    free(args);
+    return rc;
+}

@@ -1,0 +1,485 @@
+/*
+ * Distributed arrays: creation, destruction, queries, local access, and moving
+ * blocks to and from a root.
+ *
+ * Block memory is allocated by StarPU on the owner when first written and freed
+ * when the handle is unregistered; non-owners hold placeholders. Moves between
+ * a root buffer and the owners are point-to-point StarPU-MPI transfers under the
+ * block's tag, ordered with the tasks that use the block.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "array/array_private.h"
+
+int sj__check_running(const char *func)
+{
+    SJ_CHECK_FN(func, sj__rt_running(), SJ_ESTATE, "starjets is not initialised (call sj_init)");
+    return SJ_OK;
+}
+
+int sj__check_array(const char *func, const char *name, sj_array_t a)
+{
+    SJ_TRY(sj__check_running(func));
+    SJ_CHECK_FN(func, a != NULL, SJ_ENULL, "array '%s' is NULL", name);
+    return SJ_OK;
+}
+
+int sj__check_same(const char *func, const char *na, sj_array_t a, const char *nb, sj_array_t b)
+{
+    SJ_TRY(sj__check_array(func, na, a));
+    SJ_TRY(sj__check_array(func, nb, b));
+    int eq = 0;
+    sj_space_equal(a->space, b->space, &eq);
+    if (!eq) {
+        char da[128], db[128];
+        sj_space_describe(a->space, da, sizeof da);
+        sj_space_describe(b->space, db, sizeof db);
+        return sj__error(SJ_EMISMATCH, func, "%s and %s have different spaces (%s: %s; %s: %s)",
+                         na, nb, na, da, nb, db);
+    }
+    sj_dist_equal(a->dist, b->dist, &eq);
+    SJ_CHECK_FN(func, eq, SJ_EMISMATCH, "%s and %s have different layouts", na, nb);
+    return SJ_OK;
+}
+
+int sj__check_root(const char *func, int root)
+{
+    SJ_CHECK_FN(func, root >= 0 && root < sj__rt_nranks(), SJ_ERANGE,
+                "root %d is out of range [0, %d)", root, sj__rt_nranks());
+    return SJ_OK;
+}
+
+static int check_block(const char *func, sj_array_t a, int block)
+{
+    SJ_CHECK_FN(func, block >= 0 && block < a->space->total, SJ_ERANGE,
+                "block %d is out of range [0, %d)", block, a->space->total);
+    return SJ_OK;
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+static void array_free(sj_array_t a)
+{
+    const int total = a->space->total;
+    for (int b = 0; b < total; b++) {
+        if (a->got && a->got[b])
+            sj__rt_data_release(a->handles[b]);
+        if (a->handles[b])
+            sj__rt_data_unregister(a->handles[b]);
+    }
+    sj__tag_release(a->tag, total);
+    sj__object_remove(&a->obj);
+    sj__space_unref(a->space);
+    sj__dist_unref(a->dist);
+    free(a->handles);
+    free(a->got);
+    free(a);
+}
+
+static void array_release_user(sj__object_t *o)
+{
+    array_free((sj_array_t)o);
+}
+
+/* Make an array whose blocks are not yet written. */
+static int array_new(const char *func, sj_space_t space, sj_dist_t dist, sj_array_t *out)
+{
+    SJ_CHECK_FN(func, out != NULL, SJ_ENULL, "argument 'array' (the output) is NULL");
+    *out = NULL;
+    SJ_TRY(sj__check_running(func));
+    SJ_CHECK_FN(func, space != NULL, SJ_ENULL, "argument 'space' is NULL");
+    sj_dist_t own_dist = NULL;
+    if (!dist) {
+        int rc = sj_dist_create_default(space, &own_dist);
+        if (rc < 0)
+            return sj__error_rename(rc, func);
+        dist = own_dist;
+    }
+    int same = dist->ndims == space->ndims;
+    for (int d = 0; same && d < SJ_MAX_DIMS; d++)
+        same = dist->nblocks[d] == space->nblocks[d];
+    if (!same) {
+        sj_dist_destroy(&own_dist);
+        return sj__error(SJ_EMISMATCH, func,
+                         "the layout's block grid (%dx%dx%d) differs from the space's (%dx%dx%d)",
+                         dist->nblocks[0], dist->nblocks[1], dist->nblocks[2], space->nblocks[0],
+                         space->nblocks[1], space->nblocks[2]);
+    }
+    SJ_CHECK_FN(func, dist->nranks == sj__rt_nranks(), SJ_EMISMATCH,
+                "the layout was made for %d ranks, the runtime has %d", dist->nranks,
+                sj__rt_nranks());
+    const int total = space->total;
+    sj_array_t a = sj__calloc(1, sizeof *a);
+    if (a) {
+        a->handles = sj__calloc((size_t)total, sizeof *a->handles);
+        a->got = sj__calloc((size_t)total, 1);
+    }
+    int64_t tag = a && a->handles && a->got ? sj__tag_book(total) : -1;
+    if (tag < 0) {
+        if (a) {
+            free(a->handles);
+            free(a->got);
+            free(a);
+        }
+        sj_dist_destroy(&own_dist);
+        return sj__error(SJ_ENOMEM, func, "cannot allocate the array's handles or tags");
+    }
+    a->tag = tag;
+    a->space = space;
+    a->dist = dist;
+    sj__space_ref(space);
+    sj__dist_ref(dist);
+    sj_dist_destroy(&own_dist); /* the array holds its own reference */
+    const size_t es = sj_dtype_size(space->dtype);
+    for (int b = 0; b < total; b++)
+        sj__rt_data_register(&a->handles[b], dist->owner[b], tag + b, NULL,
+                             (size_t)sj__space_block_nelems(space, b), es);
+    sj__object_add(&a->obj, SJ__KIND_ARRAY, array_release_user);
+    *out = a;
+    return SJ_OK;
+}
+
+static int submit_local(sj_array_t a, sj__kernel_t k, sj__kargs_t *args, int with_info)
+{
+    const int me = sj__rt_rank();
+    const int n = a->dist->local_start[me + 1] - a->dist->local_start[me];
+    const int *blocks = a->dist->local + a->dist->local_start[me];
+    for (int i = 0; i < n; i++) {
+        if (with_info)
+            sj__space_block_info(a->space, blocks[i], &args->blk);
+        sj__buf_t buf = {a->handles[blocks[i]], SJ__W};
+        SJ_TRY(sj__rt_submit(k, args, sizeof *args, 1, &buf));
+    }
+    return SJ_OK;
+}
+
+static int create_filled(const char *func, sj_space_t space, sj_dist_t dist, double v,
+                         sj_array_t *array)
+{
+    SJ_TRY(array_new(func, space, dist, array));
+    sj__kargs_t args = {.dtype = space->dtype, .a = v};
+    int rc = submit_local(*array, SJ__K_FILL, &args, 0);
+    if (rc < 0)
+        sj_array_destroy(array);
+    return rc;
+}
+
+int sj_array_zeros(sj_space_t space, sj_dist_t dist, sj_array_t *array)
+{
+    return create_filled(__func__, space, dist, 0.0, array);
+}
+
+int sj_array_ones(sj_space_t space, sj_dist_t dist, sj_array_t *array)
+{
+    return create_filled(__func__, space, dist, 1.0, array);
+}
+
+int sj_array_filled(sj_space_t space, sj_dist_t dist, double value, sj_array_t *array)
+{
+    return create_filled(__func__, space, dist, value, array);
+}
+
+static int create_random(const char *func, sj_space_t space, sj_dist_t dist, uint64_t seed,
+                         int normal, sj_array_t *array)
+{
+    SJ_TRY(array_new(func, space, dist, array));
+    sj__kargs_t args = {.dtype = space->dtype, .op = normal, .seed = seed};
+    int rc = submit_local(*array, SJ__K_RAND, &args, 1);
+    if (rc < 0)
+        sj_array_destroy(array);
+    return rc;
+}
+
+int sj_array_rand(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array)
+{
+    return create_random(__func__, space, dist, seed, 0, array);
+}
+
+int sj_array_randn(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array)
+{
+    return create_random(__func__, space, dist, seed, 1, array);
+}
+
+int sj_array_create_init(sj_space_t space, sj_dist_t dist, sj_block_fn_t init, const void *ctx,
+                         size_t ctx_size, sj_array_t *array)
+{
+    SJ_CHECK_NULL(array);
+    *array = NULL;
+    SJ_CHECK_NULL(init);
+    SJ_CHECK(ctx || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu", ctx_size);
+    SJ_TRY(create_filled(__func__, space, dist, 0.0, array));
+    int rc = sj_array_map(*array, 0, NULL, init, ctx, ctx_size);
+    if (rc < 0) {
+        sj_array_destroy(array);
+        return sj__error_rename(rc, __func__);
+    }
+    return SJ_OK;
+}
+
+int sj_array_similar(sj_array_t src, sj_array_t *array)
+{
+    SJ_CHECK_NULL(array);
+    *array = NULL;
+    SJ_TRY(sj__check_array(__func__, "src", src));
+    return create_filled(__func__, src->space, src->dist, 0.0, array);
+}
+
+int sj_array_copy(sj_array_t src, sj_array_t *array)
+{
+    SJ_CHECK_NULL(array);
+    *array = NULL;
+    SJ_TRY(sj__check_array(__func__, "src", src));
+    SJ_TRY(array_new(__func__, src->space, src->dist, array));
+    int rc = sj_array_copyto(src, *array);
+    if (rc < 0)
+        sj_array_destroy(array);
+    return rc;
+}
+
+int sj_array_destroy(sj_array_t *array)
+{
+    if (!array || !*array)
+        return SJ_OK;
+    SJ_TRY(sj__check_running(__func__));
+    sj_array_t a = *array;
+    *array = NULL;
+    array_free(a);
+    return SJ_OK;
+}
+
+/* ---- queries ------------------------------------------------------------------ */
+
+int sj_array_space(sj_array_t array, sj_space_t *space)
+{
+    SJ_CHECK_NULL(array);
+    SJ_CHECK_NULL(space);
+    *space = array->space;
+    return SJ_OK;
+}
+
+int sj_array_dist(sj_array_t array, sj_dist_t *dist)
+{
+    SJ_CHECK_NULL(array);
+    SJ_CHECK_NULL(dist);
+    *dist = array->dist;
+    return SJ_OK;
+}
+
+int sj_array_local_blocks(sj_array_t array, int *count, const int **blocks)
+{
+    SJ_TRY(sj__check_array(__func__, "array", array));
+    SJ_CHECK_NULL(count);
+    return sj_dist_local_blocks(array->dist, sj__rt_rank(), count, blocks);
+}
+
+int sj_array_block_info(sj_array_t array, int block, sj_block_info_t *info)
+{
+    SJ_CHECK_NULL(array);
+    SJ_CHECK_NULL(info);
+    SJ_TRY(check_block(__func__, array, block));
+    sj__space_block_info(array->space, block, info);
+    return SJ_OK;
+}
+
+int sj_array_localpart_get(sj_array_t array, int block, void **ptr)
+{
+    SJ_TRY(sj__check_array(__func__, "array", array));
+    SJ_CHECK_NULL(ptr);
+    *ptr = NULL;
+    SJ_TRY(check_block(__func__, array, block));
+    SJ_CHECK(array->dist->owner[block] == sj__rt_rank(), SJ_EINVAL,
+             "block %d is owned by rank %d, not by this rank (%d)", block,
+             array->dist->owner[block], sj__rt_rank());
+    SJ_CHECK(!array->got[block], SJ_ESTATE,
+             "block %d is already taken by sj_array_localpart_get (restore it first)", block);
+    void *p = sj__rt_data_acquire(array->handles[block], SJ__RW);
+    SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire block %d", block);
+    array->got[block] = 1;
+    *ptr = p;
+    return SJ_OK;
+}
+
+int sj_array_localpart_restore(sj_array_t array, int block, void **ptr)
+{
+    SJ_TRY(sj__check_array(__func__, "array", array));
+    SJ_TRY(check_block(__func__, array, block));
+    SJ_CHECK(array->got[block], SJ_ESTATE, "block %d was not taken by sj_array_localpart_get",
+             block);
+    array->got[block] = 0;
+    sj__rt_data_release(array->handles[block]);
+    if (ptr)
+        *ptr = NULL;
+    return SJ_OK;
+}
+
+/* ---- moving blocks to and from a root ---------------------------------------- */
+
+/* Copy between a block (contiguous) and its place in a whole column-major buffer. */
+static void block_pack(const sj_block_info_t *bi, size_t es, char *block, const char *whole)
+{
+    size_t run = (size_t)bi->dims[0] * es;
+    for (int64_t l = 0; l < bi->dims[2]; l++)
+        for (int64_t j = 0; j < bi->dims[1]; j++) {
+            int64_t off = bi->lo[0] + bi->gdims[0] * ((bi->lo[1] + j) + bi->gdims[1] * (bi->lo[2] + l));
+            memcpy(block, whole + (size_t)off * es, run);
+            block += run;
+        }
+}
+
+static void block_unpack(const sj_block_info_t *bi, size_t es, const char *block, char *whole)
+{
+    size_t run = (size_t)bi->dims[0] * es;
+    for (int64_t l = 0; l < bi->dims[2]; l++)
+        for (int64_t j = 0; j < bi->dims[1]; j++) {
+            int64_t off = bi->lo[0] + bi->gdims[0] * ((bi->lo[1] + j) + bi->gdims[1] * (bi->lo[2] + l));
+            memcpy(whole + (size_t)off * es, block, run);
+            block += run;
+        }
+}
+
+/* A transfer between a root buffer and one block, in flight on the root. */
+typedef struct move {
+    int block;
+    sj__data_t tmp; /* local handle on the root's side of a remote transfer */
+    char *pack;     /* packing buffer, or NULL when the root's buffer is used directly */
+    char *where;    /* the block's place in the root buffer (whole == 0: the buffer) */
+} move_t;
+
+/*
+ * Start moving block b between @p buf on root and its owner. @p whole says
+ * whether @p buf is a whole array (column-major) or just the block.
+ * to_root: owner -> root, else root -> owner.
+ */
+static int move_start(sj_array_t a, int b, int root, char *buf, int whole, int to_root,
+                      move_t *m)
+{
+    const int me = sj__rt_rank(), owner = a->dist->owner[b];
+    const size_t es = sj_dtype_size(a->space->dtype);
+    sj_block_info_t bi;
+    sj__space_block_info(a->space, b, &bi);
+    const int contiguous = !whole || a->space->ndims == 1;
+    char *at = whole ? buf + (size_t)bi.lo[0] * es : buf; /* meaningful when contiguous */
+    memset(m, 0, sizeof *m);
+    m->block = b;
+    if (me == root && owner == root) {
+        char *p = sj__rt_data_acquire(a->handles[b], to_root ? SJ__R : SJ__W);
+        if (!p)
+            return sj__error(SJ_ERUNTIME, "starjets", "cannot acquire block %d", b);
+        if (contiguous && to_root)
+            memcpy(at, p, (size_t)bi.nelems * es);
+        else if (contiguous)
+            memcpy(p, at, (size_t)bi.nelems * es);
+        else if (to_root)
+            block_unpack(&bi, es, p, buf);
+        else
+            block_pack(&bi, es, p, buf);
+        sj__rt_data_release(a->handles[b]);
+    } else if (me == root) {
+        if (!contiguous) {
+            m->pack = malloc((size_t)bi.nelems * es);
+            if (!m->pack)
+                return sj__error(SJ_ENOMEM, "starjets", "cannot allocate a packing buffer");
+            if (!to_root)
+                block_pack(&bi, es, m->pack, buf);
+        }
+        m->where = contiguous ? at : buf;
+        sj__rt_data_register_local(&m->tmp, m->pack ? m->pack : at, (size_t)bi.nelems, es);
+        if (to_root)
+            sj__rt_recv_detached(m->tmp, owner, a->tag + b);
+        else
+            sj__rt_send_detached(m->tmp, owner, a->tag + b);
+    } else if (me == owner) {
+        if (to_root)
+            sj__rt_send_detached(a->handles[b], root, a->tag + b);
+        else
+            sj__rt_recv_detached(a->handles[b], root, a->tag + b);
+    }
+    return SJ_OK;
+}
+
+/* Finish a move on the root: wait for the transfer, unpack. */
+static void move_finish(sj_array_t a, move_t *m, int to_root)
+{
+    if (!m->tmp)
+        return;
+    sj__rt_data_unregister(m->tmp);
+    if (m->pack && to_root) {
+        sj_block_info_t bi;
+        sj__space_block_info(a->space, m->block, &bi);
+        block_unpack(&bi, sj_dtype_size(a->space->dtype), m->pack, m->where);
+    }
+    free(m->pack);
+    m->tmp = NULL;
+    m->pack = NULL;
+}
+
+static int move_all(sj_array_t a, int root, char *buf, int to_root)
+{
+    const int total = a->space->total;
+    move_t *moves = sj__calloc((size_t)total, sizeof *moves);
+    if (!moves)
+        return SJ_ENOMEM;
+    int rc = SJ_OK;
+    int started = 0;
+    for (; started < total && rc == SJ_OK; started++)
+        rc = move_start(a, started, root, buf, 1, to_root, &moves[started]);
+    for (int b = 0; b < started; b++)
+        move_finish(a, &moves[b], to_root);
+    free(moves);
+    return rc;
+}
+
+int sj_array_gather(sj_array_t array, int root, void *buf)
+{
+    SJ_TRY(sj__check_array(__func__, "array", array));
+    SJ_TRY(sj__check_root(__func__, root));
+    SJ_CHECK(sj__rt_rank() != root || buf != NULL, SJ_ENULL, "buf is NULL on the root (%d)", root);
+    return move_all(array, root, buf, 1);
+}
+
+int sj_array_scatter(sj_array_t array, int root, const void *buf)
+{
+    SJ_TRY(sj__check_array(__func__, "array", array));
+    SJ_TRY(sj__check_root(__func__, root));
+    SJ_CHECK(sj__rt_rank() != root || buf != NULL, SJ_ENULL, "buf is NULL on the root (%d)", root);
+    return move_all(array, root, (char *)buf, 0);
+}
+
+int sj_array_distribute(sj_space_t space, sj_dist_t dist, int root, const void *buf,
+                        sj_array_t *array)
+{
+    SJ_CHECK_NULL(array);
+    *array = NULL;
+    SJ_TRY(sj__check_running(__func__));
+    SJ_TRY(sj__check_root(__func__, root));
+    SJ_CHECK(sj__rt_rank() != root || buf != NULL, SJ_ENULL, "buf is NULL on the root (%d)", root);
+    SJ_TRY(array_new(__func__, space, dist, array));
+    int rc = move_all(*array, root, (char *)buf, 0);
+    if (rc < 0)
+        sj_array_destroy(array);
+    return rc;
+}
+
+static int move_one(const char *func, sj_array_t a, int block, int root, char *buf, int to_root)
+{
+    SJ_TRY(sj__check_array(func, "array", a));
+    SJ_TRY(check_block(func, a, block));
+    SJ_TRY(sj__check_root(func, root));
+    SJ_CHECK_FN(func, sj__rt_rank() != root || buf != NULL, SJ_ENULL,
+                "buf is NULL on the root (%d)", root);
+    move_t m;
+    SJ_TRY(move_start(a, block, root, buf, 0, to_root, &m));
+    move_finish(a, &m, to_root);
+    return SJ_OK;
+}
+
+int sj_array_getblock(sj_array_t array, int block, int root, void *buf)
+{
+    return move_one(__func__, array, block, root, buf, 1);
+}
+
+int sj_array_setblock(sj_array_t array, int block, int root, const void *buf)
+{
+    return move_one(__func__, array, block, root, (char *)buf, 0);
+}

@@ -1,0 +1,76 @@
+/* Internal structures of spaces, layouts, arrays and graph scalars. */
+#ifndef SJ_ARRAY_PRIVATE_H
+#define SJ_ARRAY_PRIVATE_H
+
+#include <starjets/array.h>
+#include <starjets/dist.h>
+#include <starjets/scalar.h>
+#include <starjets/space.h>
+
+#include "base/base.h"
+#include "runtime/rt.h"
+
+struct sj_space_s {
+    sj__object_t obj;
+    sj_dtype_t dtype;
+    int ndims;
+    int64_t dims[SJ_MAX_DIMS];   /* 1 for unused dimensions */
+    int nblocks[SJ_MAX_DIMS];    /* 1 for unused dimensions */
+    int total;                   /* number of blocks */
+    int64_t *cuts[SJ_MAX_DIMS];  /* nblocks[d] + 1 offsets per dimension */
+};
+
+struct sj_dist_s {
+    sj__object_t obj;
+    sj_dist_kind_t kind;
+    int ndims;
+    int nblocks[SJ_MAX_DIMS];
+    int total;
+    int *owner;                  /* per block */
+    int nprocs;
+    int *procs;                  /* in process-grid order */
+    int grid[SJ_MAX_DIMS];
+    int nranks;                  /* communicator size when made */
+    int *local_start;            /* nranks + 1: rank r owns local[local_start[r] ..) */
+    int *local;                  /* blocks grouped by owner, increasing */
+    int *box_start;              /* nranks + 1 */
+    sj_box_t *boxes;
+};
+
+struct sj_array_s {
+    sj__object_t obj;
+    sj_space_t space;
+    sj_dist_t dist;
+    int64_t tag;                 /* first of space->total tags */
+    sj__data_t *handles;         /* per block */
+    void **mem;                  /* per block: memory on the owner, NULL elsewhere */
+    unsigned char *got;          /* per block: localpart taken */
+};
+
+struct sj_scalar_s {
+    sj__object_t obj;
+    sj__data_t handle;
+    int64_t tag;
+    int owner;
+};
+
+/* References held by objects built on spaces and layouts. */
+void sj__space_ref(sj_space_t s);
+void sj__space_unref(sj_space_t s);
+void sj__dist_ref(sj_dist_t d);
+void sj__dist_unref(sj_dist_t d);
+
+/* Fill the block description of block @p b of @p s. */
+void sj__space_block_info(sj_space_t s, int b, sj_block_info_t *info);
+int64_t sj__space_block_nelems(sj_space_t s, int b);
+
+/* Checks shared by the array functions (return an error naming @p func). */
+int sj__check_running(const char *func);
+int sj__check_array(const char *func, const char *name, sj_array_t a);
+int sj__check_same(const char *func, const char *na, sj_array_t a, const char *nb, sj_array_t b);
+int sj__check_root(const char *func, int root);
+
+/* Make a scalar object around an existing graph handle. */
+int sj__scalar_wrap(sj__data_t handle, int64_t tag, int owner, sj_scalar_t *out);
+
+#endif /* SJ_ARRAY_PRIVATE_H */

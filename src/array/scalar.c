@@ -1,0 +1,155 @@
+/* Graph scalars: one double in a handle owned by one rank, read by tasks anywhere. */
+#include <stdlib.h>
+
+#include "array/array_private.h"
+
+static void scalar_free(sj_scalar_t s)
+{
+    sj__rt_data_unregister_submit(s->handle);
+    sj__tag_release_deferred(s->tag, 1);
+    sj__object_remove(&s->obj);
+    free(s);
+}
+
+static void scalar_release_user(sj__object_t *o)
+{
+    scalar_free((sj_scalar_t)o);
+}
+
+int sj__scalar_wrap(sj__data_t handle, int64_t tag, int owner, sj_scalar_t *out)
+{
+    sj_scalar_t s = sj__calloc(1, sizeof *s);
+    if (!s)
+        return SJ_ENOMEM;
+    s->handle = handle;
+    s->tag = tag;
+    s->owner = owner;
+    sj__object_add(&s->obj, SJ__KIND_SCALAR, scalar_release_user);
+    *out = s;
+    return SJ_OK;
+}
+
+/* A new scalar handle owned by @p owner, written by the caller's task. */
+static int scalar_new(const char *func, int owner, sj_scalar_t *out)
+{
+    int64_t tag = sj__tag_book(1);
+    SJ_CHECK_FN(func, tag >= 0, SJ_ENOMEM, "no tag left for a scalar");
+    sj__data_t h;
+    sj__rt_data_register(&h, owner, tag, NULL, 1, sizeof(double));
+    int rc = sj__scalar_wrap(h, tag, owner, out);
+    if (rc < 0) {
+        sj__rt_data_unregister_submit(h);
+        sj__tag_release_deferred(tag, 1);
+        return sj__error(rc, func, "cannot allocate a scalar");
+    }
+    return SJ_OK;
+}
+
+int sj_scalar_create(double value, sj_scalar_t *scalar)
+{
+    SJ_CHECK_NULL(scalar);
+    *scalar = NULL;
+    SJ_TRY(sj__check_running(__func__));
+    SJ_TRY(scalar_new(__func__, 0, scalar));
+    sj__kargs_t args = {.a = value};
+    sj__buf_t buf = {(*scalar)->handle, SJ__W};
+    int rc = sj__rt_submit(SJ__K_SCALAR_SET, &args, sizeof args, 1, &buf);
+    if (rc < 0)
+        sj_scalar_destroy(scalar);
+    return rc;
+}
+
+int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_t *c)
+{
+    SJ_CHECK_NULL(c);
+    *c = NULL;
+    SJ_TRY(sj__check_running(__func__));
+    SJ_CHECK_NULL(a);
+    SJ_CHECK_NULL(b);
+    SJ_CHECK(op >= SJ_SCALAR_ADD && op <= SJ_SCALAR_DIV, SJ_EINVAL,
+             "op is %d, not an sj_scalar_op_t", (int)op);
+    SJ_TRY(scalar_new(__func__, a->owner, c));
+    sj__kargs_t args = {.op = op};
+    sj__buf_t bufs[3] = {{(*c)->handle, SJ__W}, {a->handle, SJ__R}, {b->handle, SJ__R}};
+    int rc = sj__rt_submit(SJ__K_SCALAR_BINARY, &args, sizeof args, 3, bufs);
+    if (rc < 0)
+        sj_scalar_destroy(c);
+    return rc;
+}
+
+int sj_scalar_value(sj_scalar_t scalar, double *value)
+{
+    SJ_TRY(sj__check_running(__func__));
+    SJ_CHECK_NULL(scalar);
+    SJ_CHECK_NULL(value);
+    const int me = sj__rt_rank();
+    double v = 0;
+    if (sj__rt_direct_mpi()) {
+        if (me == scalar->owner) {
+            const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
+            SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
+            v = *p;
+            sj__rt_data_release(scalar->handle);
+        }
+        SJ_TRY(sj__rt_bcast(&v, sizeof v, scalar->owner));
+    } else {
+        /* Every rank gets its copy through StarPU-MPI, then drops it. */
+        for (int r = 0; r < sj__rt_nranks(); r++)
+            if (r != scalar->owner && (me == r || me == scalar->owner)) {
+                sj__rt_recv_detached(scalar->handle, scalar->owner, scalar->tag);
+                break;
+            }
+        if (me == scalar->owner)
+            for (int r = 0; r < sj__rt_nranks(); r++)
+                if (r != me)
+                    sj__rt_send_detached(scalar->handle, r, scalar->tag);
+        const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
+        SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
+        v = *p;
+        sj__rt_data_release(scalar->handle);
+    }
+    *value = v;
+    return sj__rt_check_task_errors(__func__);
+}
+
+int sj_scalar_destroy(sj_scalar_t *scalar)
+{
+    if (!scalar || !*scalar)
+        return SJ_OK;
+    SJ_TRY(sj__check_running(__func__));
+    sj_scalar_t s = *scalar;
+    *scalar = NULL;
+    scalar_free(s);
+    return SJ_OK;
+}
+
+/* Submit kernel k on every block of x (and y) with the scalar a read in the graph. */
+static int submit_with_scalar(const char *func, sj__kernel_t k, double c, sj_scalar_t a,
+                              sj_array_t x, sj_array_t y)
+{
+    SJ_CHECK_FN(func, a != NULL, SJ_ENULL, "scalar 'a' is NULL");
+    sj_array_t out = y ? y : x;
+    sj__kargs_t args = {.dtype = x->space->dtype, .a = c};
+    for (int b = 0; b < out->space->total; b++) {
+        sj__buf_t bufs[3] = {{out->handles[b], SJ__RW}};
+        int n = 1;
+        if (y)
+            bufs[n++] = (sj__buf_t){x->handles[b], SJ__R};
+        bufs[n++] = (sj__buf_t){a->handle, SJ__R};
+        SJ_TRY(sj__rt_submit(k, &args, sizeof args, n, bufs));
+    }
+    return SJ_OK;
+}
+
+int sj_array_axpy_scalar(double c, sj_scalar_t a, sj_array_t x, sj_array_t y)
+{
+    SJ_TRY(sj__check_same(__func__, "x", x, "y", y));
+    SJ_CHECK(x != y, SJ_EINVAL, "x and y are the same array (use sj_array_scale_scalar)");
+    return submit_with_scalar(__func__, SJ__K_AXPY_SCALAR, c, a, x, y);
+}
+
+int sj_array_scale_scalar(double c, sj_scalar_t a, sj_array_t x)
+{
+    SJ_TRY(sj__check_array(__func__, "x", x));
+    return submit_with_scalar(__func__, SJ__K_SCALE_SCALAR, c, a, x, NULL);
+}

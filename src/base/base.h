@@ -1,0 +1,87 @@
+/*
+ * Internal base layer: error reporting, argument checks and the registry of
+ * live objects. No StarPU, no MPI.
+ */
+#ifndef SJ_BASE_H
+#define SJ_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <starjets/error.h>
+
+/*
+ * Record the sentence "<func>: <message>" as the last error of this thread and
+ * return @p code, so that a check reads `return sj__error(SJ_EINVAL, ...)`.
+ */
+int sj__error(int code, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Re-attribute the last error to public function @p func, keeping its reason. */
+int sj__error_rename(int code, const char *func);
+
+/* Validate a public argument: on failure return a clear error naming the function. */
+#define SJ_CHECK(cond, code, ...)                                                                  \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return sj__error((code), __func__, __VA_ARGS__);                                       \
+    } while (0)
+
+/* The same, for helpers that check on behalf of the public function @p func. */
+#define SJ_CHECK_FN(func, cond, code, ...)                                                         \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return sj__error((code), (func), __VA_ARGS__);                                         \
+    } while (0)
+
+#define SJ_CHECK_NULL(p) SJ_CHECK((p) != NULL, SJ_ENULL, "argument '%s' is NULL", #p)
+
+/* Propagate an error from a callee: its sentence stays the last error. */
+#define SJ_TRY(expr)                                                                               \
+    do {                                                                                           \
+        int sj__rc_ = (expr);                                                                      \
+        if (sj__rc_ < 0)                                                                           \
+            return sj__rc_;                                                                        \
+    } while (0)
+
+/* ---- registry of live objects, for sj_finalize()'s report ------------- */
+
+typedef enum sj__kind {
+    SJ__KIND_ARRAY = 0,
+    SJ__KIND_SCALAR,
+    SJ__KIND_DIST,
+    SJ__KIND_SPACE,
+    SJ__NKINDS
+} sj__kind_t;
+
+typedef struct sj__object sj__object_t;
+
+/*
+ * Header of every public object. `refs` counts the user's reference (while
+ * `user_holds`) plus one per object built on it. `release_user` drops the
+ * user's reference as the public destroy function would.
+ */
+struct sj__object {
+    sj__object_t *prev, *next;
+    sj__kind_t kind;
+    int refs;
+    int user_holds;
+    void (*release_user)(sj__object_t *obj);
+};
+
+void sj__object_add(sj__object_t *obj, sj__kind_t kind, void (*release_user)(sj__object_t *));
+void sj__object_remove(sj__object_t *obj);
+
+/*
+ * Release every object the user still holds, kind by kind (arrays and scalars
+ * before the layouts and spaces they use); counts[k] receives how many of kind
+ * k were forgotten.
+ */
+void sj__object_release_all(int counts[SJ__NKINDS]);
+
+const char *sj__kind_name(sj__kind_t kind, int plural);
+
+/* calloc that records SJ_ENOMEM with a sentence on failure. */
+void *sj__calloc(size_t n, size_t size);
+
+#endif /* SJ_BASE_H */

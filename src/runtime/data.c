@@ -1,0 +1,232 @@
+/*
+ * Data handles, transfers, task submission, task errors and the few direct MPI
+ * collectives used by latency-bound steps.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <starpu_mpi.h>
+
+#include "base/base.h"
+#include "runtime/rt_private.h"
+
+/* ---- data ---------------------------------------------------------------- */
+
+int sj__rt_data_register(sj__data_t *data, int owner, int64_t tag, void *ptr, size_t n,
+                         size_t elemsize)
+{
+    starpu_data_handle_t h;
+    if (owner == sj__rt.rank && ptr)
+        starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)ptr, (uint32_t)n, elemsize);
+    else
+        starpu_vector_data_register(&h, -1, 0, (uint32_t)n, elemsize);
+    starpu_mpi_data_register_comm(h, tag, owner, sj__rt.comm);
+    *data = sj__d(h);
+    return SJ_OK;
+}
+
+int sj__rt_data_register_local(sj__data_t *data, void *ptr, size_t n, size_t elemsize)
+{
+    starpu_data_handle_t h;
+    if (ptr)
+        starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)ptr, (uint32_t)n, elemsize);
+    else
+        starpu_vector_data_register(&h, -1, 0, (uint32_t)n, elemsize);
+    /* Owned here, no tag: StarPU-MPI knows where it lives but never matches it. */
+    starpu_mpi_data_register_comm(h, -1, sj__rt.rank, sj__rt.comm);
+    *data = sj__d(h);
+    return SJ_OK;
+}
+
+void sj__rt_data_unregister(sj__data_t data)
+{
+    starpu_data_unregister(sj__h(data));
+}
+
+void sj__rt_data_unregister_submit(sj__data_t data)
+{
+    starpu_data_unregister_submit(sj__h(data));
+}
+
+void sj__rt_data_flush(sj__data_t data)
+{
+    starpu_mpi_cache_flush(sj__rt.comm, sj__h(data));
+}
+
+int sj__rt_data_owner(sj__data_t data)
+{
+    return starpu_mpi_data_get_rank(sj__h(data));
+}
+
+static enum starpu_data_access_mode access_mode(sj__mode_t m)
+{
+    return m == SJ__R ? STARPU_R : m == SJ__W ? STARPU_W : STARPU_RW;
+}
+
+void *sj__rt_data_acquire(sj__data_t data, sj__mode_t mode)
+{
+    starpu_data_handle_t h = sj__h(data);
+    if (starpu_data_acquire(h, access_mode(mode)) != 0)
+        return NULL;
+    return (void *)starpu_data_get_local_ptr(h);
+}
+
+void sj__rt_data_release(sj__data_t data)
+{
+    starpu_data_release(sj__h(data));
+}
+
+void *sj__rt_malloc(size_t size)
+{
+    void *p = NULL;
+    if (starpu_malloc_flags(&p, size ? size : 1, STARPU_MALLOC_PINNED) != 0)
+        return NULL;
+    return p;
+}
+
+void sj__rt_free(void *ptr, size_t size)
+{
+    if (ptr)
+        starpu_free_flags(ptr, size ? size : 1, STARPU_MALLOC_PINNED);
+}
+
+/* ---- transfers ------------------------------------------------------------ */
+
+void sj__rt_send_detached(sj__data_t data, int dest, int64_t tag)
+{
+    starpu_mpi_isend_detached(sj__h(data), dest, tag, sj__rt.comm, NULL, NULL);
+}
+
+void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag)
+{
+    starpu_mpi_irecv_detached(sj__h(data), src, tag, sj__rt.comm, NULL, NULL);
+}
+
+/* ---- tasks ---------------------------------------------------------------- */
+
+#define SJ__MAX_BUFS 16
+
+int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
+                  const sj__buf_t *bufs)
+{
+    const int me = sj__rt.rank;
+    const int exec = sj__rt_data_owner(bufs[0].data);
+    int involved = exec == me, remote = 0;
+    for (int i = 1; i < nbufs; i++) {
+        int o = sj__rt_data_owner(bufs[i].data);
+        involved |= o == me;
+        remote |= o != exec;
+    }
+    /* A rank that neither runs the task nor owns one of its inputs has nothing to do. */
+    if (!involved)
+        return SJ_OK;
+
+    struct starpu_data_descr descr[SJ__MAX_BUFS];
+    for (int i = 0; i < nbufs; i++) {
+        descr[i].handle = sj__h(bufs[i].data);
+        descr[i].mode = access_mode(bufs[i].mode);
+    }
+    struct starpu_codelet *cl = sj__codelet(kernel);
+    int ret;
+    if (!remote) {
+        /* All data live on the executing rank (this one): no StarPU-MPI needed. */
+        void *copy = malloc(argsize);
+        if (!copy)
+            return sj__error(SJ_ENOMEM, "starjets", "cannot allocate task arguments");
+        memcpy(copy, args, argsize);
+        ret = starpu_task_insert(cl, STARPU_DATA_MODE_ARRAY, descr, nbufs, STARPU_CL_ARGS, copy,
+                                 argsize, 0);
+    } else {
+        void *copy = NULL;
+        if (exec == me) {
+            copy = malloc(argsize);
+            if (!copy)
+                return sj__error(SJ_ENOMEM, "starjets", "cannot allocate task arguments");
+            memcpy(copy, args, argsize);
+        }
+        ret = starpu_mpi_task_insert(sj__rt.comm, cl, STARPU_DATA_MODE_ARRAY, descr, nbufs,
+                                     STARPU_CL_ARGS, copy, copy ? argsize : 0, 0);
+    }
+    if (ret != 0)
+        return sj__error(SJ_ERUNTIME, "starjets", "task submission failed (%d)", ret);
+    if (sj__rt.synchronous)
+        starpu_task_wait_for_all();
+    return SJ_OK;
+}
+
+int sj__rt_wait_all(void)
+{
+    if (starpu_mpi_wait_for_all(sj__rt.comm) != 0)
+        return sj__error(SJ_ERUNTIME, "sj_wait", "starpu_mpi_wait_for_all failed");
+    sj__tag_recycle_deferred();
+    return SJ_OK;
+}
+
+/* ---- task errors ---------------------------------------------------------- */
+
+static pthread_mutex_t task_error_lock = PTHREAD_MUTEX_INITIALIZER;
+static int task_errors;
+static char task_error_msg[256];
+
+void sj__rt_task_error(const char *fmt, ...)
+{
+    pthread_mutex_lock(&task_error_lock);
+    if (task_errors++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(task_error_msg, sizeof task_error_msg, fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&task_error_lock);
+}
+
+int sj__rt_check_task_errors(const char *func)
+{
+    int local, global = 0;
+    pthread_mutex_lock(&task_error_lock);
+    local = task_errors;
+    task_errors = 0;
+    pthread_mutex_unlock(&task_error_lock);
+    if (sj__rt.thread_multiple) {
+        MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_SUM, sj__rt.comm);
+    } else {
+        /* Without MPI_THREAD_MULTIPLE, each rank reports its own errors only. */
+        global = local;
+    }
+    if (global == 0)
+        return SJ_OK;
+    if (local)
+        return sj__error(SJ_EUSER, func, "%d task(s) failed on rank %d; first: %s", local,
+                         sj__rt.rank, task_error_msg);
+    return sj__error(SJ_EUSER, func, "%d task(s) failed on other ranks", global);
+}
+
+/* ---- direct MPI ----------------------------------------------------------- */
+
+int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
+                             const int displs[])
+{
+    if (MPI_Allgatherv(send, count, MPI_DOUBLE, recv, counts, displs, MPI_DOUBLE, sj__rt.comm) !=
+        MPI_SUCCESS)
+        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Allgatherv failed");
+    return SJ_OK;
+}
+
+int sj__rt_bcast(void *buf, size_t size, int root)
+{
+    if (MPI_Bcast(buf, (int)size, MPI_BYTE, root, sj__rt.comm) != MPI_SUCCESS)
+        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Bcast failed");
+    return SJ_OK;
+}
+
+int sj__rt_barrier(void)
+{
+    int ret = sj__rt.thread_multiple ? (MPI_Barrier(sj__rt.comm) == MPI_SUCCESS ? 0 : -1)
+                                     : starpu_mpi_barrier(sj__rt.comm);
+    if (ret != 0)
+        return sj__error(SJ_ERUNTIME, "sj_barrier", "barrier failed");
+    return SJ_OK;
+}

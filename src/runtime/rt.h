@@ -1,0 +1,114 @@
+/*
+ * The internal runtime layer: the only interface through which src/array and
+ * the other algorithm folders reach StarPU and MPI. No StarPU type appears here.
+ *
+ * Invariant kept by every algorithm: between two library calls no rank holds a
+ * cached copy of another rank's block that could be written later (copies are
+ * flushed after use; graph scalars and reduction partials are written before
+ * they are read remotely and never after). That is what lets sj__rt_submit()
+ * skip a task on the ranks it does not involve.
+ */
+#ifndef SJ_RT_H
+#define SJ_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+/* A StarPU data handle, opaque to the algorithms. */
+typedef struct sj__data_s *sj__data_t;
+
+typedef enum sj__mode { SJ__R = 1, SJ__W = 2, SJ__RW = 3 } sj__mode_t;
+
+typedef struct sj__buf {
+    sj__data_t data;
+    sj__mode_t mode;
+} sj__buf_t;
+
+/* ---- state -------------------------------------------------------------- */
+
+int sj__rt_running(void);
+int sj__rt_rank(void);
+int sj__rt_nranks(void);
+/* Non-zero when the application thread may call MPI (MPI_THREAD_MULTIPLE). */
+int sj__rt_direct_mpi(void);
+
+/* ---- data --------------------------------------------------------------- */
+
+/*
+ * Register a block of @p n elements of @p elemsize bytes owned by @p owner under
+ * @p tag (>= 1). On the owner, @p ptr is its memory (NULL: StarPU allocates it
+ * when first written); elsewhere @p ptr is ignored.
+ */
+int sj__rt_data_register(sj__data_t *data, int owner, int64_t tag, void *ptr, size_t n,
+                         size_t elemsize);
+/* Register local memory (no owner, no tag): for temporaries seen by one rank. */
+int sj__rt_data_register_local(sj__data_t *data, void *ptr, size_t n, size_t elemsize);
+/* Unregister after the tasks using it have run; waits for them. */
+void sj__rt_data_unregister(sj__data_t data);
+/* Unregister once the tasks using it have run; does not wait. */
+void sj__rt_data_unregister_submit(sj__data_t data);
+/* Drop the copies other ranks hold (called on all ranks). */
+void sj__rt_data_flush(sj__data_t data);
+int sj__rt_data_owner(sj__data_t data);
+/* Wait for the tasks that use the data and give its memory (on a rank holding a valid copy). */
+void *sj__rt_data_acquire(sj__data_t data, sj__mode_t mode);
+void sj__rt_data_release(sj__data_t data);
+
+/* Memory for block data (pinned where CUDA is used). */
+void *sj__rt_malloc(size_t size);
+void sj__rt_free(void *ptr, size_t size);
+
+/* ---- point-to-point transfers of data (StarPU-MPI, ordered with tasks) --- */
+
+/* Send @p data to @p dest under @p tag; the send is ordered after earlier tasks. */
+void sj__rt_send_detached(sj__data_t data, int dest, int64_t tag);
+/* Receive into @p data from @p src under @p tag; ordered like a task writing it. */
+void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag);
+
+/* ---- tasks -------------------------------------------------------------- */
+
+/*
+ * Submit kernel @p kernel on @p bufs (buffer 0 is the one written; the task runs
+ * on its owner). @p args (@p argsize bytes) are copied. Ranks the task does not
+ * involve return at once; a task whose data all live here skips StarPU-MPI.
+ */
+int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
+                  const sj__buf_t *bufs);
+
+/* Wait for all tasks on every rank (collective), then release deferred tags. */
+int sj__rt_wait_all(void);
+
+/* ---- errors raised inside tasks ----------------------------------------- */
+
+/* Record that a task failed (thread-safe); the first message is kept. */
+void sj__rt_task_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Collective: SJ_EUSER on every rank when a task failed on any, then clears. */
+int sj__rt_check_task_errors(const char *func);
+
+/* ---- direct MPI, for latency-bound steps -------------------------------- */
+
+/* Allgather of doubles: @p counts and @p displs per rank (collective). */
+int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
+                             const int displs[]);
+int sj__rt_bcast(void *buf, size_t size, int root);
+int sj__rt_barrier(void);
+
+/* ---- tags --------------------------------------------------------------- */
+
+/*
+ * Book @p n consecutive tags. Every rank books and releases in the same order,
+ * so the same object gets the same tags everywhere. Returns the first tag.
+ */
+int64_t sj__tag_book(int64_t n);
+/* Release tags whose handles are unregistered (waited for). */
+void sj__tag_release(int64_t first, int64_t n);
+/* Release tags whose handles may still be in flight: reusable after sj_wait(). */
+void sj__tag_release_deferred(int64_t first, int64_t n);
+/* Make deferred tags reusable (called when no task is in flight anywhere). */
+void sj__tag_recycle_deferred(void);
+void sj__tag_reset(void);
+int64_t sj__tag_booked(void);
+
+#endif /* SJ_RT_H */

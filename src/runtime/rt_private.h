@@ -1,0 +1,36 @@
+/* State of the runtime layer, shared by its files only. */
+#ifndef SJ_RT_PRIVATE_H
+#define SJ_RT_PRIVATE_H
+
+#include <mpi.h>
+#include <starpu.h>
+
+#include "runtime/rt.h"
+
+struct sj__rt {
+    int running;
+    int rank, nranks;
+    int thread_multiple;
+    int we_initialized_mpi;
+    int synchronous;
+    int node_rank, node_size, node_cores;
+    MPI_Comm comm;
+    char placement[160];
+};
+
+extern struct sj__rt sj__rt;
+
+static inline starpu_data_handle_t sj__h(sj__data_t d)
+{
+    return (starpu_data_handle_t)(void *)d;
+}
+
+static inline sj__data_t sj__d(starpu_data_handle_t h)
+{
+    return (sj__data_t)(void *)h;
+}
+
+/* The StarPU codelet of a kernel (codelets/codelets.c). */
+struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
+
+#endif /* SJ_RT_PRIVATE_H */

@@ -1,0 +1,288 @@
+/*
+ * Start and stop: MPI, placement of StarPU's threads on the node's cores,
+ * StarPU and StarPU-MPI; the rank queries; waiting.
+ */
+#include <hwloc.h>
+#include <mpi.h>
+#include <starpu.h>
+#include <starpu_mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <starjets/runtime.h>
+
+#include "base/base.h"
+#include "runtime/rt_private.h"
+
+struct sj__rt sj__rt = {.rank = -1};
+
+int sj__rt_running(void)
+{
+    return sj__rt.running;
+}
+int sj__rt_rank(void)
+{
+    return sj__rt.rank;
+}
+int sj__rt_nranks(void)
+{
+    return sj__rt.nranks;
+}
+int sj__rt_direct_mpi(void)
+{
+    return sj__rt.thread_multiple;
+}
+
+int sj_initialized(void)
+{
+    return sj__rt.running;
+}
+int sj_rank(void)
+{
+    return sj__rt.running ? sj__rt.rank : -1;
+}
+int sj_nranks(void)
+{
+    return sj__rt.running ? sj__rt.nranks : 0;
+}
+int sj_ncpus(void)
+{
+    return sj__rt.running ? (int)starpu_cpu_worker_get_count() : 0;
+}
+int sj_mpi_thread_multiple(void)
+{
+    return sj__rt.running && sj__rt.thread_multiple;
+}
+
+const char *sj_version(int *major, int *minor, int *patch)
+{
+    if (major)
+        *major = SJ_VERSION_MAJOR;
+    if (minor)
+        *minor = SJ_VERSION_MINOR;
+    if (patch)
+        *patch = SJ_VERSION_PATCH;
+    return SJ_VERSION_STRING;
+}
+
+static int env_int(const char *name, int dflt)
+{
+    const char *v = getenv(name);
+    return (v && *v) ? atoi(v) : dflt;
+}
+
+void sj_init_options_default(sj_init_options_t *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->ncpus = env_int("SJ_NCPUS", -1);
+    opts->ncuda = 0;
+    opts->sched = getenv("SJ_SCHED");
+    opts->placement = SJ_PLACE_SPLIT;
+    const char *p = getenv("SJ_PLACEMENT");
+    if (p && strcmp(p, "nobind") == 0)
+        opts->placement = SJ_PLACE_SPLIT_NOBIND;
+    else if (p && strcmp(p, "starpu") == 0)
+        opts->placement = SJ_PLACE_STARPU;
+    opts->reserve_mpi_core = -1;
+    opts->environment_overrides = 1;
+    opts->verbose = env_int("SJ_VERBOSE", 0);
+}
+
+/* Set an environment variable for StarPU unless the user set it. */
+static void env_default(const char *name, const char *value)
+{
+    if (!getenv(name))
+        setenv(name, value, 0);
+}
+
+/* Logical index (StarPU's bind id) of the first PU of core @p core. */
+static int core_first_pu(hwloc_topology_t topo, int core)
+{
+    hwloc_obj_t c = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)core);
+    if (!c)
+        return core;
+    hwloc_obj_t pu = hwloc_get_next_obj_inside_cpuset_by_type(topo, c->cpuset, HWLOC_OBJ_PU, NULL);
+    return pu ? (int)pu->logical_index : core;
+}
+
+/*
+ * Split the node's cores between the ranks that share it: local rank lr of ls
+ * gets cores [lr * C / ls, (lr + 1) * C / ls). Its workers are pinned to them,
+ * one core is kept for StarPU-MPI's progress thread when the share is large
+ * enough, and with more ranks than cores nothing is pinned.
+ */
+static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
+{
+    MPI_Comm node;
+    int lr = 0, ls = 1;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, sj__rt.rank, MPI_INFO_NULL,
+                            &node) == MPI_SUCCESS) {
+        MPI_Comm_rank(node, &lr);
+        MPI_Comm_size(node, &ls);
+        MPI_Comm_free(&node);
+    }
+    hwloc_topology_t topo;
+    int ncores = 1;
+    int have_topo = hwloc_topology_init(&topo) == 0 && hwloc_topology_load(topo) == 0;
+    if (have_topo) {
+        ncores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
+        if (ncores <= 0)
+            ncores = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+        if (ncores <= 0)
+            ncores = 1;
+    }
+    sj__rt.node_rank = lr;
+    sj__rt.node_size = ls;
+    sj__rt.node_cores = ncores;
+
+    int oversubscribed = ls > ncores;
+    int c0 = oversubscribed ? lr % ncores : (int)((int64_t)lr * ncores / ls);
+    int c1 = oversubscribed ? c0 + 1 : (int)((int64_t)(lr + 1) * ncores / ls);
+    int share = c1 - c0;
+    int reserve = 0;
+    if (!oversubscribed)
+        reserve = o->reserve_mpi_core < 0 ? share >= 3 : (o->reserve_mpi_core && share >= 2);
+    int ncpus = o->ncpus >= 0 ? o->ncpus : share - reserve;
+    if (ncpus < 1 && o->ncpus < 0)
+        ncpus = 1;
+    conf->ncpus = ncpus;
+
+    int bind = o->placement == SJ_PLACE_SPLIT && !oversubscribed && have_topo;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", have_topo ? core_first_pu(topo, c0) : c0);
+    /* An explicit MPI thread cpu keeps StarPU-MPI from reserving a PU of its own. */
+    env_default("STARPU_MPI_THREAD_CPUID", buf);
+    if (bind) {
+        int nw = share - reserve > 0 ? share - reserve : share;
+        conf->use_explicit_workers_bindid = 1;
+        for (int i = 0; i < STARPU_NMAXWORKERS; i++)
+            conf->workers_bindid[i] = (unsigned)core_first_pu(topo, c0 + reserve + i % nw);
+        if (!reserve)
+            env_default("STARPU_MPI_NOBIND", "1");
+    } else {
+        env_default("STARPU_WORKERS_NOBIND", "1");
+        env_default("STARPU_MPI_NOBIND", "1");
+    }
+    snprintf(sj__rt.placement, sizeof sj__rt.placement,
+             "node rank %d/%d, %d cores, share [%d,%d), %d worker(s)%s, MPI thread %s", lr, ls,
+             ncores, c0, c1, ncpus, bind ? " pinned" : " unpinned",
+             reserve ? "on its own core" : "unpinned");
+    if (have_topo)
+        hwloc_topology_destroy(topo);
+}
+
+int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
+{
+    SJ_CHECK(!sj__rt.running, SJ_ESTATE, "starjets is already initialised");
+    sj_init_options_t o;
+    if (opts)
+        o = *opts;
+    else
+        sj_init_options_default(&o);
+    SJ_CHECK(o.ncuda >= 0, SJ_EINVAL, "opts->ncuda is %d, expected >= 0", o.ncuda);
+    SJ_CHECK(o.ncuda == 0 || SJ_USE_CUDA, SJ_EINVAL,
+             "opts->ncuda is %d but starjets was built without CUDA (SJ_USE_CUDA=OFF)", o.ncuda);
+    SJ_CHECK(o.placement >= SJ_PLACE_SPLIT && o.placement <= SJ_PLACE_STARPU, SJ_EINVAL,
+             "opts->placement is %d, not an sj_placement_t", (int)o.placement);
+
+    int initialized = 0, level = MPI_THREAD_SINGLE;
+    MPI_Initialized(&initialized);
+    if (!initialized) {
+        if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &level) != MPI_SUCCESS)
+            return sj__error(SJ_ERUNTIME, __func__, "MPI_Init_thread failed");
+        sj__rt.we_initialized_mpi = 1;
+    } else {
+        MPI_Query_thread(&level);
+        sj__rt.we_initialized_mpi = 0;
+    }
+    SJ_CHECK(level >= MPI_THREAD_SERIALIZED, SJ_ERUNTIME,
+             "MPI runs at thread level %d; StarPU-MPI needs MPI_THREAD_SERIALIZED or more", level);
+    sj__rt.thread_multiple = level >= MPI_THREAD_MULTIPLE;
+    MPI_Comm_rank(MPI_COMM_WORLD, &sj__rt.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &sj__rt.nranks);
+    sj__rt.comm = MPI_COMM_WORLD;
+
+    struct starpu_conf conf;
+    starpu_conf_init(&conf);
+    conf.sched_policy_name = o.sched ? o.sched : "lws";
+    conf.ncuda = o.ncuda;
+    conf.nopencl = 0;
+    conf.precedence_over_environment_variables = !o.environment_overrides;
+    if (o.placement != SJ_PLACE_STARPU)
+        place_threads(&o, &conf);
+    else {
+        conf.ncpus = o.ncpus;
+        snprintf(sj__rt.placement, sizeof sj__rt.placement, "placement left to StarPU");
+    }
+
+    int ret = starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf);
+    if (ret != 0) {
+        if (sj__rt.we_initialized_mpi)
+            MPI_Finalize();
+        return sj__error(ret == -ENODEV ? SJ_ENODEV : SJ_ERUNTIME, __func__,
+                         "starpu_mpi_init_conf failed (%d) with %s", ret, sj__rt.placement);
+    }
+    if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
+        starpu_mpi_shutdown();
+        if (sj__rt.we_initialized_mpi)
+            MPI_Finalize();
+        return sj__error(SJ_ENODEV, __func__, "StarPU started without any worker (%s)",
+                         sj__rt.placement);
+    }
+    if (o.verbose)
+        fprintf(stderr, "starjets: rank %d: %s, %u CPU worker(s), scheduler %s\n", sj__rt.rank,
+                sj__rt.placement, starpu_cpu_worker_get_count(), conf.sched_policy_name);
+    sj__tag_reset();
+    sj__codelets_init();
+    sj__rt.synchronous = env_int("SJ_SYNC", 0);
+    sj__rt.running = 1;
+    return SJ_OK;
+}
+
+int sj_finalize(void)
+{
+    SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
+    starpu_mpi_wait_for_all(sj__rt.comm);
+    int counts[SJ__NKINDS];
+    sj__object_release_all(counts);
+    starpu_mpi_wait_for_all(sj__rt.comm);
+    if (sj__rt.rank == 0)
+        for (int k = 0; k < SJ__NKINDS; k++)
+            if (counts[k])
+                fprintf(stderr, "starjets: sj_finalize: %d %s not destroyed by the program (released now)\n",
+                        counts[k], sj__kind_name((sj__kind_t)k, counts[k] > 1));
+    starpu_mpi_shutdown();
+    sj__codelets_fini();
+    sj__tag_reset();
+    sj__rt.running = 0;
+    if (sj__rt.we_initialized_mpi) {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized)
+            MPI_Finalize();
+    }
+    sj__rt.rank = -1;
+    sj__rt.nranks = 0;
+    return SJ_OK;
+}
+
+int sj_wait(void)
+{
+    SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
+    SJ_TRY(sj__rt_wait_all());
+    return sj__rt_check_task_errors(__func__);
+}
+
+int sj_barrier(void)
+{
+    SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
+    return sj__rt_barrier();
+}
+
+void sj_set_synchronous(int on)
+{
+    sj__rt.synchronous = on;
+}

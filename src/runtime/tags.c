@@ -1,0 +1,119 @@
+/*
+ * Tag booking. StarPU-MPI 1.3 tags are 64-bit and must be unique among live
+ * handles and identical on every rank for the same handle. Every rank books
+ * and releases in the same order (the programming model), so a deterministic
+ * first-fit allocator over a sorted free list gives the same tags everywhere.
+ * Tags whose handles may still carry messages are quarantined until the next
+ * point where nothing is in flight (sj_wait), so a message for an old handle can
+ * never be matched by a new one.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/rt.h"
+
+typedef struct range {
+    int64_t first, n;
+} range_t;
+
+typedef struct range_list {
+    range_t *r;
+    int count, cap;
+} range_list_t;
+
+#define TAG_FIRST ((int64_t)1)
+#define TAG_END ((int64_t)1 << 62)
+
+static range_list_t free_list, deferred;
+static int64_t booked;
+
+static void list_insert(range_list_t *l, int64_t first, int64_t n)
+{
+    /* Keep the list sorted and merged with its neighbours. */
+    int i = 0;
+    while (i < l->count && l->r[i].first < first)
+        i++;
+    int merge_prev = i > 0 && l->r[i - 1].first + l->r[i - 1].n == first;
+    int merge_next = i < l->count && first + n == l->r[i].first;
+    if (merge_prev && merge_next) {
+        l->r[i - 1].n += n + l->r[i].n;
+        memmove(&l->r[i], &l->r[i + 1], (size_t)(l->count - i - 1) * sizeof(range_t));
+        l->count--;
+    } else if (merge_prev) {
+        l->r[i - 1].n += n;
+    } else if (merge_next) {
+        l->r[i].first = first;
+        l->r[i].n += n;
+    } else {
+        if (l->count == l->cap) {
+            int cap = l->cap ? 2 * l->cap : 16;
+            range_t *r = realloc(l->r, (size_t)cap * sizeof(range_t));
+            if (!r)
+                return; /* the tags are lost, not reused: still correct */
+            l->r = r;
+            l->cap = cap;
+        }
+        memmove(&l->r[i + 1], &l->r[i], (size_t)(l->count - i) * sizeof(range_t));
+        l->r[i].first = first;
+        l->r[i].n = n;
+        l->count++;
+    }
+}
+
+void sj__tag_reset(void)
+{
+    free(free_list.r);
+    free(deferred.r);
+    memset(&free_list, 0, sizeof free_list);
+    memset(&deferred, 0, sizeof deferred);
+    booked = 0;
+    list_insert(&free_list, TAG_FIRST, TAG_END - TAG_FIRST);
+}
+
+int64_t sj__tag_book(int64_t n)
+{
+    for (int i = 0; i < free_list.count; i++) {
+        range_t *r = &free_list.r[i];
+        if (r->n >= n) {
+            int64_t first = r->first;
+            r->first += n;
+            r->n -= n;
+            if (r->n == 0) {
+                memmove(r, r + 1, (size_t)(free_list.count - i - 1) * sizeof(range_t));
+                free_list.count--;
+            }
+            booked += n;
+            return first;
+        }
+    }
+    return -1;
+}
+
+void sj__tag_release(int64_t first, int64_t n)
+{
+    if (n <= 0)
+        return;
+    booked -= n;
+    list_insert(&free_list, first, n);
+}
+
+void sj__tag_release_deferred(int64_t first, int64_t n)
+{
+    if (n <= 0)
+        return;
+    booked -= n;
+    list_insert(&deferred, first, n);
+}
+
+void sj__tag_recycle_deferred(void)
+{
+    for (int i = 0; i < deferred.count; i++)
+        list_insert(&free_list, deferred.r[i].first, deferred.r[i].n);
+    deferred.count = 0;
+}
+
+int64_t sj__tag_booked(void)
+{
+    return booked;
+}

@@ -1,0 +1,229 @@
+// sj-test: nprocs=1
+/*
+ * Error codes, their names and messages, the last-error sentence, the
+ * version, and the calls that are refused before sj_init() and after a
+ * second sj_init().
+ */
+#include "sj_test.h"
+
+#include <limits.h>
+#include <pthread.h>
+
+/* What the calls made before sj_init() returned (checked once cmocka runs). */
+static struct {
+    int wait_rc, barrier_rc, finalize_rc, zeros_rc, space_rc;
+    int rank, nranks, ncpus, initialized;
+    const char *version;
+    int major, minor, patch;
+    char wait_msg[512], zeros_msg[512];
+    sj_array_t zeros_out;
+} pre;
+
+static void record_before_init(void)
+{
+    sj_space_t space = NULL;
+    int64_t dims[1] = {16};
+    int nblocks[1] = {4};
+
+    pre.rank = sj_rank();
+    pre.nranks = sj_nranks();
+    pre.ncpus = sj_ncpus();
+    pre.initialized = sj_initialized();
+    pre.version = sj_version(&pre.major, &pre.minor, &pre.patch);
+
+    sj_clear_error();
+    pre.wait_rc = sj_wait();
+    snprintf(pre.wait_msg, sizeof pre.wait_msg, "%s", sj_last_error());
+    pre.barrier_rc = sj_barrier();
+    pre.finalize_rc = sj_finalize();
+
+    /* Spaces are local values; when the library refuses them too before
+     * sj_init(), the array call is tried with a NULL space: the state is
+     * what is wrong either way. */
+    pre.space_rc = sj_space_create(SJ_FLOAT64, 1, dims, nblocks, &space);
+    sj_clear_error();
+    pre.zeros_out = NULL;
+    pre.zeros_rc = sj_array_zeros(pre.space_rc == 0 ? space : NULL, NULL, &pre.zeros_out);
+    snprintf(pre.zeros_msg, sizeof pre.zeros_msg, "%s", sj_last_error());
+    if (pre.space_rc == 0)
+        sj_space_destroy(&space);
+}
+
+static void test_before_init(void **state)
+{
+    assert_int_equal(pre.rank, -1);
+    assert_int_equal(pre.nranks, 0);
+    assert_int_equal(pre.ncpus, 0);
+    assert_int_equal(pre.initialized, 0);
+    assert_int_equal(pre.wait_rc, SJ_ESTATE);
+    assert_non_null(strstr(pre.wait_msg, "sj_wait"));
+    assert_int_equal(pre.barrier_rc, SJ_ESTATE);
+    assert_int_equal(pre.finalize_rc, SJ_ESTATE);
+    assert_true(pre.space_rc == 0 || pre.space_rc == SJ_ESTATE);
+    assert_int_equal(pre.zeros_rc, SJ_ESTATE);
+    assert_non_null(strstr(pre.zeros_msg, "sj_array_zeros"));
+    assert_null(pre.zeros_out);
+    /* sj_version() may be called before sj_init() */
+    assert_non_null(pre.version);
+    assert_int_equal(pre.major, SJ_VERSION_MAJOR);
+    assert_int_equal(pre.minor, SJ_VERSION_MINOR);
+    assert_int_equal(pre.patch, SJ_VERSION_PATCH);
+}
+
+static void test_init_twice(void **state)
+{
+    assert_true(sj_initialized());
+    SJ_ASSERT_ERR(sj_init(NULL, NULL, NULL), SJ_ESTATE);
+    /* still running, still usable */
+    assert_true(sj_initialized());
+    assert_int_equal(sj_nranks(), 1);
+    assert_int_equal(sj_rank(), 0);
+    SJ_ASSERT_OK(sj_wait());
+}
+
+static void test_codes_table(void **state)
+{
+    int n = 0;
+#define CHECK_CODE(name, value, msg)                                                               \
+    assert_int_equal(SJ_##name, value);                                                            \
+    assert_true((value) < 0);                                                                      \
+    assert_string_equal(sj_strerror(value), msg);                                                  \
+    assert_string_equal(sj_err_name(value), "SJ_" #name);                                          \
+    n++;
+    SJ_ERRNO_MAP(CHECK_CODE)
+#undef CHECK_CODE
+    assert_int_equal(n, 12);
+    assert_int_equal(SJ_OK, 0);
+}
+
+static void test_codes_distinct(void **state)
+{
+    const int codes[] = {
+#define LIST_CODE(name, value, msg) value,
+        SJ_ERRNO_MAP(LIST_CODE)
+#undef LIST_CODE
+    };
+    const size_t n = sizeof codes / sizeof codes[0];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            assert_int_not_equal(codes[i], codes[j]);
+            assert_string_not_equal(sj_err_name(codes[i]), sj_err_name(codes[j]));
+            assert_string_not_equal(sj_strerror(codes[i]), sj_strerror(codes[j]));
+        }
+}
+
+static void test_unknown_codes(void **state)
+{
+    const int unknown[] = {-13, -100, 1, 5, 12, INT_MIN, INT_MAX};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        assert_non_null(sj_strerror(unknown[i]));
+        assert_non_null(sj_err_name(unknown[i]));
+        assert_string_equal(sj_strerror(unknown[i]), "unknown error");
+        assert_string_equal(sj_err_name(unknown[i]), "SJ_UNKNOWN");
+    }
+    assert_non_null(sj_strerror(0));
+    assert_non_null(sj_err_name(0));
+}
+
+static void test_last_error(void **state)
+{
+    sj_clear_error();
+    assert_non_null(sj_last_error());
+    assert_string_equal(sj_last_error(), "");
+
+    int64_t dims[1] = {10};
+    assert_int_equal(sj_space_create(SJ_FLOAT64, 1, dims, NULL, NULL), SJ_ENULL);
+    assert_true(strlen(sj_last_error()) > 0);
+    assert_non_null(strstr(sj_last_error(), "sj_space_create"));
+
+    /* the next error replaces it */
+    assert_int_equal(sj_dist_owner(NULL, 0, NULL), SJ_ENULL);
+    assert_non_null(strstr(sj_last_error(), "sj_dist_owner"));
+    assert_null(strstr(sj_last_error(), "sj_space_create"));
+
+    sj_clear_error();
+    assert_string_equal(sj_last_error(), "");
+    sj_clear_error(); /* twice is fine */
+    assert_string_equal(sj_last_error(), "");
+}
+
+static void *fail_in_thread(void *arg)
+{
+    char *seen = arg;
+    sj_clear_error();
+    int64_t dims[1] = {10};
+    int nb[1] = {11};
+    sj_space_t s = NULL;
+    int rc = sj_space_create(SJ_FLOAT64, 1, dims, nb, &s);
+    snprintf(seen, 512, "%d|%s", rc, sj_last_error());
+    return NULL;
+}
+
+static void test_last_error_per_thread(void **state)
+{
+    char seen[512] = "";
+    pthread_t t;
+
+    sj_clear_error();
+    assert_int_equal(sj_space_length(NULL, NULL), SJ_ENULL);
+    char mine[512];
+    snprintf(mine, sizeof mine, "%s", sj_last_error());
+    assert_non_null(strstr(mine, "sj_space_length"));
+
+    assert_int_equal(pthread_create(&t, NULL, fail_in_thread, seen), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+
+    /* the other thread saw its own error, this one still has its own */
+    char expect[32];
+    snprintf(expect, sizeof expect, "%d|", SJ_ESIZE);
+    assert_memory_equal(seen, expect, strlen(expect));
+    assert_non_null(strstr(seen, "sj_space_create"));
+    assert_string_equal(sj_last_error(), mine);
+}
+
+static void test_version(void **state)
+{
+    int major = -1, minor = -1, patch = -1;
+    const char *v = sj_version(&major, &minor, &patch);
+    assert_non_null(v);
+    assert_int_equal(major, SJ_VERSION_MAJOR);
+    assert_int_equal(minor, SJ_VERSION_MINOR);
+    assert_int_equal(patch, SJ_VERSION_PATCH);
+    assert_string_equal(v, SJ_VERSION_STRING);
+    char expect[64];
+    snprintf(expect, sizeof expect, "%d.%d.%d", SJ_VERSION_MAJOR, SJ_VERSION_MINOR,
+             SJ_VERSION_PATCH);
+    assert_string_equal(v, expect);
+    /* every output may be NULL */
+    assert_string_equal(sj_version(NULL, NULL, NULL), expect);
+    assert_string_equal(sj_version(&major, NULL, NULL), expect);
+    assert_string_equal(pre.version, expect);
+}
+
+static void test_dtype_size(void **state)
+{
+    assert_int_equal(sj_dtype_size(SJ_FLOAT64), sizeof(double));
+    assert_int_equal(sj_dtype_size(SJ_FLOAT32), sizeof(float));
+    assert_int_equal(sj_dtype_size((sj_dtype_t)0), 0);
+    assert_int_equal(sj_dtype_size((sj_dtype_t)3), 0);
+    assert_int_equal(sj_dtype_size((sj_dtype_t)-1), 0);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    record_before_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_before_init),
+        cmocka_unit_test(test_init_twice),
+        cmocka_unit_test(test_codes_table),
+        cmocka_unit_test(test_codes_distinct),
+        cmocka_unit_test(test_unknown_codes),
+        cmocka_unit_test(test_last_error),
+        cmocka_unit_test(test_last_error_per_thread),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_dtype_size),
+    };
+    return sj_test_main(tests, sizeof tests / sizeof tests[0], "error");
+}

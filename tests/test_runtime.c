@@ -1,0 +1,173 @@
+/*
+ * The runtime: ranks, workers, waiting, MPI from the application thread while
+ * starjets runs, synchronous mode, init options.
+ */
+#include "sj_test.h"
+
+static void test_ranks(void **state)
+{
+    int rank = -1, size = 0, inited = 0;
+    assert_int_equal(MPI_Initialized(&inited), MPI_SUCCESS);
+    assert_true(inited);
+    assert_int_equal(MPI_Comm_rank(MPI_COMM_WORLD, &rank), MPI_SUCCESS);
+    assert_int_equal(MPI_Comm_size(MPI_COMM_WORLD, &size), MPI_SUCCESS);
+    assert_true(sj_initialized());
+    assert_int_equal(sj_rank(), rank);
+    assert_int_equal(sj_nranks(), size);
+    assert_in_range(sj_rank(), 0, sj_nranks() - 1);
+}
+
+static void test_ncpus(void **state)
+{
+    assert_true(sj_ncpus() >= 1);
+}
+
+static void test_wait_barrier(void **state)
+{
+    SJ_ASSERT_OK(sj_wait());
+    SJ_ASSERT_OK(sj_barrier());
+    SJ_ASSERT_OK(sj_wait());
+    SJ_ASSERT_OK(sj_wait());
+    SJ_ASSERT_OK(sj_barrier());
+    SJ_ASSERT_OK(sj_barrier());
+}
+
+static void test_thread_multiple(void **state)
+{
+    int provided = -1;
+    assert_int_equal(sj_mpi_thread_multiple(), 1);
+    assert_int_equal(MPI_Query_thread(&provided), MPI_SUCCESS);
+    assert_int_equal(provided, MPI_THREAD_MULTIPLE);
+}
+
+/* MPI collectives from the application thread, with tasks in flight. */
+static void test_mpi_from_app_thread(void **state)
+{
+    const int n = sj_nranks(), me = sj_rank();
+    int64_t dims[1] = {40000};
+    int nb[1] = {8};
+    sj_space_t sp = NULL;
+    sj_array_t x = NULL, y = NULL;
+    double sum = 0.0;
+
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, dims, nb, &sp));
+    SJ_ASSERT_OK(sj_array_rand(sp, NULL, 42, &x));
+    SJ_ASSERT_OK(sj_array_sum(x, &sum));
+    assert_true(sum > 0.0 && sum < 40000.0);
+
+    /* every rank got the same bits */
+    double lo = 0, hi = 0;
+    assert_int_equal(MPI_Allreduce(&sum, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD), MPI_SUCCESS);
+    assert_int_equal(MPI_Allreduce(&sum, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD), MPI_SUCCESS);
+    assert_true(lo == sum && hi == sum);
+
+    /* submit more work and talk MPI while it runs */
+    SJ_ASSERT_OK(sj_array_copy(x, &y));
+    SJ_ASSERT_OK(sj_array_scale(y, 2.0));
+    SJ_ASSERT_OK(sj_array_axpy(1.0, x, y));
+    int ranksum = 0;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(MPI_Allreduce(&me, &ranksum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD),
+                         MPI_SUCCESS);
+        assert_int_equal(ranksum, n * (n - 1) / 2);
+    }
+    int token = me == 0 ? 1234 : -1;
+    assert_int_equal(MPI_Bcast(&token, 1, MPI_INT, 0, MPI_COMM_WORLD), MPI_SUCCESS);
+    assert_int_equal(token, 1234);
+    SJ_ASSERT_OK(sj_wait());
+
+    /* y = 3 x elementwise: 2 x + x is exact in binary floating point */
+    double *ref = sj_t_gather(x, 0);
+    assert_non_null(ref);
+    for (int64_t i = 0; i < dims[0]; i++)
+        ref[i] = 3.0 * ref[i];
+    SJ_ASSERT_ARRAY(y, ref);
+    free(ref);
+
+    SJ_ASSERT_OK(sj_array_destroy(&y));
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+}
+
+/* A small sequence of operations; its results in *out (gathered on 0) and sums. */
+static void run_sequence(sj_space_t sp, double **out, double sums[3])
+{
+    sj_array_t a = NULL, b = NULL, c = NULL;
+    SJ_ASSERT_OK(sj_array_rand(sp, NULL, 7, &a));
+    SJ_ASSERT_OK(sj_array_randn(sp, NULL, 8, &b));
+    SJ_ASSERT_OK(sj_array_similar(a, &c));
+    SJ_ASSERT_OK(sj_array_axpby(0.5, a, -1.25, b));
+    SJ_ASSERT_OK(sj_array_mul(c, a, b));
+    SJ_ASSERT_OK(sj_array_scale(c, 3.0));
+    SJ_ASSERT_OK(sj_array_sum(c, &sums[0]));
+    SJ_ASSERT_OK(sj_array_dot(a, b, &sums[1]));
+    SJ_ASSERT_OK(sj_array_norm(b, SJ_NORM_2, &sums[2]));
+    *out = sj_t_gather(c, 0);
+    assert_non_null(*out);
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+    SJ_ASSERT_OK(sj_array_destroy(&b));
+    SJ_ASSERT_OK(sj_array_destroy(&c));
+}
+
+static void test_synchronous(void **state)
+{
+    const int64_t sizes[5] = {100, 333, 17, 250, 300};
+    sj_space_t sp = NULL;
+    double *async = NULL, *sync = NULL, *again = NULL;
+    double s1[3], s2[3], s3[3];
+
+    SJ_ASSERT_OK(sj_space_create_blocks(SJ_FLOAT64, 5, sizes, &sp));
+    run_sequence(sp, &async, s1);
+    sj_set_synchronous(1);
+    run_sequence(sp, &sync, s2);
+    sj_set_synchronous(0);
+    run_sequence(sp, &again, s3);
+    SJ_ASSERT_OK(sj_wait());
+
+    assert_memory_equal(s1, s2, sizeof s1);
+    assert_memory_equal(s1, s3, sizeof s1);
+    if (sj_rank() == 0) {
+        assert_memory_equal(async, sync, 1000 * sizeof(double));
+        assert_memory_equal(async, again, 1000 * sizeof(double));
+    }
+    free(async);
+    free(sync);
+    free(again);
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+}
+
+static void test_init_options_default(void **state)
+{
+    sj_init_options_t o;
+    memset(&o, 0x5a, sizeof o);
+    sj_init_options_default(&o);
+    assert_int_equal(o.ncuda, 0);
+    assert_true(o.placement == SJ_PLACE_SPLIT || o.placement == SJ_PLACE_SPLIT_NOBIND ||
+                o.placement == SJ_PLACE_STARPU);
+    assert_int_equal(o.reserve_mpi_core, -1);
+    assert_int_equal(o.environment_overrides, 1);
+    if (getenv("SJ_NCPUS") == NULL)
+        assert_int_equal(o.ncpus, -1);
+    if (getenv("SJ_PLACEMENT") == NULL)
+        assert_int_equal(o.placement, SJ_PLACE_SPLIT);
+    if (getenv("SJ_VERBOSE") == NULL)
+        assert_int_equal(o.verbose, 0);
+    if (getenv("SJ_SCHED") == NULL)
+        assert_true(o.sched == NULL || strcmp(o.sched, "lws") == 0);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ranks),
+        cmocka_unit_test(test_ncpus),
+        cmocka_unit_test(test_wait_barrier),
+        cmocka_unit_test(test_thread_multiple),
+        cmocka_unit_test(test_mpi_from_app_thread),
+        cmocka_unit_test(test_synchronous),
+        cmocka_unit_test(test_init_options_default),
+    };
+    return sj_test_main(tests, sizeof tests / sizeof tests[0], "runtime");
+}
