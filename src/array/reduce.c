@@ -124,12 +124,12 @@ int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_sca
     }
     for (int b = 1; b < total; b++)
         sj__rt_data_unregister_submit(part[b]);
-    sj__tag_release_deferred(tag + 1, total - 1);
+    sj__tag_release(tag + 1, total - 1);
     if (rc == SJ_OK)
         rc = sj__scalar_wrap(part[0], tag, d->owner[0], result);
     if (rc < 0) {
         sj__rt_data_unregister_submit(part[0]);
-        sj__tag_release_deferred(tag, 1);
+        sj__tag_release(tag, 1);
     }
     free(part);
     return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;

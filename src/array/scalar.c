@@ -6,7 +6,7 @@
 static void scalar_free(sj_scalar_t s)
 {
     sj__rt_data_unregister_submit(s->handle);
-    sj__tag_release_deferred(s->tag, 1);
+    sj__tag_release(s->tag, 1);
     sj__object_remove(&s->obj);
     free(s);
 }
@@ -39,7 +39,7 @@ static int scalar_new(const char *func, int owner, sj_scalar_t *out)
     int rc = sj__scalar_wrap(h, tag, owner, out);
     if (rc < 0) {
         sj__rt_data_unregister_submit(h);
-        sj__tag_release_deferred(tag, 1);
+        sj__tag_release(tag, 1);
         return sj__error(rc, func, "cannot allocate a scalar");
     }
     return SJ_OK;

@@ -161,7 +161,7 @@ int sj__rt_wait_all(void)
 {
     if (starpu_mpi_wait_for_all(sj__rt.comm) != 0)
         return sj__error(SJ_ERUNTIME, "sj_wait", "starpu_mpi_wait_for_all failed");
-    sj__tag_recycle_deferred();
+    sj__tag_recycle();
     return SJ_OK;
 }
 

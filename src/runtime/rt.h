@@ -102,12 +102,13 @@ int sj__rt_barrier(void);
  * so the same object gets the same tags everywhere. Returns the first tag.
  */
 int64_t sj__tag_book(int64_t n);
-/* Release tags whose handles are unregistered (waited for). */
+/*
+ * Release tags: they become reusable after two later collective waits (see
+ * tags.c for why a released tag cannot be reused at once).
+ */
 void sj__tag_release(int64_t first, int64_t n);
-/* Release tags whose handles may still be in flight: reusable after sj_wait(). */
-void sj__tag_release_deferred(int64_t first, int64_t n);
-/* Make deferred tags reusable (called when no task is in flight anywhere). */
-void sj__tag_recycle_deferred(void);
+/* Advance the quarantine; called when no task is in flight on any rank. */
+void sj__tag_recycle(void);
 void sj__tag_reset(void);
 int64_t sj__tag_booked(void);
 

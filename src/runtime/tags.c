@@ -3,9 +3,13 @@
  * handles and identical on every rank for the same handle. Every rank books
  * and releases in the same order (the programming model), so a deterministic
  * first-fit allocator over a sorted free list gives the same tags everywhere.
- * Tags whose handles may still carry messages are quarantined until the next
- * point where nothing is in flight (sj_wait), so a message for an old handle can
- * never be matched by a new one.
+ * A released tag is not reused at once: a rank that is ahead may already send
+ * a message for the tag's next handle to a rank that still holds the old one,
+ * and StarPU-MPI would take that early message for the old handle (it sizes
+ * early data after the handle registered under the tag). Released tags are
+ * quarantined for two collective waits (sj_wait): after the first, every rank
+ * has passed the release and nothing is in flight; the second also covers
+ * handles whose unregistration StarPU finishes lazily after their last task.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +29,7 @@ typedef struct range_list {
 #define TAG_FIRST ((int64_t)1)
 #define TAG_END ((int64_t)1 << 62)
 
-static range_list_t free_list, deferred;
+static range_list_t free_list, deferred, cooling;
 static int64_t booked;
 
 static void list_insert(range_list_t *l, int64_t first, int64_t n)
@@ -65,8 +69,10 @@ void sj__tag_reset(void)
 {
     free(free_list.r);
     free(deferred.r);
+    free(cooling.r);
     memset(&free_list, 0, sizeof free_list);
     memset(&deferred, 0, sizeof deferred);
+    memset(&cooling, 0, sizeof cooling);
     booked = 0;
     list_insert(&free_list, TAG_FIRST, TAG_END - TAG_FIRST);
 }
@@ -95,21 +101,16 @@ void sj__tag_release(int64_t first, int64_t n)
     if (n <= 0)
         return;
     booked -= n;
-    list_insert(&free_list, first, n);
-}
-
-void sj__tag_release_deferred(int64_t first, int64_t n)
-{
-    if (n <= 0)
-        return;
-    booked -= n;
     list_insert(&deferred, first, n);
 }
 
-void sj__tag_recycle_deferred(void)
+void sj__tag_recycle(void)
 {
-    for (int i = 0; i < deferred.count; i++)
-        list_insert(&free_list, deferred.r[i].first, deferred.r[i].n);
+    for (int i = 0; i < cooling.count; i++)
+        list_insert(&free_list, cooling.r[i].first, cooling.r[i].n);
+    range_list_t t = cooling;
+    cooling = deferred;
+    deferred = t;
     deferred.count = 0;
 }
 
