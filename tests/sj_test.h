@@ -43,9 +43,9 @@ static inline void sj_t_callee(const char *expr, char *name, size_t size)
     size_t n = 0;
     while (*expr == ' ' || *expr == '(')
         expr++;
-    while (n + 1 < size && (expr[n] == '_' || (expr[n] >= 'a' && expr[n] <= 'z') ||
-                            (expr[n] >= 'A' && expr[n] <= 'Z') || (expr[n] >= '0' && expr[n] <= '9')))
-    {
+    while (n + 1 < size &&
+           (expr[n] == '_' || (expr[n] >= 'a' && expr[n] <= 'z') ||
+            (expr[n] >= 'A' && expr[n] <= 'Z') || (expr[n] >= '0' && expr[n] <= '9'))) {
         name[n] = expr[n];
         n++;
     }
@@ -276,7 +276,7 @@ static inline double *sj_t_gather(sj_array_t a, int root)
         return NULL;
     size_t esz = sj_dtype_size(t);
     void *raw = calloc((size_t)(n > 0 ? n : 1), esz);
-    int rc = sj_array_gather(a, root, raw);
+    int rc = sj_array_gather(a, root, sj_rank() == root ? raw : NULL); /* NULL is fine elsewhere */
     if (rc != 0) {
         print_error("sj_array_gather to %d failed: %s: %s\n", root, sj_err_name(rc),
                     sj_last_error());

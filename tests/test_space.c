@@ -11,7 +11,7 @@ static void test_uniform_cuts_10_in_3(void **state)
     int64_t dims[1] = {10};
     int nb[1] = {3};
     SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, dims, nb, &s));
-    const int64_t expect[4] = {0, 3, 6, 10};
+    const int64_t expect[4] = {0, 4, 7, 10}; /* first blocks one longer */
     for (int b = 0; b < 3; b++) {
         int64_t lo[1] = {-1}, hi[1] = {-1}, bd[1] = {-1}, ne = -1;
         SJ_ASSERT_OK(sj_space_block_range(s, b, lo, hi));
@@ -43,8 +43,10 @@ static void test_uniform_cuts_formula(void **state)
             for (int k = 0; k < nb; k++) {
                 int64_t lo[1], hi[1];
                 SJ_ASSERT_OK(sj_space_block_range(s, k, lo, hi));
-                assert_int_equal(lo[0], (int64_t)k * n / nb);
-                assert_int_equal(hi[0], (int64_t)(k + 1) * n / nb);
+                /* n / nb each, the first n % nb blocks one more */
+                const int64_t q = n / nb, r = n % nb;
+                assert_int_equal(lo[0], k * q + (k < r ? k : r));
+                assert_int_equal(hi[0], (k + 1) * q + (k + 1 < r ? k + 1 : r));
             }
             SJ_ASSERT_OK(sj_space_destroy(&s));
         }
@@ -149,7 +151,7 @@ static void test_2d_uniform(void **state)
     int64_t dims[2] = {7, 5};
     int nb[2] = {3, 2};
     SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 2, dims, nb, &s));
-    const int64_t c0[4] = {0, 2, 4, 7}, c1[3] = {0, 2, 5};
+    const int64_t c0[4] = {0, 3, 5, 7}, c1[3] = {0, 3, 5};
     const int64_t *cuts[2] = {c0, c1};
     check_blocks(s, 2, nb, cuts);
     /* block (2, 1) is number 2 + 3 * 1 = 5 */
@@ -168,7 +170,7 @@ static void test_3d_uniform(void **state)
     int64_t dims[3] = {4, 6, 5};
     int nb[3] = {2, 3, 2};
     SJ_ASSERT_OK(sj_space_create(SJ_FLOAT32, 3, dims, nb, &s));
-    const int64_t c0[3] = {0, 2, 4}, c1[4] = {0, 2, 4, 6}, c2[3] = {0, 2, 5};
+    const int64_t c0[3] = {0, 2, 4}, c1[4] = {0, 2, 4, 6}, c2[3] = {0, 3, 5};
     const int64_t *cuts[3] = {c0, c1, c2};
     check_blocks(s, 3, nb, cuts);
     sj_dtype_t dt = 0;
@@ -216,7 +218,7 @@ static void test_equal(void **state)
     sj_space_t a = NULL, b = NULL, c = NULL, d = NULL, e = NULL, f = NULL;
     int64_t dims[1] = {10}, dims2[2] = {10, 1};
     int nb3[1] = {3}, nb2[1] = {2}, nb31[2] = {3, 1};
-    const int64_t same[3] = {3, 3, 4};
+    const int64_t same[3] = {4, 3, 3};
     int eq = -1;
 
     SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, dims, nb3, &a));
@@ -241,7 +243,7 @@ static void test_equal(void **state)
     SJ_ASSERT_OK(sj_space_equal(a, f, &eq)); /* different number of dims */
     assert_int_equal(eq, 0);
 
-    const int64_t other[3] = {3, 4, 3}; /* same length and count, other cuts */
+    const int64_t other[3] = {3, 3, 4}; /* same length and count, other cuts */
     sj_space_t g = NULL;
     SJ_ASSERT_OK(sj_space_create_blocks(SJ_FLOAT64, 3, other, &g));
     SJ_ASSERT_OK(sj_space_equal(a, g, &eq));

@@ -8,7 +8,8 @@
  *
  * - **contiguous** (DistributedArrays' default): the ranks form a process grid
  *   with `grid[d]` ranks along dimension `d`; dimension `d` of the block grid is
- *   cut into `grid[d]` contiguous chunks of blocks, and chunk `(c0, c1, c2)` is
+ *   cut into `grid[d]` contiguous chunks of blocks (as spaces cut elements: the
+ *   first chunks one block longer when it does not divide), and chunk `(c0, c1, c2)` is
  *   owned by `procs[c0 + grid[0] * (c1 + grid[1] * c2)]` (column-major, like
  *   Julia's `procs(A)` matrix). Each rank owns a box of blocks.
  * - **block-cyclic** over a `pr x pc` process grid (ScaLAPACK / Chameleon):

@@ -48,9 +48,10 @@ size_t sj_dtype_size(sj_dtype_t dtype);
 /**
  * @brief A space whose dimensions are cut into nearly equal blocks.
  *
- * Dimension `d` of length `dims[d]` is cut into `nblocks[d]` blocks; block `k`
- * covers `[floor(k * dims[d] / nblocks[d]), floor((k + 1) * dims[d] / nblocks[d]))`.
- * Local.
+ * Dimension `d` of length `n = dims[d]` is cut into `m = nblocks[d]` blocks as
+ * DistributedArrays does: each has `n / m` elements and the first `n % m` one
+ * more, so block `k` starts at `k * (n / m) + min(k, n % m)` (10 in 3 blocks:
+ * `[0,4) [4,7) [7,10)`). Local.
  * @param[in] dtype   element type
  * @param[in] ndims   1, 2 or 3
  * @param[in] dims    global length of each dimension (> 0)

@@ -50,6 +50,18 @@ int sj__check_root(const char *func, int root)
     return SJ_OK;
 }
 
+/*
+ * The root's buffer is an argument only the root sees: the root tells every
+ * rank whether it is there, so that all of them fail together.
+ */
+static int check_root_buf(const char *func, int root, const void *buf)
+{
+    int ok = sj__rt_rank() != root || buf != NULL;
+    SJ_TRY(sj__rt_agree(&ok, root));
+    SJ_CHECK_FN(func, ok, SJ_ENULL, "buf is NULL on the root (rank %d)", root);
+    return SJ_OK;
+}
+
 static int check_block(const char *func, sj_array_t a, int block)
 {
     SJ_CHECK_FN(func, block >= 0 && block < a->space->total, SJ_ERANGE,
@@ -434,7 +446,7 @@ int sj_array_gather(sj_array_t array, int root, void *buf)
 {
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(sj__check_root(__func__, root));
-    SJ_CHECK(sj__rt_rank() != root || buf != NULL, SJ_ENULL, "buf is NULL on the root (%d)", root);
+    SJ_TRY(check_root_buf(__func__, root, buf));
     return move_all(array, root, buf, 1);
 }
 
@@ -442,7 +454,7 @@ int sj_array_scatter(sj_array_t array, int root, const void *buf)
 {
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(sj__check_root(__func__, root));
-    SJ_CHECK(sj__rt_rank() != root || buf != NULL, SJ_ENULL, "buf is NULL on the root (%d)", root);
+    SJ_TRY(check_root_buf(__func__, root, buf));
     return move_all(array, root, (char *)buf, 0);
 }
 
@@ -453,7 +465,7 @@ int sj_array_distribute(sj_space_t space, sj_dist_t dist, int root, const void *
     *array = NULL;
     SJ_TRY(sj__check_running(__func__));
     SJ_TRY(sj__check_root(__func__, root));
-    SJ_CHECK(sj__rt_rank() != root || buf != NULL, SJ_ENULL, "buf is NULL on the root (%d)", root);
+    SJ_TRY(check_root_buf(__func__, root, buf));
     SJ_TRY(array_new(__func__, space, dist, array));
     int rc = move_all(*array, root, (char *)buf, 0);
     if (rc < 0)
@@ -466,8 +478,7 @@ static int move_one(const char *func, sj_array_t a, int block, int root, char *b
     SJ_TRY(sj__check_array(func, "array", a));
     SJ_TRY(check_block(func, a, block));
     SJ_TRY(sj__check_root(func, root));
-    SJ_CHECK_FN(func, sj__rt_rank() != root || buf != NULL, SJ_ENULL,
-                "buf is NULL on the root (%d)", root);
+    SJ_TRY(check_root_buf(func, root, buf));
     move_t m;
     SJ_TRY(move_start(a, block, root, buf, 0, to_root, &m));
     move_finish(a, &m, to_root);

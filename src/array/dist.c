@@ -260,12 +260,12 @@ int sj_dist_create_contiguous(int ndims, const int nblocks[], int nprocs, const 
         d->procs[p] = procs ? procs[p] : p;
     for (int k = 0; k < SJ_MAX_DIMS; k++)
         d->grid[k] = g[k];
-    /* chunk c of dimension k covers blocks [c * n / g, (c + 1) * n / g) */
+    /* chunk c of dimension k: blocks cut as DistributedArrays does, first chunks longer */
     for (int p = 0; p < used; p++) {
         int c[SJ_MAX_DIMS] = {p % g[0], (p / g[0]) % g[1], p / (g[0] * g[1])};
         for (int k = 0; k < SJ_MAX_DIMS; k++) {
-            lo[p][k] = (int)((int64_t)c[k] * d->nblocks[k] / g[k]);
-            hi[p][k] = (int)((int64_t)(c[k] + 1) * d->nblocks[k] / g[k]);
+            lo[p][k] = (int)sj__split_lo(c[k], d->nblocks[k], g[k]);
+            hi[p][k] = (int)sj__split_lo(c[k] + 1, d->nblocks[k], g[k]);
         }
         for (int i2 = lo[p][2]; i2 < hi[p][2]; i2++)
             for (int i1 = lo[p][1]; i1 < hi[p][1]; i1++)

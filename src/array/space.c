@@ -99,7 +99,7 @@ int sj_space_create(sj_dtype_t dtype, int ndims, const int64_t dims[], const int
     for (int d = 0; d < ndims; d++) {
         s->dims[d] = dims[d];
         for (int k = 0; k <= nb[d]; k++)
-            s->cuts[d][k] = (int64_t)((__int128)k * dims[d] / nb[d]);
+            s->cuts[d][k] = sj__split_lo(k, dims[d], nb[d]);
     }
     return SJ_OK;
 }
@@ -228,15 +228,15 @@ int64_t sj__space_block_nelems(sj_space_t s, int b)
 int sj_space_block_range(sj_space_t space, int block, int64_t lo[], int64_t hi[])
 {
     SJ_CHECK_NULL(space);
+    SJ_CHECK_NULL(lo);
+    SJ_CHECK_NULL(hi);
     SJ_CHECK(block >= 0 && block < space->total, SJ_ERANGE, "block %d is out of range [0, %d)",
              block, space->total);
     sj_block_info_t info;
     sj__space_block_info(space, block, &info);
     for (int d = 0; d < space->ndims; d++) {
-        if (lo)
-            lo[d] = info.lo[d];
-        if (hi)
-            hi[d] = info.hi[d];
+        lo[d] = info.lo[d];
+        hi[d] = info.hi[d];
     }
     return SJ_OK;
 }

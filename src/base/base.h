@@ -44,6 +44,16 @@ int sj__error_rename(int code, const char *func);
             return sj__rc_;                                                                        \
     } while (0)
 
+/*
+ * Start of part k when n items are cut into m nearly equal parts, the first
+ * n % m parts one longer (DistributedArrays' convention).
+ */
+static inline int64_t sj__split_lo(int64_t k, int64_t n, int64_t m)
+{
+    const int64_t q = n / m, r = n % m;
+    return k * q + (k < r ? k : r);
+}
+
 /* ---- registry of live objects, for sj_finalize()'s report ------------- */
 
 typedef enum sj__kind {

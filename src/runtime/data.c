@@ -222,6 +222,11 @@ int sj__rt_bcast(void *buf, size_t size, int root)
     return SJ_OK;
 }
 
+int sj__rt_agree(int *flag, int root)
+{
+    return sj__rt.thread_multiple ? sj__rt_bcast(flag, sizeof *flag, root) : SJ_OK;
+}
+
 int sj__rt_barrier(void)
 {
     int ret = sj__rt.thread_multiple ? (MPI_Barrier(sj__rt.comm) == MPI_SUCCESS ? 0 : -1)

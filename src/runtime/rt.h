@@ -93,6 +93,12 @@ int sj__rt_check_task_errors(const char *func);
 int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
                              const int displs[]);
 int sj__rt_bcast(void *buf, size_t size, int root);
+/*
+ * Give every rank the root's value of *flag (collective), so that a check only
+ * the root can make fails on all ranks. Without MPI_THREAD_MULTIPLE each rank
+ * keeps its own value.
+ */
+int sj__rt_agree(int *flag, int root);
 int sj__rt_barrier(void);
 
 /* ---- tags --------------------------------------------------------------- */
