@@ -57,8 +57,10 @@ typedef struct sj_block_info {
  * @param[in,out] out the output block (column-major, `blk->nelems` elements)
  * @param[in] in    the input blocks, same shape, in the order given
  * @param[in] ctx   a private copy of the context bytes given at submission
- * @return 0 on success; non-zero marks the call as failed: the next sj_wait()
- *         (and every later blocking call that checks errors) returns SJ_EUSER
+ * @return 0 on success; non-zero marks the task as failed: the next call that
+ *         checks task errors (sj_wait(), a blocking reduction, sj_scalar_value())
+ *         returns SJ_EUSER on every rank with the first failure's sentence, and
+ *         clears the record, so the call after it succeeds again
  */
 typedef int (*sj_block_fn_t)(const sj_block_info_t *blk, void *out, const void *const *in,
                              void *ctx);
@@ -140,7 +142,7 @@ int sj_array_block_info(sj_array_t array, int block, sj_block_info_t *info);
 /**
  * @brief Direct access to a block this rank owns (`localpart`).
  *
- * Local. Waits for the tasks that write the block, then gives its memory
+ * Local. Waits for the submitted tasks that use the block, then gives its memory
  * (column-major, sj_array_block_info() gives the shape). Tasks that use the
  * block wait until sj_array_localpart_restore(). Every get needs its restore.
  * @param[in] block  a block owned by this rank

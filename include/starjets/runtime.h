@@ -55,9 +55,11 @@ typedef struct sj_init_options {
      */
     int reserve_mpi_core;
     /**
-     * When non-zero, StarPU's environment variables (`STARPU_NCPU`,
-     * `STARPU_SCHED`, `STARPU_WORKERS_CPUID`, ...) override these options, as
-     * StarPU does by default. Default 1.
+     * When non-zero (default), StarPU's environment variables such as
+     * `STARPU_NCPU` and `STARPU_NCUDA` override these options, as StarPU does by
+     * default; 0 gives the options precedence over those. `STARPU_SCHED` and
+     * `STARPU_WORKERS_CPUID` override the options in either case (StarPU 1.3
+     * reads them first).
      */
     int environment_overrides;
     /** Print the placement decided on each rank to stderr. Default 0. */
@@ -96,6 +98,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts);
  *
  * Collective. Objects the user did not destroy are destroyed here; one line per
  * kind of object is printed on rank 0 (stderr) saying how many were forgotten.
+ * Their handles are invalid afterwards: do not pass them to a destroy function.
  * MPI is finalised when sj_init() initialised it.
  * @retval SJ_OK on success
  * @retval SJ_ESTATE when starjets is not running
@@ -138,7 +141,8 @@ int sj_barrier(void);
 
 /**
  * @brief Make every later task synchronous (submit, then wait for it), to
- * bisect ordering bugs. Also set by the environment variable `SJ_SYNC=1`.
+ * bisect ordering bugs. May be called before sj_init(); the environment variable
+ * `SJ_SYNC` (0 or 1), when set, decides at sj_init().
  *
  * Collective (all ranks must agree). Slow: for debugging only.
  * @param[in] on non-zero to switch on

@@ -190,7 +190,7 @@ static int default_grid(int ndims, const int nblocks[], int nprocs, int grid[])
             if ((int64_t)grid[k] * factors[i] > nblocks[k])
                 continue;
             double ratio = (double)nblocks[k] / grid[k];
-            if (ratio > best_ratio) {
+            if (ratio >= best_ratio) { /* ties go to the higher dimension */
                 best_ratio = ratio;
                 best = k;
             }

@@ -93,16 +93,15 @@ int sj_scalar_value(sj_scalar_t scalar, double *value)
         }
         SJ_TRY(sj__rt_bcast(&v, sizeof v, scalar->owner));
     } else {
-        /* Every rank gets its copy through StarPU-MPI, then drops it. */
-        for (int r = 0; r < sj__rt_nranks(); r++)
-            if (r != scalar->owner && (me == r || me == scalar->owner)) {
-                sj__rt_recv_detached(scalar->handle, scalar->owner, scalar->tag);
-                break;
-            }
-        if (me == scalar->owner)
+        /* Without direct MPI, the owner sends the value to every other rank
+         * through StarPU-MPI (the copies are never written: a scalar is final). */
+        if (me == scalar->owner) {
             for (int r = 0; r < sj__rt_nranks(); r++)
                 if (r != me)
                     sj__rt_send_detached(scalar->handle, r, scalar->tag);
+        } else {
+            sj__rt_recv_detached(scalar->handle, scalar->owner, scalar->tag);
+        }
         const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
         SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
         v = *p;

@@ -198,8 +198,14 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
         MPI_Query_thread(&level);
         sj__rt.we_initialized_mpi = 0;
     }
-    SJ_CHECK(level >= MPI_THREAD_SERIALIZED, SJ_ERUNTIME,
-             "MPI runs at thread level %d; StarPU-MPI needs MPI_THREAD_SERIALIZED or more", level);
+    if (level < MPI_THREAD_SERIALIZED) {
+        if (sj__rt.we_initialized_mpi)
+            MPI_Finalize();
+        return sj__error(SJ_ERUNTIME, __func__,
+                         "MPI runs at thread level %d; StarPU-MPI needs MPI_THREAD_SERIALIZED or "
+                         "more",
+                         level);
+    }
     sj__rt.thread_multiple = level >= MPI_THREAD_MULTIPLE;
     MPI_Comm_rank(MPI_COMM_WORLD, &sj__rt.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &sj__rt.nranks);
@@ -237,7 +243,8 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                 sj__rt.placement, starpu_cpu_worker_get_count(), conf.sched_policy_name);
     sj__tag_reset();
     sj__codelets_init();
-    sj__rt.synchronous = env_int("SJ_SYNC", 0);
+    if (getenv("SJ_SYNC")) /* else keep what sj_set_synchronous() said */
+        sj__rt.synchronous = env_int("SJ_SYNC", 0);
     sj__rt.running = 1;
     return SJ_OK;
 }
