@@ -1,0 +1,49 @@
+// sj-test: nprocs=1,2
+/*
+ * sj_init with explicit options: one worker, the eager scheduler, cores split
+ * but nothing pinned, placement printed. The options must take effect and the
+ * library must compute as with the defaults.
+ */
+#include "sj_test.h"
+
+static void test_options_took_effect(void **state)
+{
+    assert_int_equal(sj_ncpus(), 1);
+    assert_true(sj_initialized());
+}
+
+static void test_compute_with_options(void **state)
+{
+    const int64_t n = 4096;
+    sj_space_t sp = NULL;
+    sj_array_t x = NULL;
+    double sum = 0;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT32, 1, &n, (int[]){8}, &sp));
+    SJ_ASSERT_OK(sj_array_filled(sp, NULL, 0.25, &x));
+    SJ_ASSERT_OK(sj_array_scale(x, 4.0));
+    SJ_ASSERT_OK(sj_array_sum(x, &sum));
+    assert_true(sum == (double)n);
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+}
+
+int main(int argc, char **argv)
+{
+    sj_init_options_t o;
+    sj_init_options_default(&o);
+    o.ncpus = 1;
+    o.sched = "eager";
+    o.placement = SJ_PLACE_SPLIT_NOBIND;
+    o.verbose = 1;
+    if (sj_init(&argc, &argv, &o) != SJ_OK) {
+        fprintf(stderr, "sj_init failed: %s\n", sj_last_error());
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options_took_effect),
+        cmocka_unit_test(test_compute_with_options),
+    };
+    int failed = cmocka_run_group_tests_name("init_options", tests, NULL, NULL);
+    sj_finalize();
+    return failed ? 1 : 0;
+}
