@@ -52,11 +52,6 @@ void sj__codelets_init(void)
     }
 }
 
-void sj__codelets_fini(void)
-{
-    /* Models are written back by starpu_shutdown(); nothing else to release. */
-}
-
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel)
 {
     return &codelets[kernel];

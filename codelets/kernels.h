@@ -49,9 +49,8 @@ typedef struct sj__kargs {
     size_t ctx_size;
 } sj__kargs_t;
 
-/* Register and unregister the StarPU codelets (runtime start and stop). */
+/* Set up the StarPU codelets (at runtime start; models are saved by StarPU at stop). */
 void sj__codelets_init(void);
-void sj__codelets_fini(void);
 
 /* ---- reduction arithmetic, one definition for tasks and blocking paths -- */
 

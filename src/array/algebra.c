@@ -5,16 +5,14 @@
 
 #include "array/array_private.h"
 
-/* Submit kernel k on every block this rank owns, with the matching blocks of
- * arrays[0..n) (arrays[0] is written with mode m0). All arrays share a layout. */
-static int submit_blocks(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0, int n,
-                         sj_array_t arrays[])
+int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0,
+                           int n, sj_array_t arrays[])
 {
     sj_array_t a = arrays[0];
     const int me = sj__rt_rank();
     const int count = a->dist->local_start[me + 1] - a->dist->local_start[me];
     const int *blocks = a->dist->local + a->dist->local_start[me];
-    sj__buf_t bufs[1 + 8 + 1];
+    sj__buf_t bufs[3];
     for (int i = 0; i < count; i++) {
         const int b = blocks[i];
         if (with_info)
@@ -32,7 +30,7 @@ int sj_array_fill(sj_array_t array, double value)
 {
     SJ_TRY(sj__check_array(__func__, "array", array));
     sj__kargs_t args = {.dtype = array->space->dtype, .a = value};
-    return submit_blocks(SJ__K_FILL, &args, 0, SJ__W, 1, &array);
+    return sj__array_submit_local(SJ__K_FILL, &args, 0, SJ__W, 1, &array);
 }
 
 int sj_array_scale(sj_array_t x, double alpha)
@@ -41,7 +39,7 @@ int sj_array_scale(sj_array_t x, double alpha)
     if (alpha == 1.0)
         return SJ_OK;
     sj__kargs_t args = {.dtype = x->space->dtype, .a = alpha};
-    return submit_blocks(SJ__K_SCALE, &args, 0, SJ__RW, 1, &x);
+    return sj__array_submit_local(SJ__K_SCALE, &args, 0, SJ__RW, 1, &x);
 }
 
 static int axpby(const char *func, double alpha, sj_array_t x, double beta, sj_array_t y)
@@ -50,7 +48,7 @@ static int axpby(const char *func, double alpha, sj_array_t x, double beta, sj_a
     SJ_CHECK_FN(func, x != y, SJ_EINVAL, "x and y are the same array (use sj_array_scale)");
     sj__kargs_t args = {.dtype = x->space->dtype, .a = alpha, .b = beta};
     sj_array_t arrays[2] = {y, x};
-    return submit_blocks(SJ__K_AXPBY, &args, 0, SJ__RW, 2, arrays);
+    return sj__array_submit_local(SJ__K_AXPBY, &args, 0, SJ__RW, 2, arrays);
 }
 
 int sj_array_axpy(double alpha, sj_array_t x, sj_array_t y)
@@ -70,17 +68,17 @@ int sj_array_mul(sj_array_t z, sj_array_t x, sj_array_t y)
     sj__kargs_t args = {.dtype = z->space->dtype};
     if (z == x && z == y) {
         args.op = SJ__MUL_ZZZ;
-        return submit_blocks(SJ__K_MUL, &args, 0, SJ__RW, 1, &z);
+        return sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__RW, 1, &z);
     }
     if (z == x || z == y) {
         args.op = SJ__MUL_ZZY;
         sj_array_t arrays[2] = {z, z == x ? y : x};
-        return submit_blocks(SJ__K_MUL, &args, 0, SJ__RW, 2, arrays);
+        return sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__RW, 2, arrays);
     }
     args.op = SJ__MUL_ZXY;
     sj_array_t arrays[3] = {z, x, y};
     /* x == y is fine: two read accesses to one handle */
-    return submit_blocks(SJ__K_MUL, &args, 0, SJ__W, 3, arrays);
+    return sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__W, 3, arrays);
 }
 
 int sj_array_copyto(sj_array_t src, sj_array_t dst)
@@ -90,7 +88,7 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst)
         return SJ_OK;
     sj__kargs_t args = {.dtype = src->space->dtype};
     sj_array_t arrays[2] = {dst, src};
-    return submit_blocks(SJ__K_COPY, &args, 0, SJ__W, 2, arrays);
+    return sj__array_submit_local(SJ__K_COPY, &args, 0, SJ__W, 2, arrays);
 }
 
 int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn,

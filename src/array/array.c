@@ -152,26 +152,12 @@ static int array_new(const char *func, sj_space_t space, sj_dist_t dist, sj_arra
     return SJ_OK;
 }
 
-static int submit_local(sj_array_t a, sj__kernel_t k, sj__kargs_t *args, int with_info)
-{
-    const int me = sj__rt_rank();
-    const int n = a->dist->local_start[me + 1] - a->dist->local_start[me];
-    const int *blocks = a->dist->local + a->dist->local_start[me];
-    for (int i = 0; i < n; i++) {
-        if (with_info)
-            sj__space_block_info(a->space, blocks[i], &args->blk);
-        sj__buf_t buf = {a->handles[blocks[i]], SJ__W};
-        SJ_TRY(sj__rt_submit(k, args, sizeof *args, 1, &buf));
-    }
-    return SJ_OK;
-}
-
 static int create_filled(const char *func, sj_space_t space, sj_dist_t dist, double v,
                          sj_array_t *array)
 {
     SJ_TRY(array_new(func, space, dist, array));
     sj__kargs_t args = {.dtype = space->dtype, .a = v};
-    int rc = submit_local(*array, SJ__K_FILL, &args, 0);
+    int rc = sj__array_submit_local(SJ__K_FILL, &args, 0, SJ__W, 1, array);
     if (rc < 0)
         sj_array_destroy(array);
     return rc;
@@ -197,7 +183,7 @@ static int create_random(const char *func, sj_space_t space, sj_dist_t dist, uin
 {
     SJ_TRY(array_new(func, space, dist, array));
     sj__kargs_t args = {.dtype = space->dtype, .op = normal, .seed = seed};
-    int rc = submit_local(*array, SJ__K_RAND, &args, 1);
+    int rc = sj__array_submit_local(SJ__K_RAND, &args, 1, SJ__W, 1, array);
     if (rc < 0)
         sj_array_destroy(array);
     return rc;

@@ -70,6 +70,15 @@ int sj__check_array(const char *func, const char *name, sj_array_t a);
 int sj__check_same(const char *func, const char *na, sj_array_t a, const char *nb, sj_array_t b);
 int sj__check_root(const char *func, int root);
 
+/*
+ * Submit kernel k on every block this rank owns, with the matching blocks of
+ * arrays[0..n) (n <= 3; arrays[0] accessed with mode m0, the others read). All
+ * arrays share one layout, so each task's data live on this rank. With
+ * @p with_info, args->blk describes each block.
+ */
+int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0,
+                           int n, sj_array_t arrays[]);
+
 /* Make a scalar object around an existing graph handle. */
 int sj__scalar_wrap(sj__data_t handle, int64_t tag, int owner, sj_scalar_t *out);
 

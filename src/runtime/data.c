@@ -2,6 +2,7 @@
  * Data handles, transfers, task submission, task errors and the few direct MPI
  * collectives used by latency-bound steps.
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,6 +113,7 @@ void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag)
 int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
                   const sj__buf_t *bufs)
 {
+    assert(nbufs >= 1 && nbufs <= SJ__MAX_BUFS);
     const int me = sj__rt.rank;
     const int exec = sj__rt_data_owner(bufs[0].data);
     int involved = exec == me, remote = 0;

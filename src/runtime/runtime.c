@@ -262,7 +262,6 @@ int sj_finalize(void)
                 fprintf(stderr, "starjets: sj_finalize: %d %s not destroyed by the program (released now)\n",
                         counts[k], sj__kind_name((sj__kind_t)k, counts[k] > 1));
     starpu_mpi_shutdown();
-    sj__codelets_fini();
     sj__tag_reset();
     sj__rt.running = 0;
     if (sj__rt.we_initialized_mpi) {
