@@ -9,7 +9,9 @@
  * Options: -n N (elements, default 2^24), -b B (blocks, 16), -i I (timed
  * iterations, 20), -w W (warm-up iterations, 3), -R R (rounds, 3), -t T
  * (OpenMP threads of the baseline, default: the cores this process may use),
- * -a ALPHA (0.5), -v (per-round lines on stderr).
+ * -a ALPHA (0.5), -v (per-round lines on stderr), -p (experiment: pin the
+ * application thread of each rank to its StarPU workers' cores while starjets
+ * runs).
  *
  * Order of events, so that no spinning StarPU thread disturbs the baseline:
  *  1. MPI_Init_thread(MPI_THREAD_MULTIPLE) (sj_init accepts it);
@@ -217,6 +219,43 @@ static void threads_describe(const thr_t *a, int na, const thr_t *b, int nb, dou
     }
 }
 
+/* Parse a kernel cpu list ("0-1,3") into @p set. */
+static void parse_cpulist(const char *list, cpu_set_t *set)
+{
+    CPU_ZERO(set);
+    const char *p = list;
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p)
+            break;
+        if (*end == '-')
+            b = strtol(end + 1, &end, 10);
+        for (long c = a; c <= b && c < CPU_SETSIZE; c++)
+            CPU_SET((int)c, set);
+        p = *end == ',' ? end + 1 : end;
+        if (*end != ',')
+            break;
+    }
+}
+
+/* Pin the calling (main) thread to the CPUs StarPU's CPU workers of this rank
+ * may run on (an experiment: starjets leaves the application thread alone). */
+static void pin_main_to_workers(void)
+{
+    thr_t t[MAX_THREADS];
+    int n = threads_snapshot(t, MAX_THREADS);
+    cpu_set_t all, one;
+    CPU_ZERO(&all);
+    for (int i = 0; i < n; i++)
+        if (strncmp(t[i].name, "CPU ", 4) == 0) {
+            parse_cpulist(t[i].cpus, &one);
+            CPU_OR(&all, &all, &one);
+        }
+    if (CPU_COUNT(&all) > 0)
+        sched_setaffinity(0, sizeof all, &all);
+}
+
 /* ---- the OpenMP baseline --------------------------------------------------- */
 
 static void omp_axpy(int64_t n, double alpha, const double *restrict x, double *restrict y)
@@ -379,7 +418,7 @@ static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s [-n elements] [-b blocks] [-i iterations] [-w warmups] [-R rounds]"
-            " [-t omp_threads] [-a alpha] [-v]\n",
+            " [-t omp_threads] [-a alpha] [-v] [-p]\n",
             prog);
 }
 
@@ -411,9 +450,10 @@ int main(int argc, char **argv)
 {
     int64_t n = (int64_t)1 << 24;
     int nblocks = 16, iters = 20, warm = 3, rounds = 3, omp_threads = 0, verbose = 0;
+    int pin_main = 0;
     double alpha = 0.5;
     int opt;
-    while ((opt = getopt(argc, argv, "n:b:i:w:R:t:a:vh")) != -1) {
+    while ((opt = getopt(argc, argv, "n:b:i:w:R:t:a:vph")) != -1) {
         switch (opt) {
         case 'n': n = strtoll(optarg, NULL, 0); break;
         case 'b': nblocks = atoi(optarg); break;
@@ -423,6 +463,7 @@ int main(int argc, char **argv)
         case 't': omp_threads = atoi(optarg); break;
         case 'a': alpha = atof(optarg); break;
         case 'v': verbose = 1; break;
+        case 'p': pin_main = 1; break;
         default: usage(argv[0]); return 2;
         }
     }
@@ -442,11 +483,12 @@ int main(int argc, char **argv)
     char user_env[512];
     snprintf(user_env, sizeof user_env,
              "SJ_PLACEMENT=%s SJ_SCHED=%s SJ_NCPUS=%s STARPU_NCPU=%s STARPU_WORKERS_NOBIND=%s "
-             "STARPU_MPI_NOBIND=%s STARPU_MPI_THREAD_CPUID=%s STARPU_SCHED=%s",
+             "STARPU_MPI_NOBIND=%s STARPU_MPI_THREAD_CPUID=%s STARPU_SCHED=%s "
+             "OMPI_MCA_mpi_yield_when_idle=%s",
              env_or("SJ_PLACEMENT", "-"), env_or("SJ_SCHED", "-"), env_or("SJ_NCPUS", "-"),
              env_or("STARPU_NCPU", "-"), env_or("STARPU_WORKERS_NOBIND", "-"),
              env_or("STARPU_MPI_NOBIND", "-"), env_or("STARPU_MPI_THREAD_CPUID", "-"),
-             env_or("STARPU_SCHED", "-"));
+             env_or("STARPU_SCHED", "-"), env_or("OMPI_MCA_mpi_yield_when_idle", "-"));
     double load[3] = {0, 0, 0};
     if (getloadavg(load, 3) < 0)
         load[0] = -1;
@@ -489,7 +531,11 @@ int main(int argc, char **argv)
         /* 2. starjets. */
         sj_init_options_t opts;
         sj_init_options_default(&opts);
+        cpu_set_t saved;
+        sched_getaffinity(0, sizeof saved, &saved);
         CHECK(sj_init(&argc, &argv, &opts));
+        if (pin_main)
+            pin_main_to_workers();
         sched = opts.sched ? opts.sched : "lws";
         placement = opts.placement == SJ_PLACE_SPLIT          ? "split"
                     : opts.placement == SJ_PLACE_SPLIT_NOBIND ? "nobind"
@@ -501,6 +547,7 @@ int main(int argc, char **argv)
                  sj_ncpus(), env_or("STARPU_WORKERS_NOBIND", "-"),
                  env_or("STARPU_MPI_NOBIND", "-"), env_or("STARPU_MPI_THREAD_CPUID", "-"));
         CHECK(sj_finalize());
+        sched_setaffinity(0, sizeof saved, &saved);
         ratio[r] = me == 0 ? omp[r].iter_s / sj[r].iter_s : 0;
         if (verbose && me == 0)
             fprintf(stderr,
@@ -556,8 +603,9 @@ int main(int argc, char **argv)
                "\"openmp_dot_s\":%.6g,",
                RMED(sj, rounds, axpy_s), RMED(sj, rounds, dot_s), RMED(omp, rounds, axpy_s),
                RMED(omp, rounds, dot_s));
-        printf("\"openmp_threads\":%d,\"sched\":\"%s\",\"placement\":\"%s\",\"user_env\":\"%s\",",
-               nthreads, sched, placement, user_env);
+        printf("\"openmp_threads\":%d,\"sched\":\"%s\",\"placement\":\"%s\",\"pin_main\":%s,"
+               "\"user_env\":\"%s\",",
+               nthreads, sched, placement, pin_main ? "true" : "false", user_env);
         print_strings("ranks_env", all_env, sizeof sj_env, np, 0);
         printf("\"openmp_threads_cpu_per_wall\":\"%s\",", omp[rounds - 1].threads);
         print_strings("threads_cpu_per_wall", all_threads, tsz, np, 0);

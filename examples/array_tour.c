@@ -1,3 +1,4 @@
+// sj-example: nprocs=1,2,3,4
 /*
  * A tour of starjets' distributed block arrays, in the spirit of the
  * DistributedArrays.jl README: make arrays, see where their blocks live,
@@ -92,6 +93,8 @@ int main(int argc, char **argv)
     CHECK(sj_array_axpy(2.0, x, y));
     CHECK(sj_array_mul(y, y, y));
 
+    int ok = 1;
+
     /* Reductions: deterministic, the same bits on any number of ranks. */
     double sum, dot, nrm, mx, mean;
     CHECK(sj_array_sum(y, &sum));
@@ -100,11 +103,31 @@ int main(int argc, char **argv)
     CHECK(sj_array_max(y, &mx));
     CHECK(sj_array_mean(r, &mean));
 
+    /* distribute: rank 0 holds a whole buffer and scatters it, here over a
+     * block-cyclic layout; getblock brings one block back to rank 0. */
+    sj_dist_t cyclic;
+    CHECK(sj_dist_create_cyclic(1, (int[]){5}, np, 1, NULL, &cyclic));
+    double *src = NULL, blk3[4] = {0};
+    if (me == 0) {
+        src = malloc(20 * sizeof(double));
+        for (int i = 0; i < 20; i++)
+            src[i] = 100.0 + i;
+    }
+    sj_array_t z;
+    CHECK(sj_array_distribute(space, cyclic, 0, src, &z));
+    CHECK(sj_array_getblock(z, 3, 0, blk3));
+    int owner3;
+    CHECK(sj_dist_owner(cyclic, 3, &owner3));
+    if (me == 0)
+        printf("\nz distributed from rank 0 block-cyclically: block 4 lives on rank %d and "
+               "holds %g %g %g %g\n", owner3, blk3[0], blk3[1], blk3[2], blk3[3]);
+    ok &= me != 0 || (blk3[0] == 112.0 && blk3[3] == 115.0);
+    free(src);
+
     /* Bring y back to rank 0 (column-major, like convert(Array, d)). */
     double *whole = me == 0 ? malloc(20 * sizeof(double)) : NULL;
     CHECK(sj_array_gather(y, 0, whole));
 
-    int ok = 1;
     if (me == 0) {
         double ref_sum = 0, ref_dot = 0;
         printf("\ny = (2x + 1)^2 gathered on rank 0:\n ");
@@ -126,6 +149,8 @@ int main(int argc, char **argv)
     sj_array_destroy(&x);
     sj_array_destroy(&y);
     sj_array_destroy(&r);
+    sj_array_destroy(&z);
+    sj_dist_destroy(&cyclic);
     sj_dist_destroy(&dist);
     sj_space_destroy(&space);
     CHECK(sj_finalize());
