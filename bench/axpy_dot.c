@@ -201,7 +201,7 @@ static void threads_describe(const thr_t *a, int na, const thr_t *b, int nb, dou
             if (a[j].tid == b[i].tid)
                 before = a[j].cpu_s;
         double use = b[i].cpu_s - before;
-        if (use < 0.01 * wall)
+        if (use < 0.002 * wall)
             continue; /* idle threads are not interesting */
         char label[40];
         const char *prog = program_invocation_short_name;
@@ -280,7 +280,20 @@ typedef struct result {
     int bad;
     double first_bad, first_expected;
     char threads[1024]; /* per-thread CPU time / wall time during the main loop */
+    char times[1024];   /* the timed iterations, ms (for -v) */
 } result_t;
+
+static void list_times(char *out, size_t size, const double *t, int n)
+{
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < n && len < size; i++) {
+        int k = snprintf(out + len, size - len, "%s%.1f", i ? " " : "", t[i] * 1e3);
+        if (k < 0)
+            break;
+        len += (size_t)k;
+    }
+}
 
 static double expected_dot(int64_t n, int k, double alpha)
 {
@@ -324,6 +337,7 @@ static void run_openmp(result_t *r, int64_t n, double *x, double *y, int warm, i
     }
     int n1 = threads_snapshot(s1, MAX_THREADS);
     threads_describe(s0, n0, s1, n1, omp_get_wtime() - w0, r->threads, sizeof r->threads);
+    list_times(r->times, sizeof r->times, t, iters);
     r->iter_s = median(t, iters);
     r->iter_min_s = vmin(t, iters);
     r->iter_max_s = vmax(t, iters);
@@ -383,6 +397,7 @@ static void run_starjets(result_t *r, int64_t n, int nblocks, int warm, int iter
     }
     int n1 = threads_snapshot(s1, MAX_THREADS);
     threads_describe(s0, n0, s1, n1, MPI_Wtime() - w0, r->threads, sizeof r->threads);
+    list_times(r->times, sizeof r->times, t, iters);
     r->iter_s = median(t, iters);
     r->iter_min_s = vmin(t, iters);
     r->iter_max_s = vmax(t, iters);
@@ -552,9 +567,9 @@ int main(int argc, char **argv)
         if (verbose && me == 0)
             fprintf(stderr,
                     "round %d: openmp %.3f ms, starjets %.3f ms, ratio %.3f; openmp threads: %s; "
-                    "starjets rank 0 threads: %s\n",
+                    "starjets rank 0 threads: %s\n  openmp ms: %s\n  starjets ms: %s\n",
                     r, omp[r].iter_s * 1e3, sj[r].iter_s * 1e3, ratio[r], omp[r].threads,
-                    sj[r].threads);
+                    sj[r].threads, omp[r].times, sj[r].times);
     }
 
     /* Gather the per-rank descriptions (last round) and the checks on rank 0. */
