@@ -11,7 +11,7 @@
  * (OpenMP threads of the baseline, default: the cores this process may use),
  * -a ALPHA (0.5), -v (per-round lines on stderr), -p (experiment: pin the
  * application thread of each rank to its StarPU workers' cores while starjets
- * runs).
+ * runs), -s (experiment: run StarPU's CPU workers under SCHED_IDLE).
  *
  * Order of events, so that no spinning StarPU thread disturbs the baseline:
  *  1. MPI_Init_thread(MPI_THREAD_MULTIPLE) (sj_init accepts it);
@@ -256,6 +256,19 @@ static void pin_main_to_workers(void)
         sched_setaffinity(0, sizeof all, &all);
 }
 
+/* Put StarPU's CPU worker threads of this rank under SCHED_IDLE (an
+ * experiment: a waking thread then preempts an idle-spinning worker at once
+ * instead of waiting for the scheduler tick). */
+static void workers_sched_idle(void)
+{
+    thr_t t[MAX_THREADS];
+    int n = threads_snapshot(t, MAX_THREADS);
+    struct sched_param sp = {0};
+    for (int i = 0; i < n; i++)
+        if (strncmp(t[i].name, "CPU ", 4) == 0 && sched_setscheduler(t[i].tid, SCHED_IDLE, &sp))
+            perror("sched_setscheduler(SCHED_IDLE)");
+}
+
 /* ---- the OpenMP baseline --------------------------------------------------- */
 
 static void omp_axpy(int64_t n, double alpha, const double *restrict x, double *restrict y)
@@ -433,7 +446,7 @@ static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s [-n elements] [-b blocks] [-i iterations] [-w warmups] [-R rounds]"
-            " [-t omp_threads] [-a alpha] [-v] [-p]\n",
+            " [-t omp_threads] [-a alpha] [-v] [-p] [-s]\n",
             prog);
 }
 
@@ -465,10 +478,10 @@ int main(int argc, char **argv)
 {
     int64_t n = (int64_t)1 << 24;
     int nblocks = 16, iters = 20, warm = 3, rounds = 3, omp_threads = 0, verbose = 0;
-    int pin_main = 0;
+    int pin_main = 0, idle_workers = 0;
     double alpha = 0.5;
     int opt;
-    while ((opt = getopt(argc, argv, "n:b:i:w:R:t:a:vph")) != -1) {
+    while ((opt = getopt(argc, argv, "n:b:i:w:R:t:a:vpsh")) != -1) {
         switch (opt) {
         case 'n': n = strtoll(optarg, NULL, 0); break;
         case 'b': nblocks = atoi(optarg); break;
@@ -479,6 +492,7 @@ int main(int argc, char **argv)
         case 'a': alpha = atof(optarg); break;
         case 'v': verbose = 1; break;
         case 'p': pin_main = 1; break;
+        case 's': idle_workers = 1; break;
         default: usage(argv[0]); return 2;
         }
     }
@@ -551,6 +565,8 @@ int main(int argc, char **argv)
         CHECK(sj_init(&argc, &argv, &opts));
         if (pin_main)
             pin_main_to_workers();
+        if (idle_workers)
+            workers_sched_idle();
         sched = opts.sched ? opts.sched : "lws";
         placement = opts.placement == SJ_PLACE_SPLIT          ? "split"
                     : opts.placement == SJ_PLACE_SPLIT_NOBIND ? "nobind"
@@ -619,8 +635,9 @@ int main(int argc, char **argv)
                RMED(sj, rounds, axpy_s), RMED(sj, rounds, dot_s), RMED(omp, rounds, axpy_s),
                RMED(omp, rounds, dot_s));
         printf("\"openmp_threads\":%d,\"sched\":\"%s\",\"placement\":\"%s\",\"pin_main\":%s,"
-               "\"user_env\":\"%s\",",
-               nthreads, sched, placement, pin_main ? "true" : "false", user_env);
+               "\"idle_workers\":%s,\"user_env\":\"%s\",",
+               nthreads, sched, placement, pin_main ? "true" : "false",
+               idle_workers ? "true" : "false", user_env);
         print_strings("ranks_env", all_env, sizeof sj_env, np, 0);
         printf("\"openmp_threads_cpu_per_wall\":\"%s\",", omp[rounds - 1].threads);
         print_strings("threads_cpu_per_wall", all_threads, tsz, np, 0);

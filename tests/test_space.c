@@ -78,7 +78,7 @@ static void test_irregular_1d(void **state)
     SJ_ASSERT_OK(sj_space_create_blocks(SJ_FLOAT64, 5, sizes, &s));
     const int64_t *bs[1] = {sizes};
     int nb[1] = {5};
-    SJ_ASSERT_OK(sj_space_create_irregular(SJ_FLOAT64, 1, nb, bs, &t));
+    SJ_ASSERT_OK(sj_space_create_irregular(SJ_FLOAT64, 1, NULL, nb, bs, &t));
 
     sj_dtype_t dt = 0;
     int ndims = 0;
@@ -197,7 +197,7 @@ static void test_irregular_2d_3d(void **state)
     const int64_t r[3] = {2, 5, 1}, c[2] = {4, 3}, z[2] = {1, 2};
     const int64_t *bs[3] = {r, c, z};
     int nb[3] = {3, 2, 2};
-    SJ_ASSERT_OK(sj_space_create_irregular(SJ_FLOAT64, 2, nb, bs, &s));
+    SJ_ASSERT_OK(sj_space_create_irregular(SJ_FLOAT64, 2, NULL, nb, bs, &s));
     const int64_t c0[4] = {0, 2, 7, 8}, c1[3] = {0, 4, 7}, c2[3] = {0, 1, 3};
     const int64_t *cuts[3] = {c0, c1, c2};
     check_blocks(s, 2, nb, cuts);
@@ -206,7 +206,7 @@ static void test_irregular_2d_3d(void **state)
     assert_int_equal(len, 8 * 7);
     SJ_ASSERT_OK(sj_space_destroy(&s));
 
-    SJ_ASSERT_OK(sj_space_create_irregular(SJ_FLOAT64, 3, nb, bs, &s));
+    SJ_ASSERT_OK(sj_space_create_irregular(SJ_FLOAT64, 3, NULL, nb, bs, &s));
     check_blocks(s, 3, nb, cuts);
     SJ_ASSERT_OK(sj_space_length(s, &len));
     assert_int_equal(len, 8 * 7 * 3);
@@ -309,9 +309,9 @@ static void test_bad_null_out(void **state)
     SJ_ASSERT_ERR(sj_space_create(SJ_FLOAT64, 1, dims, nb, NULL), SJ_ENULL);
     SJ_ASSERT_ERR(sj_space_create(SJ_FLOAT64, 1, NULL, nb, &s), SJ_ENULL);
     assert_null(s);
-    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 1, nb, bs, NULL), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 1, nb, NULL, &s), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 1, NULL, bs, &s), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 1, NULL, nb, bs, NULL), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 1, NULL, nb, NULL, &s), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 1, NULL, NULL, bs, &s), SJ_ENULL);
     SJ_ASSERT_ERR(sj_space_create_blocks(SJ_FLOAT64, 2, sizes, NULL), SJ_ENULL);
     SJ_ASSERT_ERR(sj_space_create_blocks(SJ_FLOAT64, 2, NULL, &s), SJ_ENULL);
     assert_null(s);
@@ -357,8 +357,8 @@ static void test_bad_ndims(void **state)
     SJ_ASSERT_ERR(sj_space_create(SJ_FLOAT64, 0, dims, nb, &s), SJ_EINVAL);
     SJ_ASSERT_ERR(sj_space_create(SJ_FLOAT64, 4, dims, nb, &s), SJ_EINVAL);
     SJ_ASSERT_ERR(sj_space_create(SJ_FLOAT64, -1, dims, nb, &s), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 0, nb, bs, &s), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 4, nb, bs, &s), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 0, NULL, nb, bs, &s), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 4, NULL, nb, bs, &s), SJ_EINVAL);
     assert_null(s);
 }
 
@@ -387,7 +387,7 @@ static void test_bad_nblocks(void **state)
     const int64_t *bs[2] = {sz, sz};
     SJ_ASSERT_ERR(sj_space_create_blocks(SJ_FLOAT64, 0, sz, &s), SJ_ESIZE);
     SJ_ASSERT_ERR(sj_space_create_blocks(SJ_FLOAT64, -2, sz, &s), SJ_ESIZE);
-    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 2, zero, bs, &s), SJ_ESIZE);
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 2, NULL, zero, bs, &s), SJ_ESIZE);
     assert_null(s);
 }
 
@@ -399,10 +399,31 @@ static void test_bad_irregular_sizes(void **state)
     SJ_ASSERT_ERR(sj_space_create_blocks(SJ_FLOAT64, 3, withneg, &s), SJ_ESIZE);
     const int64_t *bs[2] = {good, withzero};
     int nb[2] = {2, 3};
-    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT32, 2, nb, bs, &s), SJ_ESIZE);
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT32, 2, NULL, nb, bs, &s), SJ_ESIZE);
     const int64_t *bs2[2] = {good, withneg};
-    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT32, 2, nb, bs2, &s), SJ_ESIZE);
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT32, 2, NULL, nb, bs2, &s), SJ_ESIZE);
     assert_null(s);
+}
+
+/* Block sizes that do not add up to the dims given. */
+static void test_bad_sizes_do_not_add_up(void **state)
+{
+    sj_space_t s = NULL;
+    const int64_t rows[2] = {3, 4}, cols[3] = {2, 2, 2};
+    const int64_t *bs[2] = {rows, cols};
+    int nb[2] = {2, 3};
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 2, (int64_t[]){7, 5}, nb, bs, &s),
+                  SJ_ESIZE);
+    assert_null(s);
+    assert_non_null(strstr(sj_last_error(), "add up to 6"));
+    SJ_ASSERT_ERR(sj_space_create_irregular(SJ_FLOAT64, 2, (int64_t[]){8, 6}, nb, bs, &s),
+                  SJ_ESIZE);
+    assert_null(s);
+    SJ_ASSERT_OK(sj_space_create_irregular(SJ_FLOAT64, 2, (int64_t[]){7, 6}, nb, bs, &s));
+    int64_t len = 0;
+    SJ_ASSERT_OK(sj_space_length(s, &len));
+    assert_int_equal(len, 42);
+    SJ_ASSERT_OK(sj_space_destroy(&s));
 }
 
 static void test_bad_dtype(void **state)
@@ -416,7 +437,7 @@ static void test_bad_dtype(void **state)
     SJ_ASSERT_ERR(sj_space_create((sj_dtype_t)3, 1, dims, NULL, &s), SJ_ETYPE);
     SJ_ASSERT_ERR(sj_space_create((sj_dtype_t)-1, 1, dims, NULL, &s), SJ_ETYPE);
     SJ_ASSERT_ERR(sj_space_create_blocks((sj_dtype_t)9, 1, sz, &s), SJ_ETYPE);
-    SJ_ASSERT_ERR(sj_space_create_irregular((sj_dtype_t)9, 1, nb, bs, &s), SJ_ETYPE);
+    SJ_ASSERT_ERR(sj_space_create_irregular((sj_dtype_t)9, 1, NULL, nb, bs, &s), SJ_ETYPE);
     assert_null(s);
 }
 
@@ -483,6 +504,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_dims),
         cmocka_unit_test(test_bad_nblocks),
         cmocka_unit_test(test_bad_irregular_sizes),
+        cmocka_unit_test(test_bad_sizes_do_not_add_up),
         cmocka_unit_test(test_bad_dtype),
         cmocka_unit_test(test_bad_block_index),
         cmocka_unit_test(test_destroy_null),

@@ -70,13 +70,17 @@ int sj_space_create(sj_dtype_t dtype, int ndims, const int64_t dims[], const int
  * Local.
  * @param[in] dtype       element type
  * @param[in] ndims       1, 2 or 3
+ * @param[in] dims        the expected length of each dimension, checked against
+ *                        the sum of its block sizes; NULL: no check
  * @param[in] nblocks     blocks per dimension (>= 1)
  * @param[in] block_sizes for each dimension, the size of each of its blocks (> 0)
  * @param[out] space      the new space
- * @retval SJ_OK, SJ_ENULL, SJ_ETYPE, SJ_EINVAL, SJ_ESIZE
+ * @retval SJ_OK, SJ_ENULL, SJ_ETYPE, SJ_EINVAL
+ * @retval SJ_ESIZE a block size <= 0, or sizes that do not add up to @p dims
  */
-int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int nblocks[],
-                              const int64_t *const block_sizes[], sj_space_t *space);
+int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int64_t dims[],
+                              const int nblocks[], const int64_t *const block_sizes[],
+                              sj_space_t *space);
 
 /**
  * @brief A 1-D space with blocks of the given sizes (the usual operator space).

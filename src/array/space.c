@@ -104,8 +104,9 @@ int sj_space_create(sj_dtype_t dtype, int ndims, const int64_t dims[], const int
     return SJ_OK;
 }
 
-int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int nblocks[],
-                              const int64_t *const block_sizes[], sj_space_t *space)
+int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int64_t dims[],
+                              const int nblocks[], const int64_t *const block_sizes[],
+                              sj_space_t *space)
 {
     SJ_CHECK_NULL(space);
     *space = NULL;
@@ -117,10 +118,18 @@ int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int nblocks[],
     for (int d = 0; d < ndims; d++) {
         SJ_CHECK(nblocks[d] >= 1, SJ_ESIZE, "nblocks[%d] is %d, expected >= 1", d, nblocks[d]);
         SJ_CHECK(block_sizes[d] != NULL, SJ_ENULL, "block_sizes[%d] is NULL", d);
-        for (int k = 0; k < nblocks[d]; k++)
+        int64_t length = 0;
+        for (int k = 0; k < nblocks[d]; k++) {
             SJ_CHECK(block_sizes[d][k] > 0, SJ_ESIZE,
                      "block_sizes[%d][%d] is %lld, expected > 0", d, k,
                      (long long)block_sizes[d][k]);
+            SJ_CHECK(block_sizes[d][k] <= INT64_MAX - length, SJ_ESIZE,
+                     "the block sizes of dimension %d overflow", d);
+            length += block_sizes[d][k];
+        }
+        SJ_CHECK(!dims || dims[d] == length, SJ_ESIZE,
+                 "the %d block sizes of dimension %d add up to %lld, but dims[%d] is %lld",
+                 nblocks[d], d, (long long)length, d, (long long)dims[d]);
         total *= nblocks[d];
         SJ_CHECK(total <= (1 << 30), SJ_ESIZE, "the block grid has more than 2^30 blocks");
     }
@@ -142,7 +151,7 @@ int sj_space_create_blocks(sj_dtype_t dtype, int nblocks, const int64_t sizes[],
     SJ_CHECK_NULL(sizes);
     SJ_CHECK(nblocks >= 1, SJ_ESIZE, "nblocks is %d, expected >= 1", nblocks);
     const int64_t *per_dim[1] = {sizes};
-    int rc = sj_space_create_irregular(dtype, 1, &nblocks, per_dim, space);
+    int rc = sj_space_create_irregular(dtype, 1, NULL, &nblocks, per_dim, space);
     if (rc < 0) /* name this function, not the one it called */
         return sj__error_rename(rc, __func__);
     return SJ_OK;
