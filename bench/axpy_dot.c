@@ -278,11 +278,30 @@ static void omp_axpy(int64_t n, double alpha, const double *restrict x, double *
         y[i] = alpha * x[i] + y[i];
 }
 
+/* Eight independent partial sums per thread (four SSE2 accumulators after
+ * vectorisation), so that the loop is limited by memory, not by the latency
+ * of one chain of additions as a plain `reduction(+ : s)` loop is. */
 static double omp_dot(int64_t n, const double *restrict x, const double *restrict y)
 {
     double s = 0;
-#pragma omp parallel for simd schedule(static) reduction(+ : s)
-    for (int64_t i = 0; i < n; i++)
+    const int64_t n8 = n / 8 * 8;
+#pragma omp parallel reduction(+ : s)
+    {
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+#pragma omp for schedule(static) nowait
+        for (int64_t i = 0; i < n8; i += 8) {
+            a0 += x[i] * y[i];
+            a1 += x[i + 1] * y[i + 1];
+            a2 += x[i + 2] * y[i + 2];
+            a3 += x[i + 3] * y[i + 3];
+            a4 += x[i + 4] * y[i + 4];
+            a5 += x[i + 5] * y[i + 5];
+            a6 += x[i + 6] * y[i + 6];
+            a7 += x[i + 7] * y[i + 7];
+        }
+        s += ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+    }
+    for (int64_t i = n8; i < n; i++)
         s += x[i] * y[i];
     return s;
 }

@@ -20,11 +20,24 @@
  *                 block by every rank (StarPU-MPI picks the owner, the others
  *                 skip), then starpu_mpi_wait_for_all();
  *  - starpu_model (diagnostic): as starpu, with a history-based performance
- *                 model on the codelet, as starjets' codelets have.
+ *                 model on the codelet, as starjets' codelets have;
+ *  - starpu_sjpath (diagnostic): raw StarPU calls shaped like starjets' own
+ *                 (handles registered with StarPU-MPI, a codelet with
+ *                 STARPU_VARIABLE_NBUFFERS and a history model,
+ *                 STARPU_DATA_MODE_ARRAY, a malloc'd 200-byte STARPU_CL_ARGS
+ *                 block per task, starpu_mpi_wait_for_all + MPI_Allreduce
+ *                 at the end, as sj_wait does);
+ *  - starjets_plainwait (diagnostic): sj_array_scale on a second array, then
+ *                 starpu_task_wait_for_all() + MPI_Barrier instead of sj_wait
+ *                 (what sj_wait could do when no StarPU-MPI transfer is
+ *                 pending).
  * The variants take turns within each repetition so that noise hits them
  * alike. Raw handles are registered once, before timing (starjets registers
  * its handles when the array is made). Per task = wall time / total tasks
  * (all ranks); medians over the repetitions.
+ *
+ * Also measured: the time of one wait when nothing is pending (sj_wait,
+ * starpu_mpi_wait_for_all, starpu_task_wait_for_all + MPI_Barrier).
  *
  * Check: after the run every element of every variant's data must equal the
  * same chain of multiplications done serially; exit status 1 otherwise.
@@ -62,8 +75,9 @@
         }                                                                                          \
     } while (0)
 
-/* Tags far above the range starjets books from ([1, 2^62)). */
-#define RAW_TAG_BASE ((int64_t)1 << 62)
+/* Tags far above the range starjets books from ([1, 2^62)) and away from the
+ * tag its control messages use (2^62). */
+#define RAW_TAG_BASE (((int64_t)1 << 62) + ((int64_t)1 << 40))
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -116,6 +130,35 @@ static struct starpu_codelet cl_model = {
     .name = "bench_raw_scale_model",
 };
 
+/* The argument block of the sjpath variant: the size of starjets' own. */
+typedef struct sjpath_args {
+    double alpha;
+    char pad[192];
+} sjpath_args_t;
+
+static void cpu_scale_sjpath(void *buffers[], void *cl_arg)
+{
+    const sjpath_args_t *a = cl_arg;
+    double *x = (double *)STARPU_VECTOR_GET_PTR(buffers[0]);
+    const unsigned n = STARPU_VECTOR_GET_NX(buffers[0]);
+    for (unsigned i = 0; i < n; i++)
+        x[i] *= a->alpha;
+}
+
+static struct starpu_perfmodel model_sjpath = {
+    .type = STARPU_HISTORY_BASED,
+    .symbol = "bench_raw_scale_sjpath",
+};
+
+static struct starpu_codelet cl_sjpath = {
+    .where = STARPU_CPU,
+    .cpu_funcs = {cpu_scale_sjpath},
+    .cpu_funcs_name = {"bench_raw_scale_sjpath"},
+    .nbuffers = STARPU_VARIABLE_NBUFFERS,
+    .model = &model_sjpath,
+    .name = "bench_raw_scale_sjpath",
+};
+
 /* A set of raw handles: blocks [b0, b1) of @p tasks are owned here. */
 typedef struct raw {
     int tasks, b0, b1;
@@ -134,7 +177,8 @@ static int owner_of(int b, int tasks, int np)
     return np - 1;
 }
 
-static void raw_create(raw_t *r, int tasks, int64_t elems, int mpi, int me, int np)
+static void raw_create(raw_t *r, int tasks, int64_t elems, int mpi, int64_t tag0, int me,
+                       int np)
 {
     r->tasks = tasks;
     r->elems = elems;
@@ -161,7 +205,7 @@ static void raw_create(raw_t *r, int tasks, int64_t elems, int mpi, int me, int 
                                             (uint32_t)elems, sizeof(double));
             else
                 starpu_vector_data_register(&r->h[b], -1, 0, (uint32_t)elems, sizeof(double));
-            starpu_mpi_data_register(r->h[b], RAW_TAG_BASE + b, o);
+            starpu_mpi_data_register(r->h[b], tag0 + b, o);
         }
     }
 }
@@ -203,6 +247,27 @@ static double raw_run(raw_t *r, struct starpu_codelet *cl, double alpha, int np,
     return MPI_Wtime() - t0;
 }
 
+/* One repetition shaped like starjets' submission path (see the top). */
+static double sjpath_run(raw_t *r, double alpha, double *submit)
+{
+    double t0 = MPI_Wtime();
+    for (int b = r->b0; b < r->b1; b++) {
+        struct starpu_data_descr descr = {.handle = r->h[b], .mode = STARPU_RW};
+        if (starpu_mpi_data_get_rank(r->h[b]) < 0)
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        sjpath_args_t *a = malloc(sizeof *a);
+        memset(a, 0, sizeof *a);
+        a->alpha = alpha;
+        SCHECK(starpu_task_insert(&cl_sjpath, STARPU_DATA_MODE_ARRAY, &descr, 1, STARPU_CL_ARGS,
+                                  a, sizeof *a, 0));
+    }
+    *submit = MPI_Wtime() - t0;
+    starpu_mpi_wait_for_all(MPI_COMM_WORLD);
+    int errs = 0;
+    MPI_Allreduce(MPI_IN_PLACE, &errs, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    return MPI_Wtime() - t0;
+}
+
 /* Count elements of local memory that differ from @p want. */
 static int64_t count_wrong(const double *x, int64_t n, double want)
 {
@@ -217,8 +282,9 @@ static void usage(const char *prog)
     fprintf(stderr, "usage: %s [-t tasks] [-e elems_per_block] [-r reps] [-w warmups]\n", prog);
 }
 
-enum { V_SJ, V_RAW, V_MPI, V_MODEL, NV };
-static const char *vname[NV] = {"starjets", "starpu", "starpu_mpi", "starpu_model"};
+enum { V_SJ, V_RAW, V_MPI, V_MODEL, V_SJPATH, V_SJPLAIN, NV };
+static const char *vname[NV] = {"starjets",     "starpu",        "starpu_mpi",
+                                "starpu_model", "starpu_sjpath", "starjets_plainwait"};
 
 int main(int argc, char **argv)
 {
@@ -258,15 +324,17 @@ int main(int argc, char **argv)
 
     sj_space_t space;
     sj_dist_t dist;
-    sj_array_t x;
+    sj_array_t x, x2;
     CHECK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){(int64_t)tasks * elems}, (int[]){tasks},
                           &space));
     CHECK(sj_dist_create_default(space, &dist));
     CHECK(sj_array_ones(space, dist, &x));
-    raw_t raw, rawm, rawmpi;
-    raw_create(&raw, tasks, elems, 0, me, np);
-    raw_create(&rawm, tasks, elems, 0, me, np);
-    raw_create(&rawmpi, tasks, elems, 1, me, np);
+    CHECK(sj_array_ones(space, dist, &x2));
+    raw_t raw, rawm, rawmpi, rawsj;
+    raw_create(&raw, tasks, elems, 0, 0, me, np);
+    raw_create(&rawm, tasks, elems, 0, 0, me, np);
+    raw_create(&rawmpi, tasks, elems, 1, RAW_TAG_BASE, me, np);
+    raw_create(&rawsj, tasks, elems, 1, RAW_TAG_BASE + tasks, me, np);
     CHECK(sj_wait());
 
     double *t[NV], *ts[NV];
@@ -286,12 +354,21 @@ int main(int argc, char **argv)
                 sub = MPI_Wtime() - t0;
                 CHECK(sj_wait());
                 dt = MPI_Wtime() - t0;
+            } else if (v == V_SJPLAIN) {
+                double t0 = MPI_Wtime();
+                CHECK(sj_array_scale(x2, alpha));
+                sub = MPI_Wtime() - t0;
+                starpu_task_wait_for_all();
+                MPI_Barrier(MPI_COMM_WORLD);
+                dt = MPI_Wtime() - t0;
             } else if (v == V_RAW) {
                 dt = raw_run(&raw, &cl_plain, alpha, np, &sub);
             } else if (v == V_MPI) {
                 dt = raw_run(&rawmpi, &cl_plain, alpha, np, &sub);
-            } else {
+            } else if (v == V_MODEL) {
                 dt = raw_run(&rawm, &cl_model, alpha, np, &sub);
+            } else {
+                dt = sjpath_run(&rawsj, alpha, &sub);
             }
             /* The slowest rank decides. */
             MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
@@ -301,6 +378,36 @@ int main(int argc, char **argv)
                 ts[v][rep - warm] = sub;
             }
         }
+    }
+
+    /* The cost of waiting when nothing is pending: sj_wait, StarPU-MPI's
+     * wait (a barrier run by its progress thread), and a plain task wait plus
+     * an MPI_Barrier from this thread. Medians of 50 calls each, interleaved. */
+    enum { W_SJ, W_SMPI, W_PLAIN, NW };
+    const int nwait = 50;
+    double *tw[NW];
+    for (int w = 0; w < NW; w++)
+        tw[w] = calloc((size_t)nwait, sizeof(double));
+    for (int i = 0; i < nwait; i++)
+        for (int w = 0; w < NW; w++) {
+            MPI_Barrier(MPI_COMM_WORLD);
+            double t0 = MPI_Wtime();
+            if (w == W_SJ)
+                CHECK(sj_wait());
+            else if (w == W_SMPI)
+                starpu_mpi_wait_for_all(MPI_COMM_WORLD);
+            else {
+                starpu_task_wait_for_all();
+                MPI_Barrier(MPI_COMM_WORLD);
+            }
+            double dt = MPI_Wtime() - t0;
+            MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+            tw[w][i] = dt;
+        }
+    double wait_us[NW];
+    for (int w = 0; w < NW; w++) {
+        wait_us[w] = median(tw[w], nwait) * 1e6;
+        free(tw[w]);
     }
 
     /* Check: every element went through warm + reps multiplications by alpha. */
@@ -316,12 +423,17 @@ int main(int argc, char **argv)
         CHECK(sj_array_localpart_get(x, mine[i], &p));
         bad[V_SJ] += count_wrong(p, elems, want);
         CHECK(sj_array_localpart_restore(x, mine[i], &p));
+        CHECK(sj_array_localpart_get(x2, mine[i], &p));
+        bad[V_SJPLAIN] += count_wrong(p, elems, want);
+        CHECK(sj_array_localpart_restore(x2, mine[i], &p));
     }
     bad[V_RAW] = raw_destroy(&raw, want);
     bad[V_MODEL] = raw_destroy(&rawm, want);
     bad[V_MPI] = raw_destroy(&rawmpi, want);
+    bad[V_SJPATH] = raw_destroy(&rawsj, want);
     int ncpus = sj_ncpus();
     CHECK(sj_array_destroy(&x));
+    CHECK(sj_array_destroy(&x2));
     CHECK(sj_dist_destroy(&dist));
     CHECK(sj_space_destroy(&space));
     CHECK(sj_finalize());
@@ -348,14 +460,22 @@ int main(int argc, char **argv)
                np, tasks, (long long)elems, reps, warm, ncpus, sc && *sc ? sc : "lws",
                pl && *pl ? pl : "split");
         printf("\"starjets_us_per_task\":%.3f,\"starpu_us_per_task\":%.3f,"
-               "\"starpu_mpi_us_per_task\":%.3f,\"starpu_model_us_per_task\":%.3f,",
-               us[V_SJ], us[V_RAW], us[V_MPI], us[V_MODEL]);
+               "\"starpu_mpi_us_per_task\":%.3f,\"starpu_model_us_per_task\":%.3f,"
+               "\"starpu_sjpath_us_per_task\":%.3f,\"starjets_plainwait_us_per_task\":%.3f,",
+               us[V_SJ], us[V_RAW], us[V_MPI], us[V_MODEL], us[V_SJPATH], us[V_SJPLAIN]);
         printf("\"starjets_submit_us_per_task\":%.3f,\"starpu_submit_us_per_task\":%.3f,"
-               "\"starpu_mpi_submit_us_per_task\":%.3f,\"starpu_model_submit_us_per_task\":%.3f,",
-               sub_us[V_SJ], sub_us[V_RAW], sub_us[V_MPI], sub_us[V_MODEL]);
-        printf("\"ratio\":%.3f,\"ratio_vs_starpu_mpi\":%.3f,\"target\":1.2,\"load1\":%.2f,"
-               "\"correct\":%s}\n",
-               us[V_SJ] / us[V_RAW], us[V_SJ] / us[V_MPI], load[0], anybad ? "false" : "true");
+               "\"starpu_mpi_submit_us_per_task\":%.3f,\"starpu_model_submit_us_per_task\":%.3f,"
+               "\"starpu_sjpath_submit_us_per_task\":%.3f,"
+               "\"starjets_plainwait_submit_us_per_task\":%.3f,",
+               sub_us[V_SJ], sub_us[V_RAW], sub_us[V_MPI], sub_us[V_MODEL], sub_us[V_SJPATH],
+               sub_us[V_SJPLAIN]);
+        printf("\"empty_wait_us\":{\"sj_wait\":%.1f,\"starpu_mpi_wait_for_all\":%.1f,"
+               "\"task_wait_for_all+MPI_Barrier\":%.1f},",
+               wait_us[W_SJ], wait_us[W_SMPI], wait_us[W_PLAIN]);
+        printf("\"ratio\":%.3f,\"ratio_vs_starpu_mpi\":%.3f,\"ratio_vs_starpu_sjpath\":%.3f,"
+               "\"target\":1.2,\"load1\":%.2f,\"correct\":%s}\n",
+               us[V_SJ] / us[V_RAW], us[V_SJ] / us[V_MPI], us[V_SJ] / us[V_SJPATH], load[0],
+               anybad ? "false" : "true");
         fflush(stdout);
     }
     for (int v = 0; v < NV; v++) {

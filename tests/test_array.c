@@ -641,6 +641,58 @@ static void test_refcount(void **state)
     free(ref);
 }
 
+/* Destroying a borrowed handle drops the user's reference; the real one then
+ * reports the double destroy instead of freeing a space the array still uses. */
+static void test_double_destroy(void **state)
+{
+    sj_space_t s = NULL, borrowed = NULL;
+    sj_dist_t d = NULL, dborrowed = NULL;
+    sj_array_t a = NULL;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){12}, (int[]){3}, &s));
+    SJ_ASSERT_OK(sj_dist_create_default(s, &d));
+    SJ_ASSERT_OK(sj_array_filled(s, d, 2.0, &a));
+    SJ_ASSERT_OK(sj_array_space(a, &borrowed));
+    SJ_ASSERT_OK(sj_array_dist(a, &dborrowed));
+    SJ_ASSERT_OK(sj_space_destroy(&borrowed));
+    SJ_ASSERT_OK(sj_dist_destroy(&dborrowed));
+    SJ_ASSERT_ERR(sj_space_destroy(&s), SJ_ESTATE);
+    SJ_ASSERT_ERR(sj_dist_destroy(&d), SJ_ESTATE);
+    assert_null(s);
+    assert_null(d);
+    double *two = sj_t_const(12, 2.0);
+    SJ_ASSERT_ARRAY(a, two); /* the array still has its space and layout */
+    free(two);
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+}
+
+/* getblock to the owner of a block it holds with localpart_get would wait for
+ * itself: refused on that rank (the only one taking part). */
+static void test_getblock_while_held(void **state)
+{
+    sj_space_t s = NULL;
+    sj_array_t a = NULL;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){8}, (int[]){2}, &s));
+    SJ_ASSERT_OK(sj_array_filled(s, NULL, 5.0, &a));
+    sj_dist_t d = NULL;
+    int owner = -1;
+    SJ_ASSERT_OK(sj_array_dist(a, &d));
+    SJ_ASSERT_OK(sj_dist_owner(d, 0, &owner));
+    double buf[4] = {0};
+    void *p = NULL;
+    if (sj_rank() == owner) {
+        SJ_ASSERT_OK(sj_array_localpart_get(a, 0, &p));
+        SJ_ASSERT_ERR(sj_array_getblock(a, 0, owner, buf), SJ_ESTATE);
+        SJ_ASSERT_OK(sj_array_localpart_restore(a, 0, &p));
+    } else {
+        SJ_ASSERT_OK(sj_array_getblock(a, 0, owner, buf));
+    }
+    SJ_ASSERT_OK(sj_array_getblock(a, 0, owner, buf));
+    if (sj_rank() == owner)
+        assert_true(buf[0] == 5.0 && buf[3] == 5.0);
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+    SJ_ASSERT_OK(sj_space_destroy(&s));
+}
+
 static void test_destroy_null(void **state)
 {
     assert_int_equal(sj_array_destroy(NULL), 0);
@@ -984,6 +1036,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_queries),
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_destroy_null),
+        cmocka_unit_test(test_double_destroy),
+        cmocka_unit_test(test_getblock_while_held),
         cmocka_unit_test(test_bad_null_space_out),
         cmocka_unit_test(test_bad_dist_mismatch),
         cmocka_unit_test(test_bad_root),

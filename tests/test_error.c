@@ -17,8 +17,8 @@ static struct {
     int major, minor, patch;
     char wait_msg[512], zeros_msg[512];
     sj_array_t zeros_out;
-    int bad_opts_rc[3];
-    char bad_opts_msg[3][512];
+    int bad_opts_rc[4];
+    char bad_opts_msg[4][512];
 } pre;
 
 static void record_before_init(void)
@@ -51,15 +51,17 @@ static void record_before_init(void)
         sj_space_destroy(&space);
 
     /* Bad options are refused before MPI or StarPU start. */
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 4; k++) {
         sj_init_options_t o;
         sj_init_options_default(&o);
         if (k == 0)
             o.ncuda = -1;
         else if (k == 1)
             o.ncuda = SJ_USE_CUDA ? -2 : 1; /* without CUDA, any device is refused */
-        else
+        else if (k == 2)
             o.placement = (sj_placement_t)99;
+        else
+            o.ncpus = -2;
         sj_clear_error();
         pre.bad_opts_rc[k] = sj_init(NULL, NULL, &o);
         snprintf(pre.bad_opts_msg[k], sizeof pre.bad_opts_msg[k], "%s", sj_last_error());
@@ -68,8 +70,8 @@ static void record_before_init(void)
 
 static void test_init_bad_options(void **state)
 {
-    const char *field[3] = {"ncuda", "ncuda", "placement"};
-    for (int k = 0; k < 3; k++) {
+    const char *field[4] = {"ncuda", "ncuda", "placement", "ncpus"};
+    for (int k = 0; k < 4; k++) {
         assert_int_equal(pre.bad_opts_rc[k], SJ_EINVAL);
         assert_non_null(strstr(pre.bad_opts_msg[k], "sj_init"));
         assert_non_null(strstr(pre.bad_opts_msg[k], field[k]));

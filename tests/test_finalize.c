@@ -44,6 +44,9 @@ int main(int argc, char **argv)
     CHECK(MPI_Finalized(&finalized) == MPI_SUCCESS && finalized);
     CHECK(sj_finalize() == SJ_ESTATE);
     CHECK(sj_wait() == SJ_ESTATE);
+    /* MPI is finalised: a second start is refused, not an abort inside MPI */
+    CHECK(sj_init(NULL, NULL, NULL) == SJ_ESTATE);
+    CHECK(strstr(sj_last_error(), "finalised") != NULL);
 
     if (failures)
         fprintf(stderr, "test_finalize: %d check(s) failed\n", failures);

@@ -22,6 +22,12 @@ static int failures;
         }                                                                                          \
     } while (0)
 
+/* A block function that fails on block 3 and leaves the data alone. */
+static int fail_block(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    return blk->block == 3 ? 7 : 0;
+}
+
 int main(int argc, char **argv)
 {
     int level = 0;
@@ -50,6 +56,14 @@ int main(int argc, char **argv)
     EXPECT(sj_scalar_binary(SJ_SCALAR_DIV, a, b, &c) == SJ_OK);
     EXPECT(sj_scalar_value(c, &sv) == SJ_OK);
     EXPECT(sv == 250.0);
+
+    /* checks only the root can make fail on every rank */
+    EXPECT(sj_array_gather(y, np - 1, NULL) == SJ_ENULL);
+    EXPECT(sj_array_setblock(y, 0, 0, NULL) == SJ_ENULL);
+    /* a task error reaches every rank */
+    EXPECT(sj_array_map(y, 0, NULL, fail_block, NULL, 0) == SJ_OK);
+    EXPECT(sj_wait() == SJ_EUSER);
+    EXPECT(sj_wait() == SJ_OK);
 
     double *whole = me == np - 1 ? malloc((size_t)n * sizeof(double)) : NULL;
     EXPECT(sj_array_gather(y, np - 1, whole) == SJ_OK);

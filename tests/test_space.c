@@ -426,6 +426,23 @@ static void test_bad_sizes_do_not_add_up(void **state)
     SJ_ASSERT_OK(sj_space_destroy(&s));
 }
 
+/* Blocks of 2 GiB or more do not fit a StarPU-MPI message: refused up front. */
+static void test_bad_block_too_large(void **state)
+{
+    sj_space_t s = NULL;
+    const int64_t n = (int64_t)1 << 28; /* 2 GiB of doubles */
+    SJ_ASSERT_ERR(sj_space_create(SJ_FLOAT64, 1, &n, NULL, &s), SJ_ESIZE);
+    assert_null(s);
+    assert_non_null(strstr(sj_last_error(), "2 GiB"));
+    const int64_t big2[2] = {1 << 16, 1 << 15}; /* one 2-D block of 2^31 floats */
+    SJ_ASSERT_ERR(sj_space_create(SJ_FLOAT32, 2, big2, NULL, &s), SJ_ESIZE);
+    const int64_t sizes[2] = {8, (int64_t)1 << 33};
+    SJ_ASSERT_ERR(sj_space_create_blocks(SJ_FLOAT32, 2, sizes, &s), SJ_ESIZE);
+    /* the same length in blocks of 1 GiB is fine (nothing is allocated) */
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, &n, (int[]){2}, &s));
+    SJ_ASSERT_OK(sj_space_destroy(&s));
+}
+
 static void test_bad_dtype(void **state)
 {
     sj_space_t s = NULL;
@@ -505,6 +522,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_bad_nblocks),
         cmocka_unit_test(test_bad_irregular_sizes),
         cmocka_unit_test(test_bad_sizes_do_not_add_up),
+        cmocka_unit_test(test_bad_block_too_large),
         cmocka_unit_test(test_bad_dtype),
         cmocka_unit_test(test_bad_block_index),
         cmocka_unit_test(test_destroy_null),

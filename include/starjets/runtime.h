@@ -78,15 +78,19 @@ void sj_init_options_default(sj_init_options_t *opts);
 /**
  * @brief Start MPI (if needed), StarPU and StarPU-MPI.
  *
- * Collective over `MPI_COMM_WORLD`. By default the cores of each node are split
+ * Collective over `MPI_COMM_WORLD`; starjets and StarPU-MPI then talk on a
+ * duplicate of it, so the program's own messages never mix with theirs. By
+ * default the cores of each node are split
  * between the ranks that share it (found with hwloc and the node-local MPI
  * communicator), so workers of different ranks never share a core.
  * @param[in,out] argc  the program's argc, or NULL
  * @param[in,out] argv  the program's argv, or NULL
  * @param[in] opts      options, or NULL for the defaults
  * @retval SJ_OK on success
- * @retval SJ_ESTATE when starjets is already running
- * @retval SJ_EINVAL for a bad option (negative CUDA count, CUDA without SJ_USE_CUDA)
+ * @retval SJ_ESTATE when starjets is already running, or MPI was finalised
+ *         (sj_finalize() finalises MPI when sj_init() started it)
+ * @retval SJ_EINVAL for a bad option (ncpus < -1, negative CUDA count, CUDA without
+ *         SJ_USE_CUDA, unknown placement)
  * @retval SJ_ENODEV when StarPU finds no worker
  * @retval SJ_ERUNTIME when MPI or StarPU fail to start
  * @see sj_finalize
@@ -132,9 +136,10 @@ int sj_mpi_thread_multiple(void);
 int sj_wait(void);
 
 /**
- * @brief Barrier over all ranks; does not wait for submitted tasks.
+ * @brief Barrier over all ranks.
  *
- * Collective.
+ * Collective. With `MPI_THREAD_MULTIPLE` it does not wait for submitted tasks;
+ * at a lower thread level it is StarPU-MPI's barrier, which also waits for them.
  * @retval SJ_OK, or SJ_ESTATE when starjets is not running
  */
 int sj_barrier(void);

@@ -30,7 +30,7 @@ int sj_array_fill(sj_array_t array, double value)
 {
     SJ_TRY(sj__check_array(__func__, "array", array));
     sj__kargs_t args = {.dtype = array->space->dtype, .a = value};
-    return sj__array_submit_local(SJ__K_FILL, &args, 0, SJ__W, 1, &array);
+    return sj__named(sj__array_submit_local(SJ__K_FILL, &args, 0, SJ__W, 1, &array), __func__);
 }
 
 int sj_array_scale(sj_array_t x, double alpha)
@@ -39,7 +39,7 @@ int sj_array_scale(sj_array_t x, double alpha)
     if (alpha == 1.0)
         return SJ_OK;
     sj__kargs_t args = {.dtype = x->space->dtype, .a = alpha};
-    return sj__array_submit_local(SJ__K_SCALE, &args, 0, SJ__RW, 1, &x);
+    return sj__named(sj__array_submit_local(SJ__K_SCALE, &args, 0, SJ__RW, 1, &x), __func__);
 }
 
 static int axpby(const char *func, double alpha, sj_array_t x, double beta, sj_array_t y)
@@ -48,7 +48,7 @@ static int axpby(const char *func, double alpha, sj_array_t x, double beta, sj_a
     SJ_CHECK_FN(func, x != y, SJ_EINVAL, "x and y are the same array (use sj_array_scale)");
     sj__kargs_t args = {.dtype = x->space->dtype, .a = alpha, .b = beta};
     sj_array_t arrays[2] = {y, x};
-    return sj__array_submit_local(SJ__K_AXPBY, &args, 0, SJ__RW, 2, arrays);
+    return sj__named(sj__array_submit_local(SJ__K_AXPBY, &args, 0, SJ__RW, 2, arrays), func);
 }
 
 int sj_array_axpy(double alpha, sj_array_t x, sj_array_t y)
@@ -68,17 +68,17 @@ int sj_array_mul(sj_array_t z, sj_array_t x, sj_array_t y)
     sj__kargs_t args = {.dtype = z->space->dtype};
     if (z == x && z == y) {
         args.op = SJ__MUL_ZZZ;
-        return sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__RW, 1, &z);
+        return sj__named(sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__RW, 1, &z), __func__);
     }
     if (z == x || z == y) {
         args.op = SJ__MUL_ZZY;
         sj_array_t arrays[2] = {z, z == x ? y : x};
-        return sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__RW, 2, arrays);
+        return sj__named(sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__RW, 2, arrays), __func__);
     }
     args.op = SJ__MUL_ZXY;
     sj_array_t arrays[3] = {z, x, y};
     /* x == y is fine: two read accesses to one handle */
-    return sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__W, 3, arrays);
+    return sj__named(sj__array_submit_local(SJ__K_MUL, &args, 0, SJ__W, 3, arrays), __func__);
 }
 
 int sj_array_copyto(sj_array_t src, sj_array_t dst)
@@ -88,7 +88,7 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst)
         return SJ_OK;
     sj__kargs_t args = {.dtype = src->space->dtype};
     sj_array_t arrays[2] = {dst, src};
-    return sj__array_submit_local(SJ__K_COPY, &args, 0, SJ__W, 2, arrays);
+    return sj__named(sj__array_submit_local(SJ__K_COPY, &args, 0, SJ__W, 2, arrays), __func__);
 }
 
 int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn,
@@ -133,5 +133,5 @@ int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t f
         rc = sj__rt_submit(SJ__K_MAP, args, size, nin + 1, bufs);
     }
     free(args);
-    return rc;
+    return sj__named(rc, __func__);
 }

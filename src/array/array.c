@@ -158,9 +158,11 @@ static int create_filled(const char *func, sj_space_t space, sj_dist_t dist, dou
     SJ_TRY(array_new(func, space, dist, array));
     sj__kargs_t args = {.dtype = space->dtype, .a = v};
     int rc = sj__array_submit_local(SJ__K_FILL, &args, 0, SJ__W, 1, array);
-    if (rc < 0)
+    if (rc < 0) {
         sj_array_destroy(array);
-    return rc;
+        return sj__error_rename(rc, func);
+    }
+    return SJ_OK;
 }
 
 int sj_array_zeros(sj_space_t space, sj_dist_t dist, sj_array_t *array)
@@ -184,9 +186,11 @@ static int create_random(const char *func, sj_space_t space, sj_dist_t dist, uin
     SJ_TRY(array_new(func, space, dist, array));
     sj__kargs_t args = {.dtype = space->dtype, .op = normal, .seed = seed};
     int rc = sj__array_submit_local(SJ__K_RAND, &args, 1, SJ__W, 1, array);
-    if (rc < 0)
+    if (rc < 0) {
         sj_array_destroy(array);
-    return rc;
+        return sj__error_rename(rc, func);
+    }
+    return SJ_OK;
 }
 
 int sj_array_rand(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array)
@@ -230,9 +234,11 @@ int sj_array_copy(sj_array_t src, sj_array_t *array)
     SJ_TRY(sj__check_array(__func__, "src", src));
     SJ_TRY(array_new(__func__, src->space, src->dist, array));
     int rc = sj_array_copyto(src, *array);
-    if (rc < 0)
+    if (rc < 0) {
         sj_array_destroy(array);
-    return rc;
+        return sj__error_rename(rc, __func__);
+    }
+    return SJ_OK;
 }
 
 int sj_array_destroy(sj_array_t *array)
@@ -361,6 +367,10 @@ static int move_start(sj_array_t a, int b, int root, char *buf, int whole, int t
     memset(m, 0, sizeof *m);
     m->block = b;
     if (me == root && owner == root) {
+        /* only this rank takes part, so failing here alone is safe */
+        if (a->got[b])
+            return sj__error(SJ_ESTATE, "starjets",
+                             "block %d is held by sj_array_localpart_get (restore it first)", b);
         char *p = sj__rt_data_acquire(a->handles[b], to_root ? SJ__R : SJ__W);
         if (!p)
             return sj__error(SJ_ERUNTIME, "starjets", "cannot acquire block %d", b);
@@ -433,7 +443,8 @@ int sj_array_gather(sj_array_t array, int root, void *buf)
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(sj__check_root(__func__, root));
     SJ_TRY(check_root_buf(__func__, root, buf));
-    return move_all(array, root, buf, 1);
+    int rc = move_all(array, root, buf, 1);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 int sj_array_scatter(sj_array_t array, int root, const void *buf)
@@ -441,7 +452,8 @@ int sj_array_scatter(sj_array_t array, int root, const void *buf)
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(sj__check_root(__func__, root));
     SJ_TRY(check_root_buf(__func__, root, buf));
-    return move_all(array, root, (char *)buf, 0);
+    int rc = move_all(array, root, (char *)buf, 0);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 int sj_array_distribute(sj_space_t space, sj_dist_t dist, int root, const void *buf,
@@ -454,9 +466,11 @@ int sj_array_distribute(sj_space_t space, sj_dist_t dist, int root, const void *
     SJ_TRY(check_root_buf(__func__, root, buf));
     SJ_TRY(array_new(__func__, space, dist, array));
     int rc = move_all(*array, root, (char *)buf, 0);
-    if (rc < 0)
+    if (rc < 0) {
         sj_array_destroy(array);
-    return rc;
+        return sj__error_rename(rc, __func__);
+    }
+    return SJ_OK;
 }
 
 static int move_one(const char *func, sj_array_t a, int block, int root, char *buf, int to_root)
@@ -466,7 +480,9 @@ static int move_one(const char *func, sj_array_t a, int block, int root, char *b
     SJ_TRY(sj__check_root(func, root));
     SJ_TRY(check_root_buf(func, root, buf));
     move_t m;
-    SJ_TRY(move_start(a, block, root, buf, 0, to_root, &m));
+    int rc = move_start(a, block, root, buf, 0, to_root, &m);
+    if (rc < 0)
+        return sj__error_rename(rc, func);
     move_finish(a, &m, to_root);
     return SJ_OK;
 }

@@ -112,17 +112,19 @@ static void coords_of(const sj_dist_t d, int b, int c[SJ_MAX_DIMS])
 }
 
 /* Per-rank block lists (counting sort by owner) and block maps. */
-static void dist_index(sj_dist_t d, const int chunk_lo[][SJ_MAX_DIMS],
-                       const int chunk_hi[][SJ_MAX_DIMS])
+static int dist_index(sj_dist_t d, const int chunk_lo[][SJ_MAX_DIMS],
+                      const int chunk_hi[][SJ_MAX_DIMS])
 {
+    int *fill = sj__calloc((size_t)d->nranks, sizeof(int));
+    if (!fill)
+        return SJ_ENOMEM;
     for (int b = 0; b < d->total; b++)
         d->local_start[d->owner[b] + 1]++;
     for (int r = 0; r < d->nranks; r++)
         d->local_start[r + 1] += d->local_start[r];
-    int *fill = calloc((size_t)d->nranks, sizeof(int));
     for (int b = 0; b < d->total; b++) {
         int r = d->owner[b];
-        d->local[d->local_start[r] + (fill ? fill[r]++ : 0)] = b;
+        d->local[d->local_start[r] + fill[r]++] = b;
     }
     free(fill);
 
@@ -157,12 +159,16 @@ static void dist_index(sj_dist_t d, const int chunk_lo[][SJ_MAX_DIMS],
         }
     }
     d->box_start[d->nranks] = nbox;
+    return SJ_OK;
 }
 
 static int dist_finish(sj_dist_t d, const int chunk_lo[][SJ_MAX_DIMS],
                        const int chunk_hi[][SJ_MAX_DIMS], sj_dist_t *out)
 {
-    dist_index(d, chunk_lo, chunk_hi);
+    if (dist_index(d, chunk_lo, chunk_hi) < 0) {
+        dist_discard(d);
+        return SJ_ENOMEM;
+    }
     sj__object_add(&d->obj, SJ__KIND_DIST, dist_release_user);
     *out = d;
     return SJ_OK;
@@ -272,10 +278,10 @@ int sj_dist_create_contiguous(int ndims, const int nblocks[], int nprocs, const 
                 for (int i0 = lo[p][0]; i0 < hi[p][0]; i0++)
                     d->owner[i0 + d->nblocks[0] * (i1 + d->nblocks[1] * i2)] = d->procs[p];
     }
-    dist_finish(d, (const int(*)[SJ_MAX_DIMS])lo, (const int(*)[SJ_MAX_DIMS])hi, dist);
+    int rc = dist_finish(d, (const int(*)[SJ_MAX_DIMS])lo, (const int(*)[SJ_MAX_DIMS])hi, dist);
     free(lo);
     free(hi);
-    return SJ_OK;
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 int sj_dist_create_cyclic(int ndims, const int nblocks[], int pr, int pc, const int procs[],
@@ -313,7 +319,8 @@ int sj_dist_create_cyclic(int ndims, const int nblocks[], int pr, int pc, const 
         int p = ndims == 1 ? c[0] % np : (c[0] % pr) + pr * ((c[1] + d->nblocks[1] * c[2]) % pc);
         d->owner[b] = d->procs[p];
     }
-    return dist_finish(d, NULL, NULL, dist);
+    int rc = dist_finish(d, NULL, NULL, dist);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 int sj_dist_create_explicit(int ndims, const int nblocks[], const int owners[], sj_dist_t *dist)
@@ -345,14 +352,16 @@ int sj_dist_create_explicit(int ndims, const int nblocks[], const int owners[], 
             d->procs[d->nprocs++] = r;
     free(uses);
     d->grid[0] = d->nprocs;
-    return dist_finish(d, NULL, NULL, dist);
+    int rc = dist_finish(d, NULL, NULL, dist);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 int sj_dist_create_default(sj_space_t space, sj_dist_t *dist)
 {
     SJ_CHECK_NULL(space);
     SJ_CHECK_NULL(dist);
-    return sj_dist_create_contiguous(space->ndims, space->nblocks, 0, NULL, NULL, dist);
+    int rc = sj_dist_create_contiguous(space->ndims, space->nblocks, 0, NULL, NULL, dist);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 int sj_dist_destroy(sj_dist_t *dist)
@@ -361,6 +370,8 @@ int sj_dist_destroy(sj_dist_t *dist)
         return SJ_OK;
     sj_dist_t d = *dist;
     *dist = NULL;
+    SJ_CHECK(d->obj.user_holds, SJ_ESTATE,
+             "the layout was already destroyed (a handle from sj_array_dist is borrowed)");
     dist_release_user(&d->obj);
     return SJ_OK;
 }

@@ -57,7 +57,7 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
     SJ_TRY(check_reduce(__func__, op, x, y));
     SJ_CHECK_NULL(value);
     if (!sj__rt_direct_mpi())
-        return reduce_via_scalar(op, x, y, value);
+        return sj__named(reduce_via_scalar(op, x, y, value), __func__);
 
     const sj_dist_t d = x->dist;
     const int me = sj__rt_rank(), nranks = sj__rt_nranks(), total = d->total;

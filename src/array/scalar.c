@@ -56,7 +56,7 @@ int sj_scalar_create(double value, sj_scalar_t *scalar)
     int rc = sj__rt_submit(SJ__K_SCALAR_SET, &args, sizeof args, 1, &buf);
     if (rc < 0)
         sj_scalar_destroy(scalar);
-    return rc;
+    return sj__named(rc, __func__);
 }
 
 int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_t *c)
@@ -74,7 +74,7 @@ int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_
     int rc = sj__rt_submit(SJ__K_SCALAR_BINARY, &args, sizeof args, 3, bufs);
     if (rc < 0)
         sj_scalar_destroy(c);
-    return rc;
+    return sj__named(rc, __func__);
 }
 
 int sj_scalar_value(sj_scalar_t scalar, double *value)
@@ -135,7 +135,7 @@ static int submit_with_scalar(const char *func, sj__kernel_t k, double c, sj_sca
         if (y)
             bufs[n++] = (sj__buf_t){x->handles[b], SJ__R};
         bufs[n++] = (sj__buf_t){a->handle, SJ__R};
-        SJ_TRY(sj__rt_submit(k, &args, sizeof args, n, bufs));
+        SJ_TRY(sj__named(sj__rt_submit(k, &args, sizeof args, n, bufs), func));
     }
     return SJ_OK;
 }

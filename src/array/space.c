@@ -1,4 +1,5 @@
 /* Block spaces: element type, shape and block cuts. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,18 @@ size_t sj_dtype_size(sj_dtype_t dtype)
     }
 }
 
-static void space_free(sj_space_t s)
+/* Free a space that is not (or no longer) in the registry. */
+static void space_discard(sj_space_t s)
 {
-    sj__object_remove(&s->obj);
     for (int d = 0; d < SJ_MAX_DIMS; d++)
         free(s->cuts[d]);
     free(s);
+}
+
+static void space_free(sj_space_t s)
+{
+    sj__object_remove(&s->obj);
+    space_discard(s);
 }
 
 void sj__space_ref(sj_space_t s)
@@ -51,7 +58,7 @@ static int space_new(const char *func, sj_dtype_t dtype, int ndims, const int nb
                 "dtype %d is not supported (use SJ_FLOAT64 or SJ_FLOAT32)", (int)dtype);
     sj_space_t s = sj__calloc(1, sizeof *s);
     if (!s)
-        return SJ_ENOMEM;
+        return sj__error(SJ_ENOMEM, func, "cannot allocate the space");
     s->dtype = dtype;
     s->ndims = ndims;
     s->total = 1;
@@ -60,18 +67,45 @@ static int space_new(const char *func, sj_dtype_t dtype, int ndims, const int nb
         s->dims[d] = 1;
         s->cuts[d] = sj__calloc((size_t)s->nblocks[d] + 1, sizeof(int64_t));
         if (!s->cuts[d]) {
-            for (int e = 0; e < d; e++)
-                free(s->cuts[e]);
-            free(s);
-            return SJ_ENOMEM;
+            space_discard(s);
+            return sj__error(SJ_ENOMEM, func, "cannot allocate the space's block cuts");
         }
         s->total *= s->nblocks[d];
     }
     s->cuts[0][0] = 0;
     for (int d = 0; d < SJ_MAX_DIMS; d++)
         s->cuts[d][1] = d < ndims ? 0 : 1;
-    sj__object_add(&s->obj, SJ__KIND_SPACE, space_release_user);
     *out = s;
+    return SJ_OK;
+}
+
+/*
+ * Sizes StarPU can hold: a block is a StarPU vector (32-bit element count) and
+ * StarPU-MPI 1.3 moves it in one MPI message whose byte count is an int. Every
+ * rank sees the same space, so all of them refuse it alike.
+ */
+static int space_finish(const char *func, sj_space_t s, sj_space_t *out)
+{
+    const size_t es = sj_dtype_size(s->dtype);
+    int64_t length = 1, largest = 1;
+    for (int d = 0; d < SJ_MAX_DIMS; d++) {
+        int64_t big = 0;
+        for (int k = 0; k < s->nblocks[d]; k++)
+            if (s->cuts[d][k + 1] - s->cuts[d][k] > big)
+                big = s->cuts[d][k + 1] - s->cuts[d][k];
+        int ok = s->dims[d] <= INT64_MAX / length && big <= (int64_t)INT_MAX / (largest * (int64_t)es);
+        if (!ok) {
+            space_discard(s);
+            *out = NULL;
+            return sj__error(SJ_ESIZE, func,
+                             "a block would hold 2 GiB or more (largest block %lld elements "
+                             "along dimension %d); use more blocks",
+                             (long long)big, d);
+        }
+        length *= s->dims[d];
+        largest *= big;
+    }
+    sj__object_add(&s->obj, SJ__KIND_SPACE, space_release_user);
     return SJ_OK;
 }
 
@@ -101,7 +135,7 @@ int sj_space_create(sj_dtype_t dtype, int ndims, const int64_t dims[], const int
         for (int k = 0; k <= nb[d]; k++)
             s->cuts[d][k] = sj__split_lo(k, dims[d], nb[d]);
     }
-    return SJ_OK;
+    return space_finish(__func__, s, space);
 }
 
 int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int64_t dims[],
@@ -140,7 +174,7 @@ int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int64_t dims[],
             s->cuts[d][k + 1] = s->cuts[d][k] + block_sizes[d][k];
         s->dims[d] = s->cuts[d][nblocks[d]];
     }
-    return SJ_OK;
+    return space_finish(__func__, s, space);
 }
 
 int sj_space_create_blocks(sj_dtype_t dtype, int nblocks, const int64_t sizes[],
@@ -163,6 +197,8 @@ int sj_space_destroy(sj_space_t *space)
         return SJ_OK;
     sj_space_t s = *space;
     *space = NULL;
+    SJ_CHECK(s->obj.user_holds, SJ_ESTATE,
+             "the space was already destroyed (a handle from sj_array_space is borrowed)");
     space_release_user(&s->obj);
     return SJ_OK;
 }

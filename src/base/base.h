@@ -20,6 +20,12 @@ int sj__error(int code, const char *func, const char *fmt, ...)
 /* Re-attribute the last error to public function @p func, keeping its reason. */
 int sj__error_rename(int code, const char *func);
 
+/* @p rc, with a failure re-attributed to public function @p func. */
+static inline int sj__named(int rc, const char *func)
+{
+    return rc < 0 ? sj__error_rename(rc, func) : rc;
+}
+
 /* Validate a public argument: on failure return a clear error naming the function. */
 #define SJ_CHECK(cond, code, ...)                                                                  \
     do {                                                                                           \

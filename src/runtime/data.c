@@ -188,22 +188,74 @@ void sj__rt_task_error(const char *fmt, ...)
 int sj__rt_check_task_errors(const char *func)
 {
     int local, global = 0;
+    char msg[sizeof task_error_msg];
     pthread_mutex_lock(&task_error_lock);
     local = task_errors;
     task_errors = 0;
+    memcpy(msg, task_error_msg, sizeof msg);
     pthread_mutex_unlock(&task_error_lock);
-    if (sj__rt.thread_multiple) {
-        MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_SUM, sj__rt.comm);
-    } else {
-        /* Without MPI_THREAD_MULTIPLE, each rank reports its own errors only. */
-        global = local;
-    }
+    SJ_TRY(sj__rt_sum_int(local, &global));
     if (global == 0)
         return SJ_OK;
     if (local)
         return sj__error(SJ_EUSER, func, "%d task(s) failed on rank %d; first: %s", local,
-                         sj__rt.rank, task_error_msg);
+                         sj__rt.rank, msg);
     return sj__error(SJ_EUSER, func, "%d task(s) failed on other ranks", global);
+}
+
+/* ---- small control messages through StarPU-MPI (any MPI thread level) ------ */
+
+/* A tag the allocator never books (it stops below 2^62): no handle carries it. */
+#define SJ__TAG_CONTROL ((int64_t)1 << 62)
+
+static int control_send(int value, int dest)
+{
+    starpu_data_handle_t h;
+    starpu_variable_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)&value, sizeof value);
+    int ret = starpu_mpi_send(h, dest, SJ__TAG_CONTROL, sj__rt.comm);
+    starpu_data_unregister(h);
+    return ret == 0 ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "control send failed (%d)", ret);
+}
+
+static int control_recv(int *value, int src)
+{
+    starpu_data_handle_t h;
+    MPI_Status status;
+    starpu_variable_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)value, sizeof *value);
+    int ret = starpu_mpi_recv(h, src, SJ__TAG_CONTROL, sj__rt.comm, &status);
+    starpu_data_unregister(h);
+    return ret == 0 ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "control receive failed (%d)", ret);
+}
+
+int sj__rt_agree(int *flag, int root)
+{
+    if (sj__rt.thread_multiple)
+        return sj__rt_bcast(flag, sizeof *flag, root);
+    if (sj__rt.rank != root)
+        return control_recv(flag, root);
+    for (int r = 0; r < sj__rt.nranks; r++)
+        if (r != root)
+            SJ_TRY(control_send(*flag, r));
+    return SJ_OK;
+}
+
+int sj__rt_sum_int(int value, int *sum)
+{
+    if (sj__rt.thread_multiple) {
+        if (MPI_Allreduce(&value, sum, 1, MPI_INT, MPI_SUM, sj__rt.comm) != MPI_SUCCESS)
+            return sj__error(SJ_ERUNTIME, "starjets", "MPI_Allreduce failed");
+        return SJ_OK;
+    }
+    *sum = value;
+    if (sj__rt.rank != 0)
+        SJ_TRY(control_send(value, 0));
+    else
+        for (int r = 1; r < sj__rt.nranks; r++) {
+            int v = 0;
+            SJ_TRY(control_recv(&v, r));
+            *sum += v;
+        }
+    return sj__rt_agree(sum, 0);
 }
 
 /* ---- direct MPI ----------------------------------------------------------- */
@@ -222,11 +274,6 @@ int sj__rt_bcast(void *buf, size_t size, int root)
     if (MPI_Bcast(buf, (int)size, MPI_BYTE, root, sj__rt.comm) != MPI_SUCCESS)
         return sj__error(SJ_ERUNTIME, "starjets", "MPI_Bcast failed");
     return SJ_OK;
-}
-
-int sj__rt_agree(int *flag, int root)
-{
-    return sj__rt.thread_multiple ? sj__rt_bcast(flag, sizeof *flag, root) : SJ_OK;
 }
 
 int sj__rt_barrier(void)

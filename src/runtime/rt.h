@@ -2,11 +2,15 @@
  * The internal runtime layer: the only interface through which src/array and
  * the other algorithm folders reach StarPU and MPI. No StarPU type appears here.
  *
- * Invariant kept by every algorithm: between two library calls no rank holds a
- * cached copy of another rank's block that could be written later (copies are
- * flushed after use; graph scalars and reduction partials are written before
- * they are read remotely and never after). That is what lets sj__rt_submit()
- * skip a task on the ranks it does not involve.
+ * Invariant kept by every algorithm: a handle that a task reads on another rank
+ * (so that StarPU-MPI caches a copy there) is never written afterwards. Array
+ * blocks are only read by tasks on their owner (same-layout operations) or
+ * moved point to point to a root buffer; graph scalars are final once made;
+ * a reduction partial is read remotely only after its last combine. A rank
+ * that a task does not involve therefore never holds a copy the task would
+ * have to invalidate, which is what lets sj__rt_submit() skip it. An
+ * algorithm that breaks this rule must flush the copies (sj__rt_data_flush)
+ * before the handle is written again.
  */
 #ifndef SJ_RT_H
 #define SJ_RT_H
@@ -95,10 +99,12 @@ int sj__rt_allgatherv_double(const double *send, int count, double *recv, const 
 int sj__rt_bcast(void *buf, size_t size, int root);
 /*
  * Give every rank the root's value of *flag (collective), so that a check only
- * the root can make fails on all ranks. Without MPI_THREAD_MULTIPLE each rank
- * keeps its own value.
+ * the root can make fails on all ranks. Direct MPI when the thread level
+ * allows, else small StarPU-MPI messages.
  */
 int sj__rt_agree(int *flag, int root);
+/* The sum of @p value over all ranks, on every rank (collective; same paths). */
+int sj__rt_sum_int(int value, int *sum);
 int sj__rt_barrier(void);
 
 /* ---- tags --------------------------------------------------------------- */

@@ -3,6 +3,7 @@
  * StarPU and StarPU-MPI; the rank queries; waiting.
  */
 #include <hwloc.h>
+#include <limits.h>
 #include <mpi.h>
 #include <starpu.h>
 #include <starpu_mpi.h>
@@ -15,7 +16,7 @@
 #include "base/base.h"
 #include "runtime/rt_private.h"
 
-struct sj__rt sj__rt = {.rank = -1};
+struct sj__rt sj__rt = {.rank = -1, .comm = MPI_COMM_NULL};
 
 int sj__rt_running(void)
 {
@@ -66,10 +67,15 @@ const char *sj_version(int *major, int *minor, int *patch)
     return SJ_VERSION_STRING;
 }
 
+/* An integer from the environment; @p dflt when unset or not a whole number. */
 static int env_int(const char *name, int dflt)
 {
     const char *v = getenv(name);
-    return (v && *v) ? atoi(v) : dflt;
+    if (!v || !*v)
+        return dflt;
+    char *end;
+    long x = strtol(v, &end, 10);
+    return (*end == '\0' && x >= INT_MIN && x <= INT_MAX) ? (int)x : dflt;
 }
 
 void sj_init_options_default(sj_init_options_t *opts)
@@ -91,11 +97,24 @@ void sj_init_options_default(sj_init_options_t *opts)
     opts->verbose = env_int("SJ_VERBOSE", 0);
 }
 
-/* Set an environment variable for StarPU unless the user set it. */
+/* StarPU reads its settings from the environment: the ones starjets sets (only
+ * where the user did not) are removed again at sj_finalize. */
+static const char *env_set[8];
+static int env_nset;
+
 static void env_default(const char *name, const char *value)
 {
-    if (!getenv(name))
-        setenv(name, value, 0);
+    if (getenv(name) || env_nset == (int)(sizeof env_set / sizeof env_set[0]))
+        return;
+    setenv(name, value, 0);
+    env_set[env_nset++] = name;
+}
+
+static void env_restore(void)
+{
+    for (int i = 0; i < env_nset; i++)
+        unsetenv(env_set[i]);
+    env_nset = 0;
 }
 
 /* Logical index (StarPU's bind id) of the first PU of core @p core. */
@@ -174,6 +193,19 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         hwloc_topology_destroy(topo);
 }
 
+/* Free our communicator, finalise MPI if we started it, undo our environment. */
+static void stop_mpi(void)
+{
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized && sj__rt.comm != MPI_COMM_NULL)
+        MPI_Comm_free(&sj__rt.comm);
+    if (!finalized && sj__rt.we_initialized_mpi)
+        MPI_Finalize();
+    sj__rt.comm = MPI_COMM_NULL;
+    env_restore();
+}
+
 int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
 {
     SJ_CHECK(!sj__rt.running, SJ_ESTATE, "starjets is already initialised");
@@ -187,8 +219,14 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
              "opts->ncuda is %d but starjets was built without CUDA (SJ_USE_CUDA=OFF)", o.ncuda);
     SJ_CHECK(o.placement >= SJ_PLACE_SPLIT && o.placement <= SJ_PLACE_STARPU, SJ_EINVAL,
              "opts->placement is %d, not an sj_placement_t", (int)o.placement);
+    SJ_CHECK(o.ncpus >= -1, SJ_EINVAL, "opts->ncpus is %d, expected -1 (automatic) or >= 0",
+             o.ncpus);
 
-    int initialized = 0, level = MPI_THREAD_SINGLE;
+    int initialized = 0, finalized = 0, level = MPI_THREAD_SINGLE;
+    MPI_Finalized(&finalized);
+    SJ_CHECK(!finalized, SJ_ESTATE,
+             "MPI is already finalised (sj_finalize finalises MPI when sj_init started it: "
+             "initialise MPI yourself to run starjets more than once)");
     MPI_Initialized(&initialized);
     if (!initialized) {
         if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &level) != MPI_SUCCESS)
@@ -207,9 +245,15 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                          level);
     }
     sj__rt.thread_multiple = level >= MPI_THREAD_MULTIPLE;
-    MPI_Comm_rank(MPI_COMM_WORLD, &sj__rt.rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &sj__rt.nranks);
-    sj__rt.comm = MPI_COMM_WORLD;
+    /* A communicator of our own: StarPU-MPI keeps a wildcard receive posted on it
+     * and sets its error handler, neither of which may touch the program's. */
+    if (MPI_Comm_dup(MPI_COMM_WORLD, &sj__rt.comm) != MPI_SUCCESS) {
+        if (sj__rt.we_initialized_mpi)
+            MPI_Finalize();
+        return sj__error(SJ_ERUNTIME, __func__, "MPI_Comm_dup of MPI_COMM_WORLD failed");
+    }
+    MPI_Comm_rank(sj__rt.comm, &sj__rt.rank);
+    MPI_Comm_size(sj__rt.comm, &sj__rt.nranks);
 
     struct starpu_conf conf;
     starpu_conf_init(&conf);
@@ -224,17 +268,15 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
         snprintf(sj__rt.placement, sizeof sj__rt.placement, "placement left to StarPU");
     }
 
-    int ret = starpu_mpi_init_conf(argc, argv, 0, MPI_COMM_WORLD, &conf);
+    int ret = starpu_mpi_init_conf(argc, argv, 0, sj__rt.comm, &conf);
     if (ret != 0) {
-        if (sj__rt.we_initialized_mpi)
-            MPI_Finalize();
+        stop_mpi();
         return sj__error(ret == -ENODEV ? SJ_ENODEV : SJ_ERUNTIME, __func__,
                          "starpu_mpi_init_conf failed (%d) with %s", ret, sj__rt.placement);
     }
     if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
         starpu_mpi_shutdown();
-        if (sj__rt.we_initialized_mpi)
-            MPI_Finalize();
+        stop_mpi();
         return sj__error(SJ_ENODEV, __func__, "StarPU started without any worker (%s)",
                          sj__rt.placement);
     }
@@ -252,24 +294,22 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
 int sj_finalize(void)
 {
     SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
-    starpu_mpi_wait_for_all(sj__rt.comm);
+    /* Objects first: an array gives back the blocks its user still holds
+     * (localpart) before anything waits on them. */
     int counts[SJ__NKINDS];
     sj__object_release_all(counts);
     starpu_mpi_wait_for_all(sj__rt.comm);
     if (sj__rt.rank == 0)
         for (int k = 0; k < SJ__NKINDS; k++)
             if (counts[k])
-                fprintf(stderr, "starjets: sj_finalize: %d %s not destroyed by the program (released now)\n",
+                fprintf(stderr,
+                        "starjets: sj_finalize: %d %s not destroyed by the program (released "
+                        "now)\n",
                         counts[k], sj__kind_name((sj__kind_t)k, counts[k] > 1));
     starpu_mpi_shutdown();
     sj__tag_reset();
     sj__rt.running = 0;
-    if (sj__rt.we_initialized_mpi) {
-        int finalized = 0;
-        MPI_Finalized(&finalized);
-        if (!finalized)
-            MPI_Finalize();
-    }
+    stop_mpi();
     sj__rt.rank = -1;
     sj__rt.nranks = 0;
     return SJ_OK;

@@ -31,6 +31,7 @@ typedef struct range_list {
 
 static range_list_t free_list, deferred, cooling;
 static int64_t booked;
+static int broken; /* a list could not grow: booking is refused from then on */
 
 static void list_insert(range_list_t *l, int64_t first, int64_t n)
 {
@@ -53,8 +54,11 @@ static void list_insert(range_list_t *l, int64_t first, int64_t n)
         if (l->count == l->cap) {
             int cap = l->cap ? 2 * l->cap : 16;
             range_t *r = realloc(l->r, (size_t)cap * sizeof(range_t));
-            if (!r)
-                return; /* the tags are lost, not reused: still correct */
+            if (!r) {
+                /* Ranks would book different tags from now on: refuse to book. */
+                broken = 1;
+                return;
+            }
             l->r = r;
             l->cap = cap;
         }
@@ -74,11 +78,14 @@ void sj__tag_reset(void)
     memset(&deferred, 0, sizeof deferred);
     memset(&cooling, 0, sizeof cooling);
     booked = 0;
+    broken = 0;
     list_insert(&free_list, TAG_FIRST, TAG_END - TAG_FIRST);
 }
 
 int64_t sj__tag_book(int64_t n)
 {
+    if (broken)
+        return -1;
     for (int i = 0; i < free_list.count; i++) {
         range_t *r = &free_list.r[i];
         if (r->n >= n) {
