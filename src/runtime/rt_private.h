@@ -16,6 +16,9 @@ struct sj__rt {
     int node_rank, node_size, node_cores;
     MPI_Comm comm;
     char placement[160];
+    /* OS cpu numbers to confine StarPU-MPI's thread to after start (0: leave it) */
+    int mpi_thread_cpu[64];
+    int mpi_thread_cpus;
 };
 
 extern struct sj__rt sj__rt;

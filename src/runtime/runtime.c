@@ -2,7 +2,10 @@
  * Start and stop: MPI, placement of StarPU's threads on the node's cores,
  * StarPU and StarPU-MPI; the rank queries; waiting.
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
+#include <dirent.h>
 #include <hwloc.h>
+#include <sched.h>
 #include <limits.h>
 #include <mpi.h>
 #include <starpu.h>
@@ -179,8 +182,23 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         conf->use_explicit_workers_bindid = 1;
         for (int i = 0; i < STARPU_NMAXWORKERS; i++)
             conf->workers_bindid[i] = (unsigned)core_first_pu(topo, c0 + reserve + i % nw);
-        if (!reserve)
+        if (!reserve && !getenv("STARPU_MPI_NOBIND")) {
+            /* StarPU would warn when its MPI thread is bound where a worker is:
+             * keep it unbound for StarPU, then confine it to this rank's cores
+             * ourselves once it runs (pin_mpi_thread), so it never wakes up
+             * on a core of another rank. */
             env_default("STARPU_MPI_NOBIND", "1");
+            sj__rt.mpi_thread_cpus = 0;
+            hwloc_obj_t pu = NULL;
+            for (int c = c0; c < c1; c++) {
+                hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
+                while (core && (pu = hwloc_get_next_obj_inside_cpuset_by_type(
+                                    topo, core->cpuset, HWLOC_OBJ_PU, pu)) != NULL)
+                    if (sj__rt.mpi_thread_cpus < (int)(sizeof sj__rt.mpi_thread_cpu /
+                                                       sizeof sj__rt.mpi_thread_cpu[0]))
+                        sj__rt.mpi_thread_cpu[sj__rt.mpi_thread_cpus++] = (int)pu->os_index;
+            }
+        }
     } else {
         env_default("STARPU_WORKERS_NOBIND", "1");
         env_default("STARPU_MPI_NOBIND", "1");
@@ -188,9 +206,41 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
     snprintf(sj__rt.placement, sizeof sj__rt.placement,
              "node rank %d/%d, %d cores, share [%d,%d), %d worker(s)%s, MPI thread %s", lr, ls,
              ncores, c0, c1, ncpus, bind ? " pinned" : " unpinned",
-             reserve ? "on its own core" : "unpinned");
+             reserve ? "on its own core" : bind ? "on the rank's cores" : "unpinned");
     if (have_topo)
         hwloc_topology_destroy(topo);
+}
+
+/*
+ * Confine StarPU-MPI's progress thread (named "MPI") to this rank's cores, as
+ * decided by place_threads. Linux only; elsewhere, or when the thread cannot
+ * be found, it stays where StarPU put it.
+ */
+static void pin_mpi_thread(void)
+{
+#ifdef __linux__
+    if (sj__rt.mpi_thread_cpus == 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < sj__rt.mpi_thread_cpus; i++)
+        CPU_SET(sj__rt.mpi_thread_cpu[i], &set);
+    DIR *dir = opendir("/proc/self/task");
+    struct dirent *e;
+    while (dir && (e = readdir(dir)) != NULL) {
+        char path[300], name[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (fgets(name, sizeof name, f) && strcmp(name, "MPI\n") == 0)
+            sched_setaffinity((pid_t)atoi(e->d_name), sizeof set, &set);
+        fclose(f);
+    }
+    if (dir)
+        closedir(dir);
+#endif
+    sj__rt.mpi_thread_cpus = 0;
 }
 
 /* Free our communicator, finalise MPI if we started it, undo our environment. */
@@ -274,6 +324,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
         return sj__error(ret == -ENODEV ? SJ_ENODEV : SJ_ERUNTIME, __func__,
                          "starpu_mpi_init_conf failed (%d) with %s", ret, sj__rt.placement);
     }
+    pin_mpi_thread();
     if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
         starpu_mpi_shutdown();
         stop_mpi();
