@@ -16,14 +16,14 @@
 #define NELEMS(i) ((int64_t)STARPU_VECTOR_GET_NX(buffers[i]))
 
 /* Expand the body (the variadic part) for both element types with T the element type. */
-#define FOR_DTYPE(dtype, ...)                                                                     \
+#define FOR_DTYPE(dtype, ...)                                                                      \
     do {                                                                                           \
         if ((dtype) == SJ_FLOAT64) {                                                               \
             typedef double T;                                                                      \
-            __VA_ARGS__;                                                                                \
+            __VA_ARGS__;                                                                           \
         } else {                                                                                   \
             typedef float T;                                                                       \
-            __VA_ARGS__;                                                                                \
+            __VA_ARGS__;                                                                           \
         }                                                                                          \
     } while (0)
 

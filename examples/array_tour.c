@@ -18,7 +18,7 @@
     do {                                                                                           \
         int rc_ = (call);                                                                          \
         if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());    \
+            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
             exit(1);                                                                               \
         }                                                                                          \
     } while (0)
@@ -37,8 +37,8 @@ int main(int argc, char **argv)
     CHECK(sj_init(&argc, &argv, NULL));
     const int me = sj_rank(), np = sj_nranks();
     if (me == 0)
-        printf("starjets %s on %d rank(s), %d CPU worker(s) on rank 0\n\n", sj_version(0, 0, 0),
-               np, sj_ncpus());
+        printf("starjets %s on %d rank(s), %d CPU worker(s) on rank 0\n\n", sj_version(0, 0, 0), np,
+               sj_ncpus());
 
     /* A 1-D space of 20 doubles in 5 blocks, laid out in contiguous chunks. */
     sj_space_t space;
@@ -120,7 +120,8 @@ int main(int argc, char **argv)
     CHECK(sj_dist_owner(cyclic, 3, &owner3));
     if (me == 0)
         printf("\nz distributed from rank 0 block-cyclically: block 4 lives on rank %d and "
-               "holds %g %g %g %g\n", owner3, blk3[0], blk3[1], blk3[2], blk3[3]);
+               "holds %g %g %g %g\n",
+               owner3, blk3[0], blk3[1], blk3[2], blk3[3]);
     ok &= me != 0 || (blk3[0] == 112.0 && blk3[3] == 115.0);
     free(src);
 

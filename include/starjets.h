@@ -8,12 +8,12 @@
 #ifndef STARJETS_H
 #define STARJETS_H
 
+#include <starjets/array.h>
 #include <starjets/config.h>
+#include <starjets/dist.h>
 #include <starjets/error.h>
 #include <starjets/runtime.h>
-#include <starjets/space.h>
-#include <starjets/dist.h>
-#include <starjets/array.h>
 #include <starjets/scalar.h>
+#include <starjets/space.h>
 
 #endif /* STARJETS_H */

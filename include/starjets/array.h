@@ -214,8 +214,8 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst);
  * @param[in] in       input arrays (same space and layout as @p out)
  * @param[in] ctx      bytes copied into each task (may be NULL when @p ctx_size is 0)
  */
-int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn,
-                 const void *ctx, size_t ctx_size);
+int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn, const void *ctx,
+                 size_t ctx_size);
 
 /* ---- reductions -------------------------------------------------------- */
 

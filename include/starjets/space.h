@@ -57,7 +57,9 @@ size_t sj_dtype_size(sj_dtype_t dtype);
  * @param[in] dims    global length of each dimension (> 0)
  * @param[in] nblocks blocks per dimension (1 <= nblocks[d] <= dims[d]); NULL = one block
  * @param[out] space  the new space
- * @retval SJ_OK, SJ_ENULL, SJ_ETYPE, SJ_EINVAL (ndims), SJ_ESIZE (dims, nblocks)
+ * @retval SJ_OK, SJ_ENULL, SJ_ETYPE, SJ_EINVAL (ndims)
+ * @retval SJ_ESIZE dims or nblocks out of range, or a block of 2 GiB or more (a
+ *         block is moved in one StarPU-MPI message: use more blocks)
  * @see sj_space_create_irregular, sj_space_destroy
  */
 int sj_space_create(sj_dtype_t dtype, int ndims, const int64_t dims[], const int nblocks[],
@@ -76,7 +78,8 @@ int sj_space_create(sj_dtype_t dtype, int ndims, const int64_t dims[], const int
  * @param[in] block_sizes for each dimension, the size of each of its blocks (> 0)
  * @param[out] space      the new space
  * @retval SJ_OK, SJ_ENULL, SJ_ETYPE, SJ_EINVAL
- * @retval SJ_ESIZE a block size <= 0, or sizes that do not add up to @p dims
+ * @retval SJ_ESIZE a block size <= 0, sizes that do not add up to @p dims, or a
+ *         block of 2 GiB or more
  */
 int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int64_t dims[],
                               const int nblocks[], const int64_t *const block_sizes[],
@@ -91,8 +94,7 @@ int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int64_t dims[],
  * @param[in] sizes   size of each block (> 0)
  * @param[out] space  the new space
  */
-int sj_space_create_blocks(sj_dtype_t dtype, int nblocks, const int64_t sizes[],
-                           sj_space_t *space);
+int sj_space_create_blocks(sj_dtype_t dtype, int nblocks, const int64_t sizes[], sj_space_t *space);
 
 /**
  * @brief Drop the user's reference; the space lives on while objects use it.

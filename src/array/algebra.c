@@ -5,8 +5,8 @@
 
 #include "array/array_private.h"
 
-int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0,
-                           int n, sj_array_t arrays[])
+int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0, int n,
+                           sj_array_t arrays[])
 {
     sj_array_t a = arrays[0];
     const int me = sj__rt_rank();
@@ -91,8 +91,8 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst)
     return sj__named(sj__array_submit_local(SJ__K_COPY, &args, 0, SJ__W, 2, arrays), __func__);
 }
 
-int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn,
-                 const void *ctx, size_t ctx_size)
+int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn, const void *ctx,
+                 size_t ctx_size)
 {
     SJ_TRY(sj__check_array(__func__, "out", out));
     SJ_CHECK_NULL(fn);

@@ -35,8 +35,8 @@ int sj__check_same(const char *func, const char *na, sj_array_t a, const char *n
         char da[128], db[128];
         sj_space_describe(a->space, da, sizeof da);
         sj_space_describe(b->space, db, sizeof db);
-        return sj__error(SJ_EMISMATCH, func, "%s and %s have different spaces (%s: %s; %s: %s)",
-                         na, nb, na, da, nb, db);
+        return sj__error(SJ_EMISMATCH, func, "%s and %s have different spaces (%s: %s; %s: %s)", na,
+                         nb, na, da, nb, db);
     }
     sj_dist_equal(a->dist, b->dist, &eq);
     SJ_CHECK_FN(func, eq, SJ_EMISMATCH, "%s and %s have different layouts", na, nb);
@@ -325,7 +325,8 @@ static void block_pack(const sj_block_info_t *bi, size_t es, char *block, const 
     size_t run = (size_t)bi->dims[0] * es;
     for (int64_t l = 0; l < bi->dims[2]; l++)
         for (int64_t j = 0; j < bi->dims[1]; j++) {
-            int64_t off = bi->lo[0] + bi->gdims[0] * ((bi->lo[1] + j) + bi->gdims[1] * (bi->lo[2] + l));
+            int64_t off =
+                bi->lo[0] + bi->gdims[0] * ((bi->lo[1] + j) + bi->gdims[1] * (bi->lo[2] + l));
             memcpy(block, whole + (size_t)off * es, run);
             block += run;
         }
@@ -336,7 +337,8 @@ static void block_unpack(const sj_block_info_t *bi, size_t es, const char *block
     size_t run = (size_t)bi->dims[0] * es;
     for (int64_t l = 0; l < bi->dims[2]; l++)
         for (int64_t j = 0; j < bi->dims[1]; j++) {
-            int64_t off = bi->lo[0] + bi->gdims[0] * ((bi->lo[1] + j) + bi->gdims[1] * (bi->lo[2] + l));
+            int64_t off =
+                bi->lo[0] + bi->gdims[0] * ((bi->lo[1] + j) + bi->gdims[1] * (bi->lo[2] + l));
             memcpy(whole + (size_t)off * es, block, run);
             block += run;
         }
@@ -355,8 +357,7 @@ typedef struct move {
  * whether @p buf is a whole array (column-major) or just the block.
  * to_root: owner -> root, else root -> owner.
  */
-static int move_start(sj_array_t a, int b, int root, char *buf, int whole, int to_root,
-                      move_t *m)
+static int move_start(sj_array_t a, int b, int root, char *buf, int whole, int to_root, move_t *m)
 {
     const int me = sj__rt_rank(), owner = a->dist->owner[b];
     const size_t es = sj_dtype_size(a->space->dtype);

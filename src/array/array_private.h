@@ -14,10 +14,10 @@ struct sj_space_s {
     sj__object_t obj;
     sj_dtype_t dtype;
     int ndims;
-    int64_t dims[SJ_MAX_DIMS];   /* 1 for unused dimensions */
-    int nblocks[SJ_MAX_DIMS];    /* 1 for unused dimensions */
-    int total;                   /* number of blocks */
-    int64_t *cuts[SJ_MAX_DIMS];  /* nblocks[d] + 1 offsets per dimension */
+    int64_t dims[SJ_MAX_DIMS];  /* 1 for unused dimensions */
+    int nblocks[SJ_MAX_DIMS];   /* 1 for unused dimensions */
+    int total;                  /* number of blocks */
+    int64_t *cuts[SJ_MAX_DIMS]; /* nblocks[d] + 1 offsets per dimension */
 };
 
 struct sj_dist_s {
@@ -26,14 +26,14 @@ struct sj_dist_s {
     int ndims;
     int nblocks[SJ_MAX_DIMS];
     int total;
-    int *owner;                  /* per block */
+    int *owner; /* per block */
     int nprocs;
-    int *procs;                  /* in process-grid order */
+    int *procs; /* in process-grid order */
     int grid[SJ_MAX_DIMS];
-    int nranks;                  /* communicator size when made */
-    int *local_start;            /* nranks + 1: rank r owns local[local_start[r] ..) */
-    int *local;                  /* blocks grouped by owner, increasing */
-    int *box_start;              /* nranks + 1 */
+    int nranks;       /* communicator size when made */
+    int *local_start; /* nranks + 1: rank r owns local[local_start[r] ..) */
+    int *local;       /* blocks grouped by owner, increasing */
+    int *box_start;   /* nranks + 1 */
     sj_box_t *boxes;
 };
 
@@ -41,10 +41,10 @@ struct sj_array_s {
     sj__object_t obj;
     sj_space_t space;
     sj_dist_t dist;
-    int64_t tag;                 /* first of space->total tags */
-    sj__data_t *handles;         /* per block */
-    void **mem;                  /* per block: memory on the owner, NULL elsewhere */
-    unsigned char *got;          /* per block: localpart taken */
+    int64_t tag;         /* first of space->total tags */
+    sj__data_t *handles; /* per block */
+    void **mem;          /* per block: memory on the owner, NULL elsewhere */
+    unsigned char *got;  /* per block: localpart taken */
 };
 
 struct sj_scalar_s {
@@ -76,8 +76,8 @@ int sj__check_root(const char *func, int root);
  * arrays share one layout, so each task's data live on this rank. With
  * @p with_info, args->blk describes each block.
  */
-int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0,
-                           int n, sj_array_t arrays[]);
+int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0, int n,
+                           sj_array_t arrays[]);
 
 /* Make a scalar object around an existing graph handle. */
 int sj__scalar_wrap(sj__data_t handle, int64_t tag, int owner, sj_scalar_t *out);

@@ -51,7 +51,8 @@ static int check_grid_args(const char *func, int ndims, const int nblocks[], int
         SJ_CHECK_FN(func, nblocks[d] >= 1, SJ_ESIZE, "nblocks[%d] is %d, expected >= 1", d,
                     nblocks[d]);
         *total *= nblocks[d];
-        SJ_CHECK_FN(func, *total <= (1 << 30), SJ_ESIZE, "the block grid has more than 2^30 blocks");
+        SJ_CHECK_FN(func, *total <= (1 << 30), SJ_ESIZE,
+                    "the block grid has more than 2^30 blocks");
     }
     return SJ_OK;
 }
@@ -226,8 +227,8 @@ int sj_dist_create_contiguous(int ndims, const int nblocks[], int nprocs, const 
         grid_ranks *= grid[k] > 0 ? grid[k] : 1;
     if (nprocs <= 0)
         nprocs = grid ? (int)(grid_ranks < nranks ? grid_ranks : nranks) : nranks;
-    SJ_CHECK(nprocs <= nranks, SJ_ESIZE, "nprocs is %d but the communicator has %d ranks",
-             nprocs, nranks);
+    SJ_CHECK(nprocs <= nranks, SJ_ESIZE, "nprocs is %d but the communicator has %d ranks", nprocs,
+             nranks);
     if (procs)
         SJ_TRY(check_procs(__func__, nprocs, procs));
     int g[SJ_MAX_DIMS] = {1, 1, 1};
@@ -243,8 +244,8 @@ int sj_dist_create_contiguous(int ndims, const int nblocks[], int nprocs, const 
         SJ_CHECK(prod <= nranks, SJ_ESIZE,
                  "the process grid has %lld ranks but the communicator has %d", (long long)prod,
                  nranks);
-        SJ_CHECK(prod == nprocs, SJ_EINVAL,
-                 "the process grid has %lld ranks but nprocs is %d", (long long)prod, nprocs);
+        SJ_CHECK(prod == nprocs, SJ_EINVAL, "the process grid has %lld ranks but nprocs is %d",
+                 (long long)prod, nprocs);
         used = (int)prod;
     } else {
         used = default_grid(ndims, nblocks, nprocs, g);

@@ -93,7 +93,8 @@ static int space_finish(const char *func, sj_space_t s, sj_space_t *out)
         for (int k = 0; k < s->nblocks[d]; k++)
             if (s->cuts[d][k + 1] - s->cuts[d][k] > big)
                 big = s->cuts[d][k + 1] - s->cuts[d][k];
-        int ok = s->dims[d] <= INT64_MAX / length && big <= (int64_t)INT_MAX / (largest * (int64_t)es);
+        int ok =
+            s->dims[d] <= INT64_MAX / length && big <= (int64_t)INT_MAX / (largest * (int64_t)es);
         if (!ok) {
             space_discard(s);
             *out = NULL;
@@ -115,8 +116,8 @@ int sj_space_create(sj_dtype_t dtype, int ndims, const int64_t dims[], const int
     SJ_CHECK_NULL(space);
     *space = NULL;
     SJ_CHECK_NULL(dims);
-    SJ_CHECK(ndims >= 1 && ndims <= SJ_MAX_DIMS, SJ_EINVAL, "ndims is %d, expected 1 to %d",
-             ndims, SJ_MAX_DIMS);
+    SJ_CHECK(ndims >= 1 && ndims <= SJ_MAX_DIMS, SJ_EINVAL, "ndims is %d, expected 1 to %d", ndims,
+             SJ_MAX_DIMS);
     int nb[SJ_MAX_DIMS] = {1, 1, 1};
     int64_t total = 1;
     for (int d = 0; d < ndims; d++) {
@@ -146,17 +147,16 @@ int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int64_t dims[],
     *space = NULL;
     SJ_CHECK_NULL(nblocks);
     SJ_CHECK_NULL(block_sizes);
-    SJ_CHECK(ndims >= 1 && ndims <= SJ_MAX_DIMS, SJ_EINVAL, "ndims is %d, expected 1 to %d",
-             ndims, SJ_MAX_DIMS);
+    SJ_CHECK(ndims >= 1 && ndims <= SJ_MAX_DIMS, SJ_EINVAL, "ndims is %d, expected 1 to %d", ndims,
+             SJ_MAX_DIMS);
     int64_t total = 1;
     for (int d = 0; d < ndims; d++) {
         SJ_CHECK(nblocks[d] >= 1, SJ_ESIZE, "nblocks[%d] is %d, expected >= 1", d, nblocks[d]);
         SJ_CHECK(block_sizes[d] != NULL, SJ_ENULL, "block_sizes[%d] is NULL", d);
         int64_t length = 0;
         for (int k = 0; k < nblocks[d]; k++) {
-            SJ_CHECK(block_sizes[d][k] > 0, SJ_ESIZE,
-                     "block_sizes[%d][%d] is %lld, expected > 0", d, k,
-                     (long long)block_sizes[d][k]);
+            SJ_CHECK(block_sizes[d][k] > 0, SJ_ESIZE, "block_sizes[%d][%d] is %lld, expected > 0",
+                     d, k, (long long)block_sizes[d][k]);
             SJ_CHECK(block_sizes[d][k] <= INT64_MAX - length, SJ_ESIZE,
                      "the block sizes of dimension %d overflow", d);
             length += block_sizes[d][k];
@@ -177,8 +177,7 @@ int sj_space_create_irregular(sj_dtype_t dtype, int ndims, const int64_t dims[],
     return space_finish(__func__, s, space);
 }
 
-int sj_space_create_blocks(sj_dtype_t dtype, int nblocks, const int64_t sizes[],
-                           sj_space_t *space)
+int sj_space_create_blocks(sj_dtype_t dtype, int nblocks, const int64_t sizes[], sj_space_t *space)
 {
     SJ_CHECK_NULL(space);
     *space = NULL;

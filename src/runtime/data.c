@@ -243,7 +243,8 @@ static int control_recv(int *value, int src)
     starpu_variable_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)value, sizeof *value);
     int ret = starpu_mpi_recv(h, src, SJ__TAG_CONTROL, sj__rt.comm, &status);
     starpu_data_unregister(h);
-    return ret == 0 ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "control receive failed (%d)", ret);
+    return ret == 0 ? SJ_OK
+                    : sj__error(SJ_ERUNTIME, "starjets", "control receive failed (%d)", ret);
 }
 
 int sj__rt_agree(int *flag, int root)

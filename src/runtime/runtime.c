@@ -5,9 +5,9 @@
 #define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <dirent.h>
 #include <hwloc.h>
-#include <sched.h>
 #include <limits.h>
 #include <mpi.h>
+#include <sched.h>
 #include <starpu.h>
 #include <starpu_mpi.h>
 #include <stdio.h>
@@ -194,8 +194,8 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
                 hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
                 while (core && (pu = hwloc_get_next_obj_inside_cpuset_by_type(
                                     topo, core->cpuset, HWLOC_OBJ_PU, pu)) != NULL)
-                    if (sj__rt.mpi_thread_cpus < (int)(sizeof sj__rt.mpi_thread_cpu /
-                                                       sizeof sj__rt.mpi_thread_cpu[0]))
+                    if (sj__rt.mpi_thread_cpus <
+                        (int)(sizeof sj__rt.mpi_thread_cpu / sizeof sj__rt.mpi_thread_cpu[0]))
                         sj__rt.mpi_thread_cpu[sj__rt.mpi_thread_cpus++] = (int)pu->os_index;
             }
         }
@@ -206,7 +206,9 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
     snprintf(sj__rt.placement, sizeof sj__rt.placement,
              "node rank %d/%d, %d cores, share [%d,%d), %d worker(s)%s, MPI thread %s", lr, ls,
              ncores, c0, c1, ncpus, bind ? " pinned" : " unpinned",
-             reserve ? "on its own core" : bind ? "on the rank's cores" : "unpinned");
+             reserve ? "on its own core"
+             : bind  ? "on the rank's cores"
+                     : "unpinned");
     if (have_topo)
         hwloc_topology_destroy(topo);
 }
