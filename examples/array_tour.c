@@ -74,18 +74,26 @@ int main(int argc, char **argv)
     CHECK(sj_array_ones(space, dist, &y));
     CHECK(sj_array_rand(space, dist, 2024, &r));
 
-    /* Each rank looks at its own blocks directly (a local call). */
+    /* Each rank looks at its own blocks directly (a local call). The ranks
+     * take turns so that their lines come out in order. */
     int nlocal;
     const int *mine;
     CHECK(sj_array_local_blocks(x, &nlocal, &mine));
-    for (int i = 0; i < nlocal; i++) {
-        double *p;
-        sj_block_info_t bi;
-        CHECK(sj_array_block_info(x, mine[i], &bi));
-        CHECK(sj_array_localpart_get(x, mine[i], (void **)&p));
-        printf("  rank %d: block %d = x[%lld:%lld] starts with %g\n", me, mine[i] + 1,
-               (long long)bi.lo[0] + 1, (long long)bi.hi[0], p[0]);
-        CHECK(sj_array_localpart_restore(x, mine[i], (void **)&p));
+    fflush(stdout);
+    for (int turn = 0; turn < np; turn++) {
+        CHECK(sj_barrier());
+        if (turn != me)
+            continue;
+        for (int i = 0; i < nlocal; i++) {
+            double *p;
+            sj_block_info_t bi;
+            CHECK(sj_array_block_info(x, mine[i], &bi));
+            CHECK(sj_array_localpart_get(x, mine[i], (void **)&p));
+            printf("  rank %d: block %d = x[%lld:%lld] starts with %g\n", me, mine[i] + 1,
+                   (long long)bi.lo[0] + 1, (long long)bi.hi[0], p[0]);
+            CHECK(sj_array_localpart_restore(x, mine[i], (void **)&p));
+        }
+        fflush(stdout);
     }
     CHECK(sj_wait());
 

@@ -118,7 +118,8 @@ int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_sca
             sj__buf_t bufs[2] = {{part[i], SJ__RW}, {part[i + s], SJ__R}};
             rc = sj__rt_submit(SJ__K_COMBINE, &args, sizeof args, 2, bufs);
         }
-    if (rc == SJ_OK) {
+    if (rc == SJ_OK && (op == SJ_REDUCE_NORM2 || op == SJ_REDUCE_MEAN)) {
+        /* the other reductions end with the last combine (sj__reduce_finish) */
         sj__buf_t fin = {part[0], SJ__RW};
         rc = sj__rt_submit(SJ__K_FINISH, &args, sizeof args, 1, &fin);
     }
