@@ -56,15 +56,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s:%d: %s failed: %s (%s)\n", __FILE__, __LINE__, #call,             \
-                    sj_err_name(rc_), sj_last_error());                                            \
-            MPI_Abort(MPI_COMM_WORLD, 2);                                                          \
-        }                                                                                          \
-    } while (0)
+#include "bench_util.h"
 
 #define SCHECK(call)                                                                               \
     do {                                                                                           \
@@ -78,22 +70,6 @@
 /* Tags far above the range starjets books from ([1, 2^62)) and away from the
  * tag its control messages use (2^62). */
 #define RAW_TAG_BASE (((int64_t)1 << 62) + ((int64_t)1 << 40))
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-    double *s = malloc((size_t)n * sizeof *s);
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    double m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-    free(s);
-    return m;
-}
 
 /* The raw codelet: x *= alpha on one vector. */
 static void cpu_scale(void *buffers[], void *cl_arg)
