@@ -136,24 +136,21 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
         descr[i].handle = sj__h(bufs[i].data);
         descr[i].mode = access_mode(bufs[i].mode);
     }
+    /* Only the rank that runs the task needs its arguments (StarPU frees them). */
+    void *copy = NULL;
+    if (exec == me) {
+        copy = malloc(argsize);
+        if (!copy)
+            return sj__error(SJ_ENOMEM, "starjets", "cannot allocate task arguments");
+        memcpy(copy, args, argsize);
+    }
     struct starpu_codelet *cl = sj__codelet(kernel);
     int ret;
     if (!remote) {
         /* All data live on the executing rank (this one): no StarPU-MPI needed. */
-        void *copy = malloc(argsize);
-        if (!copy)
-            return sj__error(SJ_ENOMEM, "starjets", "cannot allocate task arguments");
-        memcpy(copy, args, argsize);
         ret = starpu_task_insert(cl, STARPU_DATA_MODE_ARRAY, descr, nbufs, STARPU_CL_ARGS, copy,
                                  argsize, 0);
     } else {
-        void *copy = NULL;
-        if (exec == me) {
-            copy = malloc(argsize);
-            if (!copy)
-                return sj__error(SJ_ENOMEM, "starjets", "cannot allocate task arguments");
-            memcpy(copy, args, argsize);
-        }
         mpi_traffic = 1;
         ret = starpu_mpi_task_insert(sj__rt.comm, cl, STARPU_DATA_MODE_ARRAY, descr, nbufs,
                                      STARPU_CL_ARGS, copy, copy ? argsize : 0, 0);

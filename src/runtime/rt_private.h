@@ -13,7 +13,6 @@ struct sj__rt {
     int thread_multiple;
     int we_initialized_mpi;
     int synchronous;
-    int node_rank, node_size, node_cores;
     MPI_Comm comm;
     char placement[160];
     /* OS cpu numbers to confine StarPU-MPI's thread to after start (0: leave it) */

@@ -156,9 +156,6 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         if (ncores <= 0)
             ncores = 1;
     }
-    sj__rt.node_rank = lr;
-    sj__rt.node_size = ls;
-    sj__rt.node_cores = ncores;
 
     int oversubscribed = ls > ncores;
     int c0 = oversubscribed ? lr % ncores : (int)((int64_t)lr * ncores / ls);
@@ -167,9 +164,8 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
     int reserve = 0;
     if (!oversubscribed)
         reserve = o->reserve_mpi_core < 0 ? share >= 3 : (o->reserve_mpi_core && share >= 2);
+    /* share >= 1, and a core is reserved only from a share of 2 */
     int ncpus = o->ncpus >= 0 ? o->ncpus : share - reserve;
-    if (ncpus < 1 && o->ncpus < 0)
-        ncpus = 1;
     conf->ncpus = ncpus;
 
     int bind = o->placement == SJ_PLACE_SPLIT && !oversubscribed && have_topo;
@@ -177,12 +173,14 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
     snprintf(buf, sizeof buf, "%d", have_topo ? core_first_pu(topo, c0) : c0);
     /* An explicit MPI thread cpu keeps StarPU-MPI from reserving a PU of its own. */
     env_default("STARPU_MPI_THREAD_CPUID", buf);
+    int confine = 0; /* MPI thread confined to the rank's cores by pin_mpi_thread */
     if (bind) {
-        int nw = share - reserve > 0 ? share - reserve : share;
+        int nw = share - reserve;
         conf->use_explicit_workers_bindid = 1;
         for (int i = 0; i < STARPU_NMAXWORKERS; i++)
             conf->workers_bindid[i] = (unsigned)core_first_pu(topo, c0 + reserve + i % nw);
-        if (!reserve && !getenv("STARPU_MPI_NOBIND")) {
+        confine = !reserve && !getenv("STARPU_MPI_NOBIND");
+        if (confine) {
             /* StarPU would warn when its MPI thread is bound where a worker is:
              * keep it unbound for StarPU, then confine it to this rank's cores
              * ourselves once it runs (pin_mpi_thread), so it never wakes up
@@ -206,9 +204,9 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
     snprintf(sj__rt.placement, sizeof sj__rt.placement,
              "node rank %d/%d, %d cores, share [%d,%d), %d worker(s)%s, MPI thread %s", lr, ls,
              ncores, c0, c1, ncpus, bind ? " pinned" : " unpinned",
-             reserve ? "on its own core"
-             : bind  ? "on the rank's cores"
-                     : "unpinned");
+             reserve   ? "on its own core"
+             : confine ? "on the rank's cores"
+                       : "unpinned");
     if (have_topo)
         hwloc_topology_destroy(topo);
 }
