@@ -291,16 +291,20 @@ typedef struct result {
     char times[1024];   /* the timed iterations, ms (for -v) */
 } result_t;
 
-static void list_times(char *out, size_t size, const double *t, int n)
+/* The timed iterations of one side: listed in ms, median, min and max. */
+static void summarize_iterations(result_t *r, const double *t, int n)
 {
-    size_t len = 0;
-    out[0] = 0;
+    size_t len = 0, size = sizeof r->times;
+    r->times[0] = 0;
     for (int i = 0; i < n && len < size; i++) {
-        int k = snprintf(out + len, size - len, "%s%.1f", i ? " " : "", t[i] * 1e3);
+        int k = snprintf(r->times + len, size - len, "%s%.1f", i ? " " : "", t[i] * 1e3);
         if (k < 0)
             break;
         len += (size_t)k;
     }
+    r->iter_s = median(t, n);
+    r->iter_min_s = vmin(t, n);
+    r->iter_max_s = vmax(t, n);
 }
 
 static double expected_dot(int64_t n, int k, double alpha)
@@ -345,10 +349,7 @@ static void run_openmp(result_t *r, int64_t n, double *x, double *y, int warm, i
     }
     int n1 = threads_snapshot(s1, MAX_THREADS);
     threads_describe(s0, n0, s1, n1, omp_get_wtime() - w0, r->threads, sizeof r->threads);
-    list_times(r->times, sizeof r->times, t, iters);
-    r->iter_s = median(t, iters);
-    r->iter_min_s = vmin(t, iters);
-    r->iter_max_s = vmax(t, iters);
+    summarize_iterations(r, t, iters);
     /* Breakdown: each operation alone. */
     for (int it = 0; it < warm + iters; it++) {
         double t0 = omp_get_wtime();
@@ -405,10 +406,7 @@ static void run_starjets(result_t *r, int64_t n, int nblocks, int warm, int iter
     }
     int n1 = threads_snapshot(s1, MAX_THREADS);
     threads_describe(s0, n0, s1, n1, MPI_Wtime() - w0, r->threads, sizeof r->threads);
-    list_times(r->times, sizeof r->times, t, iters);
-    r->iter_s = median(t, iters);
-    r->iter_min_s = vmin(t, iters);
-    r->iter_max_s = vmax(t, iters);
+    summarize_iterations(r, t, iters);
 
     /* Breakdown: axpy alone (then sj_wait), dot alone. */
     for (int it = 0; it < warm + iters; it++) {
