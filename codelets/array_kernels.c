@@ -62,6 +62,9 @@ void sj__cpu_axpby(void *buffers[], void *cl_arg)
         if (beta == 1)
             for (int64_t i = 0; i < n; i++)
                 y[i] = alpha * x[i] + y[i];
+        else if (beta == 0) /* y may be unwritten memory: never read it */
+            for (int64_t i = 0; i < n; i++)
+                y[i] = alpha * x[i];
         else
             for (int64_t i = 0; i < n; i++)
                 y[i] = alpha * x[i] + beta * y[i];

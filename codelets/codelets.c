@@ -54,5 +54,7 @@ void sj__codelets_init(void)
 
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel)
 {
+    if ((int)kernel >= SJ__NKERNELS)
+        return sj__codelet_dynamic((int)kernel);
     return &codelets[kernel];
 }

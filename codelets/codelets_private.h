@@ -25,4 +25,8 @@ void sj__cpu_scalar_set(void *buffers[], void *cl_arg);
 void sj__cpu_axpy_scalar(void *buffers[], void *cl_arg);
 void sj__cpu_scale_scalar(void *buffers[], void *cl_arg);
 
+struct starpu_codelet;
+/* The codelet of an operator kernel number (op_kernels.c). */
+struct starpu_codelet *sj__codelet_dynamic(int kernel);
+
 #endif /* SJ_CODELETS_PRIVATE_H */

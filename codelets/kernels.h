@@ -14,11 +14,12 @@
 #include <stdint.h>
 
 #include <starjets/array.h>
+#include <starjets/op.h>
 
 typedef enum sj__kernel {
     SJ__K_FILL = 0,      /* [0] W: x = a */
     SJ__K_SCALE,         /* [0] RW: x *= a */
-    SJ__K_AXPBY,         /* [0] RW y, [1] R x: y = a * x + b * y */
+    SJ__K_AXPBY,         /* [0] RW y (W when b == 0), [1] R x: y = a * x + b * y */
     SJ__K_MUL,           /* [0] z, [1..] inputs; op = SJ__MUL_* */
     SJ__K_COPY,          /* [0] W dst, [1] R src */
     SJ__K_RAND,          /* [0] W: Philox uniform (op 0) or normal (op 1) */
@@ -30,8 +31,34 @@ typedef enum sj__kernel {
     SJ__K_AXPY_SCALAR,   /* [0] RW y, [1] R x, [2] R alpha: y += a * alpha * x */
     SJ__K_SCALE_SCALAR,  /* [0] RW x, [1] R alpha: x *= a * alpha */
     SJ__K_SCALAR_SET,    /* [0] W scalar = a */
-    SJ__NKERNELS
+    SJ__NKERNELS /* operator kernels get numbers from here on: sj__codelet_op() */
 } sj__kernel_t;
+
+/*
+ * Arguments of an operator leaf task, followed by ctx.params_size bytes.
+ * Buffers: [0] out (W, or RW when beta != 0), [1] in, then the state when
+ * has_state, then the Jacobian point when has_point.
+ */
+typedef struct sj__opargs {
+    sj_op_fn_t fn;
+    int dir; /* SJ__OPDIR_* */
+    double alpha, beta;
+    int has_state, has_point;
+    sj_op_ctx_t ctx; /* pointers are filled in by the kernel */
+    char name[32];
+} sj__opargs_t;
+
+enum { SJ__OPDIR_FORWARD = 0, SJ__OPDIR_ADJOINT = 1, SJ__OPDIR_JACOBIAN = 2 };
+
+/*
+ * The kernel number of operator class @p name in direction @p dir: one StarPU
+ * codelet (and performance model "sj_op_<name>_<dir>") per class and
+ * direction, made on first use. Returns -1 when out of memory.
+ */
+int sj__codelet_op(const char *name, int dir);
+
+/* Start (@p path non-NULL) or stop the per-task JSON records of operator tasks. */
+int sj__perfstat_set(const char *path, int rank);
 
 /* Elementwise multiply variants (aliasing decides the buffers). */
 enum { SJ__MUL_ZXY = 0, SJ__MUL_ZZY = 1, SJ__MUL_ZZZ = 2 };

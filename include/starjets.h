@@ -12,6 +12,8 @@
 #include <starjets/config.h>
 #include <starjets/dist.h>
 #include <starjets/error.h>
+#include <starjets/op.h>
+#include <starjets/ops.h>
 #include <starjets/runtime.h>
 #include <starjets/scalar.h>
 #include <starjets/space.h>

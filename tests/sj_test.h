@@ -109,6 +109,9 @@ static inline int sj_test_main(const struct CMUnitTest *tests, size_t n, const c
         fprintf(stderr, "%s: sj_init failed: %s: %s\n", group, sj_err_name(rc), sj_last_error());
         return 1;
     }
+    const char *filter = getenv("SJ_TEST_FILTER"); /* run the tests matching a pattern */
+    if (filter && *filter)
+        cmocka_set_test_filter(filter);
     int failures = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
     rc = sj_finalize();
     if (rc != 0) {

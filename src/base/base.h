@@ -63,7 +63,8 @@ static inline int64_t sj__split_lo(int64_t k, int64_t n, int64_t m)
 /* ---- registry of live objects, for sj_finalize()'s report ------------- */
 
 typedef enum sj__kind {
-    SJ__KIND_ARRAY = 0,
+    SJ__KIND_OP = 0, /* first: operators hold arrays' spaces and layouts */
+    SJ__KIND_ARRAY,
     SJ__KIND_SCALAR,
     SJ__KIND_DIST,
     SJ__KIND_SPACE,

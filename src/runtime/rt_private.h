@@ -34,5 +34,7 @@ static inline sj__data_t sj__d(starpu_data_handle_t h)
 
 /* The StarPU codelet of a kernel (codelets/codelets.c). */
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
+/* Free the operator codelets (after StarPU stopped and saved their models). */
+void sj__codelets_fini(void);
 
 #endif /* SJ_RT_PRIVATE_H */

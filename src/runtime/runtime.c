@@ -336,6 +336,10 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                 sj__rt.placement, starpu_cpu_worker_get_count(), conf.sched_policy_name);
     sj__tag_reset();
     sj__codelets_init();
+    const char *perf = getenv("SJ_PERFSTAT");
+    if (perf && *perf && sj__perfstat_set(perf, sj__rt.rank) < 0)
+        fprintf(stderr, "starjets: rank %d: SJ_PERFSTAT ignored: %s\n", sj__rt.rank,
+                sj_last_error());
     if (getenv("SJ_SYNC")) /* else keep what sj_set_synchronous() said */
         sj__rt.synchronous = env_int("SJ_SYNC", 0);
     sj__rt.running = 1;
@@ -358,6 +362,7 @@ int sj_finalize(void)
                         "now)\n",
                         counts[k], sj__kind_name((sj__kind_t)k, counts[k] > 1));
     starpu_mpi_shutdown();
+    sj__codelets_fini();
     sj__tag_reset();
     sj__rt.running = 0;
     stop_mpi();

@@ -1,0 +1,676 @@
+/*
+ * CPU kernels of the operator library: one sj_op_fn_t per direction of each
+ * leaf class (see op_library.h). They run as tasks on the operator's owner,
+ * overwrite `out` entirely and handle SJ_FLOAT64 and SJ_FLOAT32. A kernel that
+ * finds its parameters or state inconsistent returns 1, which the core reports
+ * as a failed task rather than reading out of bounds.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "op_library.h"
+
+/* Expand the body (the variadic part) for both element types with T the element type. */
+#define FOR_DTYPE(dtype, ...)                                                                      \
+    do {                                                                                           \
+        if ((dtype) == SJ_FLOAT64) {                                                               \
+            typedef double T;                                                                      \
+            __VA_ARGS__;                                                                           \
+        } else {                                                                                   \
+            typedef float T;                                                                       \
+            __VA_ARGS__;                                                                           \
+        }                                                                                          \
+    } while (0)
+
+static const double PI = 3.14159265358979323846;
+
+static size_t esize(const sj_op_ctx_t *ctx)
+{
+    return ctx->dtype == SJ_FLOAT64 ? sizeof(double) : sizeof(float);
+}
+
+/* The parameter block of a class, or NULL when it has the wrong size. */
+static const void *params_of(const sj_op_ctx_t *ctx, size_t size)
+{
+    return ctx->params != NULL && ctx->params_size == size ? ctx->params : NULL;
+}
+
+/*
+ * A dimension seen as (inner, n, outer): element (a, i, b) is at a + s (i + n b),
+ * with s the product of the dimensions before @p dim.
+ */
+typedef struct axis {
+    int64_t s, n, outer;
+} axis_t;
+
+static int axis_of(const int64_t dims[SJ_MAX_DIMS], int dim, axis_t *ax)
+{
+    if (dim < 0 || dim >= SJ_MAX_DIMS)
+        return 1;
+    ax->s = 1;
+    ax->outer = 1;
+    for (int d = 0; d < dim; d++)
+        ax->s *= dims[d];
+    for (int d = dim + 1; d < SJ_MAX_DIMS; d++)
+        ax->outer *= dims[d];
+    ax->n = dims[dim];
+    return 0;
+}
+
+/* ---- copies and zeros ------------------------------------------------------ */
+
+static int copy_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    if (ctx->dom_n != ctx->rng_n)
+        return 1;
+    memcpy(out, in, (size_t)ctx->rng_n * esize(ctx));
+    return 0;
+}
+
+static int copy_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    if (ctx->dom_n != ctx->rng_n)
+        return 1;
+    memcpy(out, in, (size_t)ctx->dom_n * esize(ctx));
+    return 0;
+}
+
+static int zero_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    memset(out, 0, (size_t)ctx->rng_n * esize(ctx));
+    return 0;
+}
+
+static int zero_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    memset(out, 0, (size_t)ctx->dom_n * esize(ctx));
+    return 0;
+}
+
+/* ---- diagonal and scaling -------------------------------------------------- */
+
+static int diagonal_apply(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    const int64_t n = ctx->dom_n;
+    if (ctx->state == NULL || ctx->state_size != (size_t)n * esize(ctx) || ctx->rng_n != n)
+        return 1;
+    FOR_DTYPE(ctx->dtype, {
+        T *y = out;
+        const T *x = in, *d = ctx->state;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = d[i] * x[i];
+    });
+    return 0;
+}
+
+static int scaling_apply(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    const sj__opp_scalar_t *p = params_of(ctx, sizeof *p);
+    const int64_t n = ctx->dom_n;
+    if (p == NULL || ctx->rng_n != n)
+        return 1;
+    FOR_DTYPE(ctx->dtype, {
+        T *y = out;
+        const T *x = in, a = (T)p->a;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = a * x[i];
+    });
+    return 0;
+}
+
+/* ---- dense (CBLAS) --------------------------------------------------------- */
+
+static const sj__opp_dense_t *dense_params(const sj_op_ctx_t *ctx)
+{
+    const sj__opp_dense_t *p = params_of(ctx, sizeof *p);
+    if (p == NULL || p->rows * p->k != ctx->rng_n || p->cols * p->k != ctx->dom_n ||
+        ctx->state == NULL || ctx->state_size != (size_t)(p->rows * p->cols) * esize(ctx))
+        return NULL;
+    return p;
+}
+
+/* y = op(M) x with op(M) = M (forward) or M' (adjoint), on k columns. */
+static int dense_apply(const sj_op_ctx_t *ctx, void *out, const void *in, int adjoint)
+{
+    const sj__opp_dense_t *p = dense_params(ctx);
+    if (p == NULL)
+        return 1;
+    const int rows = (int)p->rows, cols = (int)p->cols, k = (int)p->k;
+    const enum CBLAS_TRANSPOSE tr = adjoint ? CblasTrans : CblasNoTrans;
+    const int m_out = adjoint ? cols : rows, m_in = adjoint ? rows : cols;
+    if (ctx->dtype == SJ_FLOAT64) {
+        if (k == 1)
+            cblas_dgemv(CblasColMajor, tr, rows, cols, 1.0, ctx->state, rows, in, 1, 0.0, out, 1);
+        else
+            cblas_dgemm(CblasColMajor, tr, CblasNoTrans, m_out, k, m_in, 1.0, ctx->state, rows, in,
+                        m_in, 0.0, out, m_out);
+    } else {
+        if (k == 1)
+            cblas_sgemv(CblasColMajor, tr, rows, cols, 1.0f, ctx->state, rows, in, 1, 0.0f, out, 1);
+        else
+            cblas_sgemm(CblasColMajor, tr, CblasNoTrans, m_out, k, m_in, 1.0f, ctx->state, rows, in,
+                        m_in, 0.0f, out, m_out);
+    }
+    return 0;
+}
+
+static int dense_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return dense_apply(ctx, out, in, 0);
+}
+
+static int dense_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return dense_apply(ctx, out, in, 1);
+}
+
+/* ---- difference and derivative along one dimension ------------------------- */
+
+static const sj__opp_axis_t *axis_params(const sj_op_ctx_t *ctx, axis_t *ax)
+{
+    const sj__opp_axis_t *p = params_of(ctx, sizeof *p);
+    if (p == NULL || ctx->dom_n != ctx->rng_n || axis_of(ctx->dom_dims, (int)p->dim, ax))
+        return NULL;
+    return p;
+}
+
+/* y[i] = x[i+1] - x[i] (i < n-1), y[n-1] = 0 */
+static int difference_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    axis_t ax;
+    if (axis_params(ctx, &ax) == NULL)
+        return 1;
+    const int64_t s = ax.s, n = ax.n;
+    FOR_DTYPE(ctx->dtype, {
+        T *y = out;
+        const T *x = in;
+        for (int64_t b = 0; b < ax.outer; b++) {
+            const int64_t base = s * n * b;
+            for (int64_t i = 0; i + 1 < n; i++)
+                for (int64_t a = 0; a < s; a++)
+                    y[base + s * i + a] = x[base + s * (i + 1) + a] - x[base + s * i + a];
+            for (int64_t a = 0; a < s; a++)
+                y[base + s * (n - 1) + a] = 0;
+        }
+    });
+    return 0;
+}
+
+/* x[j] = y[j-1] (j >= 1) - y[j] (j < n-1) */
+static int difference_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    axis_t ax;
+    if (axis_params(ctx, &ax) == NULL)
+        return 1;
+    const int64_t s = ax.s, n = ax.n;
+    FOR_DTYPE(ctx->dtype, {
+        T *x = out;
+        const T *y = in;
+        for (int64_t b = 0; b < ax.outer; b++) {
+            const int64_t base = s * n * b;
+            for (int64_t j = 0; j < n; j++)
+                for (int64_t a = 0; a < s; a++) {
+                    T v = 0;
+                    if (j >= 1)
+                        v += y[base + s * (j - 1) + a];
+                    if (j + 1 < n)
+                        v -= y[base + s * j + a];
+                    x[base + s * j + a] = v;
+                }
+        }
+    });
+    return 0;
+}
+
+/*
+ * The centred derivative and its adjoint differ only in sign:
+ * forward y[i] = (x[i+1] - x[i-1]) c, adjoint x[j] = (y[j-1] - y[j+1]) c,
+ * with c = 1 / (2h) and zeros outside the array.
+ */
+static int derivative_apply(const sj_op_ctx_t *ctx, void *out, const void *in, double sign)
+{
+    axis_t ax;
+    const sj__opp_axis_t *p = axis_params(ctx, &ax);
+    if (p == NULL || !(p->h != 0))
+        return 1;
+    const int64_t s = ax.s, n = ax.n;
+    FOR_DTYPE(ctx->dtype, {
+        T *y = out;
+        const T *x = in, c = (T)(sign / (2.0 * p->h));
+        for (int64_t b = 0; b < ax.outer; b++) {
+            const int64_t base = s * n * b;
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t a = 0; a < s; a++) {
+                    T v = 0;
+                    if (i + 1 < n)
+                        v += x[base + s * (i + 1) + a];
+                    if (i >= 1)
+                        v -= x[base + s * (i - 1) + a];
+                    y[base + s * i + a] = c * v;
+                }
+        }
+    });
+    return 0;
+}
+
+static int derivative_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return derivative_apply(ctx, out, in, 1.0);
+}
+
+static int derivative_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return derivative_apply(ctx, out, in, -1.0);
+}
+
+/* ---- sum along a dimension ---------------------------------------------------- */
+
+static int sum_dim_geometry(const sj_op_ctx_t *ctx, axis_t *ax)
+{
+    const sj__opp_axis_t *p = params_of(ctx, sizeof *p);
+    if (p == NULL || axis_of(ctx->dom_dims, (int)p->dim, ax) || ax->s * ax->outer != ctx->rng_n)
+        return 1;
+    return 0;
+}
+
+/* y[a + s b] = sum_i x[a + s (i + n b)] */
+static int sum_dim_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    axis_t ax;
+    if (sum_dim_geometry(ctx, &ax))
+        return 1;
+    const int64_t s = ax.s, n = ax.n;
+    FOR_DTYPE(ctx->dtype, {
+        T *y = out;
+        const T *x = in;
+        for (int64_t b = 0; b < ax.outer; b++) {
+            T *yb = y + s * b;
+            for (int64_t a = 0; a < s; a++)
+                yb[a] = 0;
+            for (int64_t i = 0; i < n; i++)
+                for (int64_t a = 0; a < s; a++)
+                    yb[a] += x[s * (i + n * b) + a];
+        }
+    });
+    return 0;
+}
+
+/* x[a + s (i + n b)] = y[a + s b]: spread along the dimension */
+static int sum_dim_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    axis_t ax;
+    if (sum_dim_geometry(ctx, &ax))
+        return 1;
+    const int64_t s = ax.s, n = ax.n;
+    const size_t row = (size_t)s * esize(ctx);
+    for (int64_t b = 0; b < ax.outer; b++)
+        for (int64_t i = 0; i < n; i++)
+            memcpy((char *)out + (size_t)(s * (i + n * b)) * esize(ctx),
+                   (const char *)in + (size_t)(s * b) * esize(ctx), row);
+    return 0;
+}
+
+/* ---- taper --------------------------------------------------------------------- */
+
+/* Weight of sample i of n: cosine ramps over the first nlo and last nhi samples. */
+static double taper_weight(int64_t i, int64_t n, int64_t nlo, int64_t nhi)
+{
+    double w = 1.0;
+    if (i < nlo)
+        w *= 0.5 * (1.0 - cos(PI * (double)i / (double)nlo));
+    const int64_t j = n - 1 - i;
+    if (j < nhi)
+        w *= 0.5 * (1.0 - cos(PI * (double)j / (double)nhi));
+    return w;
+}
+
+/* Self-adjoint: one kernel for both directions. */
+static int taper_apply(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    const sj__opp_taper_t *p = params_of(ctx, sizeof *p);
+    axis_t ax;
+    if (p == NULL || ctx->dom_n != ctx->rng_n || axis_of(ctx->dom_dims, (int)p->dim, &ax) ||
+        p->nlo < 0 || p->nhi < 0 || p->nlo + p->nhi > ax.n)
+        return 1;
+    const int64_t s = ax.s, n = ax.n;
+    FOR_DTYPE(ctx->dtype, {
+        T *y = out;
+        const T *x = in;
+        for (int64_t b = 0; b < ax.outer; b++)
+            for (int64_t i = 0; i < n; i++) {
+                const T w = (T)taper_weight(i, n, p->nlo, p->nhi);
+                const int64_t o = s * (i + n * b);
+                for (int64_t a = 0; a < s; a++)
+                    y[o + a] = w * x[o + a];
+            }
+    });
+    return 0;
+}
+
+/* ---- restriction ----------------------------------------------------------------- */
+
+static const int64_t *restriction_idx(const sj_op_ctx_t *ctx)
+{
+    const int64_t *idx = ctx->state;
+    if (idx == NULL || ctx->state_size != (size_t)ctx->rng_n * sizeof(int64_t))
+        return NULL;
+    for (int64_t k = 0; k < ctx->rng_n; k++)
+        if (idx[k] < 0 || idx[k] >= ctx->dom_n)
+            return NULL;
+    return idx;
+}
+
+/* y[k] = x[idx[k]] */
+static int restriction_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    const int64_t *idx = restriction_idx(ctx);
+    if (idx == NULL)
+        return 1;
+    FOR_DTYPE(ctx->dtype, {
+        T *y = out;
+        const T *x = in;
+        for (int64_t k = 0; k < ctx->rng_n; k++)
+            y[k] = x[idx[k]];
+    });
+    return 0;
+}
+
+/* x = 0; x[idx[k]] += y[k] */
+static int restriction_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    const int64_t *idx = restriction_idx(ctx);
+    if (idx == NULL)
+        return 1;
+    FOR_DTYPE(ctx->dtype, {
+        T *x = out;
+        const T *y = in;
+        for (int64_t i = 0; i < ctx->dom_n; i++)
+            x[i] = 0;
+        for (int64_t k = 0; k < ctx->rng_n; k++)
+            x[idx[k]] += y[k];
+    });
+    return 0;
+}
+
+/* ---- pad and truncate: a small box inside a large one ----------------------------- */
+
+static int box_fits(const int64_t big[SJ_MAX_DIMS], const int64_t small[SJ_MAX_DIMS],
+                    const int64_t off[SJ_MAX_DIMS])
+{
+    for (int d = 0; d < SJ_MAX_DIMS; d++)
+        if (off[d] < 0 || off[d] + small[d] > big[d])
+            return 0;
+    return 1;
+}
+
+/* Copy between the small box and its place in the big array (to_big: small -> big). */
+static void box_copy(const int64_t big[SJ_MAX_DIMS], const int64_t small[SJ_MAX_DIMS],
+                     const int64_t off[SJ_MAX_DIMS], size_t es, char *bigp, char *smallp,
+                     int to_big)
+{
+    const size_t row = (size_t)small[0] * es;
+    for (int64_t k = 0; k < small[2]; k++)
+        for (int64_t j = 0; j < small[1]; j++) {
+            const int64_t bi = off[0] + big[0] * ((off[1] + j) + big[1] * (off[2] + k));
+            const int64_t si = small[0] * (j + small[1] * k);
+            char *b = bigp + (size_t)bi * es, *s = smallp + (size_t)si * es;
+            if (to_big)
+                memcpy(b, s, row);
+            else
+                memcpy(s, b, row);
+        }
+}
+
+/* Zero the big array, then place the small one in it. */
+static int box_embed(const sj_op_ctx_t *ctx, const int64_t big[SJ_MAX_DIMS], int64_t nbig,
+                     const int64_t small[SJ_MAX_DIMS], void *out, const void *in)
+{
+    const sj__opp_box_t *p = params_of(ctx, sizeof *p);
+    if (p == NULL || !box_fits(big, small, p->off))
+        return 1;
+    memset(out, 0, (size_t)nbig * esize(ctx));
+    box_copy(big, small, p->off, esize(ctx), out, (char *)(uintptr_t)in, 1);
+    return 0;
+}
+
+/* Take the small box out of the big array. */
+static int box_extract(const sj_op_ctx_t *ctx, const int64_t big[SJ_MAX_DIMS],
+                       const int64_t small[SJ_MAX_DIMS], void *out, const void *in)
+{
+    const sj__opp_box_t *p = params_of(ctx, sizeof *p);
+    if (p == NULL || !box_fits(big, small, p->off))
+        return 1;
+    box_copy(big, small, p->off, esize(ctx), (char *)(uintptr_t)in, out, 0);
+    return 0;
+}
+
+static int pad_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return box_embed(ctx, ctx->rng_dims, ctx->rng_n, ctx->dom_dims, out, in);
+}
+
+static int pad_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return box_extract(ctx, ctx->rng_dims, ctx->dom_dims, out, in);
+}
+
+static int truncate_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return box_extract(ctx, ctx->dom_dims, ctx->rng_dims, out, in);
+}
+
+static int truncate_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return box_embed(ctx, ctx->dom_dims, ctx->dom_n, ctx->rng_dims, out, in);
+}
+
+/* ---- circular shift ----------------------------------------------------------------- */
+
+/* out[(i + sign * shift) mod dims] = in[i], dimension by dimension. */
+static int circshift_apply(const sj_op_ctx_t *ctx, void *out, const void *in, int sign)
+{
+    const sj__opp_box_t *p = params_of(ctx, sizeof *p);
+    if (p == NULL || ctx->dom_n != ctx->rng_n)
+        return 1;
+    const int64_t *n = ctx->dom_dims;
+    int64_t m[SJ_MAX_DIMS];
+    for (int d = 0; d < SJ_MAX_DIMS; d++)
+        m[d] = ((sign * p->off[d]) % n[d] + n[d]) % n[d];
+    const size_t es = esize(ctx);
+    /* Along dimension 0 the shifted row is two contiguous pieces. */
+    const size_t head = (size_t)(n[0] - m[0]) * es, tail = (size_t)m[0] * es;
+    for (int64_t k = 0; k < n[2]; k++)
+        for (int64_t j = 0; j < n[1]; j++) {
+            const int64_t jo = (j + m[1]) % n[1], ko = (k + m[2]) % n[2];
+            const char *src = (const char *)in + (size_t)(n[0] * (j + n[1] * k)) * es;
+            char *dst = (char *)out + (size_t)(n[0] * (jo + n[1] * ko)) * es;
+            memcpy(dst + tail, src, head);
+            memcpy(dst, src + head, tail);
+        }
+    return 0;
+}
+
+static int circshift_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return circshift_apply(ctx, out, in, 1);
+}
+
+static int circshift_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    return circshift_apply(ctx, out, in, -1);
+}
+
+/* ---- nonlinear elementwise operators ----------------------------------------------- */
+
+static double sigmoid(double x)
+{
+    if (x >= 0)
+        return 1.0 / (1.0 + exp(-x));
+    const double e = exp(x);
+    return e / (1.0 + e);
+}
+
+/* log(1 + e^z) without overflow */
+static double softplus(double z)
+{
+    return (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
+}
+
+static double exp_f(double x, const void *p)
+{
+    return exp(x);
+}
+
+static double log_f(double x, const void *p)
+{
+    return log(x);
+}
+
+static double log_df(double x, const void *p)
+{
+    return 1.0 / x;
+}
+
+static double tanh_f(double x, const void *p)
+{
+    return tanh(x);
+}
+
+static double tanh_df(double x, const void *p)
+{
+    const double t = tanh(x);
+    return 1.0 - t * t;
+}
+
+static double sigmoid_f(double x, const void *p)
+{
+    return sigmoid(x);
+}
+
+static double sigmoid_df(double x, const void *p)
+{
+    const double s = sigmoid(x);
+    return s * (1.0 - s);
+}
+
+static double power_f(double x, const void *p)
+{
+    return pow(x, ((const sj__opp_scalar_t *)p)->a);
+}
+
+static double power_df(double x, const void *p)
+{
+    const double e = ((const sj__opp_scalar_t *)p)->a;
+    return e * pow(x, e - 1.0);
+}
+
+static double clamp_f(double x, const void *p)
+{
+    const sj__opp_clamp_t *c = p;
+    const double w = c->width;
+    return c->lo + w * softplus((x - c->lo) / w) - w * softplus((x - c->hi) / w);
+}
+
+static double clamp_df(double x, const void *p)
+{
+    const sj__opp_clamp_t *c = p;
+    return sigmoid((x - c->lo) / c->width) - sigmoid((x - c->hi) / c->width);
+}
+
+/*
+ * Forward y = f(x) and Jacobian y = f'(m0) .* dx of an elementwise class with
+ * a parameter block of PSIZE bytes (0: none). The Jacobian is diagonal, so it
+ * is its own adjoint. Computed in double, rounded once to the element type.
+ */
+#define SJ__ELEMENTWISE(cls, PSIZE, F, DF)                                                         \
+    static int cls##_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)                        \
+    {                                                                                              \
+        const void *p = ctx->params;                                                               \
+        if ((PSIZE) > 0 && params_of(ctx, (PSIZE)) == NULL)                                        \
+            return 1;                                                                              \
+        FOR_DTYPE(ctx->dtype, {                                                                    \
+            T *y = out;                                                                            \
+            const T *x = in;                                                                       \
+            for (int64_t i = 0; i < ctx->rng_n; i++)                                               \
+                y[i] = (T)F((double)x[i], p);                                                      \
+        });                                                                                        \
+        return 0;                                                                                  \
+    }                                                                                              \
+    static int cls##_jac(const sj_op_ctx_t *ctx, void *out, const void *in)                        \
+    {                                                                                              \
+        const void *p = ctx->params;                                                               \
+        if (((PSIZE) > 0 && params_of(ctx, (PSIZE)) == NULL) || ctx->point == NULL)                \
+            return 1;                                                                              \
+        FOR_DTYPE(ctx->dtype, {                                                                    \
+            T *y = out;                                                                            \
+            const T *dx = in, *m0 = ctx->point;                                                    \
+            for (int64_t i = 0; i < ctx->dom_n; i++)                                               \
+                y[i] = (T)(DF((double)m0[i], p) * (double)dx[i]);                                  \
+        });                                                                                        \
+        return 0;                                                                                  \
+    }                                                                                              \
+    const sj_op_class_t sj__opclass_##cls = {.name = #cls,                                         \
+                                             .nonlinear = 1,                                       \
+                                             .forward = cls##_fwd,                                 \
+                                             .adjoint = cls##_jac,                                 \
+                                             .jacobian = cls##_jac}
+
+SJ__ELEMENTWISE(exp, 0, exp_f, exp_f);
+SJ__ELEMENTWISE(log, 0, log_f, log_df);
+SJ__ELEMENTWISE(tanh, 0, tanh_f, tanh_df);
+SJ__ELEMENTWISE(sigmoid, 0, sigmoid_f, sigmoid_df);
+SJ__ELEMENTWISE(power, sizeof(sj__opp_scalar_t), power_f, power_df);
+SJ__ELEMENTWISE(clamp, sizeof(sj__opp_clamp_t), clamp_f, clamp_df);
+
+/* Shift: y = x + b; its Jacobian is the identity. */
+static int shift_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+{
+    const int64_t n = ctx->dom_n;
+    if (ctx->state == NULL || ctx->state_size != (size_t)n * esize(ctx) || ctx->rng_n != n)
+        return 1;
+    FOR_DTYPE(ctx->dtype, {
+        T *y = out;
+        const T *x = in, *b = ctx->state;
+        for (int64_t i = 0; i < n; i++)
+            y[i] = x[i] + b[i];
+    });
+    return 0;
+}
+
+const sj_op_class_t sj__opclass_shift = {.name = "shift",
+                                         .nonlinear = 1,
+                                         .forward = shift_fwd,
+                                         .adjoint = copy_adj,
+                                         .jacobian = copy_fwd};
+
+/* ---- linear classes ------------------------------------------------------------------ */
+
+const sj_op_class_t sj__opclass_diagonal = {
+    .name = "diagonal", .forward = diagonal_apply, .adjoint = diagonal_apply};
+const sj_op_class_t sj__opclass_dense = {
+    .name = "dense", .forward = dense_fwd, .adjoint = dense_adj};
+const sj_op_class_t sj__opclass_zero = {.name = "zero", .forward = zero_fwd, .adjoint = zero_adj};
+const sj_op_class_t sj__opclass_identity = {
+    .name = "identity", .forward = copy_fwd, .adjoint = copy_adj};
+const sj_op_class_t sj__opclass_reshape = {
+    .name = "reshape", .forward = copy_fwd, .adjoint = copy_adj};
+const sj_op_class_t sj__opclass_scaling = {
+    .name = "scaling", .forward = scaling_apply, .adjoint = scaling_apply};
+const sj_op_class_t sj__opclass_difference = {
+    .name = "difference", .forward = difference_fwd, .adjoint = difference_adj};
+const sj_op_class_t sj__opclass_derivative = {
+    .name = "derivative", .forward = derivative_fwd, .adjoint = derivative_adj};
+const sj_op_class_t sj__opclass_sum_dim = {
+    .name = "sum_dim", .forward = sum_dim_fwd, .adjoint = sum_dim_adj};
+const sj_op_class_t sj__opclass_restriction = {
+    .name = "restriction", .forward = restriction_fwd, .adjoint = restriction_adj};
+const sj_op_class_t sj__opclass_pad = {.name = "pad", .forward = pad_fwd, .adjoint = pad_adj};
+const sj_op_class_t sj__opclass_truncate = {
+    .name = "truncate", .forward = truncate_fwd, .adjoint = truncate_adj};
+const sj_op_class_t sj__opclass_taper = {
+    .name = "taper", .forward = taper_apply, .adjoint = taper_apply};
+const sj_op_class_t sj__opclass_circshift = {
+    .name = "circshift", .forward = circshift_fwd, .adjoint = circshift_adj};

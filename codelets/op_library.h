@@ -1,0 +1,93 @@
+/*
+ * Kernels of the operator library (include/starjets/ops.h): one leaf class per
+ * operator, and the parameter blocks the constructors (src/op/library.c) give
+ * them. Pure C, no StarPU: the kernels are sj_op_fn_t functions that the core
+ * runs as tasks on the operator's owner.
+ *
+ * Conventions: data are column-major; `ctx->dom_*` and `ctx->rng_*` always
+ * describe the operator's domain and range (also in the adjoint, where `in` is
+ * range-sized and `out` domain-sized). Large state (a diagonal, a matrix, the
+ * shift `b`, restriction indices) arrives in `ctx->state`; the point `m0` of a
+ * nonlinear Jacobian in `ctx->point`.
+ */
+#ifndef SJ_OP_LIBRARY_H
+#define SJ_OP_LIBRARY_H
+
+#include <stdint.h>
+
+#include <starjets/op.h>
+
+/* ---- parameter blocks (ctx->params) -------------------------------------- */
+
+/* Dense: M is rows x cols (column-major), applied to k columns at once. */
+typedef struct sj__opp_dense {
+    int64_t rows, cols, k;
+} sj__opp_dense_t;
+
+/* Scaling (a) and power (p). */
+typedef struct sj__opp_scalar {
+    double a;
+} sj__opp_scalar_t;
+
+/* Difference, derivative (spacing h), sum_dim: the dimension, 0-based. */
+typedef struct sj__opp_axis {
+    int64_t dim; /* int64_t: no padding bytes travel with the tasks */
+    double h;
+} sj__opp_axis_t;
+
+/* Taper along dim: cosine ramps over the first nlo and the last nhi samples. */
+typedef struct sj__opp_taper {
+    int64_t dim;
+    int64_t nlo, nhi;
+} sj__opp_taper_t;
+
+/* Pad and truncate: offset of the small box in the large one; circshift: shifts. */
+typedef struct sj__opp_box {
+    int64_t off[SJ_MAX_DIMS];
+} sj__opp_box_t;
+
+/* Smooth clamp to [lo, hi] with transition width w. */
+typedef struct sj__opp_clamp {
+    double lo, hi, width;
+} sj__opp_clamp_t;
+
+/* ---- classes ------------------------------------------------------------- */
+
+/* linear; state: the diagonal (dom_n elements) */
+extern const sj_op_class_t sj__opclass_diagonal;
+/* linear; params sj__opp_dense_t; state: the matrix (rows * cols elements) */
+extern const sj_op_class_t sj__opclass_dense;
+/* linear; writes zeros */
+extern const sj_op_class_t sj__opclass_zero;
+/* linear; copies (identity and reshape) */
+extern const sj_op_class_t sj__opclass_identity;
+extern const sj_op_class_t sj__opclass_reshape;
+/* linear; params sj__opp_scalar_t */
+extern const sj_op_class_t sj__opclass_scaling;
+/* linear; params sj__opp_axis_t */
+extern const sj_op_class_t sj__opclass_difference;
+extern const sj_op_class_t sj__opclass_derivative;
+extern const sj_op_class_t sj__opclass_sum_dim;
+/* linear; state: rng_n int64_t indices into the domain */
+extern const sj_op_class_t sj__opclass_restriction;
+/* linear; params sj__opp_box_t (offset of the domain in the range / of the range in the domain) */
+extern const sj_op_class_t sj__opclass_pad;
+extern const sj_op_class_t sj__opclass_truncate;
+/* linear; params sj__opp_taper_t */
+extern const sj_op_class_t sj__opclass_taper;
+/* linear; params sj__opp_box_t (the shift per dimension) */
+extern const sj_op_class_t sj__opclass_circshift;
+
+/* nonlinear, elementwise */
+extern const sj_op_class_t sj__opclass_exp;
+extern const sj_op_class_t sj__opclass_log;
+extern const sj_op_class_t sj__opclass_tanh;
+extern const sj_op_class_t sj__opclass_sigmoid;
+/* params sj__opp_scalar_t (the exponent) */
+extern const sj_op_class_t sj__opclass_power;
+/* state: b (dom_n elements) */
+extern const sj_op_class_t sj__opclass_shift;
+/* params sj__opp_clamp_t */
+extern const sj_op_class_t sj__opclass_clamp;
+
+#endif /* SJ_OP_LIBRARY_H */

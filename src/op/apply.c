@@ -1,0 +1,437 @@
+/*
+ * Applies and Jacobians: a walk over the operator tree that submits tasks.
+ *
+ * Leaf tasks run on the leaf's owner, so operator state never moves. When the
+ * output block lives elsewhere the leaf writes a temporary on its owner and
+ * one more task adds it into the output on the output's owner. Inputs read on
+ * another rank are flushed (rt.h's invariant) once the whole call is
+ * submitted, so that several tasks of one call on a rank share one transfer.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op/op_private.h"
+
+/* ---- one call: temporaries and flushes ---------------------------------------- */
+
+struct sj__tmp {
+    struct sj__tmp *next;
+    int n;
+    int64_t tag;
+    sj__data_t *h;
+    int *owner;
+};
+
+void sj__call_init(sj__call_t *c, const char *func)
+{
+    memset(c, 0, sizeof *c);
+    c->func = func;
+    c->brow = c->bcol = -1;
+}
+
+int sj__call_flush_later(sj__call_t *c, sj__data_t h)
+{
+    for (int k = 0; k < c->nflush; k++)
+        if (c->flush[k] == h)
+            return SJ_OK;
+    if (c->nflush == c->capflush) {
+        int cap = c->capflush ? 2 * c->capflush : 16;
+        sj__data_t *p = realloc(c->flush, (size_t)cap * sizeof *p);
+        if (!p)
+            return sj__error(SJ_ENOMEM, c->func, "cannot grow the list of handles to flush");
+        c->flush = p;
+        c->capflush = cap;
+    }
+    c->flush[c->nflush++] = h;
+    return SJ_OK;
+}
+
+int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t *v)
+{
+    const int n = space->total;
+    struct sj__tmp *t = sj__calloc(1, sizeof *t);
+    sj__data_t *h = sj__calloc((size_t)n, sizeof *h);
+    int *own = sj__calloc((size_t)n, sizeof *own);
+    if (!t || !h || !own) {
+        free(t);
+        free(h);
+        free(own);
+        return sj__error(SJ_ENOMEM, c->func, "cannot allocate a temporary");
+    }
+    t->n = n;
+    t->h = h;
+    t->owner = own;
+    t->tag = sj__tag_book(n);
+    const size_t es = sj_dtype_size(space->dtype);
+    for (int b = 0; b < n; b++) {
+        own[b] = owner[b];
+        /* NULL memory: StarPU allocates it on first write and frees it at unregister */
+        sj__rt_data_register(&h[b], own[b], t->tag + b, NULL,
+                             (size_t)sj__space_block_nelems(space, b), es);
+    }
+    t->next = c->tmps;
+    c->tmps = t;
+    *v = (sj__vec_t){.space = space, .nblocks = n, .h = h, .owner = own, .temp = 1};
+    return SJ_OK;
+}
+
+void sj__call_finish(sj__call_t *c)
+{
+    for (int k = 0; k < c->nflush; k++)
+        sj__rt_data_flush(c->flush[k]);
+    free(c->flush);
+    c->flush = NULL;
+    c->nflush = c->capflush = 0;
+    while (c->tmps) {
+        struct sj__tmp *t = c->tmps;
+        c->tmps = t->next;
+        for (int b = 0; b < t->n; b++)
+            sj__rt_data_unregister_submit(t->h[b]);
+        sj__tag_release(t->tag, t->n);
+        free(t->h);
+        free(t->owner);
+        free(t);
+    }
+}
+
+void sj__vec_of_array(sj_array_t a, sj__vec_t *v)
+{
+    *v = (sj__vec_t){.space = a->space,
+                     .nblocks = a->space->total,
+                     .h = a->handles,
+                     .owner = a->dist->owner,
+                     .temp = 0};
+}
+
+void sj__vec_block(const sj__vec_t *v, int b, sj_space_t space, sj__vec_t *out)
+{
+    *out = (sj__vec_t){
+        .space = space, .nblocks = 1, .h = &v->h[b], .owner = &v->owner[b], .temp = v->temp};
+}
+
+/* Note a read of block b of v by a task on rank r. */
+static int read_on(sj__call_t *c, const sj__vec_t *v, int b, int r)
+{
+    if (v->owner[b] != r && !v->temp)
+        return sj__call_flush_later(c, v->h[b]);
+    return SJ_OK;
+}
+
+/* ---- small vector operations ------------------------------------------------------ */
+
+int sj__vec_axpby(sj__call_t *c, double alpha, const sj__vec_t *x, double beta, const sj__vec_t *y)
+{
+    for (int b = 0; b < y->nblocks; b++) {
+        sj__kargs_t args = {.dtype = y->space->dtype, .a = alpha, .b = beta};
+        sj__buf_t bufs[2] = {{y->h[b], beta == 0.0 ? SJ__W : SJ__RW}, {x->h[b], SJ__R}};
+        SJ_TRY(sj__rt_submit(SJ__K_AXPBY, &args, sizeof args, 2, bufs));
+        SJ_TRY(read_on(c, x, b, y->owner[b]));
+    }
+    return SJ_OK;
+}
+
+int sj__vec_scale(double beta, const sj__vec_t *y)
+{
+    if (beta == 1.0)
+        return SJ_OK;
+    for (int b = 0; b < y->nblocks; b++) {
+        sj__kargs_t args = {.dtype = y->space->dtype, .a = 0.0};
+        sj__buf_t buf = {y->h[b], beta == 0.0 ? SJ__W : SJ__RW};
+        if (beta == 0.0) {
+            SJ_TRY(sj__rt_submit(SJ__K_FILL, &args, sizeof args, 1, &buf));
+        } else {
+            args.a = beta;
+            SJ_TRY(sj__rt_submit(SJ__K_SCALE, &args, sizeof args, 1, &buf));
+        }
+    }
+    return SJ_OK;
+}
+
+/* ---- leaves -------------------------------------------------------------------------- */
+
+/* The function and kernel direction a leaf uses for an apply direction. */
+static sj_op_fn_t leaf_fn(sj_op_t L, int dir, int *kdir)
+{
+    const sj_op_class_t *cls = &L->leaf->cls;
+    if (dir == SJ_OP_ADJOINT) {
+        *kdir = SJ__OPDIR_ADJOINT;
+        return (cls->nonlinear && !L->point) ? NULL : cls->adjoint;
+    }
+    if (cls->nonlinear && L->point) {
+        *kdir = SJ__OPDIR_JACOBIAN;
+        return cls->jacobian;
+    }
+    *kdir = SJ__OPDIR_FORWARD;
+    return cls->forward;
+}
+
+static void ctx_dims(sj_op_ctx_t *ctx, sj_space_t dom, sj_space_t rng)
+{
+    ctx->dtype = dom->dtype;
+    ctx->dom_ndims = dom->ndims;
+    ctx->rng_ndims = rng->ndims;
+    for (int d = 0; d < SJ_MAX_DIMS; d++) {
+        ctx->dom_dims[d] = dom->dims[d];
+        ctx->rng_dims[d] = rng->dims[d];
+    }
+    ctx->dom_n = sj__space_block_nelems(dom, 0);
+    ctx->rng_n = sj__space_block_nelems(rng, 0);
+}
+
+static int leaf_apply(sj__call_t *c, sj_op_t L, int dir, double alpha, const sj__vec_t *x,
+                      double beta, const sj__vec_t *y)
+{
+    sj__leaf_t *l = L->leaf;
+    if (l->zero)
+        return sj__vec_scale(beta, y);
+    int kdir;
+    sj_op_fn_t fn = leaf_fn(L, dir, &kdir);
+    if (!fn) /* sj__op_check_dir() rules this out before anything is submitted */
+        return sj__error(SJ_ENOTSUP, c->func, "operator '%s' cannot be applied in that direction",
+                         l->name);
+    if (l->kid[kdir] < 0 && (l->kid[kdir] = sj__codelet_op(l->name, kdir)) < 0)
+        return sj__error(SJ_ENOMEM, c->func, "cannot make the codelet of operator '%s'", l->name);
+
+    const int r = l->owner;
+    sj__vec_t out = *y;
+    double a = alpha, b = beta;
+    if (y->owner[0] != r) { /* compute on the owner, add into y where y lives */
+        SJ_TRY(sj__call_temp(c, y->space, &r, &out));
+        a = 1.0;
+        b = 0.0;
+    }
+    size_t size = sizeof(sj__opargs_t) + l->params_size;
+    sj__opargs_t *args = sj__calloc(1, size);
+    if (!args)
+        return sj__error_rename(SJ_ENOMEM, c->func);
+    args->fn = fn;
+    args->dir = kdir;
+    args->alpha = a;
+    args->beta = b;
+    args->has_state = l->state != NULL;
+    args->has_point = L->point != NULL;
+    ctx_dims(&args->ctx, L->dom_space, L->rng_space);
+    args->ctx.params_size = l->params_size;
+    args->ctx.state_size = l->state_size;
+    args->ctx.block_row = c->brow;
+    args->ctx.block_col = c->bcol;
+    memcpy(args->name, l->name, sizeof args->name);
+    if (l->params) /* the owner's copy; the arguments are used on the owner only */
+        memcpy(args + 1, l->params, l->params_size);
+    sj__buf_t bufs[4] = {{out.h[0], b == 0.0 ? SJ__W : SJ__RW}, {x->h[0], SJ__R}};
+    int nb = 2;
+    if (l->state)
+        bufs[nb++] = (sj__buf_t){l->state, SJ__R};
+    if (L->point)
+        bufs[nb++] = (sj__buf_t){L->point, SJ__R};
+    int rc = sj__rt_submit((sj__kernel_t)l->kid[kdir], args, size, nb, bufs);
+    free(args);
+    SJ_TRY(rc);
+    SJ_TRY(read_on(c, x, 0, r));
+    if (out.h != y->h)
+        SJ_TRY(sj__vec_axpby(c, alpha, &out, beta, y));
+    return SJ_OK;
+}
+
+/* ---- the walk ------------------------------------------------------------------------ */
+
+int sj__op_check_dir(const char *func, sj_op_t A, int dir)
+{
+    switch (A->type) {
+    case SJ__OP_LEAF: {
+        int kdir;
+        if (A->leaf->zero || leaf_fn(A, dir, &kdir))
+            return SJ_OK;
+        if (dir == SJ_OP_ADJOINT && A->leaf->cls.nonlinear && !A->point)
+            return sj__error(SJ_ENOTSUP, func,
+                             "operator '%s' is nonlinear: apply the adjoint of its Jacobian "
+                             "(sj_op_jacobian)",
+                             A->leaf->name);
+        static const char *names[] = {"forward", "adjoint", "jacobian"};
+        return sj__error(SJ_ENOTSUP, func, "operator '%s' was given no %s function",
+                         A->leaf->name, names[kdir]);
+    }
+    case SJ__OP_ADJOINT:
+        return sj__op_check_dir(func, A->a, !dir);
+    case SJ__OP_SCALE:
+        return sj__op_check_dir(func, A->a, dir);
+    case SJ__OP_COMPOSE:
+    case SJ__OP_COMBINE:
+        SJ_TRY(sj__op_check_dir(func, A->a, dir));
+        return sj__op_check_dir(func, A->b, dir);
+    case SJ__OP_BLOCK:
+        for (int k = 0; k < A->blk->m * A->blk->n; k++)
+            if (A->blk->grid[k])
+                SJ_TRY(sj__op_check_dir(func, A->blk->grid[k], dir));
+        return SJ_OK;
+    }
+    return SJ_OK;
+}
+
+int sj__op_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__vec_t *x,
+                 double beta, const sj__vec_t *y)
+{
+    if (alpha == 0.0 && A->linear)
+        return sj__vec_scale(beta, y);
+    switch (A->type) {
+    case SJ__OP_LEAF:
+        return leaf_apply(c, A, dir, alpha, x, beta, y);
+    case SJ__OP_SCALE:
+        return sj__op_apply(c, A->a, dir, alpha * A->ca, x, beta, y);
+    case SJ__OP_ADJOINT:
+        return sj__op_apply(c, A->a, !dir, alpha, x, beta, y);
+    case SJ__OP_COMBINE:
+        SJ_TRY(sj__op_apply(c, A->a, dir, alpha * A->ca, x, beta, y));
+        return sj__op_apply(c, A->b, dir, alpha * A->cb, x, 1.0, y);
+    case SJ__OP_COMPOSE: {
+        /* the intermediate lives in A->a's range, laid out as that range */
+        sj__vec_t t;
+        sj_op_t first = dir == SJ_OP_FORWARD ? A->a : A->b;
+        sj_op_t second = dir == SJ_OP_FORWARD ? A->b : A->a;
+        SJ_TRY(sj__call_temp(c, A->a->rng_space, A->a->rng_dist->owner, &t));
+        SJ_TRY(sj__op_apply(c, first, dir, 1.0, x, 0.0, &t));
+        return sj__op_apply(c, second, dir, alpha, &t, beta, y);
+    }
+    case SJ__OP_BLOCK:
+        return sj__block_apply(c, A, dir, alpha, x, beta, y);
+    }
+    return SJ_OK;
+}
+
+/* ---- public applies -------------------------------------------------------------------- */
+
+static int apply(const char *func, sj_op_t A, sj_op_dir_t dir, double alpha, sj_array_t x,
+                 double beta, sj_array_t y)
+{
+    SJ_TRY(sj__check_op(func, "A", A));
+    SJ_TRY(sj__check_array(func, "x", x));
+    SJ_TRY(sj__check_array(func, "y", y));
+    SJ_CHECK_FN(func, dir == SJ_OP_FORWARD || dir == SJ_OP_ADJOINT, SJ_EINVAL,
+                "dir is %d, not an sj_op_dir_t", (int)dir);
+    SJ_CHECK_FN(func, x != y, SJ_EINVAL, "the input and output are the same array");
+    SJ_CHECK_FN(func, isfinite(alpha) && isfinite(beta), SJ_EINVAL,
+                "alpha and beta must be finite");
+    const int fwd = dir == SJ_OP_FORWARD;
+    SJ_TRY(sj__check_compatible(func, "the input array", x->space,
+                                fwd ? "the operator's domain" : "the operator's range",
+                                fwd ? A->dom_space : A->rng_space));
+    SJ_TRY(sj__check_compatible(func, "the output array", y->space,
+                                fwd ? "the operator's range" : "the operator's domain",
+                                fwd ? A->rng_space : A->dom_space));
+    SJ_TRY(sj__op_check_dir(func, A, dir));
+    sj__vec_t vx, vy;
+    sj__vec_of_array(x, &vx);
+    sj__vec_of_array(y, &vy);
+    sj__call_t c;
+    sj__call_init(&c, func);
+    int rc = sj__op_apply(&c, A, dir, alpha, &vx, beta, &vy);
+    sj__call_finish(&c);
+    return rc < 0 ? sj__error_rename(rc, func) : SJ_OK;
+}
+
+int sj_op_apply_ex(sj_op_t A, sj_op_dir_t dir, double alpha, sj_array_t x, double beta,
+                   sj_array_t y)
+{
+    return apply(__func__, A, dir, alpha, x, beta, y);
+}
+
+int sj_op_apply(sj_op_t A, sj_array_t x, sj_array_t y)
+{
+    return apply(__func__, A, SJ_OP_FORWARD, 1.0, x, 0.0, y);
+}
+
+int sj_op_apply_adjoint(sj_op_t A, sj_array_t y, sj_array_t x)
+{
+    return apply(__func__, A, SJ_OP_ADJOINT, 1.0, y, 0.0, x);
+}
+
+/* ---- Jacobians --------------------------------------------------------------------------- */
+
+/* The Jacobian of a nonlinear leaf: its state shared, a copy of m0 on its owner. */
+static int leaf_jacobian(sj__call_t *c, sj_op_t F, const sj__vec_t *m0, sj_op_t *J)
+{
+    sj_op_t o;
+    SJ_TRY(sj__op_new(SJ__OP_LEAF, F->dom_space, F->dom_dist, F->rng_space, F->rng_dist, &o));
+    o->leaf = F->leaf;
+    o->leaf->refs++;
+    o->home = F->home;
+    o->point_tag = sj__tag_book(1);
+    sj__rt_data_register(&o->point, F->home, o->point_tag, NULL,
+                         (size_t)sj__space_block_nelems(F->dom_space, 0),
+                         sj_dtype_size(F->dom_space->dtype));
+    *J = o;
+    sj__kargs_t args = {.dtype = F->dom_space->dtype};
+    sj__buf_t bufs[2] = {{o->point, SJ__W}, {m0->h[0], SJ__R}};
+    SJ_TRY(sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs));
+    return read_on(c, m0, 0, F->home);
+}
+
+int sj__op_jacobian(sj__call_t *c, sj_op_t F, const sj__vec_t *m0, sj_op_t *J)
+{
+    *J = NULL;
+    if (F->linear) {
+        *J = sj__op_user_ref(F);
+        return SJ_OK;
+    }
+    sj_op_t Ja = NULL, Jb = NULL;
+    int rc = SJ_OK;
+    switch (F->type) {
+    case SJ__OP_LEAF:
+        return leaf_jacobian(c, F, m0, J);
+    case SJ__OP_SCALE:
+        SJ_TRY(sj__op_jacobian(c, F->a, m0, &Ja));
+        rc = sj_op_scale(F->ca, Ja, J);
+        break;
+    case SJ__OP_COMBINE:
+        rc = sj__op_jacobian(c, F->a, m0, &Ja);
+        if (rc == SJ_OK)
+            rc = sj__op_jacobian(c, F->b, m0, &Jb);
+        if (rc == SJ_OK)
+            rc = sj_op_combine(F->ca, Ja, F->cb, Jb, J);
+        break;
+    case SJ__OP_COMPOSE: {
+        /* chain rule: J_b(a(m0)) o J_a(m0) */
+        sj__vec_t t;
+        rc = sj__op_jacobian(c, F->a, m0, &Ja);
+        if (rc == SJ_OK)
+            rc = sj__call_temp(c, F->a->rng_space, F->a->rng_dist->owner, &t);
+        if (rc == SJ_OK)
+            rc = sj__op_apply(c, F->a, SJ_OP_FORWARD, 1.0, m0, 0.0, &t);
+        if (rc == SJ_OK)
+            rc = sj__op_jacobian(c, F->b, &t, &Jb);
+        if (rc == SJ_OK)
+            rc = sj_op_compose(Jb, Ja, J);
+        break;
+    }
+    case SJ__OP_BLOCK:
+        return sj__block_jacobian(c, F, m0, J);
+    case SJ__OP_ADJOINT: /* adjoints are linear */
+        break;
+    }
+    sj_op_destroy(&Ja);
+    sj_op_destroy(&Jb);
+    return rc;
+}
+
+int sj_op_jacobian(sj_op_t F, sj_array_t m0, sj_op_t *J)
+{
+    SJ_CHECK_NULL(J);
+    *J = NULL;
+    SJ_TRY(sj__check_op(__func__, "F", F));
+    SJ_TRY(sj__check_array(__func__, "m0", m0));
+    SJ_TRY(sj__check_compatible(__func__, "m0", m0->space, "the operator's domain", F->dom_space));
+    if (!F->linear)
+        SJ_TRY(sj__op_check_dir(__func__, F, SJ_OP_FORWARD));
+    sj__vec_t v;
+    sj__vec_of_array(m0, &v);
+    sj__call_t c;
+    sj__call_init(&c, __func__);
+    int rc = sj__op_jacobian(&c, F, &v, J);
+    sj__call_finish(&c);
+    if (rc < 0) {
+        sj_op_destroy(J);
+        return sj__error_rename(rc, __func__);
+    }
+    return SJ_OK;
+}
