@@ -80,7 +80,7 @@ static void array_free(sj_array_t a)
         if (a->handles[b])
             sj__rt_data_unregister(a->handles[b]);
     }
-    sj__tag_release(a->tag, total);
+    sj__tag_release(a->tag, 2 * (int64_t)total);
     sj__object_remove(&a->obj);
     sj__space_unref(a->space);
     sj__dist_unref(a->dist);
@@ -127,7 +127,10 @@ static int array_new(const char *func, sj_space_t space, sj_dist_t dist, sj_arra
         a->handles = sj__calloc((size_t)total, sizeof *a->handles);
         a->got = sj__calloc((size_t)total, 1);
     }
-    int64_t tag = a && a->handles && a->got ? sj__tag_book(total) : -1;
+    /* two tags per block: one for the task graph's transfers, one for moves to and
+     * from a root buffer (move_tag), so that a move can never match a message of
+     * a task in flight on the same block */
+    int64_t tag = a && a->handles && a->got ? sj__tag_book(2 * (int64_t)total) : -1;
     if (tag < 0) {
         if (a) {
             free(a->handles);
@@ -357,6 +360,17 @@ typedef struct move {
  * whether @p buf is a whole array (column-major) or just the block.
  * to_root: owner -> root, else root -> owner.
  */
+/*
+ * The tag of moves of block b between its owner and a root buffer. The root
+ * receives into a handle of its own, posted at once, while a task may still be
+ * waiting to receive the block into the array's handle: under the block's own
+ * tag the two receives could swap messages.
+ */
+static int64_t move_tag(sj_array_t a, int b)
+{
+    return a->tag + a->space->total + b;
+}
+
 static int move_start(sj_array_t a, int b, int root, char *buf, int whole, int to_root, move_t *m)
 {
     const int me = sj__rt_rank(), owner = a->dist->owner[b];
@@ -395,14 +409,14 @@ static int move_start(sj_array_t a, int b, int root, char *buf, int whole, int t
         m->where = contiguous ? at : buf;
         sj__rt_data_register_local(&m->tmp, m->pack ? m->pack : at, (size_t)bi.nelems, es);
         if (to_root)
-            sj__rt_recv_detached(m->tmp, owner, a->tag + b);
+            sj__rt_recv_detached(m->tmp, owner, move_tag(a, b));
         else
-            sj__rt_send_detached(m->tmp, owner, a->tag + b);
+            sj__rt_send_detached(m->tmp, owner, move_tag(a, b));
     } else if (me == owner) {
         if (to_root)
-            sj__rt_send_detached(a->handles[b], root, a->tag + b);
+            sj__rt_send_detached(a->handles[b], root, move_tag(a, b));
         else
-            sj__rt_recv_detached(a->handles[b], root, a->tag + b);
+            sj__rt_recv_detached(a->handles[b], root, move_tag(a, b));
     }
     return SJ_OK;
 }

@@ -41,7 +41,7 @@ struct sj_array_s {
     sj__object_t obj;
     sj_space_t space;
     sj_dist_t dist;
-    int64_t tag;         /* first of space->total tags */
+    int64_t tag;         /* first of 2 * space->total tags (blocks, then moves) */
     sj__data_t *handles; /* per block */
     void **mem;          /* per block: memory on the owner, NULL elsewhere */
     unsigned char *got;  /* per block: localpart taken */

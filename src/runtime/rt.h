@@ -3,14 +3,17 @@
  * the other algorithm folders reach StarPU and MPI. No StarPU type appears here.
  *
  * Invariant kept by every algorithm: a handle that a task reads on another rank
- * (so that StarPU-MPI caches a copy there) is never written afterwards. Array
- * blocks are only read by tasks on their owner (same-layout operations) or
- * moved point to point to a root buffer; graph scalars are final once made;
- * a reduction partial is read remotely only after its last combine. A rank
- * that a task does not involve therefore never holds a copy the task would
- * have to invalidate, which is what lets sj__rt_submit() skip it. An
- * algorithm that breaks this rule must flush the copies (sj__rt_data_flush)
- * before the handle is written again.
+ * (so that StarPU-MPI caches a copy there) is flushed (sj__rt_data_flush, on
+ * all ranks) before it is written again. Array operations read blocks on
+ * their owner only; graph scalars are final once made; a reduction partial is
+ * read remotely only after its last combine; operator applies flush the input
+ * blocks they read remotely once the whole apply is submitted (src/op). A
+ * rank that a task does not involve therefore never holds a copy the task
+ * would have to invalidate, which is what lets sj__rt_submit() skip it.
+ *
+ * Tags: a receive posted into one handle must never share (source, tag) with a
+ * receive into another handle that may be posted out of program order; arrays
+ * therefore move blocks to and from root buffers under a second tag per block.
  */
 #ifndef SJ_RT_H
 #define SJ_RT_H
