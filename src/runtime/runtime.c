@@ -216,6 +216,28 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
  * decided by place_threads. Linux only; elsewhere, or when the thread cannot
  * be found, it stays where StarPU put it.
  */
+/*
+ * BLAS called inside tasks must not start threads of its own: the workers
+ * already fill the cores. OpenBLAS is told so unless the user set
+ * OPENBLAS_NUM_THREADS (weak: any other CBLAS leaves these NULL).
+ */
+extern void openblas_set_num_threads(int) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+static int blas_threads_before;
+
+static void blas_single_thread(int on)
+{
+    if (!openblas_set_num_threads || !openblas_get_num_threads || getenv("OPENBLAS_NUM_THREADS"))
+        return;
+    if (on) {
+        blas_threads_before = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    } else if (blas_threads_before > 0) {
+        openblas_set_num_threads(blas_threads_before);
+        blas_threads_before = 0;
+    }
+}
+
 static void pin_mpi_thread(void)
 {
 #ifdef __linux__
@@ -325,6 +347,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                          "starpu_mpi_init_conf failed (%d) with %s", ret, sj__rt.placement);
     }
     pin_mpi_thread();
+    blas_single_thread(1);
     if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
         starpu_mpi_shutdown();
         stop_mpi();
@@ -362,6 +385,7 @@ int sj_finalize(void)
                         "now)\n",
                         counts[k], sj__kind_name((sj__kind_t)k, counts[k] > 1));
     starpu_mpi_shutdown();
+    blas_single_thread(0);
     sj__codelets_fini();
     sj__tag_reset();
     sj__rt.running = 0;
