@@ -585,8 +585,7 @@ static void test_notebook_grid(void **state)
     sj_dist_t dist;
     SJ_ASSERT_OK(sj_dist_create_contiguous(2, nb, pr * pc, NULL, grid, &dist));
     const int64_t r2[4] = {2, 2, 2, 2}, c2[3] = {2, 2, 2};
-    /* diagonal blocks: the dense test leaf with a diagonal sub-matrix pattern is the
-     * general path; here every block is a full 2 x 2 block as in the notebook's shape */
+    /* the notebook's shape with full 2 x 2 blocks (test_notebook_diagonals: its blocks) */
     grid_spec_t g = {4, 3, r2, c2, NULL};
     check_grid(&g, dist, 1);
 
@@ -659,6 +658,68 @@ static void test_notebook_grid(void **state)
     sj_array_destroy(&y);
     sj_op_destroy(&b11);
     sj_op_destroy(&neg);
+    sj_op_destroy(&A);
+    sj_dist_destroy(&dist);
+}
+
+/* The notebook exactly: 4 x 3 grid of 2 x 2 sj_op_diagonal blocks, dense reference. */
+typedef struct diag_ctx {
+    double d[4][3][2];
+} diag_ctx_t;
+
+static int make_diag(int i, int j, int owner, void *ctx, sj_op_t *block)
+{
+    const diag_ctx_t *c = ctx;
+    int64_t two = 2;
+    int one = 1;
+    sj_space_t s;
+    int rc = sj_space_create(SJ_FLOAT64, 1, &two, &one, &s);
+    if (rc == 0)
+        rc = sj_op_diagonal(s, owner, sj_rank() == owner ? c->d[i][j] : NULL, block);
+    sj_space_destroy(&s);
+    return rc;
+}
+
+static void test_notebook_diagonals(void **state)
+{
+    (void)state;
+    const int nr = sj_nranks();
+    const int pr = nr >= 2 ? 2 : 1, pc = nr >= 4 ? 2 : 1;
+    int nb[2] = {4, 3}, grid[2] = {pr, pc};
+    sj_dist_t dist;
+    SJ_ASSERT_OK(sj_dist_create_contiguous(2, nb, pr * pc, NULL, grid, &dist));
+    diag_ctx_t c;
+    double M[8 * 6] = {0};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 2; k++) {
+                c.d[i][j][k] = 0.25 + 0.5 * i - 0.3 * j + 0.125 * k;
+                M[(2 * i + k) + 8 * (2 * j + k)] = c.d[i][j][k];
+            }
+    sj_op_t A;
+    SJ_ASSERT_OK(sj_op_block_create_fn(4, 3, dist, make_diag, &c, &A));
+    sj_space_t ds, rs;
+    sj_dist_t dd, rd;
+    SJ_ASSERT_OK(sj_op_domain(A, &ds, &dd));
+    SJ_ASSERT_OK(sj_op_range(A, &rs, &rd));
+    sj_array_t m, d, m2;
+    SJ_ASSERT_OK(sj_array_rand(ds, dd, 5, &m));
+    SJ_ASSERT_OK(sj_array_zeros(rs, rd, &d));
+    SJ_ASSERT_OK(sj_array_zeros(ds, dd, &m2));
+    SJ_ASSERT_OK(sj_op_apply(A, m, d));
+    SJ_ASSERT_OK(sj_op_apply_adjoint(A, d, m2));
+    double *mv = everywhere(m), dref[8], mref[6];
+    matvec(M, 8, 6, 0, mv, dref);
+    matvec(M, 8, 6, 1, dref, mref);
+    assert_close(d, dref, 1e-14);
+    assert_close(m2, mref, 1e-14);
+    sj_op_test_result_t t;
+    SJ_ASSERT_OK(sj_op_dot_product_test(A, 9, 1e-12, &t));
+    assert_true(t.pass);
+    free(mv);
+    sj_array_destroy(&m);
+    sj_array_destroy(&d);
+    sj_array_destroy(&m2);
     sj_op_destroy(&A);
     sj_dist_destroy(&dist);
 }
@@ -1027,7 +1088,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_user_leaf),      cmocka_unit_test(test_missing_direction),
         cmocka_unit_test(test_algebra),        cmocka_unit_test(test_nonlinear),
-        cmocka_unit_test(test_notebook_grid),  cmocka_unit_test(test_process_grids),
+        cmocka_unit_test(test_notebook_grid),  cmocka_unit_test(test_notebook_diagonals),
+        cmocka_unit_test(test_process_grids),
         cmocka_unit_test(test_block_diag),     cmocka_unit_test(test_tall_and_skinny),
         cmocka_unit_test(test_chained),        cmocka_unit_test(test_perfstat),
         cmocka_unit_test(test_bad_input),
