@@ -23,6 +23,7 @@
 
 static pthread_mutex_t perf_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *perf_file;
+static int perf_on; /* read by the workers without the lock: atomic */
 static int perf_rank;
 
 int sj__perfstat_set(const char *path, int rank)
@@ -40,6 +41,7 @@ int sj__perfstat_set(const char *path, int rank)
         if (!perf_file)
             rc = sj__error(SJ_EINVAL, "sj_op_perfstat", "cannot open '%s' for appending", name);
     }
+    __atomic_store_n(&perf_on, perf_file != NULL, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&perf_lock);
     return rc;
 }
@@ -83,7 +85,7 @@ static void cpu_op(void *buffers[], void *cl_arg)
     const void *in = PTR(1);
     const int64_t n = NELEMS(0);
     const size_t esize = sj_dtype_size((sj_dtype_t)ctx.dtype);
-    const int timed = perf_file != NULL; /* a racy peek is fine: records start late or stop early */
+    const int timed = __atomic_load_n(&perf_on, __ATOMIC_ACQUIRE);
     const double wall = timed ? now(CLOCK_REALTIME) : 0, t0 = timed ? now(CLOCK_MONOTONIC) : 0;
 
     int rc;

@@ -14,6 +14,7 @@
  * leaving its owner once per rank (tall-and-skinny: the model on the root).
  * The adjoint is the same walk over the columns.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,10 +257,13 @@ int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, voi
     for (int i = 0; i < m && rc == SJ_OK; i++)
         for (int j = 0; j < n && rc == SJ_OK; j++) {
             rc = fn(i, j, dist->owner[i + m * j], ctx, &grid[i * n + j]);
-            if (rc != 0)
+            if (rc != 0) {
+                char why[200];
+                snprintf(why, sizeof why, "%s", sj_last_error());
                 rc = sj__error(rc < 0 ? rc : SJ_EUSER, __func__,
                                "the block function failed for block (%d, %d) with %d (%s)", i, j,
-                               rc, sj_last_error());
+                               rc, why);
+            }
         }
     if (rc == SJ_OK)
         rc = block_create(__func__, m, n, grid, dist, A);
@@ -308,18 +312,19 @@ int sj_op_block_diag(int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A)
     if (rc == SJ_OK && !grid)
         rc = SJ_ENOMEM;
     for (int i = 0; rc == SJ_OK && i < n; i++) {
-        SJ_CHECK(blocks[i] != NULL, SJ_ENULL, "blocks[%d] is NULL; a diagonal block gives the "
-                                              "sizes of its row and column (use sj_op_zero)",
-                 i);
-        grid[i * n + i] = blocks[i];
+        if (!blocks[i])
+            rc = sj__error(SJ_ENULL, __func__,
+                           "blocks[%d] is NULL; a diagonal block gives the sizes of its row and "
+                           "column (use sj_op_zero)",
+                           i);
+        else
+            grid[i * n + i] = blocks[i];
     }
     if (rc == SJ_OK)
         rc = block_create(__func__, n, n, grid, d2, A);
     free(grid);
-    if (d2 && d2 != dist)
-        sj__dist_unref(d2);
-    else if (d2)
-        sj__dist_unref(d2);
+    if (d2)
+        sj__dist_unref(d2); /* our reference, or the one sj_dist_create_explicit gave */
     return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
@@ -406,11 +411,11 @@ int sj_op_block_set(sj_op_t A, int i, int j, sj_op_t block)
 
 /* ---- apply ---------------------------------------------------------------------- */
 
-/* Where the input block t can be read on each rank: itself, or a copy made by the tree. */
+/* Where an input block can be read on each rank: itself, or a copy made by the tree. */
 typedef struct source {
     int ncopies;
-    int rank[64];
-    sj__vec_t copy[64];
+    int *rank;
+    sj__vec_t *copy;
 } source_t;
 
 /* A view of block `t` of the input for a task on rank r. */
@@ -442,8 +447,12 @@ static int broadcast(sj__call_t *c, const sj__vec_t *in, int t, const int reader
                      sj_space_t space, source_t *s)
 {
     s->ncopies = 0;
-    if (nreaders < 3 || nreaders > 63)
+    if (nreaders < 3)
         return SJ_OK;
+    s->rank = sj__calloc((size_t)nreaders, sizeof *s->rank);
+    s->copy = sj__calloc((size_t)nreaders, sizeof *s->copy);
+    if (!s->rank || !s->copy)
+        return SJ_ENOMEM;
     sj__vec_t root;
     sj__vec_block(in, t, space, &root);
     for (int k = 1; k <= nreaders; k++) {
@@ -533,6 +542,10 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
         if (rc == SJ_OK && !direct)
             rc = sj__vec_axpby(c, alpha, &part[0], beta, &yo);
         free(part);
+    }
+    for (int t = 0; src && t < nin; t++) {
+        free(src[t].rank);
+        free(src[t].copy);
     }
     free(src);
     free(readers);
