@@ -15,18 +15,6 @@
 #define PTR(i) ((void *)STARPU_VECTOR_GET_PTR(buffers[i]))
 #define NELEMS(i) ((int64_t)STARPU_VECTOR_GET_NX(buffers[i]))
 
-/* Expand the body (the variadic part) for both element types with T the element type. */
-#define FOR_DTYPE(dtype, ...)                                                                      \
-    do {                                                                                           \
-        if ((dtype) == SJ_FLOAT64) {                                                               \
-            typedef double T;                                                                      \
-            __VA_ARGS__;                                                                           \
-        } else {                                                                                   \
-            typedef float T;                                                                       \
-            __VA_ARGS__;                                                                           \
-        }                                                                                          \
-    } while (0)
-
 void sj__cpu_fill(void *buffers[], void *cl_arg)
 {
     const sj__kargs_t *a = cl_arg;

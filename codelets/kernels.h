@@ -76,6 +76,18 @@ typedef struct sj__kargs {
     size_t ctx_size;
 } sj__kargs_t;
 
+/* Kernel bodies: expand the body (the variadic part) for both element types, T the type. */
+#define FOR_DTYPE(dtype, ...)                                                                      \
+    do {                                                                                           \
+        if ((dtype) == SJ_FLOAT64) {                                                               \
+            typedef double T;                                                                      \
+            __VA_ARGS__;                                                                           \
+        } else {                                                                                   \
+            typedef float T;                                                                       \
+            __VA_ARGS__;                                                                           \
+        }                                                                                          \
+    } while (0)
+
 /* Set up the StarPU codelets (at runtime start; models are saved by StarPU at stop). */
 void sj__codelets_init(void);
 

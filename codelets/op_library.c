@@ -11,19 +11,8 @@
 
 #include <cblas.h>
 
+#include "kernels.h"
 #include "op_library.h"
-
-/* Expand the body (the variadic part) for both element types with T the element type. */
-#define FOR_DTYPE(dtype, ...)                                                                      \
-    do {                                                                                           \
-        if ((dtype) == SJ_FLOAT64) {                                                               \
-            typedef double T;                                                                      \
-            __VA_ARGS__;                                                                           \
-        } else {                                                                                   \
-            typedef float T;                                                                       \
-            __VA_ARGS__;                                                                           \
-        }                                                                                          \
-    } while (0)
 
 static const double PI = 3.14159265358979323846;
 

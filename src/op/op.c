@@ -382,9 +382,22 @@ int sj_op_describe(sj_op_t op, char *buf, size_t size)
 
 /* ---- algebra ---------------------------------------------------------------------- */
 
-static int same_home(sj_op_t a, sj_op_t b)
+/* A node over A and B (B after A for a composition) with the given spaces. */
+static int binary(const char *func, sj__op_type_t type, sj_op_t A, sj_op_t B, sj_op_t rng_of,
+                  sj_op_t *out)
 {
-    return a->home == b->home ? a->home : -1;
+    sj_op_t o;
+    SJ_TRY(sj__named(sj__op_new(type, A->dom_space, A->dom_dist, rng_of->rng_space,
+                                rng_of->rng_dist, &o),
+                     func));
+    o->a = A;
+    o->b = B;
+    sj__op_ref(A);
+    sj__op_ref(B);
+    o->linear = A->linear && B->linear;
+    o->home = A->home == B->home ? A->home : -1;
+    *out = o;
+    return SJ_OK;
 }
 
 int sj_op_compose(sj_op_t B, sj_op_t A, sj_op_t *BA)
@@ -395,18 +408,7 @@ int sj_op_compose(sj_op_t B, sj_op_t A, sj_op_t *BA)
     SJ_TRY(sj__check_op(__func__, "A", A));
     SJ_TRY(sj__check_compatible(__func__, "the range of A", A->rng_space, "the domain of B",
                                 B->dom_space));
-    sj_op_t o;
-    SJ_TRY(sj__named(sj__op_new(SJ__OP_COMPOSE, A->dom_space, A->dom_dist, B->rng_space,
-                                B->rng_dist, &o),
-                     __func__));
-    o->a = A;
-    o->b = B;
-    sj__op_ref(A);
-    sj__op_ref(B);
-    o->linear = A->linear && B->linear;
-    o->home = same_home(A, B);
-    *BA = o;
-    return SJ_OK;
+    return binary(__func__, SJ__OP_COMPOSE, A, B, B, BA);
 }
 
 static int combine(const char *func, double a, sj_op_t A, double b, sj_op_t B, sj_op_t *C)
@@ -419,19 +421,9 @@ static int combine(const char *func, double a, sj_op_t A, double b, sj_op_t B, s
                                 B->dom_space));
     SJ_TRY(sj__check_compatible(func, "the range of A", A->rng_space, "the range of B",
                                 B->rng_space));
-    sj_op_t o;
-    SJ_TRY(sj__named(sj__op_new(SJ__OP_COMBINE, A->dom_space, A->dom_dist, A->rng_space,
-                                A->rng_dist, &o),
-                     func));
-    o->a = A;
-    o->b = B;
-    o->ca = a;
-    o->cb = b;
-    sj__op_ref(A);
-    sj__op_ref(B);
-    o->linear = A->linear && B->linear;
-    o->home = same_home(A, B);
-    *C = o;
+    SJ_TRY(binary(func, SJ__OP_COMBINE, A, B, A, C));
+    (*C)->ca = a;
+    (*C)->cb = b;
     return SJ_OK;
 }
 
