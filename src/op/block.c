@@ -7,9 +7,10 @@
  * temporary of its own; the partials are summed along the pairwise tree over
  * k (stride 1, 2, 4, ...: the order depends on the block pattern only, so
  * the bits do not depend on the layout), and the root of the tree lands in
- * y(i) on its owner. When the first block's owner also owns y(i), the first
- * partial is written straight into y(i) and the tree adds into it; a row with
- * one such block (block-diagonal) moves nothing. An input block needed on
+ * y(i) on its owner. When the first block's owner also owns y(i) (and the
+ * bits cannot change: one block, or y = A x), the first partial is written
+ * straight into y(i) and the tree adds into it; a row with one such block
+ * (block-diagonal) moves nothing. An input block needed on
  * three or more other ranks travels down a binomial tree of copies instead of
  * leaving its owner once per rank (tall-and-skinny: the model on the root).
  * The adjoint is the same walk over the columns.
@@ -516,8 +517,13 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
             rc = SJ_ENOMEM;
             break;
         }
-        /* the first partial goes straight into y(o) when they share a rank */
-        const int direct = E0->home == y->owner[o];
+        /*
+         * The first partial goes straight into y(o) when they share a rank, and
+         * when that gives the same bits as the partial-then-update path: with one
+         * block, or for y = A x. So the bits never depend on the layout.
+         */
+        const int direct =
+            E0->home == y->owner[o] && (K == 1 || (alpha == 1.0 && beta == 0.0));
         for (int k = 0; k < K && rc == SJ_OK; k++) {
             const int t = inner[ptr[o] + k];
             sj_op_t E = BLOCK_AT(o, t);
@@ -535,10 +541,10 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
             }
         }
         c->brow = c->bcol = -1;
-        /* the pairwise tree over k; into y(o), the partials carry alpha */
+        /* the pairwise tree over k, then y(o) = alpha sum + beta y(o) */
         for (int s = 1; s < K && rc == SJ_OK; s *= 2)
             for (int k = 0; k + s < K && rc == SJ_OK; k += 2 * s)
-                rc = sj__vec_axpby(c, k == 0 && direct ? alpha : 1.0, &part[k + s], 1.0, &part[k]);
+                rc = sj__vec_axpby(c, 1.0, &part[k + s], 1.0, &part[k]);
         if (rc == SJ_OK && !direct)
             rc = sj__vec_axpby(c, alpha, &part[0], beta, &yo);
         free(part);
