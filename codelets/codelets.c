@@ -10,11 +10,11 @@
 #include "codelets_private.h"
 #include "runtime/rt_private.h"
 
-typedef void (*cpu_fn_t)(void *buffers[], void *cl_arg);
+
 
 static const struct {
     const char *name;
-    cpu_fn_t cpu;
+    sj__cpu_fn_t cpu;
 } table[SJ__NKERNELS] = {
     [SJ__K_FILL] = {"sj_fill", sj__cpu_fill},
     [SJ__K_SCALE] = {"sj_scale", sj__cpu_scale},

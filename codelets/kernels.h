@@ -50,6 +50,18 @@ typedef struct sj__opargs {
 
 enum { SJ__OPDIR_FORWARD = 0, SJ__OPDIR_ADJOINT = 1, SJ__OPDIR_JACOBIAN = 2 };
 
+/* A CPU kernel function of a codelet: StarPU's buffers and the task's argument bytes. */
+typedef void (*sj__cpu_fn_t)(void *buffers[], void *cl_arg);
+
+/*
+ * The kernel number of a codelet named @p name (also its perf model's name)
+ * running @p cpu, made on first use; later calls with the same name return the
+ * same number. For kernel families outside the fixed table above (a codelets/
+ * file calls it, the algorithms submit the number it returns). Returns -1 when
+ * out of memory. Buffer and argument conventions are the caller's.
+ */
+int sj__codelet_custom(const char *name, sj__cpu_fn_t cpu);
+
 /*
  * The kernel number of operator class @p name in direction @p dir: one StarPU
  * codelet (and performance model "sj_op_<name>_<dir>") per class and

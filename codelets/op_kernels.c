@@ -1,7 +1,7 @@
 /*
- * Operator leaf tasks: one StarPU codelet per operator class and direction
- * (so each gets its own performance model and trace name), all running the
- * same wrapper, which hands the leaf function its buffers and context, applies
+ * Codelets made on demand (sj__codelet_custom), and the operator leaf tasks
+ * among them: one StarPU codelet per operator class and direction (so each
+ * gets its own performance model and trace name), all running the same wrapper, which hands the leaf function its buffers and context, applies
  * alpha and beta, and writes the per-task JSON records of sj_op_perfstat().
  */
 #include <pthread.h>
@@ -141,13 +141,10 @@ typedef struct dyn_codelet {
 static dyn_codelet_t **dyn;
 static int ndyn, capdyn;
 
-int sj__codelet_op(const char *name, int dir)
+int sj__codelet_custom(const char *name, sj__cpu_fn_t cpu)
 {
-    static const char *suffix[] = {"fwd", "adj", "jac"};
-    char full[48];
-    snprintf(full, sizeof full, "sj_op_%s_%s", name, suffix[dir]);
     for (int k = 0; k < ndyn; k++)
-        if (strcmp(dyn[k]->name, full) == 0)
+        if (strcmp(dyn[k]->name, name) == 0)
             return SJ__NKERNELS + k;
     if (ndyn == capdyn) {
         int cap = capdyn ? 2 * capdyn : 16;
@@ -160,11 +157,11 @@ int sj__codelet_op(const char *name, int dir)
     dyn_codelet_t *d = calloc(1, sizeof *d);
     if (!d)
         return -1;
-    memcpy(d->name, full, sizeof full);
+    snprintf(d->name, sizeof d->name, "%s", name);
     starpu_codelet_init(&d->cl);
     d->cl.where = STARPU_CPU;
-    d->cl.cpu_funcs[0] = cpu_op;
-    d->cl.cpu_funcs_name[0] = "sj_op";
+    d->cl.cpu_funcs[0] = cpu;
+    d->cl.cpu_funcs_name[0] = d->name;
     d->cl.nbuffers = STARPU_VARIABLE_NBUFFERS;
     d->cl.name = d->name;
     d->model.type = STARPU_HISTORY_BASED;
@@ -172,6 +169,14 @@ int sj__codelet_op(const char *name, int dir)
     d->cl.model = &d->model;
     dyn[ndyn] = d;
     return SJ__NKERNELS + ndyn++;
+}
+
+int sj__codelet_op(const char *name, int dir)
+{
+    static const char *suffix[] = {"fwd", "adj", "jac"};
+    char full[48];
+    snprintf(full, sizeof full, "sj_op_%s_%s", name, suffix[dir]);
+    return sj__codelet_custom(full, cpu_op);
 }
 
 struct starpu_codelet *sj__codelet_dynamic(int kernel)

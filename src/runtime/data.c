@@ -113,7 +113,7 @@ void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag)
 
 /* ---- tasks ---------------------------------------------------------------- */
 
-#define SJ__MAX_BUFS 16
+#define SJ__MAX_BUFS 32
 
 int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
                   const sj__buf_t *bufs)

@@ -78,7 +78,7 @@ void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag);
 
 /*
  * Submit kernel @p kernel on @p bufs (buffer 0 is the one written; the task runs
- * on its owner). @p args (@p argsize bytes) are copied. Ranks the task does not
+ * on its owner; at most 32 buffers). @p args (@p argsize bytes) are copied. Ranks the task does not
  * involve return at once; a task whose data all live here skips StarPU-MPI.
  */
 int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
