@@ -10,7 +10,11 @@
  * Options: -n N (rows = columns of a block, default 2048), -b B (blocks, 8),
  * -i I (timed applies per direction, 20), -w W (warm-ups, 3), -R R (rounds,
  * 3), -t T (threads of the baseline, default: the cores rank 0 may use),
- * -v (per-round lines on stderr).
+ * -k K (applies per sj_wait, 1: the time per apply is then the time of K
+ * applies and one wait, divided by K), -v (per-round lines, per-iteration
+ * times and per-thread CPU / wait-for-a-core times on stderr), -p / -s
+ * (experiments: pin the application thread to its rank's worker cores / run
+ * the StarPU workers under SCHED_IDLE).
  *
  * starjets: the blocks are split between the ranks by a contiguous 1-D layout
  * of the diagonal (sj_op_block_diag), each block made on its owner with
@@ -28,6 +32,9 @@
  * The reported baseline of each direction is the faster of the two (median
  * over rounds); both are in the JSON.
  *
+ * Also reported: minor page faults per apply on each rank (a freshly mapped
+ * buffer costs one per 4 KiB page).
+ *
  * Bandwidth: 8 * B * (N*N + 2*N) bytes per apply (every matrix read once, the
  * input read and the output written once).
  *
@@ -44,6 +51,7 @@
  */
 #define _GNU_SOURCE
 #include <cblas.h>
+#include <dirent.h>
 #include <mpi.h>
 #include <omp.h>
 #include <sched.h>
@@ -51,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +83,14 @@ static void quiet_barrier(void)
     int done = 0;
     while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
         sleep_ms(1);
+}
+
+/* Minor page faults of this process so far (a freshly mapped page costs one). */
+static long minor_faults(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
 }
 
 static void *xmalloc(size_t bytes)
@@ -101,6 +118,129 @@ static void fill_block(double *M, int b, int64_t n)
     for (int64_t c = 0; c < n; c++)
         for (int64_t r = 0; r < n; r++)
             M[r + n * c] = mat_entry(b, r, c);
+}
+
+
+/* ---- experiments: placement of the application thread, workers' policy ----------- */
+
+/* The CPUs StarPU's CPU workers ("CPU 0", ...) of this process may run on. */
+static int worker_cpus(cpu_set_t *all, int *tids, int max)
+{
+    CPU_ZERO(all);
+    int n = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[300], name[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (!fgets(name, sizeof name, f))
+            name[0] = 0;
+        fclose(f);
+        if (strncmp(name, "CPU ", 4) != 0)
+            continue;
+        cpu_set_t one;
+        if (sched_getaffinity(atoi(e->d_name), sizeof one, &one) == 0)
+            CPU_OR(all, all, &one);
+        if (n < max)
+            tids[n++] = atoi(e->d_name);
+    }
+    closedir(d);
+    return n;
+}
+
+/* -p: pin the application thread to its rank's worker cores; -s: workers under SCHED_IDLE. */
+static void experiments(int pin_main, int idle_workers)
+{
+    cpu_set_t all;
+    int tids[64];
+    int n = worker_cpus(&all, tids, 64);
+    if (pin_main && CPU_COUNT(&all) > 0)
+        sched_setaffinity(0, sizeof all, &all);
+    struct sched_param sp = {0};
+    for (int i = 0; idle_workers && i < n; i++)
+        if (sched_setscheduler(tids[i], SCHED_IDLE, &sp))
+            perror("sched_setscheduler(SCHED_IDLE)");
+}
+
+
+/* ---- -v: who ran and who waited for a core (/proc/self/task/N/schedstat) ------------- */
+
+#define MAX_THR 64
+typedef struct thr {
+    int tid;
+    char name[20];
+    double run_s, wait_s; /* on a CPU; runnable but waiting for one */
+    long slices;
+} thr_t;
+
+static int thr_snapshot(thr_t *t, int max)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < max) {
+        if (e->d_name[0] == '.')
+            continue;
+        thr_t *p = &t[n];
+        memset(p, 0, sizeof *p);
+        p->tid = atoi(e->d_name);
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/task/%d/comm", p->tid);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (fgets(p->name, sizeof p->name, f))
+                p->name[strcspn(p->name, "\n")] = 0;
+            fclose(f);
+        }
+        snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", p->tid);
+        f = fopen(path, "r");
+        if (f) {
+            unsigned long long run = 0, wait = 0;
+            if (fscanf(f, "%llu %llu %ld", &run, &wait, &p->slices) == 3) {
+                p->run_s = 1e-9 * (double)run;
+                p->wait_s = 1e-9 * (double)wait;
+            }
+            fclose(f);
+        }
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* One line: per thread, CPU time and wait-for-a-core time over the interval, in ms. */
+static void thr_report(const char *what, int rank, const thr_t *a, int na, const thr_t *b, int nb,
+                       double wall)
+{
+    char line[2048];
+    size_t len = 0;
+    for (int i = 0; i < nb; i++) {
+        const thr_t *before = NULL;
+        for (int j = 0; j < na; j++)
+            if (a[j].tid == b[i].tid)
+                before = &a[j];
+        double run = b[i].run_s - (before ? before->run_s : 0);
+        double wait = b[i].wait_s - (before ? before->wait_s : 0);
+        long sl = b[i].slices - (before ? before->slices : 0);
+        if (run < 0.002 * wall && wait < 0.002 * wall)
+            continue;
+        const char *name = b[i].tid == (int)getpid() ? "main" : b[i].name;
+        int k = snprintf(line + len, sizeof line - len, "%s%s: run %.0f wait %.0f ms, %ld sl",
+                         len ? "; " : "", name, run * 1e3, wait * 1e3, sl);
+        if (k < 0 || (size_t)k >= sizeof line - len)
+            break;
+        len += (size_t)k;
+    }
+    fprintf(stderr, "  rank %d %s (%.0f ms): %s\n", rank, what, wall * 1e3, line);
 }
 
 /* ---- baseline ---------------------------------------------------------------------- */
@@ -197,11 +337,12 @@ static int init_vec(const sj_block_info_t *blk, void *out, const void *const *in
 
 typedef struct sjres {
     double fwd_s, adj_s;
+    double faults[2]; /* minor page faults per apply on this rank, forward and adjoint */
     int ncpus;
 } sjres_t;
 
-static void run_starjets(sjres_t *res, int nb, int64_t n, int warm, int iters, double *yout,
-                         double *vout)
+static void run_starjets(sjres_t *res, int nb, int64_t n, int warm, int iters, int batch,
+                         int verbose, double *yout, double *vout)
 {
     const int me = sj_rank();
     sj_space_t sp;
@@ -240,24 +381,42 @@ static void run_starjets(sjres_t *res, int nb, int64_t n, int warm, int iters, d
     CHECK(sj_wait());
 
     double *t = malloc((size_t)iters * sizeof *t);
-    for (int it = 0; it < warm + iters; it++) {
-        double t0 = MPI_Wtime();
-        CHECK(sj_op_apply(A, x, y));
-        CHECK(sj_wait());
-        double dt = MPI_Wtime() - t0;
-        if (it >= warm)
-            t[it - warm] = dt;
+    for (int dir = 0; dir < 2; dir++) {
+        thr_t s0[MAX_THR], s1[MAX_THR];
+        int n0 = 0;
+        double w0 = 0;
+        long f0 = 0;
+        for (int it = 0; it < warm + iters; it++) {
+            if (it == warm) {
+                f0 = minor_faults();
+                if (verbose)
+                    n0 = thr_snapshot(s0, MAX_THR);
+                w0 = MPI_Wtime();
+            }
+            double t0 = MPI_Wtime();
+            for (int k = 0; k < batch; k++)
+                CHECK(dir ? sj_op_apply_adjoint(A, u, v) : sj_op_apply(A, x, y));
+            CHECK(sj_wait());
+            double dt = (MPI_Wtime() - t0) / batch;
+            if (it >= warm)
+                t[it - warm] = dt;
+        }
+        res->faults[dir] = (double)(minor_faults() - f0) / ((double)iters * batch);
+        if (verbose) {
+            int n1 = thr_snapshot(s1, MAX_THR);
+            thr_report(dir ? "adjoint" : "forward", me, s0, n0, s1, n1, MPI_Wtime() - w0);
+        }
+        if (dir)
+            res->adj_s = median(t, iters);
+        else
+            res->fwd_s = median(t, iters);
+        if (verbose && me == 0) {
+            fprintf(stderr, "  starjets %s ms:", dir ? "adjoint" : "forward");
+            for (int it = 0; it < iters; it++)
+                fprintf(stderr, " %.1f", t[it] * 1e3);
+            fprintf(stderr, "\n");
+        }
     }
-    res->fwd_s = median(t, iters);
-    for (int it = 0; it < warm + iters; it++) {
-        double t0 = MPI_Wtime();
-        CHECK(sj_op_apply_adjoint(A, u, v));
-        CHECK(sj_wait());
-        double dt = MPI_Wtime() - t0;
-        if (it >= warm)
-            t[it - warm] = dt;
-    }
-    res->adj_s = median(t, iters);
     res->ncpus = sj_ncpus();
     free(t);
     CHECK(sj_array_gather(y, 0, yout));
@@ -277,7 +436,7 @@ static void usage(const char *prog)
 {
     fprintf(stderr,
             "usage: %s [-n block_rows] [-b blocks] [-i iterations] [-w warmups] [-R rounds]"
-            " [-t threads] [-v]\n",
+            " [-t threads] [-k applies_per_wait] [-v] [-p] [-s]\n",
             prog);
 }
 
@@ -293,7 +452,8 @@ int main(int argc, char **argv)
 {
     int64_t n = 2048;
     int nb = 8, iters = 20, warm = 3, rounds = 3, threads = 0, verbose = 0, opt;
-    while ((opt = getopt(argc, argv, "n:b:i:w:R:t:vh")) != -1) {
+    int batch = 1, pin_main = 0, idle_workers = 0;
+    while ((opt = getopt(argc, argv, "n:b:i:w:R:t:k:vpsh")) != -1) {
         switch (opt) {
         case 'n': n = strtoll(optarg, NULL, 0); break;
         case 'b': nb = atoi(optarg); break;
@@ -301,12 +461,15 @@ int main(int argc, char **argv)
         case 'w': warm = atoi(optarg); break;
         case 'R': rounds = atoi(optarg); break;
         case 't': threads = atoi(optarg); break;
+        case 'k': batch = atoi(optarg); break;
         case 'v': verbose = 1; break;
+        case 'p': pin_main = 1; break;
+        case 's': idle_workers = 1; break;
         default: usage(argv[0]); return 2;
         }
     }
     if (n < 1 || n > 40000 || nb < 1 || nb > 4096 || iters < 1 || warm < 0 || rounds < 1 ||
-        rounds > 64) {
+        rounds > 64 || batch < 1) {
         usage(argv[0]);
         return 2;
     }
@@ -353,6 +516,7 @@ int main(int argc, char **argv)
     double bt[2][2][64], sf[64], sa[64];
     int64_t bad = 0;
     int ncpus = 0;
+    double faults[2] = {0, 0};
     for (int r = 0; r < rounds; r++) {
         if (me == 0) {
             double *t = malloc((size_t)iters * sizeof *t);
@@ -372,13 +536,19 @@ int main(int argc, char **argv)
 
         sj_init_options_t opts;
         sj_init_options_default(&opts);
+        cpu_set_t saved;
+        sched_getaffinity(0, sizeof saved, &saved);
         CHECK(sj_init(&argc, &argv, &opts));
-        sjres_t res;
-        run_starjets(&res, nb, n, warm, iters, ysj, vsj);
+        sjres_t res = {0};
+        experiments(pin_main, idle_workers);
+        run_starjets(&res, nb, n, warm, iters, batch, verbose, ysj, vsj);
         CHECK(sj_finalize());
+        sched_setaffinity(0, sizeof saved, &saved);
         sf[r] = res.fwd_s;
         sa[r] = res.adj_s;
         ncpus = res.ncpus;
+        faults[0] = res.faults[0];
+        faults[1] = res.faults[1];
         if (me == 0) {
             int64_t e1 = count_diff(ysj, yref, len), e2 = count_diff(vsj, vref, len);
             if (e1 || e2)
@@ -399,6 +569,8 @@ int main(int argc, char **argv)
     MPI_Allreduce(&bad, &anybad, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
     int *all_ncpus = me == 0 ? malloc((size_t)np * sizeof(int)) : NULL;
     MPI_Gather(&ncpus, 1, MPI_INT, all_ncpus, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    double *all_faults = me == 0 ? malloc((size_t)np * 2 * sizeof(double)) : NULL;
+    MPI_Gather(faults, 2, MPI_DOUBLE, all_faults, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     getloadavg(load1, 3);
 
     if (me == 0) {
@@ -434,9 +606,15 @@ int main(int argc, char **argv)
                base_s[1] / sjs[1]);
         print_array("ratio_fwd_per_round", ratio_r[0], rounds);
         print_array("ratio_adj_per_round", ratio_r[1], rounds);
+        printf("\"applies_per_wait\":%d,\"pin_main\":%s,\"idle_workers\":%s,\"SJ_PLACEMENT\":\"%s\",",
+               batch, pin_main ? "true" : "false", idle_workers ? "true" : "false",
+               getenv("SJ_PLACEMENT") ? getenv("SJ_PLACEMENT") : "-");
         printf("\"ncpus_per_rank\":[");
         for (int i = 0; i < np; i++)
             printf("%s%d", i ? "," : "", all_ncpus[i]);
+        printf("],\"minor_faults_per_apply\":[");
+        for (int i = 0; i < np; i++)
+            printf("%s[%.0f,%.0f]", i ? "," : "", all_faults[2 * i], all_faults[2 * i + 1]);
         printf("],\"load1_start\":%.2f,\"load1_end\":%.2f,\"correct\":%s}\n", load0[0], load1[0],
                anybad ? "false" : "true");
         fflush(stdout);
@@ -452,6 +630,7 @@ int main(int argc, char **argv)
         free(ysj);
         free(vsj);
         free(all_ncpus);
+        free(all_faults);
     }
     MPI_Finalize();
     return anybad ? 1 : 0;
