@@ -10,8 +10,6 @@
 #include "codelets_private.h"
 #include "runtime/rt_private.h"
 
-
-
 static const struct {
     const char *name;
     sj__cpu_fn_t cpu;

@@ -31,7 +31,7 @@ typedef enum sj__kernel {
     SJ__K_AXPY_SCALAR,   /* [0] RW y, [1] R x, [2] R alpha: y += a * alpha * x */
     SJ__K_SCALE_SCALAR,  /* [0] RW x, [1] R alpha: x *= a * alpha */
     SJ__K_SCALAR_SET,    /* [0] W scalar = a */
-    SJ__NKERNELS /* operator kernels get numbers from here on: sj__codelet_op() */
+    SJ__NKERNELS         /* operator kernels get numbers from here on: sj__codelet_op() */
 } sj__kernel_t;
 
 /*

@@ -1,8 +1,9 @@
 /*
  * Codelets made on demand (sj__codelet_custom), and the operator leaf tasks
  * among them: one StarPU codelet per operator class and direction (so each
- * gets its own performance model and trace name), all running the same wrapper, which hands the leaf function its buffers and context, applies
- * alpha and beta, and writes the per-task JSON records of sj_op_perfstat().
+ * gets its own performance model and trace name), all running the same wrapper, which hands the
+ * leaf function its buffers and context, applies alpha and beta, and writes the per-task JSON
+ * records of sj_op_perfstat().
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ static void cpu_op(void *buffers[], void *cl_arg)
     }
     if (rc != 0)
         sj__rt_task_error("operator %s (%s, block (%d,%d)) returned %d", a->name,
-                          a->dir == SJ__OPDIR_FORWARD    ? "forward"
+                          a->dir == SJ__OPDIR_FORWARD   ? "forward"
                           : a->dir == SJ__OPDIR_ADJOINT ? "adjoint"
                                                         : "jacobian",
                           a->ctx.block_row, a->ctx.block_col, rc);

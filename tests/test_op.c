@@ -41,8 +41,8 @@ static int dense_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
     return 0;
 }
 
-static const sj_op_class_t dense_class = {.name = "test_dense", .forward = dense_fwd,
-                                          .adjoint = dense_adj};
+static const sj_op_class_t dense_class = {
+    .name = "test_dense", .forward = dense_fwd, .adjoint = dense_adj};
 static const sj_op_class_t dense_noadj_class = {.name = "test_dense_noadj", .forward = dense_fwd};
 
 /* The sub-matrix rows [r0, r0+nr) x cols [c0, c0+nc) of the global rows x cols matrix. */
@@ -64,9 +64,8 @@ static int make_dense(const double *M, int64_t rows, int64_t cols, int owner, sj
     sj_space_create(SJ_FLOAT64, 1, dc, &one, &d);
     sj_space_create(SJ_FLOAT64, 1, dr, &one, &r);
     dense_params_t p = {rows, cols};
-    int rc = sj_op_create(&dense_class, d, r, owner, &p, sizeof p,
-                          sj_rank() == owner ? M : NULL, (size_t)(rows * cols) * sizeof(double),
-                          op);
+    int rc = sj_op_create(&dense_class, d, r, owner, &p, sizeof p, sj_rank() == owner ? M : NULL,
+                          (size_t)(rows * cols) * sizeof(double), op);
     sj_space_destroy(&d);
     sj_space_destroy(&r);
     return rc;
@@ -184,8 +183,8 @@ typedef struct block_ctx {
 static int zero_op(int64_t rows, int64_t cols, int owner, sj_op_t *op)
 {
     /* a leaf that would write garbage if the block operator ran it */
-    static const sj_op_class_t cls = {.name = "test_zero", .forward = dense_fwd,
-                                      .adjoint = dense_adj};
+    static const sj_op_class_t cls = {
+        .name = "test_zero", .forward = dense_fwd, .adjoint = dense_adj};
     (void)cls;
     sj_space_t d, r;
     int one = 1;
@@ -436,8 +435,8 @@ static void test_algebra(void **state)
     SJ_ASSERT_OK(sj_op_adjoint(At, &Att));
     assert_ptr_equal(Att, A); /* (A')' is A */
     SJ_ASSERT_OK(sj_op_destroy(&Att));
-    SJ_ASSERT_OK(sj_op_scale(-3.0, A, &S)); /* non-square: 3 -> 5 */
-    SJ_ASSERT_OK(sj_op_sub(S, A, &D));      /* -4 A */
+    SJ_ASSERT_OK(sj_op_scale(-3.0, A, &S));          /* non-square: 3 -> 5 */
+    SJ_ASSERT_OK(sj_op_sub(S, A, &D));               /* -4 A */
     SJ_ASSERT_OK(sj_op_combine(0.5, D, 2.0, A, &C)); /* 0 A */
     int owner;
     SJ_ASSERT_OK(sj_op_owner(BA, &owner));
@@ -516,8 +515,11 @@ static int sq_lin(const sj_op_ctx_t *ctx, void *out, const void *in)
     return 0;
 }
 
-static const sj_op_class_t sq_class = {
-    .name = "test_square", .nonlinear = 1, .forward = sq_fwd, .adjoint = sq_lin, .jacobian = sq_lin};
+static const sj_op_class_t sq_class = {.name = "test_square",
+                                       .nonlinear = 1,
+                                       .forward = sq_fwd,
+                                       .adjoint = sq_lin,
+                                       .jacobian = sq_lin};
 
 static int make_square(int64_t n, int owner, sj_op_t *op)
 {
@@ -590,9 +592,11 @@ static void test_nonlinear(void **state)
         assert_true(tr.order > 1.8 && tr.order < 2.2);
     }
     /* a wrong Jacobian fails the test */
-    static const sj_op_class_t wrong = {
-        .name = "test_wrong", .nonlinear = 1, .forward = sq_fwd, .adjoint = sq_fwd,
-        .jacobian = sq_fwd};
+    static const sj_op_class_t wrong = {.name = "test_wrong",
+                                        .nonlinear = 1,
+                                        .forward = sq_fwd,
+                                        .adjoint = sq_fwd,
+                                        .jacobian = sq_fwd};
     sj_op_t W;
     SJ_ASSERT_OK(sj_op_create(&wrong, ds, ds, 0, NULL, 0, NULL, 0, &W));
     SJ_ASSERT_OK(sj_op_linearization_test(W, NULL, 3, 0.5, 6, &tr));
@@ -775,7 +779,8 @@ static void test_process_grids(void **state)
             continue;
         int nb[2] = {3, 4};
         sj_dist_t d;
-        SJ_ASSERT_OK(sj_dist_create_contiguous(2, nb, grids[k][0] * grids[k][1], NULL, grids[k], &d));
+        SJ_ASSERT_OK(
+            sj_dist_create_contiguous(2, nb, grids[k][0] * grids[k][1], NULL, grids[k], &d));
         check_grid_bits(&g, d, 10, &bits);
         sj_dist_destroy(&d);
         /* block-cyclic on the same process grid */
@@ -919,8 +924,8 @@ static void test_chained(void **state)
     sj_op_t A;
     int nb[2] = {3, 3};
     sj_dist_t d;
-    SJ_ASSERT_OK(sj_dist_create_cyclic(2, nb, sj_nranks() >= 2 ? 2 : 1,
-                                       sj_nranks() >= 4 ? 2 : 1, NULL, &d));
+    SJ_ASSERT_OK(
+        sj_dist_create_cyclic(2, nb, sj_nranks() >= 2 ? 2 : 1, sj_nranks() >= 4 ? 2 : 1, NULL, &d));
     SJ_ASSERT_OK(sj_op_block_create_fn(3, 3, d, make_block, &c, &A));
     sj_space_t s;
     sj_dist_t dd;
@@ -1122,13 +1127,12 @@ static void test_bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_user_leaf),      cmocka_unit_test(test_missing_direction),
-        cmocka_unit_test(test_algebra),        cmocka_unit_test(test_nonlinear),
-        cmocka_unit_test(test_notebook_grid),  cmocka_unit_test(test_notebook_diagonals),
-        cmocka_unit_test(test_process_grids),
-        cmocka_unit_test(test_block_diag),     cmocka_unit_test(test_tall_and_skinny),
-        cmocka_unit_test(test_chained),        cmocka_unit_test(test_perfstat),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_user_leaf),       cmocka_unit_test(test_missing_direction),
+        cmocka_unit_test(test_algebra),         cmocka_unit_test(test_nonlinear),
+        cmocka_unit_test(test_notebook_grid),   cmocka_unit_test(test_notebook_diagonals),
+        cmocka_unit_test(test_process_grids),   cmocka_unit_test(test_block_diag),
+        cmocka_unit_test(test_tall_and_skinny), cmocka_unit_test(test_chained),
+        cmocka_unit_test(test_perfstat),        cmocka_unit_test(test_bad_input),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "op");
 }

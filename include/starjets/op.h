@@ -60,20 +60,20 @@ typedef enum sj_op_dir {
 
 /** What a leaf function learns about the operator and the call. */
 typedef struct sj_op_ctx {
-    sj_dtype_t dtype;                 /**< element type of domain and range */
-    int dom_ndims;                    /**< dimensions of the domain space */
-    int64_t dom_dims[SJ_MAX_DIMS];    /**< domain shape (1 for unused dimensions) */
-    int64_t dom_n;                    /**< domain elements */
-    int rng_ndims;                    /**< dimensions of the range space */
-    int64_t rng_dims[SJ_MAX_DIMS];    /**< range shape (1 for unused dimensions) */
-    int64_t rng_n;                    /**< range elements */
-    const void *params;               /**< the parameter bytes given at creation */
-    size_t params_size;               /**< their size */
-    const void *state;                /**< the state bytes given at creation (owner's copy) */
-    size_t state_size;                /**< their size */
-    const void *point;                /**< Jacobian point `m0` (`dom_n` elements), else NULL */
-    int block_row;                    /**< row of the enclosing block operator, or -1 */
-    int block_col;                    /**< column of the enclosing block operator, or -1 */
+    sj_dtype_t dtype;              /**< element type of domain and range */
+    int dom_ndims;                 /**< dimensions of the domain space */
+    int64_t dom_dims[SJ_MAX_DIMS]; /**< domain shape (1 for unused dimensions) */
+    int64_t dom_n;                 /**< domain elements */
+    int rng_ndims;                 /**< dimensions of the range space */
+    int64_t rng_dims[SJ_MAX_DIMS]; /**< range shape (1 for unused dimensions) */
+    int64_t rng_n;                 /**< range elements */
+    const void *params;            /**< the parameter bytes given at creation */
+    size_t params_size;            /**< their size */
+    const void *state;             /**< the state bytes given at creation (owner's copy) */
+    size_t state_size;             /**< their size */
+    const void *point;             /**< Jacobian point `m0` (`dom_n` elements), else NULL */
+    int block_row;                 /**< row of the enclosing block operator, or -1 */
+    int block_col;                 /**< column of the enclosing block operator, or -1 */
 } sj_op_ctx_t;
 
 /**
@@ -96,10 +96,10 @@ typedef int (*sj_op_fn_t)(const sj_op_ctx_t *ctx, void *out, const void *in);
  * are used otherwise.
  */
 typedef struct sj_op_class {
-    const char *name;   /**< short name shown in traces and perf models (<= 31 chars) */
-    int nonlinear;      /**< 0: linear; 1: nonlinear */
-    sj_op_fn_t forward; /**< `A x` or `f(x)` */
-    sj_op_fn_t adjoint; /**< `A' y` or `J(m0)' dy` */
+    const char *name;         /**< short name shown in traces and perf models (<= 31 chars) */
+    int nonlinear;            /**< 0: linear; 1: nonlinear */
+    sj_op_fn_t forward;       /**< `A x` or `f(x)` */
+    sj_op_fn_t adjoint;       /**< `A' y` or `J(m0)' dy` */
     sj_op_fn_t jacobian;      /**< nonlinear: `J(m0) dx`; linear: unused */
     sj_op_fn_t forward_cuda;  /**< optional CUDA version of `forward` */
     sj_op_fn_t adjoint_cuda;  /**< optional CUDA version of `adjoint` */
@@ -279,8 +279,7 @@ typedef int (*sj_op_block_fn_t)(int i, int j, int owner, void *ctx, sj_op_t *blo
  * The blocks @p fn returns are handed over to the block operator.
  * @param[in] dist  a 2-D layout of an `m x n` block grid; NULL = contiguous
  */
-int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, void *ctx,
-                          sj_op_t *A);
+int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, void *ctx, sj_op_t *A);
 
 /**
  * @brief A block-diagonal operator of the `n` operators @p blocks on the
@@ -344,12 +343,12 @@ int sj_op_linearity_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_result
 
 /** Result of a linearisation (Taylor) test. */
 typedef struct sj_op_taylor_result {
-    int nsteps;        /**< steps taken (`h = h0 / 2^k`) */
-    double h[16];      /**< step sizes */
-    double err0[16];   /**< `||f(m0 + h dm) - f(m0)||` (first order) */
-    double err1[16];   /**< `||f(m0 + h dm) - f(m0) - h J dm||` (second order) */
-    double order;      /**< median observed order of `err1` (2 when J is right) */
-    int pass;          /**< 1 when the order is >= 1.8, or err1 is at rounding level */
+    int nsteps;      /**< steps taken (`h = h0 / 2^k`) */
+    double h[16];    /**< step sizes */
+    double err0[16]; /**< `||f(m0 + h dm) - f(m0)||` (first order) */
+    double err1[16]; /**< `||f(m0 + h dm) - f(m0) - h J dm||` (second order) */
+    double order;    /**< median observed order of `err1` (2 when J is right) */
+    int pass;        /**< 1 when the order is >= 1.8, or err1 is at rounding level */
 } sj_op_taylor_result_t;
 
 /**

@@ -79,8 +79,7 @@ int sj_op_pad(sj_space_t domain, sj_space_t range, int owner, const int64_t lo[]
  * @brief Truncation (window): the range is the box of the domain starting at
  * @p lo. The adjoint of sj_op_pad() with the same box.
  */
-int sj_op_truncate(sj_space_t domain, sj_space_t range, int owner, const int64_t lo[],
-                   sj_op_t *op);
+int sj_op_truncate(sj_space_t domain, sj_space_t range, int owner, const int64_t lo[], sj_op_t *op);
 
 /** @brief Reshape: same elements, another shape (the lengths must agree). */
 int sj_op_reshape(sj_space_t domain, sj_space_t range, int owner, sj_op_t *op);

@@ -249,8 +249,8 @@ int sj__op_check_dir(const char *func, sj_op_t A, int dir)
                              "(sj_op_jacobian)",
                              A->leaf->name);
         static const char *names[] = {"forward", "adjoint", "jacobian"};
-        return sj__error(SJ_ENOTSUP, func, "operator '%s' was given no %s function",
-                         A->leaf->name, names[kdir]);
+        return sj__error(SJ_ENOTSUP, func, "operator '%s' was given no %s function", A->leaf->name,
+                         names[kdir]);
     }
     case SJ__OP_ADJOINT:
         return sj__op_check_dir(func, A->a, !dir);
@@ -269,8 +269,8 @@ int sj__op_check_dir(const char *func, sj_op_t A, int dir)
     return SJ_OK;
 }
 
-int sj__op_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__vec_t *x,
-                 double beta, const sj__vec_t *y)
+int sj__op_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__vec_t *x, double beta,
+                 const sj__vec_t *y)
 {
     if (alpha == 0.0 && A->linear)
         return sj__vec_scale(beta, y);

@@ -65,7 +65,9 @@ static int index_blocks(sj__block_t *b)
     for (int i = 0; i < m && diag; i++)
         for (int p = b->row_ptr[i]; p < b->row_ptr[i + 1]; p++)
             diag &= b->row_idx[p] == i;
-    b->kind = n == 1 && m > 1 ? SJ_OP_BLOCK_TALL : diag ? SJ_OP_BLOCK_DIAGONAL : SJ_OP_BLOCK_GENERAL;
+    b->kind = n == 1 && m > 1 ? SJ_OP_BLOCK_TALL
+              : diag          ? SJ_OP_BLOCK_DIAGONAL
+                              : SJ_OP_BLOCK_GENERAL;
     return SJ_OK;
 }
 
@@ -79,8 +81,8 @@ static int check_block(const char *func, sj_dist_t dist, int m, int i, int j, sj
                 i, j);
     const int owner = dist->owner[i + m * j];
     SJ_CHECK_FN(func, op->home == owner, SJ_EINVAL,
-                "block (%d, %d) runs on rank %d but the layout gives it to rank %d", i, j,
-                op->home, owner);
+                "block (%d, %d) runs on rank %d but the layout gives it to rank %d", i, j, op->home,
+                owner);
     SJ_CHECK_FN(func, op->dom_space->dtype == dtype, SJ_EMISMATCH,
                 "block (%d, %d) has another element type than the first block", i, j);
     return SJ_OK;
@@ -111,9 +113,9 @@ static int lengths(const char *func, int m, int n, const sj_op_t grid[], int row
                 owner[o] = op->home;
             } else {
                 SJ_CHECK_FN(func, l == len[o], SJ_EMISMATCH,
-                            "block (%d, %d) has a %s of %lld elements but the %s %d has %lld", i,
-                            j, rows ? "range" : "domain", (long long)l, rows ? "row" : "column",
-                            o, (long long)len[o]);
+                            "block (%d, %d) has a %s of %lld elements but the %s %d has %lld", i, j,
+                            rows ? "range" : "domain", (long long)l, rows ? "row" : "column", o,
+                            (long long)len[o]);
             }
             if (first_nz < 0 && nonzero(op)) {
                 first_nz = t;
@@ -143,14 +145,15 @@ static int block_create(const char *func, int m, int n, const sj_op_t blocks[], 
     *A = NULL;
     SJ_TRY(sj__check_running(func));
     SJ_CHECK_FN(func, blocks != NULL, SJ_ENULL, "argument 'blocks' is NULL");
-    SJ_CHECK_FN(func, m >= 1 && n >= 1, SJ_ESIZE, "the block grid is %d x %d, expected >= 1 x 1",
-                m, n);
+    SJ_CHECK_FN(func, m >= 1 && n >= 1, SJ_ESIZE, "the block grid is %d x %d, expected >= 1 x 1", m,
+                n);
     SJ_CHECK_FN(func, (int64_t)m * n <= (1 << 26), SJ_ESIZE, "the block grid %d x %d is too large",
                 m, n);
     sj_dist_t own = NULL;
     if (!dist) {
         int nb[2] = {m, n};
-        SJ_TRY(sj__named(sj_dist_create_contiguous(2, nb, sj__rt_nranks(), NULL, NULL, &own), func));
+        SJ_TRY(
+            sj__named(sj_dist_create_contiguous(2, nb, sj__rt_nranks(), NULL, NULL, &own), func));
         dist = own;
     }
     int rc = check_layout(func, dist, m, n);
@@ -235,8 +238,7 @@ int sj_op_block_create(int m, int n, const sj_op_t blocks[], sj_dist_t dist, sj_
     return block_create(__func__, m, n, blocks, dist, A);
 }
 
-int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, void *ctx,
-                          sj_op_t *A)
+int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, void *ctx, sj_op_t *A)
 {
     SJ_CHECK_NULL(A);
     *A = NULL;
@@ -294,8 +296,8 @@ int sj_op_block_diag(int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A)
             rc = sj_dist_create_contiguous(1, &n, sj__rt_nranks(), NULL, NULL, &d1);
         else
             SJ_CHECK(d1->ndims == 1 && d1->nblocks[0] == n, SJ_EMISMATCH,
-                     "the layout is neither a 1-D layout of %d blocks nor a 2-D %d x %d one", n,
-                     n, n);
+                     "the layout is neither a 1-D layout of %d blocks nor a 2-D %d x %d one", n, n,
+                     n);
         int *owners = rc == SJ_OK ? sj__calloc((size_t)n * n, sizeof *owners) : NULL;
         if (rc == SJ_OK && !owners)
             rc = SJ_ENOMEM;
@@ -481,7 +483,7 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
     /* the non-zero blocks of output o are inner[ptr[o] .. ptr[o+1]) */
     const int *ptr = fwd ? b->row_ptr : b->col_ptr, *inner = fwd ? b->row_idx : b->col_idx;
     const int *iptr = fwd ? b->col_ptr : b->row_ptr, *iidx = fwd ? b->col_idx : b->row_idx;
-#define BLOCK_AT(o, t) (fwd ? b->grid[(o) * b->n + (t)] : b->grid[(t) * b->n + (o)])
+#define BLOCK_AT(o, t) (fwd ? b->grid[(o)*b->n + (t)] : b->grid[(t)*b->n + (o)])
 
     /* the readers of each input block, and their copies */
     source_t *src = sj__calloc((size_t)nin, sizeof *src);
@@ -522,8 +524,7 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
          * when that gives the same bits as the partial-then-update path: with one
          * block, or for y = A x. So the bits never depend on the layout.
          */
-        const int direct =
-            E0->home == y->owner[o] && (K == 1 || (alpha == 1.0 && beta == 0.0));
+        const int direct = E0->home == y->owner[o] && (K == 1 || (alpha == 1.0 && beta == 0.0));
         for (int k = 0; k < K && rc == SJ_OK; k++) {
             const int t = inner[ptr[o] + k];
             sj_op_t E = BLOCK_AT(o, t);

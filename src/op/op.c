@@ -89,8 +89,8 @@ sj_op_t sj__op_user_ref(sj_op_t op)
     return op;
 }
 
-int sj__op_new(sj__op_type_t type, sj_space_t dom, sj_dist_t ddist, sj_space_t rng,
-               sj_dist_t rdist, sj_op_t *out)
+int sj__op_new(sj__op_type_t type, sj_space_t dom, sj_dist_t ddist, sj_space_t rng, sj_dist_t rdist,
+               sj_op_t *out)
 {
     sj_op_t op = sj__calloc(1, sizeof *op);
     if (!op)
@@ -168,8 +168,9 @@ int sj__check_compatible(const char *func, const char *what, sj_space_t have, co
     char a[96], b[96];
     space_str(have, a, sizeof a);
     space_str(want, b, sizeof b);
-    return sj__error(SJ_EMISMATCH, func, "%s is %s but %s is %s (types and block lengths must agree)",
-                     what, a, want_what, b);
+    return sj__error(SJ_EMISMATCH, func,
+                     "%s is %s but %s is %s (types and block lengths must agree)", what, a,
+                     want_what, b);
 }
 
 /* ---- leaves -------------------------------------------------------------------- */
@@ -387,9 +388,9 @@ static int binary(const char *func, sj__op_type_t type, sj_op_t A, sj_op_t B, sj
                   sj_op_t *out)
 {
     sj_op_t o;
-    SJ_TRY(sj__named(sj__op_new(type, A->dom_space, A->dom_dist, rng_of->rng_space,
-                                rng_of->rng_dist, &o),
-                     func));
+    SJ_TRY(sj__named(
+        sj__op_new(type, A->dom_space, A->dom_dist, rng_of->rng_space, rng_of->rng_dist, &o),
+        func));
     o->a = A;
     o->b = B;
     sj__op_ref(A);
@@ -419,8 +420,8 @@ static int combine(const char *func, double a, sj_op_t A, double b, sj_op_t B, s
     SJ_TRY(sj__check_op(func, "B", B));
     SJ_TRY(sj__check_compatible(func, "the domain of A", A->dom_space, "the domain of B",
                                 B->dom_space));
-    SJ_TRY(sj__check_compatible(func, "the range of A", A->rng_space, "the range of B",
-                                B->rng_space));
+    SJ_TRY(
+        sj__check_compatible(func, "the range of A", A->rng_space, "the range of B", B->rng_space));
     SJ_TRY(binary(func, SJ__OP_COMBINE, A, B, A, C));
     (*C)->ca = a;
     (*C)->cb = b;
@@ -448,9 +449,9 @@ int sj_op_scale(double a, sj_op_t A, sj_op_t *C)
     *C = NULL;
     SJ_TRY(sj__check_op(__func__, "A", A));
     sj_op_t o;
-    SJ_TRY(sj__named(sj__op_new(SJ__OP_SCALE, A->dom_space, A->dom_dist, A->rng_space,
-                                A->rng_dist, &o),
-                     __func__));
+    SJ_TRY(sj__named(
+        sj__op_new(SJ__OP_SCALE, A->dom_space, A->dom_dist, A->rng_space, A->rng_dist, &o),
+        __func__));
     o->a = A;
     o->ca = a;
     sj__op_ref(A);
@@ -472,9 +473,9 @@ int sj_op_adjoint(sj_op_t A, sj_op_t *At)
         return SJ_OK;
     }
     sj_op_t o;
-    SJ_TRY(sj__named(sj__op_new(SJ__OP_ADJOINT, A->rng_space, A->rng_dist, A->dom_space,
-                                A->dom_dist, &o),
-                     __func__));
+    SJ_TRY(sj__named(
+        sj__op_new(SJ__OP_ADJOINT, A->rng_space, A->rng_dist, A->dom_space, A->dom_dist, &o),
+        __func__));
     o->a = A;
     sj__op_ref(A);
     o->home = A->home;

@@ -27,11 +27,11 @@ typedef struct sj__leaf {
     sj_op_class_t cls;
     char name[32];
     int owner;
-    int zero;             /* a zero block: applies submit nothing */
-    void *params;         /* params_size bytes (owner only) */
+    int zero;     /* a zero block: applies submit nothing */
+    void *params; /* params_size bytes (owner only) */
     size_t params_size;
-    sj__data_t state;     /* NULL when state_size == 0 */
-    void *state_mem;      /* owner only */
+    sj__data_t state; /* NULL when state_size == 0 */
+    void *state_mem;  /* owner only */
     size_t state_size;
     int64_t state_tag;
     int kid[3]; /* kernel number per direction (sj__codelet_op), -1 until used */
@@ -39,8 +39,8 @@ typedef struct sj__leaf {
 
 typedef struct sj__block {
     int m, n;
-    sj_dist_t dist;   /* 2-D m x n */
-    sj_op_t *grid;    /* m * n, row-major; NULL = zero */
+    sj_dist_t dist; /* 2-D m x n */
+    sj_op_t *grid;  /* m * n, row-major; NULL = zero */
     sj_op_block_kind_t kind;
     /* non-zero blocks by row (columns j) and by column (rows i), in order */
     int *row_ptr, *row_idx, *col_ptr, *col_idx;
@@ -105,7 +105,7 @@ typedef struct sj__vec {
  */
 typedef struct sj__call {
     const char *func;
-    int brow, bcol;  /* block being applied (perf records), -1 outside block operators */
+    int brow, bcol; /* block being applied (perf records), -1 outside block operators */
     sj__data_t *flush;
     int nflush, capflush;
     struct sj__tmp *tmps;
@@ -124,11 +124,10 @@ void sj__vec_of_array(sj_array_t a, sj__vec_t *v);
 void sj__vec_block(const sj__vec_t *v, int b, sj_space_t space, sj__vec_t *out);
 
 /* y = alpha op(x) + beta y; every rank calls it with the same arguments. */
-int sj__op_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__vec_t *x,
-                 double beta, const sj__vec_t *y);
+int sj__op_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__vec_t *x, double beta,
+                 const sj__vec_t *y);
 /* y = alpha x + beta y on one-block vectors, on y's owner. */
-int sj__vec_axpby(sj__call_t *c, double alpha, const sj__vec_t *x, double beta,
-                  const sj__vec_t *y);
+int sj__vec_axpby(sj__call_t *c, double alpha, const sj__vec_t *x, double beta, const sj__vec_t *y);
 /* y = beta y (beta == 0: zeros, y not read). */
 int sj__vec_scale(double beta, const sj__vec_t *y);
 /* Apply on block operators (block.c). */
@@ -142,7 +141,7 @@ int sj__op_jacobian(sj__call_t *c, sj_op_t F, const sj__vec_t *m0, sj_op_t *J);
 int sj__op_check_dir(const char *func, sj_op_t A, int dir);
 
 /* New operator object of @p type with spaces and layouts (references taken). */
-int sj__op_new(sj__op_type_t type, sj_space_t dom, sj_dist_t ddist, sj_space_t rng,
-               sj_dist_t rdist, sj_op_t *out);
+int sj__op_new(sj__op_type_t type, sj_space_t dom, sj_dist_t ddist, sj_space_t rng, sj_dist_t rdist,
+               sj_op_t *out);
 
 #endif /* SJ_OP_PRIVATE_H */
