@@ -17,5 +17,6 @@
 #include <starjets/runtime.h>
 #include <starjets/scalar.h>
 #include <starjets/space.h>
+#include <starjets/spmd.h>
 
 #endif /* STARJETS_H */

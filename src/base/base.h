@@ -68,6 +68,8 @@ typedef enum sj__kind {
     SJ__KIND_SCALAR,
     SJ__KIND_DIST,
     SJ__KIND_SPACE,
+    SJ__KIND_SPMD_CONTEXT,
+    SJ__KIND_FUTURE,
     SJ__NKINDS
 } sj__kind_t;
 

@@ -53,6 +53,7 @@ void sj__object_release_all(int counts[SJ__NKINDS])
 const char *sj__kind_name(sj__kind_t kind, int plural)
 {
     static const char *names[SJ__NKINDS][2] = {
-        {"operator", "operators"}, {"array", "arrays"}, {"scalar", "scalars"}, {"layout", "layouts"}, {"space", "spaces"}};
+        {"operator", "operators"}, {"array", "arrays"}, {"scalar", "scalars"}, {"layout", "layouts"}, {"space", "spaces"},
+        {"SPMD context", "SPMD contexts"}, {"future", "futures"}};
     return kind < SJ__NKINDS ? names[kind][plural ? 1 : 0] : "object";
 }

@@ -1,0 +1,260 @@
+/*
+ * Collectives of an SPMD context: binomial trees of point-to-point messages
+ * on the context's COLL lane (rt_msg.h), log2(size) steps deep.
+ *
+ * Tree of n nodes rooted at 0 over *virtual* ranks v = (rank - root) mod n:
+ * the parent of v > 0 is v with its lowest set bit cleared; the children of v
+ * are v + m for m = 1, 2, 4, ... below the lowest set bit of v (any m for the
+ * root) while v + m < n, and child v + m heads the subtree [v + m, v + 2m)
+ * cut at n. Scatter and gather move each subtree's chunks in one message, in
+ * virtual order (the root rotates its buffer when root != 0).
+ *
+ * Failures travel with the data: a rank that has failed (bad local argument,
+ * a message of the wrong size, a failure mark from upstream) still receives
+ * what it would have received, then sends failure marks instead of data, so
+ * no rank waits forever and the ranks below a failure return its code.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "spmd/spmd_private.h"
+
+typedef struct coll {
+    const char *func;
+    sj_spmd_ctx_t ctx;
+    int root;
+    int v;   /* this rank's virtual rank */
+    int err; /* first failure on this rank, 0 while none */
+} coll_t;
+
+static coll_t coll_start(const char *func, sj_spmd_ctx_t ctx, int root)
+{
+    coll_t c = {func, ctx, root, (ctx->me - root + ctx->n) % ctx->n, 0};
+    return c;
+}
+
+static int fail(coll_t *c, int rc)
+{
+    if (!c->err && rc < 0)
+        c->err = rc;
+    return c->err;
+}
+
+/* Context rank of virtual rank v. */
+static int real(const coll_t *c, int v)
+{
+    return (v + c->root) % c->ctx->n;
+}
+
+/* Size of the subtree headed by virtual rank v. */
+static int subtree(const coll_t *c, int v)
+{
+    const int n = c->ctx->n;
+    if (v == 0)
+        return n;
+    int low = v & -v;
+    return low < n - v ? low : n - v;
+}
+
+/* Largest m with v + m a child of v (0 when v is a leaf). */
+static int top_child(const coll_t *c, int v)
+{
+    int sz = subtree(c, v), m = 1;
+    if (sz <= 1)
+        return 0;
+    while (2 * m < sz)
+        m *= 2;
+    return m;
+}
+
+/* Receive from virtual rank v into buf (dropped once this rank has failed). */
+static void coll_recv(coll_t *c, int v, void *buf, size_t size)
+{
+    int flag = 0;
+    const int src = real(c, v);
+    int rc = sj__msg_recv(c->func, c->ctx->chan, SJ__LANE_COLL, src, 0, c->err ? NULL : buf, size,
+                          NULL, &flag);
+    if (rc < 0) {
+        fail(c, rc);
+    } else if (flag && !c->err) {
+        c->err = sj__error(-flag, c->func,
+                           "a rank before this one in the tree failed with %s (the failure came "
+                           "through context rank %d; its own sentence says why)",
+                           sj_err_name(-flag), src);
+    }
+}
+
+/* Send data to virtual rank v, or a failure mark once this rank has failed. */
+static void coll_send(coll_t *c, int v, const void *buf, size_t size)
+{
+    fail(c, sj__msg_send(c->func, c->ctx->chan, SJ__LANE_COLL, real(c, v), 0, c->err ? -c->err : 0,
+                         buf, size));
+}
+
+static int check_root(const char *func, sj_spmd_ctx_t ctx, int root)
+{
+    SJ_CHECK_FN(func, root >= 0 && root < ctx->n, SJ_ERANGE,
+                "root is %d, out of the context's ranks [0, %d)", root, ctx->n);
+    return SJ_OK;
+}
+
+/* ---- allreduce of a few ints, barrier ---------------------------------------- */
+
+#define MAX_INTS 8
+
+int sj__spmd_allreduce_ints(const char *func, sj_spmd_ctx_t ctx, int *v, int k, const char *ops)
+{
+    coll_t c = coll_start(func, ctx, 0);
+    int got[MAX_INTS];
+    const size_t bytes = (size_t)k * sizeof(int);
+    for (int m = 1; m <= top_child(&c, c.v); m *= 2) {
+        coll_recv(&c, c.v + m, got, bytes);
+        for (int i = 0; i < k && !c.err; i++)
+            v[i] = ops[i] == '+' ? v[i] + got[i] : (got[i] < v[i] ? got[i] : v[i]);
+    }
+    if (c.v) {
+        coll_send(&c, c.v & (c.v - 1), v, bytes);
+        coll_recv(&c, c.v & (c.v - 1), v, bytes);
+    }
+    for (int m = top_child(&c, c.v); m >= 1; m /= 2)
+        coll_send(&c, c.v + m, v, bytes);
+    return c.err;
+}
+
+int sj_spmd_barrier(sj_spmd_ctx_t ctx)
+{
+    SJ_TRY(sj__spmd_check(__func__, ctx));
+    return sj__spmd_allreduce_ints(__func__, ctx, NULL, 0, "");
+}
+
+/* ---- broadcast ------------------------------------------------------------------ */
+
+int sj_spmd_bcast(sj_spmd_ctx_t ctx, int root, void *buf, size_t size)
+{
+    SJ_TRY(sj__spmd_check(__func__, ctx));
+    SJ_TRY(check_root(__func__, ctx, root));
+    SJ_TRY(sj__spmd_check_size(__func__, "size", size));
+    coll_t c = coll_start(__func__, ctx, root);
+    if (!buf && size)
+        fail(&c, sj__error(SJ_ENULL, __func__, "buf is NULL but size is %zu", size));
+    if (c.v)
+        coll_recv(&c, c.v & (c.v - 1), buf, size);
+    for (int m = top_child(&c, c.v); m >= 1; m /= 2)
+        coll_send(&c, c.v + m, buf, size);
+    return c.err;
+}
+
+/* ---- scatter and gather ----------------------------------------------------------- */
+
+/* Checks every rank makes alike; the bytes per rank in *chunk. */
+static int check_parts(const char *func, sj_spmd_ctx_t ctx, int root, size_t count,
+                       size_t elem_size, size_t *chunk)
+{
+    SJ_TRY(sj__spmd_check(func, ctx));
+    SJ_TRY(check_root(func, ctx, root));
+    SJ_CHECK_FN(func, elem_size >= 1, SJ_ESIZE, "elem_size is 0");
+    SJ_CHECK_FN(func, count % (size_t)ctx->n == 0, SJ_ESIZE,
+                "count is %zu, not a multiple of the context's %d ranks (every rank gets count / "
+                "size elements)",
+                count, ctx->n);
+    SJ_CHECK_FN(func, count <= SJ_SPMD_SIZE_MAX / elem_size, SJ_ESIZE,
+                "count * elem_size (%zu * %zu) is more than SJ_SPMD_SIZE_MAX bytes", count,
+                elem_size);
+    *chunk = count / (size_t)ctx->n * elem_size;
+    return SJ_OK;
+}
+
+/* Between a root buffer in rank order and one in virtual order (rotated by root). */
+static void rotate(char *virt, char *ranked, int root, int n, size_t chunk, int to_virtual)
+{
+    const size_t head = (size_t)(n - root) * chunk, tail = (size_t)root * chunk;
+    if (to_virtual) {
+        memcpy(virt, ranked + tail, head);
+        memcpy(virt + head, ranked, tail);
+    } else {
+        memcpy(ranked + tail, virt, head);
+        memcpy(ranked, virt + head, tail);
+    }
+}
+
+/* Memory for a subtree's chunks; NULL (and a failure) when out of memory. */
+static char *coll_alloc(coll_t *c, size_t bytes)
+{
+    char *p = malloc(bytes ? bytes : 1);
+    if (!p)
+        fail(c, sj__error(SJ_ENOMEM, c->func, "cannot allocate %zu bytes", bytes));
+    return p;
+}
+
+int sj_spmd_scatter(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
+                    size_t elem_size)
+{
+    size_t chunk = 0;
+    SJ_TRY(check_parts(__func__, ctx, root, count, elem_size, &chunk));
+    coll_t c = coll_start(__func__, ctx, root);
+    const int n = ctx->n, v = c.v, sz = subtree(&c, v);
+    if (v == 0 && !sendbuf && chunk)
+        fail(&c,
+             sj__error(SJ_ENULL, __func__, "sendbuf is NULL on the root (context rank %d)", root));
+    if (!recvbuf && chunk)
+        fail(&c, sj__error(SJ_ENULL, __func__, "recvbuf is NULL but receives %zu bytes", chunk));
+    /* the chunks of this rank's subtree, in virtual order */
+    char *mine = NULL, *own = NULL;
+    if (v == 0 && root == 0) {
+        mine = (char *)sendbuf;
+    } else if (v == 0) {
+        own = mine = c.err ? NULL : coll_alloc(&c, (size_t)n * chunk);
+        if (mine && chunk)
+            rotate(mine, (char *)sendbuf, root, n, chunk, 1);
+    } else if (sz == 1) {
+        mine = recvbuf;
+        coll_recv(&c, v & (v - 1), mine, chunk);
+    } else {
+        own = mine = c.err ? NULL : coll_alloc(&c, (size_t)sz * chunk);
+        coll_recv(&c, v & (v - 1), mine, (size_t)sz * chunk);
+    }
+    for (int m = top_child(&c, v); m >= 1; m /= 2) {
+        int len = sz - m < m ? sz - m : m;
+        coll_send(&c, v + m, c.err ? NULL : mine + (size_t)m * chunk, (size_t)len * chunk);
+    }
+    if (!c.err && mine != recvbuf && chunk)
+        memcpy(recvbuf, mine, chunk);
+    free(own);
+    return c.err;
+}
+
+int sj_spmd_gather(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
+                   size_t elem_size)
+{
+    size_t chunk = 0;
+    SJ_TRY(check_parts(__func__, ctx, root, count, elem_size, &chunk));
+    coll_t c = coll_start(__func__, ctx, root);
+    const int n = ctx->n, v = c.v, sz = subtree(&c, v);
+    if (!sendbuf && chunk)
+        fail(&c, sj__error(SJ_ENULL, __func__, "sendbuf is NULL but sends %zu bytes", chunk));
+    if (v == 0 && !recvbuf && chunk)
+        fail(&c,
+             sj__error(SJ_ENULL, __func__, "recvbuf is NULL on the root (context rank %d)", root));
+    if (v && sz == 1) { /* a leaf sends its own chunk */
+        coll_send(&c, v & (v - 1), sendbuf, chunk);
+        return c.err;
+    }
+    /* the chunks of this rank's subtree, in virtual order */
+    char *mine = NULL, *own = NULL;
+    if (v == 0 && root == 0)
+        mine = recvbuf;
+    else if (!c.err)
+        own = mine = coll_alloc(&c, (size_t)sz * chunk);
+    if (!c.err && chunk)
+        memcpy(mine, sendbuf, chunk);
+    for (int m = 1; m <= top_child(&c, v); m *= 2) {
+        int len = sz - m < m ? sz - m : m;
+        coll_recv(&c, v + m, c.err ? NULL : mine + (size_t)m * chunk, (size_t)len * chunk);
+    }
+    if (v)
+        coll_send(&c, v & (v - 1), c.err ? NULL : mine, (size_t)sz * chunk);
+    else if (root != 0 && !c.err && chunk)
+        rotate(mine, recvbuf, root, n, chunk, 0);
+    free(own);
+    return c.err;
+}
