@@ -18,5 +18,6 @@
 #include <starjets/scalar.h>
 #include <starjets/space.h>
 #include <starjets/spmd.h>
+#include <starjets/stencil.h>
 
 #endif /* STARJETS_H */
