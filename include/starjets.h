@@ -19,5 +19,6 @@
 #include <starjets/space.h>
 #include <starjets/spmd.h>
 #include <starjets/stencil.h>
+#include <starjets/task.h>
 
 #endif /* STARJETS_H */

@@ -1,0 +1,535 @@
+/*
+ * The runtime side of the task farm and the distributed loop (rt_farm.h):
+ * local tasks without data handles whose completions the application thread
+ * collects, the farm's private message channel, and byte moves and
+ * collectives that work at any MPI thread level.
+ *
+ * Why a channel of its own: StarPU-MPI keeps a wildcard receive posted on
+ * starjets' communicator, which would take the farm's messages. The channel
+ * duplicates that communicator for the length of one farm, so several farms
+ * (and other users of the library's communicator) never see each other's
+ * messages. It is used only at MPI_THREAD_MULTIPLE, from the application
+ * thread, while StarPU-MPI's thread runs on its own communicator.
+ */
+#include <errno.h>
+#include <limits.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <starpu_mpi.h>
+
+#include "base/base.h"
+#include "runtime/rt_farm.h"
+#include "runtime/rt_private.h"
+
+/* ---- local tasks ---------------------------------------------------------- */
+
+struct sj__pool_s {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int waiting;   /* the application thread sleeps on cond */
+    int64_t *ring; /* cookies of finished tasks not yet returned */
+    int64_t cap, head, count;
+    int64_t pending; /* submitted, cookie not yet returned */
+};
+
+typedef struct pool_done {
+    sj__pool_t pool;
+    int64_t cookie;
+} pool_done_t;
+
+int sj__rt_cpu_workers(void)
+{
+    int n = (int)starpu_cpu_worker_get_count();
+    return n > 0 ? n : 1;
+}
+
+int sj__pool_create(sj__pool_t *pool)
+{
+    sj__pool_t p = sj__calloc(1, sizeof *p);
+    if (!p)
+        return SJ_ENOMEM;
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_mutex_init(&p->lock, NULL);
+    *pool = p;
+    return SJ_OK;
+}
+
+/* StarPU's callback, on the worker that ran the task. */
+static void pool_task_done(void *arg)
+{
+    pool_done_t *d = arg;
+    sj__pool_t p = d->pool;
+    pthread_mutex_lock(&p->lock);
+    p->ring[(p->head + p->count) % p->cap] = d->cookie;
+    p->count++;
+    if (p->waiting)
+        pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    free(d);
+}
+
+/* Room in the ring for every task in flight, so that a callback never lacks a slot. */
+static int pool_reserve(sj__pool_t p, int64_t need)
+{
+    if (need <= p->cap)
+        return SJ_OK;
+    int64_t cap = p->cap ? 2 * p->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    int64_t *ring = malloc((size_t)cap * sizeof *ring);
+    if (!ring)
+        return sj__error(SJ_ENOMEM, "starjets", "cannot allocate a task ring of %lld entries",
+                         (long long)cap);
+    for (int64_t i = 0; i < p->count; i++)
+        ring[i] = p->ring[(p->head + i) % p->cap];
+    free(p->ring);
+    p->ring = ring;
+    p->cap = cap;
+    p->head = 0;
+    return SJ_OK;
+}
+
+int sj__pool_submit(sj__pool_t pool, int kernel, void *args, int64_t cookie)
+{
+    pool_done_t *d = malloc(sizeof *d);
+    if (!d)
+        return sj__error(SJ_ENOMEM, "starjets", "cannot allocate a task record");
+    d->pool = pool;
+    d->cookie = cookie;
+    pthread_mutex_lock(&pool->lock);
+    int rc = pool_reserve(pool, pool->pending + 1);
+    if (rc == SJ_OK)
+        pool->pending++;
+    pthread_mutex_unlock(&pool->lock);
+    if (rc < 0) {
+        free(d);
+        return rc;
+    }
+    struct starpu_task *task = starpu_task_create();
+    task->cl = sj__codelet((sj__kernel_t)kernel);
+    task->nbuffers = 0;
+    task->cl_arg = args;
+    task->cl_arg_free = 0;
+    task->callback_func = pool_task_done;
+    task->callback_arg = d;
+    task->detach = 1;
+    task->destroy = 1;
+    int ret = starpu_task_submit(task);
+    if (ret != 0) {
+        task->callback_func = NULL; /* never ran: nothing will call back */
+        starpu_task_destroy(task);
+        free(d);
+        pthread_mutex_lock(&pool->lock);
+        pool->pending--;
+        pthread_mutex_unlock(&pool->lock);
+        return sj__error(SJ_ERUNTIME, "starjets", "task submission failed (%d)", ret);
+    }
+    if (sj__rt.synchronous)
+        starpu_task_wait_for_all();
+    return SJ_OK;
+}
+
+int sj__pool_wait(sj__pool_t pool, int64_t *cookies, int max, double timeout)
+{
+    pthread_mutex_lock(&pool->lock);
+    if (pool->count == 0 && timeout > 0 && pool->pending > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        long long ns = (long long)ts.tv_nsec + (long long)(timeout * 1e9);
+        ts.tv_sec += (time_t)(ns / 1000000000LL);
+        ts.tv_nsec = (long)(ns % 1000000000LL);
+        pool->waiting = 1;
+        while (pool->count == 0) {
+            if (pthread_cond_timedwait(&pool->cond, &pool->lock, &ts) == ETIMEDOUT)
+                break;
+        }
+        pool->waiting = 0;
+    } else if (pool->count == 0 && timeout > 0) {
+        /* Nothing in flight can wake us: just let the time pass. */
+        pthread_mutex_unlock(&pool->lock);
+        struct timespec ts = {(time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9)};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&pool->lock);
+    }
+    int n = 0;
+    while (n < max && pool->count > 0) {
+        cookies[n++] = pool->ring[pool->head];
+        pool->head = (pool->head + 1) % pool->cap;
+        pool->count--;
+        pool->pending--;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return n;
+}
+
+int64_t sj__pool_pending(sj__pool_t pool)
+{
+    pthread_mutex_lock(&pool->lock);
+    int64_t n = pool->pending;
+    pthread_mutex_unlock(&pool->lock);
+    return n;
+}
+
+void sj__pool_destroy(sj__pool_t *pool)
+{
+    if (!pool || !*pool)
+        return;
+    sj__pool_t p = *pool;
+    int64_t cookies[64];
+    while (sj__pool_pending(p) > 0)
+        sj__pool_wait(p, cookies, 64, 0.01);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->cond);
+    free(p->ring);
+    free(p);
+    *pool = NULL;
+}
+
+/*
+ * Linux lets a sleeping thread oversleep by its timer slack (50 us by
+ * default), which would turn the farm's 20 us polls into 90 us ones: the
+ * application thread asks for 1 us while a farm runs and gets its own value
+ * back afterwards.
+ */
+long sj__farm_timer_slack(long ns)
+{
+#ifdef __linux__
+    long old = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+    if (ns > 0 && old > 0)
+        prctl(PR_SET_TIMERSLACK, (unsigned long)ns, 0, 0, 0);
+    return old;
+#else
+    (void)ns;
+    return -1;
+#endif
+}
+
+/*
+ * Wait for a non-blocking MPI operation without spinning for long: Open MPI's
+ * blocking calls poll the network without a pause, and on a node where
+ * StarPU's idle workers spin too, a spinning application thread fights them
+ * for the cores (and can lose whole scheduler ticks). Poll for SPIN_SECONDS,
+ * then sleep between polls, from 5 to 50 us.
+ */
+#define SPIN_SECONDS 3e-5
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int wait_quietly(MPI_Request *req, const char *what)
+{
+    const double t0 = now_seconds();
+    long ns = 5000;
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return sj__error(SJ_ERUNTIME, "starjets", "%s failed", what);
+        if (done)
+            return SJ_OK;
+        if (now_seconds() - t0 < SPIN_SECONDS)
+            continue;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+        ns = ns < 25000 ? 2 * ns : 50000;
+    }
+}
+
+/* ---- the channel ----------------------------------------------------------- */
+
+#define CHAN_TAG 7
+#define CHAN_INLINE 64
+
+/* A send in flight; records are allocated one by one, so inline copies never move. */
+typedef struct chan_send {
+    MPI_Request req;
+    void *buf; /* owned, or the inline copy */
+    struct chan_send *next;
+    unsigned char small[CHAN_INLINE];
+} chan_send_t;
+
+struct sj__chan_s {
+    MPI_Comm comm;
+    chan_send_t *sends;
+};
+
+int sj__chan_open(sj__chan_t *chan)
+{
+    sj__chan_t c = sj__calloc(1, sizeof *c);
+    if (!c)
+        return SJ_ENOMEM;
+    MPI_Request req;
+    if (MPI_Comm_idup(sj__rt.comm, &c->comm, &req) != MPI_SUCCESS ||
+        wait_quietly(&req, "MPI_Comm_idup") < 0) {
+        free(c);
+        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Comm_idup failed");
+    }
+    /* Errors come back as codes, so that a failure is reported, not fatal. */
+    MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
+    *chan = c;
+    return SJ_OK;
+}
+
+static void send_free(chan_send_t *s)
+{
+    if (s->buf != s->small)
+        free(s->buf);
+    free(s);
+}
+
+/* Retire the sends that completed. */
+static int chan_progress(sj__chan_t c)
+{
+    chan_send_t **p = &c->sends;
+    while (*p) {
+        int done = 0;
+        if (MPI_Test(&(*p)->req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return sj__error(SJ_ERUNTIME, "starjets", "MPI_Test of a farm message failed");
+        if (done) {
+            chan_send_t *s = *p;
+            *p = s->next;
+            send_free(s);
+        } else {
+            p = &(*p)->next;
+        }
+    }
+    return SJ_OK;
+}
+
+/* Send @p buf (owned: freed once sent; else copied, at most CHAN_INLINE bytes). */
+static int chan_isend(sj__chan_t c, int dest, void *buf, size_t size, int owned)
+{
+    if (size > INT_MAX) {
+        if (owned)
+            free(buf);
+        return sj__error(SJ_ESIZE, "starjets", "a farm message of %zu bytes is too large", size);
+    }
+    chan_send_t *s = malloc(sizeof *s);
+    if (!s) {
+        /* No record to keep a request in: send synchronously. */
+        int ok = MPI_Send(buf, (int)size, MPI_BYTE, dest, CHAN_TAG, c->comm) == MPI_SUCCESS;
+        if (owned)
+            free(buf);
+        return ok ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "MPI_Send of a farm message failed");
+    }
+    if (owned) {
+        s->buf = buf;
+    } else {
+        memcpy(s->small, buf, size);
+        s->buf = s->small;
+    }
+    if (MPI_Isend(s->buf, (int)size, MPI_BYTE, dest, CHAN_TAG, c->comm, &s->req) != MPI_SUCCESS) {
+        send_free(s);
+        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Isend of a farm message failed");
+    }
+    s->next = c->sends;
+    c->sends = s;
+    return SJ_OK;
+}
+
+int sj__chan_send(sj__chan_t chan, int dest, void *buf, size_t size)
+{
+    return chan_isend(chan, dest, buf, size, 1);
+}
+
+int sj__chan_send_small(sj__chan_t chan, int dest, const void *buf, size_t size)
+{
+    if (size > CHAN_INLINE)
+        return sj__error(SJ_ESIZE, "starjets", "a small farm message has %zu bytes", size);
+    return chan_isend(chan, dest, (void *)buf, size, 0);
+}
+
+int sj__chan_probe(sj__chan_t chan, int src, int *from, size_t *size)
+{
+    SJ_TRY(chan_progress(chan));
+    int flag = 0, count = 0;
+    MPI_Status st;
+    if (MPI_Iprobe(src < 0 ? MPI_ANY_SOURCE : src, CHAN_TAG, chan->comm, &flag, &st) != MPI_SUCCESS)
+        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Iprobe failed");
+    if (!flag)
+        return 0;
+    MPI_Get_count(&st, MPI_BYTE, &count);
+    *from = st.MPI_SOURCE;
+    *size = (size_t)count;
+    return 1;
+}
+
+int sj__chan_recv(sj__chan_t chan, int from, void *buf, size_t size)
+{
+    int rc = MPI_Recv(buf, (int)size, MPI_BYTE, from, CHAN_TAG, chan->comm, MPI_STATUS_IGNORE);
+    return rc == MPI_SUCCESS
+               ? SJ_OK
+               : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of a farm message failed");
+}
+
+void sj__chan_close(sj__chan_t *chan)
+{
+    if (!chan || !*chan)
+        return;
+    sj__chan_t c = *chan;
+    while (c->sends) {
+        chan_send_t *s = c->sends;
+        c->sends = s->next;
+        MPI_Wait(&s->req, MPI_STATUS_IGNORE);
+        send_free(s);
+    }
+    MPI_Comm_free(&c->comm);
+    free(c);
+    *chan = NULL;
+}
+
+/* ---- byte moves through StarPU-MPI ----------------------------------------- */
+
+/*
+ * Above the tags the allocator books (tags.c stops below 2^62) and apart from
+ * the control tag of data.c (2^62): no handle carries it. The moves are
+ * blocking and made in the same order on both sides, so one tag suffices.
+ */
+#define SJ__TAG_FARM (((int64_t)1 << 62) + 0x46000)
+/* StarPU vectors count elements in 32 bits: move large buffers in pieces. */
+#define FARM_PIECE ((size_t)1 << 30)
+
+int sj__farm_send(const void *buf, size_t size, int dest)
+{
+    for (size_t off = 0; off < size; off += FARM_PIECE) {
+        size_t len = size - off < FARM_PIECE ? size - off : FARM_PIECE;
+        starpu_data_handle_t h;
+        starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)((const char *)buf + off),
+                                    (uint32_t)len, 1);
+        int ret = starpu_mpi_send(h, dest, SJ__TAG_FARM, sj__rt.comm);
+        starpu_data_unregister(h);
+        if (ret != 0)
+            return sj__error(SJ_ERUNTIME, "starjets", "StarPU-MPI send to rank %d failed (%d)",
+                             dest, ret);
+    }
+    return SJ_OK;
+}
+
+int sj__farm_recv(void *buf, size_t size, int src)
+{
+    for (size_t off = 0; off < size; off += FARM_PIECE) {
+        size_t len = size - off < FARM_PIECE ? size - off : FARM_PIECE;
+        starpu_data_handle_t h;
+        MPI_Status st;
+        starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)((char *)buf + off),
+                                    (uint32_t)len, 1);
+        int ret = starpu_mpi_recv(h, src, SJ__TAG_FARM, sj__rt.comm, &st);
+        starpu_data_unregister(h);
+        if (ret != 0)
+            return sj__error(SJ_ERUNTIME, "starjets", "StarPU-MPI receive from rank %d failed (%d)",
+                             src, ret);
+    }
+    return SJ_OK;
+}
+
+int sj__farm_allgatherv(const void *mine, void *all, const size_t sizes[])
+{
+    const int np = sj__rt.nranks, me = sj__rt.rank;
+    size_t total = 0, offset = 0;
+    for (int r = 0; r < np; r++) {
+        if (r == me)
+            offset = total;
+        total += sizes[r];
+    }
+    if (sizes[me])
+        memmove((char *)all + offset, mine, sizes[me]);
+    if (np == 1)
+        return SJ_OK;
+    if (sj__rt.thread_multiple && total <= INT_MAX) {
+        int *counts = malloc((size_t)np * sizeof *counts),
+            *displs = malloc((size_t)np * sizeof *displs);
+        if (!counts || !displs) {
+            free(counts);
+            free(displs);
+            return sj__error(SJ_ENOMEM, "starjets", "cannot allocate %d counts", np);
+        }
+        size_t d = 0;
+        for (int r = 0; r < np; r++) {
+            counts[r] = (int)sizes[r];
+            displs[r] = (int)d;
+            d += sizes[r];
+        }
+        MPI_Request req;
+        int rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_BYTE, all, counts, displs, MPI_BYTE,
+                                 sj__rt.comm, &req) == MPI_SUCCESS
+                     ? wait_quietly(&req, "MPI_Iallgatherv")
+                     : sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallgatherv failed");
+        free(counts);
+        free(displs);
+        return rc;
+    }
+    /* Gather on rank 0, then rank 0 sends the whole to every rank. */
+    if (me != 0) {
+        SJ_TRY(sj__farm_send(mine, sizes[me], 0));
+        return sj__farm_recv(all, total, 0);
+    }
+    size_t d = sizes[0];
+    for (int r = 1; r < np; r++) {
+        SJ_TRY(sj__farm_recv((char *)all + d, sizes[r], r));
+        d += sizes[r];
+    }
+    for (int r = 1; r < np; r++)
+        SJ_TRY(sj__farm_send(all, total, r));
+    return SJ_OK;
+}
+
+int sj__farm_bcast(void *buf, size_t size, int root)
+{
+    if (sj__rt.nranks == 1 || size == 0)
+        return SJ_OK;
+    if (sj__rt.thread_multiple && size <= INT_MAX) {
+        MPI_Request req;
+        if (MPI_Ibcast(buf, (int)size, MPI_BYTE, root, sj__rt.comm, &req) != MPI_SUCCESS)
+            return sj__error(SJ_ERUNTIME, "starjets", "MPI_Ibcast failed");
+        return wait_quietly(&req, "MPI_Ibcast");
+    }
+    if (sj__rt.rank != root)
+        return sj__farm_recv(buf, size, root);
+    for (int r = 0; r < sj__rt.nranks; r++)
+        if (r != root)
+            SJ_TRY(sj__farm_send(buf, size, r));
+    return SJ_OK;
+}
+
+int sj__farm_sum_int(int *values, int n)
+{
+    if (n < 0 || n > SJ__FARM_SUM_MAX)
+        return sj__error(SJ_EINVAL, "starjets", "a sum of %d ints (at most %d)", n,
+                         SJ__FARM_SUM_MAX);
+    if (sj__rt.nranks == 1 || n == 0)
+        return SJ_OK;
+    if (sj__rt.thread_multiple) {
+        MPI_Request req;
+        if (MPI_Iallreduce(MPI_IN_PLACE, values, n, MPI_INT, MPI_SUM, sj__rt.comm, &req) !=
+            MPI_SUCCESS)
+            return sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallreduce failed");
+        return wait_quietly(&req, "MPI_Iallreduce");
+    }
+    const size_t size = (size_t)n * sizeof *values;
+    if (sj__rt.rank != 0) {
+        SJ_TRY(sj__farm_send(values, size, 0));
+        return sj__farm_recv(values, size, 0);
+    }
+    int theirs[SJ__FARM_SUM_MAX];
+    for (int r = 1; r < sj__rt.nranks; r++) {
+        SJ_TRY(sj__farm_recv(theirs, size, r));
+        for (int i = 0; i < n; i++)
+            values[i] += theirs[i];
+    }
+    for (int r = 1; r < sj__rt.nranks; r++)
+        SJ_TRY(sj__farm_send(values, size, r));
+    return SJ_OK;
+}

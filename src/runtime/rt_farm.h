@@ -1,0 +1,89 @@
+/*
+ * What the task farm and the distributed loop (src/task) need from StarPU and
+ * MPI beyond rt.h: a pool of independent local tasks whose completions the
+ * application thread collects, a private channel of point-to-point messages
+ * for the farm's requests and replies, and byte collectives that work at any
+ * MPI thread level. No StarPU or MPI type appears here.
+ */
+#ifndef SJ_RT_FARM_H
+#define SJ_RT_FARM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- local tasks without data handles ------------------------------------ */
+
+/* A set of tasks run on this rank's CPU workers, collected by cookie. */
+typedef struct sj__pool_s *sj__pool_t;
+
+int sj__pool_create(sj__pool_t *pool);
+/*
+ * Submit a task of @p kernel whose argument block is @p args (NOT copied: it
+ * must stay valid until the task's cookie came back from sj__pool_wait).
+ */
+int sj__pool_submit(sj__pool_t pool, int kernel, void *args, int64_t cookie);
+/*
+ * Wait up to @p timeout seconds (0: do not wait) until a task has finished;
+ * store up to @p max cookies of finished tasks in @p cookies and return how
+ * many (0 when none finished in time).
+ */
+int sj__pool_wait(sj__pool_t pool, int64_t *cookies, int max, double timeout);
+/* Tasks submitted whose cookie has not been returned yet. */
+int64_t sj__pool_pending(sj__pool_t pool);
+/* Wait for every task of the pool, then free it. NULL is a no-op. */
+void sj__pool_destroy(sj__pool_t *pool);
+
+/* CPU workers of this rank (at least 1 while starjets runs). */
+int sj__rt_cpu_workers(void);
+
+/*
+ * Set the calling thread's timer slack to @p ns nanoseconds (how late a
+ * timed sleep may end) and return the previous value; -1 where the system
+ * has no such setting (nothing changes then). @p ns <= 0 only reads it.
+ */
+long sj__farm_timer_slack(long ns);
+
+/* ---- the farm's message channel (direct MPI: sj__rt_direct_mpi() only) ---- */
+
+/* Point-to-point messages on a communicator of the channel's own. */
+typedef struct sj__chan_s *sj__chan_t;
+
+/* Collective: duplicate starjets' communicator. (The collectives of this file
+ * wait by polling with short sleeps, not by spinning in MPI.) */
+int sj__chan_open(sj__chan_t *chan);
+/*
+ * Send @p size bytes at @p buf (allocated with malloc) to @p dest without
+ * waiting; the channel frees @p buf once the message is gone. On failure
+ * @p buf is freed too.
+ */
+int sj__chan_send(sj__chan_t chan, int dest, void *buf, size_t size);
+/* The same for a message of at most 64 bytes, copied (the caller keeps @p buf). */
+int sj__chan_send_small(sj__chan_t chan, int dest, const void *buf, size_t size);
+/*
+ * 1 when a message from @p src (-1: any rank) waits, with its sender and size;
+ * 0 when none; negative on an MPI failure. Also moves pending sends along.
+ */
+int sj__chan_probe(sj__chan_t chan, int src, int *from, size_t *size);
+/* Receive the message sj__chan_probe announced. */
+int sj__chan_recv(sj__chan_t chan, int from, void *buf, size_t size);
+/* Collective: wait for the pending sends, free the communicator. NULL is a no-op. */
+void sj__chan_close(sj__chan_t *chan);
+
+/* ---- byte moves at any MPI thread level ---------------------------------- */
+
+/*
+ * Blocking send and receive of bytes between the application threads of two
+ * ranks (StarPU-MPI below MPI_THREAD_MULTIPLE). Messages between a pair of
+ * ranks arrive in the order they were sent; a size of 0 sends nothing.
+ */
+int sj__farm_send(const void *buf, size_t size, int dest);
+int sj__farm_recv(void *buf, size_t size, int src);
+/* Every rank gets every rank's bytes, rank by rank (collective; sizes[r] known everywhere). */
+int sj__farm_allgatherv(const void *mine, void *all, const size_t sizes[]);
+/* The root's bytes on every rank (collective). */
+int sj__farm_bcast(void *buf, size_t size, int root);
+/* Elementwise sums of @p n <= SJ__FARM_SUM_MAX ints over all ranks, on every rank (collective). */
+#define SJ__FARM_SUM_MAX 16
+int sj__farm_sum_int(int *values, int n);
+
+#endif /* SJ_RT_FARM_H */
