@@ -92,8 +92,8 @@ typedef int (*sj_op_fn_t)(const sj_op_ctx_t *ctx, void *out, const void *in);
  * and `adjoint` (`A' y`). A nonlinear class gives `forward` (`f(x)`),
  * `jacobian` (`J(m0) dx`, with `ctx->point = m0`) and `adjoint` (`J(m0)' dy`).
  * A NULL direction makes applies in that direction fail with SJ_ENOTSUP.
- * The CUDA members are kept for a CUDA build (`SJ_USE_CUDA`); the CPU ones
- * are used otherwise.
+ * The CUDA members are stored for a future CUDA build and not called yet:
+ * this version runs every leaf on CPU workers.
  */
 typedef struct sj_op_class {
     const char *name;         /**< short name shown in traces and perf models (<= 31 chars) */
