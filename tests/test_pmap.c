@@ -188,8 +188,7 @@ static void check_stop(int root, int64_t batch)
                 not_run++;
                 for (int k = 0; k < OUT_SIZE; k++)
                     assert_int_equal(out[i * OUT_SIZE + k], 0xab);
-            }
-            else {
+            } else {
                 assert_int_equal(status[i], 0);
                 ok++;
             }

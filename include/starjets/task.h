@@ -106,9 +106,9 @@ typedef struct sj_pmap_options {
     /**
      * Tasks queued per StarPU worker on each rank (1 to 1024), one item per
      * task. 0 (default): automatic: 2 for items of 1 ms or more, more for
-     * shorter ones (about 1 ms of work per worker), and items shorter than
-     * 50 us run several to a task, so that the workers do not wait for the
-     * application thread.
+     * shorter ones (about 2 ms of work per worker), and items shorter than
+     * 250 us run several to a task (about 0.5 ms of work), so that the
+     * workers do not wait for the application thread.
      */
     int queue_per_worker;
     /** Called on the root at most every progress_interval seconds; may be NULL. */

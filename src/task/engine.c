@@ -5,9 +5,9 @@
  * get it).
  *
  * With the automatic queue (queue_per_worker 0) two things adapt to the
- * measured time of an item: items shorter than CHUNK_SECONDS run several to
- * a task (up to SJ__CHUNK_MAX), so that the cost of a task and of the
- * application thread's bookkeeping is shared; and the bound grows from 2
+ * measured mean time of an item: a task runs CHUNK_SECONDS / mean items (1
+ * to SJ__CHUNK_MAX), so that the cost of a task and of waking the
+ * application thread is shared by short items; and the bound grows from 2
  * tasks per worker up to SJ__QUEUE_MAX so that about QUEUE_SECONDS of work
  * stays queued and the workers do not wait for the application thread.
  * Items of a millisecond or more run one per task, two per worker.

@@ -11,7 +11,7 @@
 
 #include "task/pmap_private.h"
 
-/* POLL_MIN of the dynamic farm: the shortest wait for a task. */
+/* The shortest wait for a task (the dynamic farm's shortest poll). */
 #define WAIT_MIN 2e-5
 
 static int64_t share(int64_t n, int np, int r)
