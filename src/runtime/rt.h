@@ -77,9 +77,10 @@ void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag);
 /* ---- tasks -------------------------------------------------------------- */
 
 /*
- * Submit kernel @p kernel on @p bufs (buffer 0 is the one written; the task runs
- * on its owner; at most 32 buffers). @p args (@p argsize bytes) are copied. Ranks the task does not
- * involve return at once; a task whose data all live here skips StarPU-MPI.
+ * Submit kernel @p kernel on @p bufs (at most 32; buffer 0 is the one written,
+ * and the task runs on its owner). @p args (@p argsize bytes) are copied.
+ * Ranks the task does not involve return at once; a task whose data all live
+ * here skips StarPU-MPI.
  */
 int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
                   const sj__buf_t *bufs);
