@@ -148,16 +148,26 @@ int sj__space_compatible(sj_space_t a, sj_space_t b)
     return 1;
 }
 
-/* "(6,)" or "(4, 3)" blocks "[2, 2, 2]" : a short description of a space for messages. */
+/* "(6,)" or "(4, 3)": the shape of a space. */
+static void dims_str(sj_space_t s, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "(");
+    for (int d = 0; d < s->ndims && (size_t)n < size; d++)
+        n += snprintf(buf + n, size - (size_t)n, d ? ", %lld" : "%lld", (long long)s->dims[d]);
+    if ((size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, s->ndims == 1 ? ",)" : ")");
+}
+
+/* "float64 (6,) in 3 blocks": a space in error messages. */
 static void space_str(sj_space_t s, char *buf, size_t size)
 {
-    int n = snprintf(buf, size, "%s (", s->dtype == SJ_FLOAT64 ? "float64" : "float32");
-    for (int d = 0; d < s->ndims && n > 0 && (size_t)n < size; d++)
-        n += snprintf(buf + n, size - (size_t)n, d ? ", %lld" : "%lld", (long long)s->dims[d]);
-    if (n > 0 && (size_t)n < size)
-        n += snprintf(buf + n, size - (size_t)n, s->ndims == 1 ? ",)" : ")");
-    if (n > 0 && (size_t)n < size && s->total > 1)
-        snprintf(buf + n, size - (size_t)n, " in %d blocks", s->total);
+    char dims[80]; /* three 64-bit dims fit */
+    dims_str(s, dims, sizeof dims);
+    snprintf(buf, size, "%s %s", s->dtype == SJ_FLOAT64 ? "float64" : "float32", dims);
+    if (s->total > 1) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, size - n, " in %d blocks", s->total);
+    }
 }
 
 int sj__check_compatible(const char *func, const char *what, sj_space_t have, const char *want_what,
@@ -335,15 +345,6 @@ int sj_op_owner(sj_op_t op, int *rank)
     SJ_CHECK_NULL(rank);
     *rank = op->home;
     return SJ_OK;
-}
-
-static void dims_str(sj_space_t s, char *buf, size_t size)
-{
-    int n = snprintf(buf, size, "(");
-    for (int d = 0; d < s->ndims && (size_t)n < size; d++)
-        n += snprintf(buf + n, size - (size_t)n, d ? ", %lld" : "%lld", (long long)s->dims[d]);
-    if ((size_t)n < size)
-        snprintf(buf + n, size - (size_t)n, s->ndims == 1 ? ",)" : ")");
 }
 
 int sj_op_describe(sj_op_t op, char *buf, size_t size)
