@@ -118,7 +118,7 @@ int main(int argc, char **argv)
         if (target && i + 1 < argc)
             *target = atoi(argv[++i]);
         else if (!strcmp(opt, "--small"))
-            n = 16, steps = 24, every = 6;
+            n = 12, steps = 16, every = 4;
         else if (!strcmp(opt, "--quiet"))
             quiet = 1;
         else
@@ -182,8 +182,8 @@ int main(int argc, char **argv)
         CHECK(sj_array_sum(a, &live));
         CHECK(sj_array_gather(a, 0, got));
         if (live != count_live(n, ref)) {
-            fprintf(stderr, "rank %d, step %d: %g live cells, serial Life has %d\n", me, step,
-                    live, count_live(n, ref));
+            fprintf(stderr, "rank %d, step %d: %g live cells, serial Life has %d\n", me, step, live,
+                    count_live(n, ref));
             ok = 0;
         }
         if (me == 0) {
@@ -208,8 +208,8 @@ int main(int argc, char **argv)
         }
     }
     if (me == 0)
-        printf("\n%s\n", ok ? "life: the distributed board matches the serial Life"
-                            : "life: WRONG RESULTS");
+        printf("\n%s\n",
+               ok ? "life: the distributed board matches the serial Life" : "life: WRONG RESULTS");
 
     free(ref);
     free(tmp);

@@ -154,8 +154,8 @@ int main(int argc, char **argv)
                 expect += 2.0 * ((k + i) % np + 1);
             for (int c = 0; c < 2; c++)
                 if (in[k + c * np] != k + 1 || out[k + c * np] != expect) {
-                    printf("rank %d, column %d: d_in %g (expected %d), d_out %g (expected %g)\n",
-                           k, c + 1, in[k + c * np], k + 1, out[k + c * np], expect);
+                    printf("rank %d, column %d: d_in %g (expected %d), d_out %g (expected %g)\n", k,
+                           c + 1, in[k + c * np], k + 1, out[k + c * np], expect);
                     ok = 0;
                 }
         }
