@@ -442,49 +442,53 @@ int main(int argc, char **argv)
     }
 
     /* == Give me my blocks (cells 10-11) ==
-     * getblock(A, 1, 1): a handle to the block. An operator's state stays on
-     * its owner, so to see the block on rank 0 we apply it to ones that live on
-     * rank 0: the diagonal comes back to rank 0, the state never moves. */
+     * The notebook fetches block (1,1), which a worker owns, to its master.
+     * Here rank 0 is both the master and the first worker, so we take the last
+     * block, (4,3), which another rank owns when there are several.
+     * getblock(A, 4, 3) is sj_op_block_get: a handle to the block. An
+     * operator's state stays on its owner, so to see the block on rank 0 we
+     * apply it to ones that live on rank 0: the task runs on the owner, the
+     * ones go there and the diagonal comes back; the state never moves. */
     say("\n== getblock of an operator block ==\n");
-    sj_op_t A11;
-    CHECK(sj_op_block_get(A, 0, 0, &A11));
-    int owner11;
-    CHECK(sj_op_owner(A11, &owner11));
+    sj_op_t Ab;
+    CHECK(sj_op_block_get(A, 3, 2, &Ab));
+    int owner_ab;
+    CHECK(sj_op_owner(Ab, &owner_ab));
     {
         sj_dist_t on_root;
         CHECK(sj_dist_create_explicit(1, (int[]){1}, (int[]){0}, &on_root));
         sj_array_t ones, col;
         CHECK(sj_array_ones(blk, on_root, &ones));
         CHECK(sj_array_zeros(blk, on_root, &col));
-        CHECK(sj_op_apply(A11, ones, col)); /* runs on owner11; ones and the result travel */
+        CHECK(sj_op_apply(Ab, ones, col));
         double *diag = gather(col);
         char text[160];
-        CHECK(sj_op_describe(A11, text, sizeof text));
-        say("getblock(A, 1, 1): %s\n", text);
+        CHECK(sj_op_describe(Ab, text, sizeof text));
+        say("getblock(A, 4, 3): %s\n", text);
         if (me == 0) {
-            say_vec("  its diagonal, brought to rank 0 (A11 * ones)", diag, n);
+            say_vec("  its diagonal, brought to rank 0 (block * ones)", diag, n);
             double err = 0;
             for (int64_t k = 0; k < n; k++)
-                err = fmax(err, fabs(diag[k] - diag_value(seed, 0, 0, k)));
-            expect(err == 0, "the diagonal of block (1,1) is not the one it was made with");
+                err = fmax(err, fabs(diag[k] - diag_value(seed, 3, 2, k)));
+            expect(err == 0, "the diagonal of block (4,3) is not the one it was made with");
         }
         free(diag);
         sj_array_destroy(&ones);
         sj_array_destroy(&col);
         sj_dist_destroy(&on_root);
     }
-    /* remotecall_fetch(getblock, 2, A, 1, 1): on the owner, the same call gives
-     * a reference to the block it stores. Every rank gets a handle; only the
-     * owner's holds the diagonal. */
+    /* remotecall_fetch(getblock, owner, A, ...): on the owner, the same call
+     * gives a reference to the block it stores. Every rank gets a handle; only
+     * the owner's holds the diagonal. */
     {
         char line[LINE];
-        snprintf(line, sizeof line, "rank %d: getblock(A, 1, 1) is %s", me,
-                 me == owner11 ? "the block itself: its diagonal is stored here"
-                               : "a handle: applying it runs on its owner");
+        snprintf(line, sizeof line, "rank %d: getblock(A, 4, 3) is %s", me,
+                 me == owner_ab ? "the block itself: its diagonal is stored here"
+                                : "a handle: applying it runs on its owner");
         say("the same call on each rank:\n");
         say_rank_lines(line);
     }
-    sj_op_destroy(&A11);
+    sj_op_destroy(&Ab);
 
     /* == Distributed block arrays (cells 12-17) ==
      * rand(range(A)) and rand(domain(A)): arrays with one block per block row
@@ -500,39 +504,45 @@ int main(int argc, char **argv)
         say_array_layout("m", m);
     }
 
-    /* getblock(d, 1): a copy of block 1 to rank 0 (cell 18). */
+    /* Cells 18-21 work on block 1 of d, on a worker. As above we take the last
+     * block, block 4, so that its owner is not rank 0 when there are several. */
+    const int ib = 3; /* block 4, counted from 0 */
+    const int64_t off = ib * n;
+    int owner_db;
+    sj_dist_t ddist;
+    CHECK(sj_array_dist(d, &ddist));
+    CHECK(sj_dist_owner(ddist, ib, &owner_db));
+
+    /* getblock(d, 4): a copy of the block to rank 0 (cell 18). */
     double *buf = malloc((size_t)n * sizeof *buf), *ones = malloc((size_t)n * sizeof *ones);
     for (int64_t k = 0; k < n; k++)
         ones[k] = 1.0;
-    CHECK(sj_array_getblock(d, 0, 0, buf));
-    say_vec("\ngetblock(d, 1)", buf, n);
-    expect(me != 0 || relerr(buf, d0, n) == 0, "getblock(d, 1) is not the first block of d");
+    CHECK(sj_array_getblock(d, ib, 0, buf));
+    say("\nblock 4 of d lives on rank %d\n", owner_db);
+    say_vec("getblock(d, 4)", buf, n);
+    expect(me != 0 || relerr(buf, d0 + off, n) == 0, "getblock(d, 4) is not block 4 of d");
 
-    /* setblock!(d, 1, ones(2)): rank 0's buffer replaces block 1 (cell 19). */
-    CHECK(sj_array_setblock(d, 0, 0, ones));
+    /* setblock!(d, 4, ones(2)): rank 0's buffer replaces the block (cell 19). */
+    CHECK(sj_array_setblock(d, ib, 0, ones));
     double *d1 = gather(d);
-    say_vec("after setblock!(d, 1, ones): d", d1, 4 * n);
-    expect(me != 0 || (relerr(d1, ones, n) == 0 && relerr(d1 + n, d0 + n, 3 * n) == 0),
-           "setblock!(d, 1, ones) did not give d = [ones; the rest of d]");
+    say_vec("after setblock!(d, 4, ones): d", d1, 4 * n);
+    expect(me != 0 || (relerr(d1, d0, off) == 0 && relerr(d1 + off, ones, n) == 0),
+           "setblock!(d, 4, ones) did not give d = [the first blocks of d; ones]");
 
-    /* On the owner, a block of d is its own memory (cells 20-21): read it in
-     * place, then change it in place; nothing is copied or sent. */
-    int owner1;
-    sj_dist_t ddist;
-    CHECK(sj_array_dist(d, &ddist));
-    CHECK(sj_dist_owner(ddist, 0, &owner1));
+    /* On its owner, a block of d is that rank's own memory (cells 20-21):
+     * read it in place, then change it in place; nothing is copied or sent. */
     {
         char line[LINE] = "";
-        if (me == owner1) {
+        if (me == owner_db) {
             double *p;
-            CHECK(sj_array_localpart_get(d, 0, (void **)&p)); /* local: a pointer, no copy */
+            CHECK(sj_array_localpart_get(d, ib, (void **)&p)); /* local: a pointer, no copy */
             snprintf(line, sizeof line,
-                     "rank %d, the owner of block 1 of d, reads it in place:", me);
+                     "rank %d, the owner of block 4 of d, reads it in place:", me);
             for (int64_t k = 0; k < n && k < 8; k++)
                 append(line, sizeof line, " %g", p[k]);
-            for (int64_t k = 0; k < n; k++) /* remotegetblock_mutating: d1 .= 2.0 */
+            for (int64_t k = 0; k < n; k++) /* remotegetblock_mutating: block .= 2.0 */
                 p[k] = 2.0;
-            CHECK(sj_array_localpart_restore(d, 0, (void **)&p));
+            CHECK(sj_array_localpart_restore(d, ib, (void **)&p));
             append(line, sizeof line, ", then sets it to 2.0");
         }
         say("\n");
@@ -541,10 +551,10 @@ int main(int argc, char **argv)
     double *d2 = gather(d);
     say_vec("after the owner's change: d", d2, 4 * n);
     if (me == 0) {
-        int ok = relerr(d2 + n, d0 + n, 3 * n) == 0;
+        int ok = relerr(d2, d0, off) == 0;
         for (int64_t k = 0; k < n; k++)
-            ok &= d2[k] == 2.0;
-        expect(ok, "the owner's in-place change of block 1 did not give d = [2.0; the rest of d]");
+            ok &= d2[off + k] == 2.0;
+        expect(ok, "the owner's in-place change of block 4 did not give d = [...; 2.0]");
     }
 
     /* Apply and adjoint, checked against the dense matrix. */
