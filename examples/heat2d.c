@@ -130,8 +130,8 @@ static void usage(const char *prog)
 
 int main(int argc, char **argv)
 {
-    int64_t nx = 512, ny = 512;
-    int steps = 500, every = 50;
+    int64_t nx = 1024, ny = 1024;
+    int steps = 200, every = 20;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--small")) {
             nx = 64;
