@@ -236,11 +236,16 @@ def machine(build, repo):
     cc = read_first(cache, r"CMAKE_C_COMPILER:[A-Z]+=(.*)")
     mpi = sh(["mpiexec", "--version"]).splitlines()
     git = ["git", "-C", repo]
-    dirty = sh(git + ["status", "--porcelain", "--untracked-files=no", "--", "src", "include",
-                      "codelets", "bench", "CMakeLists.txt", "cmake"])
+    # What the benchmark programs are built from, where it differs from the commit.
+    paths = ["--", "src", "include", "codelets", "bench/*.c", "bench/*.h", "bench/CMakeLists.txt",
+             "CMakeLists.txt", "cmake"]
+    dirty = sorted(set(sh(git + ["diff", "--name-only", "HEAD"] + paths).split() +
+                       sh(git + ["ls-files", "--others", "--exclude-standard"] + paths).split()))
     return {
         "cpu_model": read_first("/proc/cpuinfo", r"model name\s*:\s*(.*)"),
         "hypervisor": read_first_lscpu("Hypervisor vendor"),
+        "cpu_family_model": "%s/%s" % (read_first_lscpu("CPU family"), read_first_lscpu("Model")),
+        "l3_cache": read_first_lscpu("L3 cache"),
         "cores": os.cpu_count(),
         "cores_usable": len(os.sched_getaffinity(0)),
         "memory_GiB": round(int(mem_kb) / 1048576, 1) if mem_kb else None,
@@ -248,7 +253,7 @@ def machine(build, repo):
         "kernel": platform.release(),
         "starpu": sh(["pkg-config", "--modversion", "starpumpi-1.3"])
         or dpkg_version("libstarpumpi-1.3-3"),
-        "openmpi": mpi[0] if mpi else "",
+        "openmpi": mpi[0].split()[-1] if mpi else "",
         "openblas": dpkg_version("libopenblas0-pthread", "libopenblas0-openmp",
                                  "libopenblas0-serial", "libopenblas0"),
         "compiler": (sh([cc, "--version"]).splitlines() or [""])[0] if cc else "",
@@ -256,6 +261,7 @@ def machine(build, repo):
         "git_commit": sh(git + ["rev-parse", "HEAD"]),
         "git_describe": sh(git + ["log", "-1", "--format=%h %s"]),
         "library_sources_modified": bool(dirty),
+        "modified_sources": dirty,
     }
 
 
@@ -372,9 +378,11 @@ def write_md(path, rows, meta, mode):
                   " with modified library sources" if m["library_sources_modified"] else ""))
     out.append("Machine: %s%s, %d cores, %s GiB, %s (Linux %s); StarPU %s, %s, OpenBLAS %s; "
                "load average %.1f-%.1f during the runs."
-               % (m["cpu_model"], " (%s guest)" % m["hypervisor"] if m["hypervisor"] else "",
+               % (m["cpu_model"], " (family/model %s, L3 %s%s)" % (
+                   m["cpu_family_model"], m["l3_cache"].split(" (")[0],
+                   ", %s guest" % m["hypervisor"] if m["hypervisor"] else ""),
                   m["cores"], m["memory_GiB"], m["os"], m["kernel"], m["starpu"],
-                  m["openmpi"].replace("mpiexec (OpenRTE)", "Open MPI"),
+                  "Open MPI " + m["openmpi"],
                   m["openblas"].split(" ")[0], meta["load1_min"], meta["load1_max"]))
     if mode == "quick":
         out.append("A `--quick` smoke run: small sizes and one round, which shows that every "
