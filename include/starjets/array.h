@@ -107,7 +107,11 @@ int sj_array_create_init(sj_space_t space, sj_dist_t dist, sj_block_fn_t init, c
 /**
  * @brief An array made from a whole column-major buffer on @p root.
  *
+ * @param[in] space  its space
+ * @param[in] dist   its layout; NULL = contiguous over all ranks
+ * @param[in] root   the rank that holds @p buf
  * @param[in] buf the `length` elements, read on @p root only (may be NULL elsewhere)
+ * @param[out] array the new array
  * @retval SJ_OK, SJ_ENULL (buf NULL on root), SJ_ERANGE (root), ...
  */
 int sj_array_distribute(sj_space_t space, sj_dist_t dist, int root, const void *buf,
@@ -145,6 +149,7 @@ int sj_array_block_info(sj_array_t array, int block, sj_block_info_t *info);
  * Local. Waits for the submitted tasks that use the block, then gives its memory
  * (column-major, sj_array_block_info() gives the shape). Tasks that use the
  * block wait until sj_array_localpart_restore(). Every get needs its restore.
+ * @param[in] array  the array
  * @param[in] block  a block owned by this rank
  * @param[out] ptr   the block's memory
  * @retval SJ_OK, SJ_ENULL, SJ_ERANGE (block), SJ_EINVAL (not owned here), SJ_ESTATE
@@ -163,6 +168,8 @@ int sj_array_localpart_restore(sj_array_t array, int block, void **ptr);
 /**
  * @brief Copy the whole array to a column-major buffer on @p root
  * (`convert(Array, d)`). Waits for the data.
+ * @param[in] array the array
+ * @param[in] root  the rank that receives the copy
  * @param[out] buf `length` elements, written on @p root only (may be NULL elsewhere)
  */
 int sj_array_gather(sj_array_t array, int root, void *buf);
@@ -172,6 +179,9 @@ int sj_array_scatter(sj_array_t array, int root, const void *buf);
 
 /**
  * @brief Copy block @p block to @p buf on @p root (`getblock`). Waits for the data.
+ * @param[in] array the array
+ * @param[in] block the block number
+ * @param[in] root  the rank that receives the copy
  * @param[out] buf the block's elements, column-major; used on @p root only
  */
 int sj_array_getblock(sj_array_t array, int block, int root, void *buf);
@@ -210,9 +220,12 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst);
  *
  * The task runs on the owner of the block of @p out; `out` is read-write, so
  * `fn` may update it in place; @p out must not also appear in @p in.
+ * @param[in,out] out  the output array
  * @param[in] nin      number of inputs (0 to 8)
  * @param[in] in       input arrays (same space and layout as @p out)
+ * @param[in] fn       the per-block function
  * @param[in] ctx      bytes copied into each task (may be NULL when @p ctx_size is 0)
+ * @param[in] ctx_size size of @p ctx in bytes
  */
 int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn, const void *ctx,
                  size_t ctx_size);
@@ -257,6 +270,9 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
  * The per-block results are combined by tasks along the same tree as
  * sj_array_reduce() (so the bits are the same); later tasks that read the
  * scalar (sj_array_axpy_scalar(), sj_scalar_binary()) wait for it in the graph.
+ * @param[in] op      the reduction
+ * @param[in] x       the array
+ * @param[in] y       second array for SJ_REDUCE_DOT (same space and layout), else NULL
  * @param[out] result a new scalar; destroy with sj_scalar_destroy()
  */
 int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_scalar_t *result);

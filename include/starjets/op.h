@@ -277,7 +277,11 @@ typedef int (*sj_op_block_fn_t)(int i, int j, int owner, void *ctx, sj_op_t *blo
  * `DArray(I -> [JopDiagonal(rand(2)) for ...])`.
  *
  * The blocks @p fn returns are handed over to the block operator.
+ * @param[in] m, n  block rows and columns
  * @param[in] dist  a 2-D layout of an `m x n` block grid; NULL = contiguous
+ * @param[in] fn    makes each block
+ * @param[in] ctx   passed to @p fn as is
+ * @param[out] A    the block operator
  */
 int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, void *ctx, sj_op_t *A);
 

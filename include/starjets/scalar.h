@@ -29,12 +29,16 @@ typedef enum sj_scalar_op {
 
 /**
  * @brief A scalar holding @p value, owned by rank 0.
+ * @param[in] value   its value (the same on every rank)
  * @param[out] scalar the new scalar
  */
 int sj_scalar_create(double value, sj_scalar_t *scalar);
 
 /**
  * @brief `c = a op b`, computed by a task on the owner of @p a (no wait).
+ * @param[in] op the operation
+ * @param[in] a  the left operand
+ * @param[in] b  the right operand
  * @param[out] c a new scalar
  */
 int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_t *c);

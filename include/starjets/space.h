@@ -146,13 +146,16 @@ int sj_space_block_coords(sj_space_t space, int block, int coords[]);
 
 /**
  * @brief Whether two spaces are the same: type, shape and every block cut. Local.
+ * @param[in] a, b   the spaces
  * @param[out] equal 1 or 0
  */
 int sj_space_equal(sj_space_t a, sj_space_t b, int *equal);
 
 /**
  * @brief A one-line description, e.g. "float64 2-D 100x50 in 4x2 blocks". Local.
+ * @param[in] space the space
  * @param[out] buf  receives the NUL-terminated text, truncated to @p size
+ * @param[in] size  bytes at @p buf
  */
 int sj_space_describe(sj_space_t space, char *buf, size_t size);
 

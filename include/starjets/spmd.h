@@ -168,6 +168,7 @@ int sj_spmd_world_rank(sj_spmd_ctx_t ctx, int rank);
  * a key allocates @p size bytes filled with zeros; later calls (in the same or
  * a later run) return the same memory. It lives until the context is
  * destroyed (or sj_finalize()).
+ * @param[in] ctx  the context
  * @param[in] key  a NUL-terminated name (copied)
  * @param[in] size bytes: > 0 to get or create the entry (an existing entry
  *                 must have this size); 0 to look up only (`*ptr` is NULL
@@ -186,7 +187,11 @@ int sj_spmd_storage(sj_spmd_ctx_t ctx, const char *key, size_t size, void **ptr)
  *
  * Local. Buffered: returns once @p buf may be reused, whether or not @p dest
  * has posted the receive. Sending to oneself is allowed.
+ * @param[in] ctx  the context
+ * @param[in] dest the receiver's context rank
+ * @param[in] tag  0 .. #SJ_SPMD_TAG_MAX
  * @param[in] buf  the bytes (may be NULL when @p size is 0)
+ * @param[in] size bytes at @p buf
  * @retval SJ_OK on success
  * @retval SJ_ENULL @p ctx NULL, or @p buf NULL with @p size > 0
  * @retval SJ_ERANGE @p dest out of [0, size)
@@ -200,6 +205,9 @@ int sj_spmd_send(sj_spmd_ctx_t ctx, int dest, int tag, const void *buf, size_t s
 /**
  * @brief Receive the next message from context rank @p src with @p tag
  * (`recvfrom`). Local; blocks until it arrives.
+ * @param[in] ctx   the context
+ * @param[in] src   the sender's context rank
+ * @param[in] tag   the tag it was sent with
  * @param[out] buf  @p size bytes (may be NULL when @p size is 0)
  * @param[in] size  the message's exact size
  * @retval SJ_OK on success
@@ -211,6 +219,10 @@ int sj_spmd_recv(sj_spmd_ctx_t ctx, int src, int tag, void *buf, size_t size);
 /**
  * @brief Receive the next message with @p tag from any rank of the context
  * (`recvfrom_any`). Local; blocks until one arrives.
+ * @param[in] ctx  the context
+ * @param[in] tag  the tag it was sent with
+ * @param[out] buf @p size bytes (may be NULL when @p size is 0)
+ * @param[in] size the message's exact size
  * @param[out] src the sender's context rank (may be NULL)
  * @retval SJ_ENOTSUP at `MPI_THREAD_SERIALIZED` (StarPU-MPI matches a
  *         receive with one source only)
@@ -260,7 +272,10 @@ int sj_spmd_barrier(sj_spmd_ctx_t ctx);
  * @p ctx (`bcast`; ipyparallel's `push`).
  *
  * Collective over the context, same @p root and @p size everywhere.
+ * @param[in] ctx     the context
+ * @param[in] root    the context rank that sends
  * @param[in,out] buf @p size bytes on every rank (read on @p root, written elsewhere)
+ * @param[in] size    bytes at @p buf
  * @retval SJ_OK on success
  * @retval SJ_ERANGE @p root out of [0, size)
  * @retval SJ_ENULL @p buf NULL with @p size > 0 (on that rank and the ranks
@@ -276,6 +291,8 @@ int sj_spmd_bcast(sj_spmd_ctx_t ctx, int root, void *buf, size_t size);
  * Collective over the context, same @p root, @p count and @p elem_size
  * everywhere. Rank `r` receives elements `[r * count / size, (r + 1) * count /
  * size)` into @p recvbuf.
+ * @param[in] ctx      the context
+ * @param[in] root     the context rank that holds the elements
  * @param[in] sendbuf  @p count elements, read on @p root only (may be NULL elsewhere)
  * @param[out] recvbuf `count / size` elements
  * @param[in] count    elements on the root: **a multiple of the context size**
@@ -295,9 +312,12 @@ int sj_spmd_scatter(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recv
  * order, into @p root's @p recvbuf (`gather`; ipyparallel's `pull` of a list).
  *
  * Collective over the context; the mirror image of sj_spmd_scatter().
+ * @param[in] ctx      the context
+ * @param[in] root     the context rank that receives the elements
  * @param[in] sendbuf  `count / size` elements on every rank
  * @param[out] recvbuf @p count elements, written on @p root only (may be NULL elsewhere)
  * @param[in] count    elements on the root: a multiple of the context size
+ * @param[in] elem_size bytes per element (>= 1)
  * @retval as sj_spmd_scatter(); a NULL @p sendbuf fails that rank and the
  *         ranks above it in the tree up to the root, a NULL @p recvbuf on the
  *         root fails the root only
@@ -364,6 +384,7 @@ int sj_future_wait(sj_future_t future);
  *
  * Collective over all ranks; blocking. May be called several times, with any
  * roots. On SJ_EUSER @p out holds what the function wrote before failing.
+ * @param[in] future the future of sj_spawn()
  * @param[in] root   the rank that receives the result
  * @param[out] out   `out_size` bytes, written on @p root only (may be NULL
  *                   elsewhere, and everywhere when `out_size` is 0)

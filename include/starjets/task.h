@@ -298,6 +298,7 @@ typedef double (*sj_term_fn_t)(int64_t i, void *ctx);
  * adds in that order (so its bits do not depend on the number of ranks),
  * SJ_REDUCE_MIN and SJ_REDUCE_MAX give NaN when a term is NaN. An empty range
  * gives 0, +inf and -inf respectively.
+ * @param[in] lo, hi the range [lo, hi) of indices
  * @param[in] term  the value of each index
  * @param[in] ctx   passed to @p term as is
  * @param[in] op    SJ_REDUCE_SUM, SJ_REDUCE_MIN or SJ_REDUCE_MAX
