@@ -320,6 +320,34 @@ static void test_contiguous_default_grid(void **state)
     }
 }
 
+/*
+ * When a prime factor of the rank count fits no dimension (3 ranks on 2 x 2
+ * blocks, 5 on 4 x 1), the default grid uses the largest smaller count that
+ * fits instead of leaving all but one rank out.
+ */
+static void test_contiguous_default_grid_fewer_ranks(void **state)
+{
+    (void)state;
+    const int n = sj_nranks();
+    const int shapes[3][2] = {{2, 2}, {2, 1}, {4, 1}};
+    /* expected ranks used for n = 1..4 */
+    const int expect[3][4] = {{1, 2, 2, 4}, {1, 2, 2, 2}, {1, 2, 3, 4}};
+    for (int s = 0; s < 3; s++) {
+        sj_dist_t d = NULL;
+        SJ_ASSERT_OK(sj_dist_create_contiguous(2, shapes[s], 0, NULL, NULL, &d));
+        free(check_layout(d, 2, shapes[s], NULL));
+        int np = 0, grid[SJ_MAX_DIMS] = {0, 0, 0};
+        const int *procs = NULL;
+        SJ_ASSERT_OK(sj_dist_procs(d, &np, &procs, grid));
+        if (n <= 4)
+            assert_int_equal(np, expect[s][n - 1]);
+        assert_int_equal(grid[0] * grid[1], np);
+        for (int p = 0; p < np; p++)
+            assert_int_equal(procs[p], p);
+        SJ_ASSERT_OK(sj_dist_destroy(&d));
+    }
+}
+
 /* ---- block-cyclic -------------------------------------------------------- */
 
 static void test_cyclic_2d(void **state)
@@ -695,6 +723,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_contiguous_notebook_4x3),
         cmocka_unit_test(test_contiguous_row_chunks),
         cmocka_unit_test(test_contiguous_default_grid),
+        cmocka_unit_test(test_contiguous_default_grid_fewer_ranks),
         cmocka_unit_test(test_cyclic_2d),
         cmocka_unit_test(test_cyclic_1d),
         cmocka_unit_test(test_cyclic_3d),

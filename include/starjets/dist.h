@@ -64,7 +64,9 @@ typedef struct sj_box {
  *                    NULL means ranks `0 .. nprocs-1`
  * @param[in] grid    ranks along each dimension (product = nprocs, grid[d] <=
  *                    nblocks[d]); NULL picks a grid as DistributedArrays does
- *                    (factors of nprocs given to the dimensions with most blocks)
+ *                    (factors of nprocs given to the dimensions with most
+ *                    blocks), over fewer ranks when a factor fits nowhere
+ *                    (docs/arrays.md)
  * @param[out] dist   the new layout
  * @retval SJ_OK, SJ_ENULL, SJ_EINVAL, SJ_ESIZE (grid larger than the block grid or
  *         than the communicator), SJ_ERANGE (a rank out of range or repeated)

@@ -175,13 +175,14 @@ static int dist_finish(sj_dist_t d, const int chunk_lo[][SJ_MAX_DIMS],
     return SJ_OK;
 }
 
-/* DistributedArrays' choice: prime factors of nprocs, largest first, each to
- * the dimension with most blocks per chunk that can still take it. */
-static int default_grid(int ndims, const int nblocks[], int nprocs, int grid[])
+/* DistributedArrays' choice for m ranks: prime factors of m, largest first,
+ * each to the dimension with most blocks per chunk that can still take it
+ * (ties to the higher dimension). Returns how many ranks the grid uses. */
+static int factor_grid(int ndims, const int nblocks[], int m, int grid[])
 {
     for (int k = 0; k < SJ_MAX_DIMS; k++)
         grid[k] = 1;
-    int factors[32], nf = 0, n = nprocs;
+    int factors[32], nf = 0, n = m;
     for (int f = 2; f * f <= n; f++)
         while (n % f == 0) {
             factors[nf++] = f;
@@ -197,7 +198,7 @@ static int default_grid(int ndims, const int nblocks[], int nprocs, int grid[])
             if ((int64_t)grid[k] * factors[i] > nblocks[k])
                 continue;
             double ratio = (double)nblocks[k] / grid[k];
-            if (ratio >= best_ratio) { /* ties go to the higher dimension */
+            if (ratio >= best_ratio) {
                 best_ratio = ratio;
                 best = k;
             }
@@ -207,11 +208,34 @@ static int default_grid(int ndims, const int nblocks[], int nprocs, int grid[])
             used *= factors[i];
         }
     }
-    if (ndims == 1) { /* no factoring needed: as many ranks as blocks allow */
-        grid[0] = nprocs < nblocks[0] ? nprocs : nblocks[0];
-        used = grid[0];
-    }
     return used;
+}
+
+/*
+ * The default process grid over at most nprocs ranks. A 1-D grid takes as
+ * many ranks as there are blocks. Otherwise the factor rule above; where a
+ * factor of nprocs fits no dimension (5 ranks on 4 x 1 blocks), DistributedArrays
+ * would leave ranks out, so the rule is also tried for fewer ranks and the
+ * grid that uses the most ranks wins (the largest count first: 4 ranks, 4 x 1).
+ */
+static int default_grid(int ndims, const int nblocks[], int nprocs, int grid[])
+{
+    if (ndims == 1) {
+        for (int k = 0; k < SJ_MAX_DIMS; k++)
+            grid[k] = 1;
+        grid[0] = nprocs < nblocks[0] ? nprocs : nblocks[0];
+        return grid[0];
+    }
+    int best = factor_grid(ndims, nblocks, nprocs, grid);
+    for (int m = nprocs - 1; m > best; m--) {
+        int g[SJ_MAX_DIMS];
+        const int used = factor_grid(ndims, nblocks, m, g);
+        if (used > best) {
+            best = used;
+            memcpy(grid, g, sizeof g);
+        }
+    }
+    return best;
 }
 
 int sj_dist_create_contiguous(int ndims, const int nblocks[], int nprocs, const int procs[],
