@@ -123,6 +123,8 @@ int sj_dist_owner(sj_dist_t dist, int block, int *rank);
  * @brief The blocks owned by @p rank, in increasing order (`localblockindices`).
  *
  * Local. The list belongs to the layout and lives as long as it.
+ * @param[in] dist    the layout
+ * @param[in] rank    any rank (not only the caller)
  * @param[out] count  number of blocks
  * @param[out] blocks the block numbers (may be NULL when only the count is wanted)
  */
@@ -139,6 +141,7 @@ int sj_dist_blockmap(sj_dist_t dist, int rank, int *nboxes, const sj_box_t **box
 
 /**
  * @brief The ranks the layout uses (`procs`), in process-grid order. Local.
+ * @param[in] dist    the layout
  * @param[out] nprocs number of ranks
  * @param[out] procs  the ranks (belongs to the layout); may be NULL
  * @param[out] grid   process grid, SJ_MAX_DIMS values (1 for unused dimensions); may be NULL
