@@ -25,6 +25,7 @@ SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 def load_tool(path):
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     loader = importlib.machinery.SourceFileLoader("sj_trace", path)
     spec = importlib.util.spec_from_loader("sj_trace", loader)
     mod = importlib.util.module_from_spec(spec)
@@ -33,7 +34,13 @@ def load_tool(path):
 
 
 # The event definitions StarPU 1.3 writes (without poti), trimmed to those used.
-PAJE_HEADER = """%EventDef\tPajeCreateContainer\t7
+PAJE_HEADER = """%EventDef\tPajeDefineEntityValue\t6
+%\tAlias\tstring
+%\tType\tstring
+%\tName\tstring
+%\tColor\tcolor
+%EndEventDef
+%EventDef\tPajeCreateContainer\t7
 %\tTime\tdate
 %\tAlias\tstring
 %\tType\tstring
@@ -198,6 +205,11 @@ class Synthetic(unittest.TestCase):
             self.assertAlmostEqual(w[key]["busy_ms"], busy, msg=key)
             self.assertAlmostEqual(w[key]["idle_ms"], idle, msg=key)
             self.assertAlmostEqual(w[key]["overhead_ms"], over, msg=key)
+        st = w[(1, 0)]["states_ms"]
+        self.assertEqual(sorted(st), ["B", "I", "Sc", "Sl"])
+        for state, ms in (("Sl", 2.0), ("I", 1.0), ("Sc", 0.5), ("B", 0.5)):
+            self.assertAlmostEqual(st[state], ms, msg=state)
+        self.assertEqual(self.s["state_names"], {"I": "Idle"})
 
     def test_transfers_and_overlap(self):
         x = self.s["transfers"]
@@ -284,7 +296,10 @@ class Sample(unittest.TestCase):
         for w in self.s["per_worker"]:
             total = w["busy_ms"] + w["idle_ms"] + w["overhead_ms"]
             self.assertAlmostEqual(total, self.s["makespan_ms"], delta=1e-6 * self.s["makespan_ms"])
+            over = sum(v for k, v in w["states_ms"].items() if k not in ("I", "Sl"))
+            self.assertAlmostEqual(over, w["overhead_ms"], delta=1e-6 * self.s["makespan_ms"])
             self.assertGreaterEqual(w["idle_ms"], 0.0)
+        self.assertEqual(self.s["state_names"].get("B"), "Overhead")
 
     def test_transfers_match_raw_links(self):
         starts = [l for l in self.paje_lines if re.match(r"^\d+\s\S+\sMPIL\s", l) and "_mpict" in l]
