@@ -172,6 +172,10 @@ int main(int argc, char **argv)
     const serial_job_t job = {seed, n};
     int64_t serial = -1;
     sj_future_t f;
+    if (me == 0) {
+        printf("tossing %lld coins in one task...\n", (long long)n);
+        fflush(stdout); /* a line before each long phase: the program is alive */
+    }
     double t0 = now();
     CHECK(sj_spawn(0, serial_loop, &job, sizeof job, sizeof serial, &f));
     CHECK(sj_future_fetch(f, 0, &serial));
@@ -182,6 +186,10 @@ int main(int argc, char **argv)
      * Every rank calls it and every rank gets the count. */
     const int64_t zero = 0;
     int64_t heads = -1;
+    if (me == 0) {
+        printf("tossing them again with a distributed loop...\n\n");
+        fflush(stdout);
+    }
     t0 = now();
     CHECK(sj_preduce(0, n, sizeof heads, toss, add, &zero, &heads, &seed, sizeof seed));
     const double t_dist = now() - t0;

@@ -171,6 +171,10 @@ int main(int argc, char **argv)
     /* 2. The same darts as one distributed loop with (+). */
     const int64_t zero = 0;
     int64_t by_loop = -1;
+    if (me == 0) {
+        printf("throwing the same darts with a loop reduction...\n");
+        fflush(stdout); /* a line before each long phase: the program is alive */
+    }
     t0 = now();
     CHECK(sj_preduce(0, total, sizeof by_loop, fold_dart, add, &zero, &by_loop, &d, sizeof d));
     const double t_loop = now() - t0;
@@ -179,6 +183,10 @@ int main(int argc, char **argv)
     const serial_job_t job = {d, loops};
     int64_t serial = -1;
     sj_future_t f;
+    if (me == 0) {
+        printf("throwing them again in one task...\n");
+        fflush(stdout);
+    }
     t0 = now();
     CHECK(sj_spawn(0, serial_fn, &job, sizeof job, sizeof serial, &f));
     CHECK(sj_future_fetch(f, 0, &serial));

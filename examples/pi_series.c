@@ -111,6 +111,10 @@ int main(int argc, char **argv)
     /* The distributed loop: terms 0..n, i.e. the range [0, n + 1). Every rank
      * gets the sum. */
     double sum;
+    if (me == 0) {
+        printf("summing with a distributed loop...\n");
+        fflush(stdout); /* a line before each long phase: the program is alive */
+    }
     double t0 = now();
     CHECK(sj_preduce_double(0, n + 1, term, NULL, SJ_REDUCE_SUM, &sum));
     const double t_dist = now() - t0;
@@ -119,6 +123,10 @@ int main(int argc, char **argv)
     /* The seed's serial loop, as one task on one worker of rank 0. */
     double pi_serial = 0;
     sj_future_t f;
+    if (me == 0) {
+        printf("summing with the plain loop in one task...\n\n");
+        fflush(stdout);
+    }
     t0 = now();
     CHECK(sj_spawn(0, compute_pi, &n, sizeof n, sizeof pi_serial, &f));
     CHECK(sj_future_fetch(f, 0, &pi_serial));
