@@ -197,6 +197,8 @@ class Synthetic(unittest.TestCase):
         self.assertAlmostEqual(c["k_a"]["mean_ms"], 5.0)
         self.assertAlmostEqual(c["k_a"]["min_ms"], 4.0)
         self.assertAlmostEqual(c["k_a"]["max_ms"], 6.0)
+        self.assertEqual([(r["rank"], r["count"], r["mean_ms"]) for r in c["k_a"]["per_rank"]],
+                         [(0, 1, 4.0), (1, 1, 6.0)])
 
     def test_worker_states(self):
         w = {(x["rank"], x["worker"]): x for x in self.s["per_worker"]}

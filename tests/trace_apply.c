@@ -1,10 +1,12 @@
 /*
  * The program traced by the `trace` ctest entries (and drawn in
- * docs/reading-a-trace.md): a block operator of dense leaves on a block-cyclic
- * 1 x P process grid, applied forward and adjoint a few times.
+ * docs/reading-a-trace.md): an M x M block operator of dense B x B leaves
+ * applied to K vectors at once, forward and adjoint N times. Block columns are
+ * dealt to the ranks in turn (1 x P process grid), or block rows with
+ * --grid rows (P x 1).
  *
  *   SJ_TRACE=/tmp/tr mpiexec -n 2 ./trace_apply [--blocks M] [--size B] [--cols K]
- *                                               [--applies N] [--expect FILE]
+ *                                [--applies N] [--grid cols|rows] [--expect FILE]
  *
  * Every block (i, j) is a leaf, and a leaf runs one task per apply (its codelet
  * is sj_op_dense_fwd forward, sj_op_dense_adj adjoint), so the program knows
@@ -37,6 +39,7 @@ typedef struct params {
     int64_t b;    /* rows and columns of one dense block */
     int64_t k;    /* right-hand sides applied at once (gemm) */
     int napplies; /* forward and adjoint applies */
+    int by_rows;  /* deal block rows (P x 1 grid) instead of columns (1 x P) */
     const char *expect;
 } params_t;
 
@@ -55,12 +58,15 @@ static int parse_int(const char *flag, const char *s, long lo, long hi, long *ou
 
 static int parse_args(int argc, char **argv, params_t *p)
 {
-    *p = (params_t){.m = 4, .b = 128, .k = 16, .napplies = 2, .expect = NULL};
+    *p = (params_t){.m = 4, .b = 128, .k = 16, .napplies = 2, .by_rows = 0, .expect = NULL};
     for (int a = 1; a < argc; a++) {
         const char *val = a + 1 < argc ? argv[a + 1] : NULL;
         long v;
         if (strcmp(argv[a], "--expect") == 0 && val) {
             p->expect = val;
+        } else if (strcmp(argv[a], "--grid") == 0 && val &&
+                   (strcmp(val, "rows") == 0 || strcmp(val, "cols") == 0)) {
+            p->by_rows = strcmp(val, "rows") == 0;
         } else if (strcmp(argv[a], "--blocks") == 0) {
             if (parse_int("--blocks", val, 1, 64, &v))
                 return -1;
@@ -138,11 +144,13 @@ int main(int argc, char **argv)
     block_ctx_t c = {&p, NULL};
     CHECK(sj_space_create(SJ_FLOAT64, 2, dims, ones, &c.leaf));
 
-    /* Columns of blocks dealt to the ranks in turn: the partial sums of each row
-     * meet across ranks forward, and y travels to the other columns adjoint. */
+    /* By columns, the partial sums of each row meet across ranks forward and y
+     * travels to the other columns adjoint; by rows, x travels forward and the
+     * partials of each column meet across ranks adjoint. */
     int nb[2] = {p.m, p.m};
     sj_dist_t dist;
-    CHECK(sj_dist_create_cyclic(2, nb, 1, sj_nranks(), NULL, &dist));
+    CHECK(sj_dist_create_cyclic(2, nb, p.by_rows ? sj_nranks() : 1, p.by_rows ? 1 : sj_nranks(),
+                                NULL, &dist));
     sj_op_t A;
     CHECK(sj_op_block_create_fn(p.m, p.m, dist, make_block, &c, &A));
 
@@ -161,9 +169,9 @@ int main(int argc, char **argv)
     double nx2;
     CHECK(sj_array_norm(x2, SJ_NORM_2, &nx2));
     if (sj_rank() == 0)
-        printf("trace_apply: %d x %d blocks of %" PRId64 " x %" PRId64 " on %d ranks, %d applies: "
-               "|A'A x| = %.6g\n",
-               p.m, p.m, p.b, p.k, sj_nranks(), p.napplies, nx2);
+        printf("trace_apply: %d x %d blocks of %" PRId64 " x %" PRId64 " on %" PRId64
+               " vectors, %d ranks by %s, %d applies: |A'A x| = %.6g\n",
+               p.m, p.m, p.b, p.b, p.k, sj_nranks(), p.by_rows ? "rows" : "columns", p.napplies, nx2);
     if (!isfinite(nx2) || nx2 <= 0.0) {
         fprintf(stderr, "trace_apply: |A'A x| = %g: the applies went wrong\n", nx2);
         return 1;
