@@ -11,7 +11,9 @@ For README.md, docs/*.md, examples/README.md and bench/README.md:
     sources, the CMake files or the scripts (a name ending in '_' is a prefix
     and is skipped);
   * every call `sj_f(a, b, ...)` written in code (fenced blocks and inline
-    code) has as many arguments as the header's declaration of sj_f.
+    code) has as many arguments as the header's declaration of sj_f;
+  * README.md links every page of docs/ (its documentation table), except
+    api-mainpage.md, the Doxygen main page.
 Prints one line per problem and exits 1 when there is any.
 """
 import glob
@@ -135,6 +137,10 @@ def main():
         for name, n, inner in calls(code):
             if name in arity and arity[name] != n:
                 problems.append(f"{page}: {name}({inner}) has {n} argument(s), the header declares {arity[name]}")
+    readme = read(os.path.join(ROOT, "README.md"))
+    for page in pages():
+        if page.startswith("docs/") and page != "docs/api-mainpage.md" and f"]({page})" not in readme:
+            problems.append(f"README.md: the documentation table does not link {page}")
     for p in problems:
         print(p)
     print(f"check-docs: {len(pages())} pages, {len(problems)} problem(s)")
