@@ -185,6 +185,7 @@ class Synthetic(unittest.TestCase):
     def test_tasks(self):
         s = self.s
         self.assertEqual(s["tasks"], 3)
+        self.assertEqual(s["operator_tasks"], 0)
         self.assertEqual(s["records_not_run"], 2)
         self.assertEqual((s["ranks"], s["workers"]), (2, 2))
         self.assertAlmostEqual(s["makespan_ms"], 10.0)
@@ -287,6 +288,8 @@ class Sample(unittest.TestCase):
         ran = [r for r in records if re.search(r"^StartTime: ", r, re.M)]
         self.assertEqual(self.s["tasks"], len(ran))
         self.assertEqual(self.s["tasks"] + self.s["records_not_run"], len(records))
+        self.assertEqual(self.s["operator_tasks"],
+                         sum(1 for r in ran if re.search(r"^Name: sj_op_", r, re.M)))
         for c in self.s["per_codelet"]:
             self.assertEqual(c["count"], sum(1 for r in ran if re.search(
                 r"^Name: " + re.escape(c["name"]) + "$", r, re.M)), c["name"])

@@ -68,6 +68,8 @@ def main():
         for name, op in (("sj_op_dense_fwd", "forward"), ("sj_op_dense_adj", "adjoint")):
             n = expect["codelets"][name]
             check(recs[op] == n, f"SJ_PERFSTAT {op} records: {recs[op]}, {n} submitted")
+    n = sum(expect["codelets"].values())
+    check(s["operator_tasks"] == n, f"operator tasks in the summary: {s['operator_tasks']}, {n} submitted")
 
     with open(os.path.join(args.trace, "tasks.rec")) as f:
         text = f.read()
