@@ -372,6 +372,112 @@ static void test_user_leaf(void **state)
     SJ_ASSERT_OK(sj_wait());
 }
 
+/*
+ * sj_op_copy: a user leaf on the last rank copied to every rank (the notebook's
+ * getblock of an operator block), a library leaf, and the copy outliving the
+ * original. Each copy must give the original's bits.
+ */
+static void test_copy(void **state)
+{
+    (void)state;
+    const int np = sj_nranks(), last = np - 1;
+    const int64_t rows = 5, cols = 3;
+    double *M = global_matrix(rows, cols, 9);
+    sj_op_t A;
+    SJ_ASSERT_OK(make_dense(M, rows, cols, last, &A));
+    sj_space_t ds, rs;
+    SJ_ASSERT_OK(sj_op_domain(A, &ds, NULL));
+    SJ_ASSERT_OK(sj_op_range(A, &rs, NULL));
+    int one = 1, zero = 0;
+    sj_dist_t on0;
+    SJ_ASSERT_OK(sj_dist_create_explicit(1, &one, &zero, &on0));
+    sj_array_t x, y, yc, xa, xc;
+    SJ_ASSERT_OK(sj_array_rand(ds, on0, 5, &x));
+    SJ_ASSERT_OK(sj_array_zeros(rs, on0, &y));
+    SJ_ASSERT_OK(sj_array_zeros(rs, on0, &yc));
+    SJ_ASSERT_OK(sj_array_zeros(ds, on0, &xa));
+    SJ_ASSERT_OK(sj_array_zeros(ds, on0, &xc));
+    SJ_ASSERT_OK(sj_op_apply(A, x, y));
+    SJ_ASSERT_OK(sj_op_apply_adjoint(A, y, xa));
+    double *want = everywhere(y), *want_adj = everywhere(xa);
+    sj_op_t C[4];
+    for (int r = 0; r < np && r < 4; r++) {
+        SJ_ASSERT_OK(sj_op_copy(A, r, &C[r]));
+        int owner = -1;
+        SJ_ASSERT_OK(sj_op_owner(C[r], &owner));
+        assert_int_equal(owner, r);
+    }
+    sj_op_destroy(&A); /* the copies outlive the original */
+    for (int r = 0; r < np && r < 4; r++) {
+        SJ_ASSERT_OK(sj_op_apply(C[r], x, yc));
+        SJ_ASSERT_OK(sj_op_apply_adjoint(C[r], yc, xc));
+        check_bits(yc, want, 1);
+        check_bits(xc, want_adj, 1);
+        sj_op_test_result_t t;
+        SJ_ASSERT_OK(sj_op_dot_product_test(C[r], 3, 1e-12, &t));
+        assert_true(t.pass);
+        /* a copy of the copy, on the next rank */
+        sj_op_t C2;
+        SJ_ASSERT_OK(sj_op_copy(C[r], (r + 1) % np, &C2));
+        sj_op_destroy(&C[r]);
+        SJ_ASSERT_OK(sj_array_fill(yc, 0.0));
+        SJ_ASSERT_OK(sj_op_apply(C2, x, yc));
+        check_bits(yc, want, 1);
+        sj_op_destroy(&C2);
+    }
+    /* a library leaf (parameters only in its state) and a nonlinear one */
+    double d[5] = {1, -2, 3, -4, 5};
+    sj_op_t D, Dc, E, Ec;
+    SJ_ASSERT_OK(sj_op_diagonal(rs, last, sj_rank() == last ? d : NULL, &D));
+    SJ_ASSERT_OK(sj_op_copy(D, 0, &Dc));
+    SJ_ASSERT_OK(sj_op_destroy(&D));
+    SJ_ASSERT_OK(sj_array_fill(yc, 2.0));
+    SJ_ASSERT_OK(sj_op_apply(Dc, yc, y));
+    double ref[5];
+    for (int i = 0; i < 5; i++)
+        ref[i] = 2.0 * d[i];
+    assert_close(y, ref, 0);
+    SJ_ASSERT_OK(sj_op_exp(rs, last, &E));
+    SJ_ASSERT_OK(sj_op_copy(E, 0, &Ec));
+    int linear = 1;
+    SJ_ASSERT_OK(sj_op_is_linear(Ec, &linear));
+    assert_int_equal(linear, 0);
+    SJ_ASSERT_OK(sj_op_apply(Ec, yc, y));
+    for (int i = 0; i < 5; i++)
+        ref[i] = exp(2.0);
+    assert_close(y, ref, 1e-15);
+
+    /* bad input: nothing is made, nothing leaks */
+    sj_op_t bad = (sj_op_t)&one, J = NULL, S = NULL;
+    assert_int_equal(sj_op_copy(NULL, 0, &bad), SJ_ENULL);
+    assert_null(bad);
+    assert_int_equal(sj_op_copy(Dc, 0, NULL), SJ_ENULL);
+    assert_int_equal(sj_op_copy(Dc, -1, &bad), SJ_ERANGE);
+    assert_int_equal(sj_op_copy(Dc, np, &bad), SJ_ERANGE);
+    SJ_ASSERT_OK(sj_op_scale(2.0, Dc, &S));
+    assert_int_equal(sj_op_copy(S, 0, &bad), SJ_ENOTSUP);
+    assert_null(bad);
+    SJ_ASSERT_OK(sj_op_jacobian(Ec, yc, &J));
+    assert_int_equal(sj_op_copy(J, 0, &bad), SJ_ENOTSUP);
+    assert_null(bad);
+
+    sj_op_destroy(&J);
+    sj_op_destroy(&S);
+    sj_op_destroy(&Dc);
+    sj_op_destroy(&E);
+    sj_op_destroy(&Ec);
+    free(want);
+    free(want_adj);
+    sj_array_destroy(&x);
+    sj_array_destroy(&y);
+    sj_array_destroy(&yc);
+    sj_array_destroy(&xa);
+    sj_array_destroy(&xc);
+    sj_dist_destroy(&on0);
+    free(M);
+    SJ_ASSERT_OK(sj_wait());
+}
+
 /* A leaf whose function fails: the error surfaces at the next wait, on every rank. */
 static int failing(const sj_op_ctx_t *ctx, void *out, const void *in)
 {
@@ -1133,6 +1239,7 @@ int main(void)
         cmocka_unit_test(test_process_grids),   cmocka_unit_test(test_block_diag),
         cmocka_unit_test(test_tall_and_skinny), cmocka_unit_test(test_chained),
         cmocka_unit_test(test_perfstat),        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_copy),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "op");
 }

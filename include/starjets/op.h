@@ -132,6 +132,27 @@ int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, 
                  sj_op_t *op);
 
 /**
+ * @brief A copy of a leaf operator on another rank (DistributedJets'
+ * `getblock(A, i, j)`, which brings a block operator to the master).
+ *
+ * Collective. The copy has the same class, spaces, parameters and state as
+ * @p op, but @p owner stores them and runs its tasks. The parameters reach
+ * @p owner before the call returns; the state moves in the task graph (the
+ * call does not wait for it, and applies of the copy are ordered after it).
+ * The two operators are independent afterwards: destroying @p op does not
+ * affect the copy. Copying to the same owner makes a second leaf. A zero
+ * block copies as a zero block.
+ * @param[in] op     a leaf operator (sj_op_create(), a library operator, or a
+ *                   block of a block operator); not a Jacobian, composite or
+ *                   block operator
+ * @param[in] owner  the rank of the copy
+ * @param[out] copy  the new operator
+ * @retval SJ_OK, SJ_ENULL, SJ_ERANGE (owner), SJ_ENOTSUP (not a leaf, or a
+ *         Jacobian), SJ_ENOMEM, SJ_ESTATE
+ */
+int sj_op_copy(sj_op_t op, int owner, sj_op_t *copy);
+
+/**
  * @brief Drop the caller's reference. Local; NULL or `*op == NULL` is a no-op.
  *
  * The operator lives on while composites or pending tasks use it. Sets `*op`

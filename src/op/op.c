@@ -207,6 +207,31 @@ static int valid_name(const char *s)
     return 1;
 }
 
+/* The operator around leaf @p l (takes it): one-block layouts on its owner. */
+static int leaf_wrap(const char *func, sj__leaf_t *l, sj_space_t domain, sj_space_t range,
+                     sj_op_t *op)
+{
+    sj_dist_t ddist = NULL, rdist = NULL;
+    const int ones[SJ_MAX_DIMS] = {1, 1, 1};
+    int rc = sj_dist_create_explicit(domain->ndims, ones, &l->owner, &ddist);
+    if (rc == SJ_OK)
+        rc = sj_dist_create_explicit(range->ndims, ones, &l->owner, &rdist);
+    sj_op_t o = NULL;
+    if (rc == SJ_OK)
+        rc = sj__op_new(SJ__OP_LEAF, domain, ddist, range, rdist, &o);
+    sj_dist_destroy(&ddist);
+    sj_dist_destroy(&rdist);
+    if (rc < 0) {
+        leaf_unref(l);
+        return sj__error_rename(rc, func);
+    }
+    o->leaf = l;
+    o->linear = !l->cls.nonlinear;
+    o->home = l->owner;
+    *op = o;
+    return SJ_OK;
+}
+
 int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, int owner,
                  const void *params, size_t params_size, const void *state, size_t state_size,
                  sj_op_t *op)
@@ -287,26 +312,88 @@ int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, 
                                   state_size);
         }
     }
-    /* one-block layouts on the owner, with the dimensions of each space */
-    sj_dist_t ddist = NULL, rdist = NULL;
-    const int ones[SJ_MAX_DIMS] = {1, 1, 1};
-    int rc = sj_dist_create_explicit(domain->ndims, ones, &owner, &ddist);
-    if (rc == SJ_OK)
-        rc = sj_dist_create_explicit(range->ndims, ones, &owner, &rdist);
-    sj_op_t o = NULL;
-    if (rc == SJ_OK)
-        rc = sj__op_new(SJ__OP_LEAF, domain, ddist, range, rdist, &o);
-    sj_dist_destroy(&ddist);
-    sj_dist_destroy(&rdist);
+    return leaf_wrap(__func__, l, domain, range, op);
+}
+
+/* ---- copies of leaves ------------------------------------------------------------ */
+
+/* Bring the params of leaf @p from (on its owner) to leaf @p to (on its owner). */
+static int copy_params(const sj__leaf_t *from, sj__leaf_t *to)
+{
+    const int me = sj__rt_rank();
+    if (me == to->owner) {
+        to->params = malloc(from->params_size);
+        if (!to->params)
+            sj__rt_task_error("operator %s: cannot allocate %zu bytes of params", to->name,
+                              from->params_size);
+    }
+    if (from->owner == to->owner) {
+        if (to->params)
+            memcpy(to->params, from->params, from->params_size);
+        return SJ_OK;
+    }
+    /* Through StarPU-MPI, as any block: a handle over the old params, one on the new owner. */
+    const int64_t tag = sj__tag_book(2);
+    sj__data_t src = NULL, dst = NULL;
+    sj__rt_data_register(&src, from->owner, tag, me == from->owner ? from->params : NULL,
+                         from->params_size, 1);
+    sj__rt_data_register(&dst, to->owner, tag + 1, NULL, from->params_size, 1);
+    sj__kargs_t args = {0};
+    sj__buf_t bufs[2] = {{dst, SJ__W}, {src, SJ__R}};
+    int rc = sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs);
+    if (rc == SJ_OK && me == to->owner) {
+        const void *mem = sj__rt_data_acquire(dst, SJ__R); /* waits for the copy */
+        if (mem && to->params)
+            memcpy(to->params, mem, from->params_size);
+        sj__rt_data_release(dst);
+    }
+    sj__rt_data_flush(src);
+    sj__rt_data_unregister(src);
+    sj__rt_data_unregister(dst);
+    sj__tag_release(tag, 2);
+    return rc;
+}
+
+int sj_op_copy(sj_op_t op, int owner, sj_op_t *copy)
+{
+    SJ_CHECK_NULL(copy);
+    *copy = NULL;
+    SJ_TRY(sj__check_op(__func__, "op", op));
+    SJ_CHECK(owner >= 0 && owner < sj__rt_nranks(), SJ_ERANGE, "owner is %d, not a rank in [0, %d)",
+             owner, sj__rt_nranks());
+    SJ_CHECK(op->type == SJ__OP_LEAF, SJ_ENOTSUP,
+             "only a leaf operator can be copied to a rank (this one is a %s operator; copy its "
+             "leaves)",
+             op->type == SJ__OP_BLOCK ? "block" : "composite");
+    SJ_CHECK(op->point == NULL, SJ_ENOTSUP,
+             "a Jacobian cannot be copied (copy the operator and take its Jacobian there)");
+    const sj__leaf_t *from = op->leaf;
+    sj__leaf_t *l = sj__calloc(1, sizeof *l);
+    if (!l)
+        return sj__error_rename(SJ_ENOMEM, __func__);
+    *l = *from;
+    l->refs = 1;
+    l->cls.name = l->name;
+    l->owner = owner;
+    l->params = NULL;
+    l->state = NULL;
+    for (int d = 0; d < 3; d++)
+        l->kid[d] = -1;
+    int rc = l->params_size ? copy_params(from, l) : SJ_OK;
+    if (rc == SJ_OK && l->state_size) {
+        l->state_tag = sj__tag_book(1);
+        sj__rt_data_register(&l->state, owner, l->state_tag, NULL, l->state_size, 1);
+        sj__kargs_t args = {0};
+        sj__buf_t bufs[2] = {{l->state, SJ__W}, {from->state, SJ__R}};
+        rc = sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs);
+        if (owner != from->owner)
+            sj__rt_data_flush(from->state); /* the new owner keeps no cached copy */
+    }
     if (rc < 0) {
         leaf_unref(l);
         return sj__error_rename(rc, __func__);
     }
-    o->leaf = l;
-    o->linear = !cls->nonlinear;
-    o->home = owner;
-    *op = o;
-    return SJ_OK;
+    return leaf_wrap(__func__, l, op->dom_space, op->rng_space, copy);
 }
 
 /* ---- queries ------------------------------------------------------------------- */

@@ -31,7 +31,6 @@ typedef struct sj__leaf {
     void *params; /* params_size bytes (owner only) */
     size_t params_size;
     sj__data_t state; /* NULL when state_size == 0 */
-    void *state_mem;  /* owner only */
     size_t state_size;
     int64_t state_tag;
     int kid[3]; /* kernel number per direction (sj__codelet_op), -1 until used */
