@@ -445,28 +445,32 @@ int main(int argc, char **argv)
      * The notebook fetches block (1,1), which a worker owns, to its master.
      * Here rank 0 is both the master and the first worker, so we take the last
      * block, (4,3), which another rank owns when there are several.
-     * getblock(A, 4, 3) is sj_op_block_get: a handle to the block. An
-     * operator's state stays on its owner, so to see the block on rank 0 we
-     * apply it to ones that live on rank 0: the task runs on the owner, the
-     * ones go there and the diagonal comes back; the state never moves. */
+     * getblock(A, 4, 3) is sj_op_block_get (a handle to the block, which
+     * stays on its owner) followed by sj_op_copy to rank 0: the copy's
+     * diagonal lives on rank 0. Applying the copy to ones on rank 0 shows it,
+     * and no data leave rank 0 for that apply. */
     say("\n== getblock of an operator block ==\n");
-    sj_op_t Ab;
+    sj_op_t Ab, Ab0;
     CHECK(sj_op_block_get(A, 3, 2, &Ab));
-    int owner_ab;
+    CHECK(sj_op_copy(Ab, 0, &Ab0));
+    int owner_ab, owner_copy;
     CHECK(sj_op_owner(Ab, &owner_ab));
+    CHECK(sj_op_owner(Ab0, &owner_copy));
     {
         sj_dist_t on_root;
         CHECK(sj_dist_create_explicit(1, (int[]){1}, (int[]){0}, &on_root));
         sj_array_t ones, col;
         CHECK(sj_array_ones(blk, on_root, &ones));
         CHECK(sj_array_zeros(blk, on_root, &col));
-        CHECK(sj_op_apply(Ab, ones, col));
+        CHECK(sj_op_apply(Ab0, ones, col));
         double *diag = gather(col);
         char text[160];
         CHECK(sj_op_describe(Ab, text, sizeof text));
-        say("getblock(A, 4, 3): %s\n", text);
+        say("getblock(A, 4, 3): %s, on rank %d\n", text, owner_ab);
+        say("its copy on the master: rank %d\n", owner_copy);
+        expect(owner_copy == 0, "the copy of block (4,3) is not on rank 0");
         if (me == 0) {
-            say_vec("  its diagonal, brought to rank 0 (block * ones)", diag, n);
+            say_vec("  the copy's diagonal (copy * ones)", diag, n);
             double err = 0;
             for (int64_t k = 0; k < n; k++)
                 err = fmax(err, fabs(diag[k] - diag_value(seed, 3, 2, k)));
@@ -477,6 +481,7 @@ int main(int argc, char **argv)
         sj_array_destroy(&col);
         sj_dist_destroy(&on_root);
     }
+    sj_op_destroy(&Ab0);
     /* remotecall_fetch(getblock, owner, A, ...): on the owner, the same call
      * gives a reference to the block it stores. Every rank gets a handle; only
      * the owner's holds the diagonal. */
