@@ -235,6 +235,14 @@ static void adapt(sj__engine_t *e, double seconds, int64_t items)
     e->cap = e->workers * (int)q;
 }
 
+double sj__engine_queued_seconds(const sj__engine_t *e)
+{
+    if (e->timed == 0 || e->workers < 1)
+        return 0.0;
+    const double mean = e->busy_seconds / (double)e->timed;
+    return mean * (double)e->chunk * (double)e->cap / (double)e->workers;
+}
+
 /* Put item j of b back for another attempt; 0 when there is no room to remember it. */
 static int push_retry(sj__engine_t *e, sj__batch_t *b, int64_t j, int attempts)
 {

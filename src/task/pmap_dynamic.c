@@ -43,9 +43,28 @@ typedef struct msg_head {
 #define DATA_OFFSET 64
 /* Automatic batches carry at most this many bytes of inputs or results. */
 #define AUTO_BATCH_BYTES ((size_t)4 << 20)
-/* Polling of the application thread: from POLL_MIN after activity, doubling to POLL_MAX. */
-#define POLL_MIN 2e-5
-#define POLL_MAX 2e-4
+/*
+ * Polling of the application thread for messages (task completions wake it at
+ * once). Each poll wakes a thread on a core where a worker computes and costs
+ * it several microseconds, so polls are as rare as the queue allows: the
+ * longest pause is a quarter of the work queued per worker (so that a request
+ * and its batch cross before the queue runs dry), between POLL_FLOOR and
+ * POLL_CEIL; after activity polls restart at an eighth of it and double.
+ */
+#define POLL_FLOOR 2e-4
+#define POLL_CEIL 1e-3
+
+static double poll_max(const sj__farm_t *f)
+{
+    const double p = sj__engine_queued_seconds(&f->e) / 4;
+    return p < POLL_FLOOR ? POLL_FLOOR : p > POLL_CEIL ? POLL_CEIL : p;
+}
+
+static double next_poll(const sj__farm_t *f, double poll, int active)
+{
+    const double max = poll_max(f);
+    return active ? max / 8 : (2 * poll < max ? 2 * poll : max);
+}
 
 static size_t result_status_bytes(int64_t count)
 {
@@ -220,7 +239,7 @@ void sj__farm_root_batch_done(sj__engine_t *e, sj__batch_t *b)
 
 static int root_loop(sj__farm_t *f)
 {
-    double poll = POLL_MIN;
+    double poll = POLL_FLOOR / 8;
     int stops_sent = 0;
     /* Every rank starts with a request it did not have to send: its first
      * batch leaves at once, after the root's own workers got theirs. */
@@ -259,7 +278,7 @@ static int root_loop(sj__farm_t *f)
         if ((f->stopping || f->next >= f->n) && f->fins == f->np - 1 && sj__engine_idle(&f->e))
             return SJ_OK;
         const int k = sj__engine_step(&f->e, active ? 0.0 : poll);
-        poll = (k > 0 || active) ? POLL_MIN : (2 * poll < POLL_MAX ? 2 * poll : POLL_MAX);
+        poll = next_poll(f, poll, k > 0 || active);
     }
 }
 
@@ -357,7 +376,7 @@ static int worker_receive(sj__farm_t *f, size_t size)
 
 static int worker_loop(sj__farm_t *f)
 {
-    double poll = POLL_MIN;
+    double poll = POLL_FLOOR / 8;
     f->req_out = 1; /* the root sends the first batch unasked */
     for (;;) {
         int active = 0;
@@ -381,7 +400,7 @@ static int worker_loop(sj__farm_t *f)
         if (f->told_to_close && !f->req_out && sj__engine_idle(&f->e))
             return send_head(f, f->o.root, MSG_FIN);
         const int k = sj__engine_step(&f->e, active ? 0.0 : poll);
-        poll = (k > 0 || active) ? POLL_MIN : (2 * poll < POLL_MAX ? 2 * poll : POLL_MAX);
+        poll = next_poll(f, poll, k > 0 || active);
     }
 }
 

@@ -108,6 +108,9 @@ void sj__engine_stop(sj__engine_t *e);
 int sj__engine_idle(const sj__engine_t *e);
 /* Items the engine could start now: free task slots times items per task. */
 int64_t sj__engine_room(const sj__engine_t *e);
+/* Seconds of work the queue bound holds per worker (mean item time x items
+ * per task x tasks in flight / workers); 0 before any item was timed. */
+double sj__engine_queued_seconds(const sj__engine_t *e);
 
 /* Seconds on a monotonic clock. */
 double sj__now(void);
