@@ -429,27 +429,28 @@ def write_chart(path, rows, title):
             v = min(r["ratio"], xmax)
             f.write('%d "%s" %.6g %s %d %.6g "%s"\n' % (
                 i, label.replace('"', "'"), v, t, colour.get(r["result"], 0x8c8c8c),
-                v + 0.01 * xmax if v < 0.9 * xmax else v - 0.12 * xmax, "%.2f" % r["ratio"]))
+                v + 0.015 * xmax if v < 0.9 * xmax else v - 0.12 * xmax, "%.2f" % r["ratio"]))
     terms = sh([gp, "-e", "set terminal"])
-    size = "1000,%d" % (110 + 34 * len(shown))
+    size = "1150,%d" % (110 + 34 * len(shown))
     term = "pngcairo size %s font 'sans,10'" % size if "pngcairo" in terms else "png size " + size
     script = """
 set terminal %s
 set output '%s'
-set title "%s"
+set title "%s\\ntarget: black tick; green: met, red: missed, grey: no threshold"
 set style fill solid 0.85 border -1
 set xrange [0:%g]
 set yrange [%g:-0.6]
-set xlabel 'ratio, median of runs (1 = as fast as the baseline). Black tick: target; bar green: met, red: missed, grey: no threshold'
+set xlabel 'ratio, median of runs (1 = as fast as the baseline)'
 set ytics nomirror scale 0
 set xtics 0.1 nomirror
 set mxtics 1
 set grid xtics lc rgb '#dddddd'
+set style textbox opaque noborder margins 1,1
 unset key
 set lmargin 48
 plot '%s' using ($3/2):1:($3/2):(0.32):5:ytic(2) with boxxyerror lc rgb variable, \\
      '' using 4:($1-0.42):(0):(0.84) with vectors nohead lw 3 lc rgb 'black', \\
-     '' using 6:1:7 with labels left notitle
+     '' using 6:1:7 with labels left boxed notitle
 """ % (term, path, title.replace('"', "'"), xmax, len(shown) - 0.4, dat)
     if xmax > 2.0:
         script = script.replace("set xtics 0.1", "set xtics 0.2")
