@@ -198,8 +198,8 @@ int main(int argc, char **argv)
         const double tp = median(t_pmap, reps), tr = median(t_raw, reps),
                      tsr = median(t_serial, reps);
         printf("{\"bench\":\"pmap_rate\",\"ranks\":%d,\"workers_per_rank\":%d,\"items\":%lld,"
-               "\"batch\":%lld,\"queue_per_worker\":%d,\"reps\":%d,",
-               np, sj_ncpus(), (long long)n, (long long)batch, queue, reps);
+               "\"batch\":%lld,\"queue_per_worker\":%d,\"reps\":%d,\"warmups\":%d,",
+               np, sj_ncpus(), (long long)n, (long long)batch, queue, reps, warm);
         printf("\"pmap_s\":%.6f,\"pmap_items_per_s\":%.0f,\"pmap_us_per_item\":%.3f,", tp,
                (double)n / tp, 1e6 * tp / (double)n);
         printf("\"raw_starpu_root_items_per_s\":%.0f,\"serial_items_per_s\":%.0f,", (double)n / tr,

@@ -227,8 +227,8 @@ int main(int argc, char **argv)
         const double ts = median(r_serial, rounds), tb = median(r_blas, rounds),
                      tp = median(r_pmap, rounds);
         printf("{\"bench\":\"pmap_svd\",\"ranks\":%d,\"workers_per_rank\":%d,\"matrices\":%d,"
-               "\"order\":%d,\"reps\":%d,\"rounds\":%d,",
-               np, workers, count, n, reps, rounds);
+               "\"order\":%d,\"reps\":%d,\"warmups\":%d,\"rounds\":%d,",
+               np, workers, count, n, reps, warm, rounds);
         printf("\"serial_s\":%.6f,\"serial_blas_threads\":%d,\"serial_blas_threads_s\":%.6f,"
                "\"pmap_s\":%.6f,\"speedup\":%.3f,\"target\":1.8,\"speedup_per_round\":[",
                ts, threads, tb, tp, ts / tp);

@@ -195,9 +195,11 @@ static double overall(const results_t *res, const cfg_t *c, int v, int s)
 
 static void print_json(const results_t *res, const cfg_t *c, int np, const double load[3])
 {
-    printf("{\"bench\":\"sendrecv\",\"ranks\":%d,\"rounds\":%d,\"reps\":%d,\"load\":[%.2f,%.2f,"
+    printf("{\"bench\":\"sendrecv\",\"ranks\":%d,\"rounds\":%d,\"reps\":%d,\"warmups\":%d,"
+           "\"latency_round_trips\":%d,\"bandwidth_bytes_per_rep\":%zu,\"load\":[%.2f,%.2f,"
            "%.2f],\"thread_multiple\":%d",
-           np, c->rounds, c->reps, load[0], load[1], load[2], 1);
+           np, c->rounds, c->reps, c->warm, c->lat_iters, c->bw_bytes, load[0], load[1], load[2],
+           1);
     double lat[NV];
     for (int v = 0; v < NV; v++)
         lat[v] = overall(res, c, v, 0);
