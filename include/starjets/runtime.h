@@ -64,11 +64,31 @@ typedef struct sj_init_options {
     int environment_overrides;
     /** Print the placement decided on each rank to stderr. Default 0. */
     int verbose;
+    /**
+     * Folder for an FxT trace of the run, NULL (default, or the environment
+     * variable `SJ_TRACE`) for none. Created if needed; it must be reachable
+     * by rank 0 from every rank's node, and its path at most 100 characters
+     * (StarPU 1.3's limit). Each rank writes its raw trace there
+     * (`prof_file_<rank>`); sj_finalize() then merges them with StarPU's
+     * `starpu_fxt_tool` into `paje.trace`, `tasks.rec`, `dag.dot`, `trace.html`
+     * and the other files that tool writes. Needs a StarPU built with FxT
+     * (sj_trace_supported()); with any other, rank 0 prints one warning line
+     * and the run goes on untraced.
+     */
+    const char *trace_dir;
+    /**
+     * Non-zero: turn on StarPU's profiling and print, at sj_finalize(), on
+     * rank 0's stderr and ranks in order, each worker's total, busy, idle and
+     * overhead time and each codelet's task count, total and mean time.
+     * Default 0, or the environment variable `SJ_PROFILE`. Needs no FxT.
+     */
+    int profile;
 } sj_init_options_t;
 
 /**
  * @brief Fill @p opts with the defaults. Environment: `SJ_NCPUS`, `SJ_SCHED`,
- * `SJ_PLACEMENT` (split | nobind | starpu) and `SJ_VERBOSE` change the defaults.
+ * `SJ_PLACEMENT` (split | nobind | starpu), `SJ_VERBOSE`, `SJ_TRACE` (folder)
+ * and `SJ_PROFILE` (0 or 1) change the defaults.
  *
  * Local; may be called before sj_init().
  * @param[out] opts options to fill
@@ -90,7 +110,7 @@ void sj_init_options_default(sj_init_options_t *opts);
  * @retval SJ_ESTATE when starjets is already running, or MPI was finalised
  *         (sj_finalize() finalises MPI when sj_init() started it)
  * @retval SJ_EINVAL for a bad option (ncpus < -1, negative CUDA count, CUDA without
- *         SJ_USE_CUDA, unknown placement)
+ *         SJ_USE_CUDA, unknown placement, empty or too long trace_dir)
  * @retval SJ_ENODEV when StarPU finds no worker
  * @retval SJ_ERUNTIME when MPI or StarPU fail to start
  * @see sj_finalize
@@ -153,6 +173,15 @@ int sj_barrier(void);
  * @param[in] on non-zero to switch on
  */
 void sj_set_synchronous(int on);
+
+/**
+ * @brief Non-zero when the StarPU starjets was built against records FxT
+ * traces (sj_init_options_t::trace_dir): one built by scripts/build-starpu,
+ * not Debian's package.
+ *
+ * Local; may be called before sj_init().
+ */
+int sj_trace_supported(void);
 
 /**
  * @brief The library's version.

@@ -149,11 +149,12 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     if (!remote) {
         /* All data live on the executing rank (this one): no StarPU-MPI needed. */
         ret = starpu_task_insert(cl, STARPU_DATA_MODE_ARRAY, descr, nbufs, STARPU_CL_ARGS, copy,
-                                 argsize, 0);
+                                 argsize, STARPU_CALLBACK, sj__trace_callback(), 0);
     } else {
         mpi_traffic = 1;
         ret = starpu_mpi_task_insert(sj__rt.comm, cl, STARPU_DATA_MODE_ARRAY, descr, nbufs,
-                                     STARPU_CL_ARGS, copy, copy ? argsize : 0, 0);
+                                     STARPU_CL_ARGS, copy, copy ? argsize : 0, STARPU_CALLBACK,
+                                     sj__trace_callback(), 0);
     }
     if (ret != 0)
         return sj__error(SJ_ERUNTIME, "starjets", "task submission failed (%d)", ret);

@@ -67,6 +67,7 @@ int sj__pool_create(sj__pool_t *pool)
 /* StarPU's callback, on the worker that ran the task. */
 static void pool_task_done(void *arg)
 {
+    sj__trace_task_done();
     pool_done_t *d = arg;
     sj__pool_t p = d->pool;
     pthread_mutex_lock(&p->lock);

@@ -30,7 +30,8 @@ int sj__rt_submit_local(sj__kernel_t kernel, const void *args, size_t argsize, i
     /* starpu_task_insert, not the MPI variant: every datum is here already, and
      * the transfers of received data are ordered by their own receives. */
     int ret = starpu_task_insert(sj__codelet(kernel), STARPU_DATA_MODE_ARRAY, descr, nbufs,
-                                 STARPU_CL_ARGS, copy, argsize, STARPU_PRIORITY, priority, 0);
+                                 STARPU_CL_ARGS, copy, argsize, STARPU_PRIORITY, priority,
+                                 STARPU_CALLBACK, sj__trace_callback(), 0);
     if (ret != 0)
         return sj__error(SJ_ERUNTIME, "starjets", "task submission failed (%d)", ret);
     if (sj__rt.synchronous)

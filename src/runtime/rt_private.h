@@ -37,4 +37,24 @@ struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
 /* Free the operator codelets (after StarPU stopped and saved their models). */
 void sj__codelets_fini(void);
 
+/* Traces and the light profile (trace.c), in the order sj_init and sj_finalize
+ * call them. */
+int sj__trace_supported(void);
+/* Checks opts->trace_dir for public function @p func. */
+int sj__trace_check_options(const char *dir, const char *func);
+/* Sets StarPU's FxT variables; before starpu_mpi_init_conf. Never fails: a
+ * trace that cannot be written is a warning, the run goes on. */
+void sj__trace_before_start(const char *dir, int profile);
+void sj__trace_after_start(void);
+/* The callback every task starjets submits carries (NULL when not profiling). */
+void (*sj__trace_callback(void))(void *);
+/* Counts the current task in the profile; for tasks with a callback of their own. */
+void sj__trace_task_done(void);
+/* Reads the profiling counters; before starpu_mpi_shutdown. */
+void sj__trace_before_shutdown(void);
+/* Prints the profiles and merges the trace; after starpu_mpi_shutdown. */
+void sj__trace_after_shutdown(void);
+/* Gives back the environment sj__trace_before_start changed. */
+void sj__trace_env_restore(void);
+
 #endif /* SJ_RT_PRIVATE_H */

@@ -98,6 +98,9 @@ void sj_init_options_default(sj_init_options_t *opts)
     opts->reserve_mpi_core = -1;
     opts->environment_overrides = 1;
     opts->verbose = env_int("SJ_VERBOSE", 0);
+    const char *trace = getenv("SJ_TRACE");
+    opts->trace_dir = trace && *trace ? trace : NULL;
+    opts->profile = env_int("SJ_PROFILE", 0);
 }
 
 /* StarPU reads its settings from the environment: the ones starjets sets (only
@@ -276,6 +279,7 @@ static void stop_mpi(void)
         MPI_Finalize();
     sj__rt.comm = MPI_COMM_NULL;
     env_restore();
+    sj__trace_env_restore();
 }
 
 int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
@@ -293,6 +297,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
              "opts->placement is %d, not an sj_placement_t", (int)o.placement);
     SJ_CHECK(o.ncpus >= -1, SJ_EINVAL, "opts->ncpus is %d, expected -1 (automatic) or >= 0",
              o.ncpus);
+    SJ_TRY(sj__trace_check_options(o.trace_dir, __func__));
 
     int initialized = 0, finalized = 0, level = MPI_THREAD_SINGLE;
     MPI_Finalized(&finalized);
@@ -340,6 +345,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
         snprintf(sj__rt.placement, sizeof sj__rt.placement, "placement left to StarPU");
     }
 
+    sj__trace_before_start(o.trace_dir, o.profile);
     int ret = starpu_mpi_init_conf(argc, argv, 0, sj__rt.comm, &conf);
     if (ret != 0) {
         stop_mpi();
@@ -347,6 +353,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                          "starpu_mpi_init_conf failed (%d) with %s", ret, sj__rt.placement);
     }
     pin_mpi_thread();
+    sj__trace_after_start();
     blas_single_thread(1);
     if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
         starpu_mpi_shutdown();
@@ -384,7 +391,9 @@ int sj_finalize(void)
                         "starjets: sj_finalize: %d %s not destroyed by the program (released "
                         "now)\n",
                         counts[k], sj__kind_name((sj__kind_t)k, counts[k] > 1));
+    sj__trace_before_shutdown();
     starpu_mpi_shutdown();
+    sj__trace_after_shutdown();
     blas_single_thread(0);
     sj__codelets_fini();
     sj__tag_reset();
