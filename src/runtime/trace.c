@@ -5,7 +5,8 @@
  * <dir>/prof_file_<rank>; after StarPU stops, rank 0 merges them with the
  * starpu_fxt_tool that sits next to the libstarpu in use. StarPU 1.3 writes a
  * trace on every run of an FxT build unless STARPU_FXT_TRACE=0, so that is the
- * default here when no trace is asked for.
+ * default here when no trace is asked for (and neither STARPU_FXT_TRACE nor
+ * STARPU_FXT_PREFIX is set).
  *
  * Profile: StarPU's profiling API per worker, and a callback on every task
  * starjets submits that adds its run time to its codelet's line; printed at
@@ -139,8 +140,9 @@ void sj__trace_before_start(const char *dir, int profile)
     tr.ncl = 0;
     tr.unnamed_overflow = 0;
     if (!dir) {
-        /* An FxT StarPU 1.3 would write /tmp/prof_file_* on every run. */
-        if (sj__trace_supported() && !getenv("STARPU_FXT_TRACE"))
+        /* An FxT StarPU 1.3 would write /tmp/prof_file_* on every run; a user
+         * who sets StarPU's own variables keeps StarPU's behaviour. */
+        if (sj__trace_supported() && !getenv("STARPU_FXT_TRACE") && !getenv("STARPU_FXT_PREFIX"))
             env_force("STARPU_FXT_TRACE", "0");
         return;
     }
