@@ -41,10 +41,12 @@ extern char **environ;
 #define FXT_PATH_MAX 128
 #define RAW_NAME "prof_file"
 
+/* Built against FxT headers, and the libstarpu loaded has FxT too: Debian's
+ * has the same soname, and lacks this symbol. */
 int sj__trace_supported(void)
 {
 #ifdef STARPU_USE_FXT
-    return 1;
+    return dlsym(RTLD_DEFAULT, "starpu_fxt_is_enabled") != NULL;
 #else
     return 0;
 #endif
