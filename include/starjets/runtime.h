@@ -175,9 +175,10 @@ int sj_barrier(void);
 void sj_set_synchronous(int on);
 
 /**
- * @brief Non-zero when the StarPU starjets was built against records FxT
- * traces (sj_init_options_t::trace_dir): one built by scripts/build-starpu,
- * not Debian's package.
+ * @brief Non-zero when the StarPU starjets was built against, and the
+ * libstarpu this program loaded, record FxT traces
+ * (sj_init_options_t::trace_dir): one built by scripts/build-starpu, not
+ * Debian's package.
  *
  * Local; may be called before sj_init().
  */
