@@ -512,7 +512,7 @@ int main(int argc, char **argv)
         printf("  %-44s %7d %10.3f %9.1f %10s\n", "cblas_dgemm, one process (reference)", 1,
                1e3 * t_ref, 1.0, "-");
         char what[64];
-        snprintf(what, sizeof what, "cblas_dgemm, n = %d (for the per-element rows)", ne);
+        snprintf(what, sizeof what, "cblas_dgemm, n = %d (per-element reference)", ne);
         printf("  %-44s %7d %10.3f %9.1f %10s\n", what, 1, 1e3 * t_refe, 1.0, "-");
         fflush(stdout);
     }
