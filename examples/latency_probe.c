@@ -445,13 +445,22 @@ int main(int argc, char **argv)
     messages_t m = {.reps = reps};
     for (int s = 0; s < NSIZES; s++)
         m.size[s] = (size_t)(8 * KIB) << s;
+    if (me == 0 && !quiet) {
+        printf("\n(measuring SPMD messages, 8 KiB .. 2 MiB, %d times each ...)\n", reps);
+        fflush(stdout);
+    }
     CHECK(sj_spmd_run(NULL, probe_messages, &m));
     if (me == 0 && m.bad)
         printf("WRONG: %d messages arrived with other contents than were sent\n", m.bad);
     bad += m.bad;
     double t_get[NSIZES];
-    for (int s = 0; s < NSIZES; s++)
+    for (int s = 0; s < NSIZES; s++) {
+        if (me == 0 && !quiet) {
+            printf("(measuring getblock of %zu KiB ...)\n", m.size[s] / KIB);
+            fflush(stdout);
+        }
         bad += getblock_moves(m.size[s], reps, &t_get[s]);
+    }
 
     if (me == 0) {
         if (np > 1)
