@@ -123,9 +123,9 @@ static void test_profile(void **state)
                     section = 2;
                 } else if (section == 1) {
                     /* the worker's name ("CPU 0") fills the first 2 + 28 columns */
-                    assert_int_equal(sscanf(l + 30, "%ld %lf %lf %lf %lf", &tasks, &tot, &busy,
-                                            &idle, &over),
-                                     5);
+                    assert_int_equal(
+                        sscanf(l + 30, "%ld %lf %lf %lf %lf", &tasks, &tot, &busy, &idle, &over),
+                        5);
                     assert_true(busy >= 0 && idle >= 0 && over >= 0);
                     assert_true(busy + idle + over <= tot + 0.5);
                     worker_tasks += tasks;
@@ -229,7 +229,7 @@ static void test_trace(void **state)
     assert_true(dir[0] != '\0');
     char sub[96];
     snprintf(sub, sizeof sub, "%s/run", dir); /* sj_init creates it */
-    capture_begin(); /* the warning comes from sj_init */
+    capture_begin();                          /* the warning comes from sj_init */
     start(sub, 0);
     const int rank = sj_rank(), nranks = sj_nranks();
     double sum = 0;
@@ -293,8 +293,8 @@ int main(int argc, char **argv)
     unsetenv("SJ_TRACE");
     unsetenv("SJ_PROFILE");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_environment),   cmocka_unit_test(test_bad_trace_dir),
-        cmocka_unit_test(test_profile),       cmocka_unit_test(test_no_profile),
+        cmocka_unit_test(test_environment), cmocka_unit_test(test_bad_trace_dir),
+        cmocka_unit_test(test_profile),     cmocka_unit_test(test_no_profile),
         cmocka_unit_test(test_trace),
     };
     int failed = cmocka_run_group_tests_name("trace", tests, NULL, NULL);

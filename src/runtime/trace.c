@@ -62,6 +62,8 @@ static int env_nsaved;
 
 static void env_force(const char *name, const char *value)
 {
+    if (env_nsaved == (int)(sizeof env_saved / sizeof env_saved[0]))
+        return;
     const char *old = getenv(name);
     env_saved[env_nsaved].name = name;
     env_saved[env_nsaved].old = old ? strdup(old) : NULL;
@@ -93,7 +95,7 @@ typedef struct cl_stat {
 } cl_stat_t;
 
 static struct {
-    int tracing;        /* same on every rank: asked for, and StarPU has FxT */
+    int tracing;            /* same on every rank: asked for, and StarPU has FxT */
     char dir[FXT_PATH_MAX]; /* the trace folder */
     int profiling;
     starpu_pthread_mutex_t lock;
@@ -159,8 +161,8 @@ void sj__trace_before_start(const char *dir, int profile)
     tr.tracing = 1;
     snprintf(tr.dir, sizeof tr.dir, "%s", dir);
     if (make_dirs(dir) != 0)
-        fprintf(stderr, "starjets: rank %d: cannot create the trace folder '%s': %s\n",
-                sj__rt.rank, dir, strerror(errno));
+        fprintf(stderr, "starjets: rank %d: cannot create the trace folder '%s': %s\n", sj__rt.rank,
+                dir, strerror(errno));
     char prefix[PATH_MAX];
     snprintf(prefix, sizeof prefix, "%s/", dir);
     env_force("STARPU_FXT_TRACE", "1");
@@ -353,8 +355,10 @@ static void merge_trace(void)
 
     int n = sj__rt.nranks;
     if (n > STARPU_FXT_MAX_FILES) {
-        fprintf(stderr, "starjets: trace not merged: starpu_fxt_tool merges at most %d ranks' "
-                        "files; the %d raw files are in %s\n", STARPU_FXT_MAX_FILES, n, tr.dir);
+        fprintf(stderr,
+                "starjets: trace not merged: starpu_fxt_tool merges at most %d ranks' "
+                "files; the %d raw files are in %s\n",
+                STARPU_FXT_MAX_FILES, n, tr.dir);
         return;
     }
     char **argv = calloc((size_t)n + 5, sizeof *argv);
@@ -373,8 +377,10 @@ static void merge_trace(void)
         if (snprintf(f, 2 * FXT_PATH_MAX, "%s/%s_%d", tr.dir, RAW_NAME, r) < 0)
             f[0] = '\0';
         if (access(f, R_OK) != 0 && !missing++)
-            fprintf(stderr, "starjets: trace: rank 0 cannot read %s (the trace folder must be "
-                            "shared by every rank)\n", f);
+            fprintf(stderr,
+                    "starjets: trace: rank 0 cannot read %s (the trace folder must be "
+                    "shared by every rank)\n",
+                    f);
         argv[a++] = f;
     }
     argv[a++] = "-d";
@@ -397,8 +403,8 @@ static void merge_trace(void)
     if (rc != 0)
         fprintf(stderr, "starjets: trace not merged: cannot run %s: %s\n", tool, strerror(rc));
     else if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fprintf(stderr, "starjets: trace not merged: %s failed (status %d), see %s\n", tool,
-                status, log);
+        fprintf(stderr, "starjets: trace not merged: %s failed (status %d), see %s\n", tool, status,
+                log);
     free(argv);
     free(names);
 }
