@@ -217,6 +217,41 @@ static void test_distribute(void **state)
     }
 }
 
+/*
+ * Blocks large enough for MPI's rendezvous protocol, moved from the root and
+ * followed at once by sj_wait (which ends in StarPU-MPI's barrier): the owner
+ * must not reach that barrier before its block has landed, or the run hangs.
+ */
+static void test_large_moves_then_wait(void **state)
+{
+    (void)state;
+    const int n = sj_nranks(), me = sj_rank();
+    const int64_t per = 16384; /* 128 KiB blocks */
+    sj_space_t s = NULL;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){per * n}, (int[]){n}, &s));
+    double *ref = sj_t_ref(s, &(sj_t_gen_t){SJ_T_EXACT, 1.0, 0.0});
+    sj_dist_t d = NULL;
+    SJ_ASSERT_OK(sj_dist_create_default(s, &d));
+    for (int rep = 0; rep < 3; rep++) {
+        sj_array_t a = NULL;
+        SJ_ASSERT_OK(sj_array_distribute(s, d, 0, me == 0 ? ref : NULL, &a));
+        SJ_ASSERT_OK(sj_wait());
+        SJ_ASSERT_OK(sj_array_fill(a, 0.0));
+        SJ_ASSERT_OK(sj_array_scatter(a, 0, me == 0 ? ref : NULL));
+        SJ_ASSERT_OK(sj_wait());
+        SJ_ASSERT_OK(sj_array_fill(a, 0.0));
+        for (int b = 0; b < n; b++) {
+            SJ_ASSERT_OK(sj_array_setblock(a, b, 0, me == 0 ? ref + b * per : NULL));
+            SJ_ASSERT_OK(sj_wait());
+        }
+        SJ_ASSERT_ARRAY(a, ref);
+        SJ_ASSERT_OK(sj_array_destroy(&a));
+    }
+    SJ_ASSERT_OK(sj_dist_destroy(&d));
+    free(ref);
+    SJ_ASSERT_OK(sj_space_destroy(&s));
+}
+
 /* The root's buffer is read before the call returns (documented for setblock;
  * distribute and scatter copy from it too): overwriting it changes nothing. */
 static void test_distribute_buffer_reuse(void **state)
@@ -1026,6 +1061,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_create_init),
         cmocka_unit_test(test_create_init_ctx),
         cmocka_unit_test(test_distribute),
+        cmocka_unit_test(test_large_moves_then_wait),
         cmocka_unit_test(test_distribute_buffer_reuse),
         cmocka_unit_test(test_similar_copy),
         cmocka_unit_test(test_scatter),

@@ -561,6 +561,79 @@ static int fail_on_last(sj_spmd_ctx_t ctx, void *arg)
     return sj_spmd_rank(ctx) == sj_spmd_size(ctx) - 1 ? 3 : 0;
 }
 
+/*
+ * A function that returns early while the other ranks are still in
+ * collectives: every rank's run says SJ_EUSER (the early rank's too), nobody
+ * waits forever, and the context works again in the next run.
+ */
+typedef struct early {
+    rec_t rec;
+    int leaver;  /* context rank that returns before the collectives */
+    int variant; /* 0: return 3; 1: return a starjets error; 2: oversized bcast */
+} early_t;
+
+static int early_fn(sj_spmd_ctx_t ctx, void *arg)
+{
+    early_t *e = arg;
+    const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
+    double x[4] = {me, me, me, me}, all[4 * 4];
+    if (me == e->leaver && e->variant == 0)
+        return 3;
+    if (me == e->leaver && e->variant == 1)
+        return sj_spmd_send(ctx, -1, 0, x, sizeof x); /* SJ_ERANGE: a bad rank */
+    size_t size = me == e->leaver && e->variant == 2 ? (size_t)1 << 62 : sizeof x;
+    int rc = sj_spmd_bcast(ctx, 0, x, size);
+    if (rc)
+        return rc;
+    return sj_spmd_gather(ctx, 0, x, me == 0 ? all : NULL, 4 * (size_t)n, sizeof(double));
+}
+
+static int check_fn(sj_spmd_ctx_t ctx, void *arg)
+{
+    rec_t *r = arg;
+    const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
+    double v = me == n - 1 ? 42.0 : -1.0, all[4];
+    EXPECT_OK(r, sj_spmd_barrier(ctx));
+    EXPECT_OK(r, sj_spmd_bcast(ctx, n - 1, &v, sizeof v));
+    EXPECT(r, v == 42.0);
+    double mine = me;
+    EXPECT_OK(r, sj_spmd_gather(ctx, 0, &mine, me == 0 ? all : NULL, (size_t)n, sizeof mine));
+    for (int k = 0; me == 0 && k < n && k < 4; k++)
+        EXPECT(r, all[k] == k);
+    return 0;
+}
+
+static void test_early_return(void **state)
+{
+    (void)state;
+    const int np = sj_nranks();
+    if (np > 4)
+        skip();
+    sj_spmd_ctx_t ctx = NULL;
+    SJ_ASSERT_OK(sj_spmd_context_create(0, NULL, &ctx));
+    for (int variant = 0; variant < 3; variant++)
+        for (int leaver = 0; leaver < np; leaver++) {
+            if (np == 1 && variant == 0)
+                continue; /* nobody to leave behind; the plain failure is tested elsewhere */
+            early_t e = {{0}, leaver, variant};
+            for (int pass = 0; pass < 2; pass++) {
+                sj_spmd_ctx_t c = pass ? ctx : NULL;
+                sj_clear_error();
+                int rc = sj_spmd_run(c, early_fn, &e);
+                assert_int_equal(rc, SJ_EUSER);
+                const char *why = sj_last_error();
+                if (sj_rank() == leaver && variant == 1) {
+                    /* the function's own sentence, once, not overwritten */
+                    assert_non_null(strstr(why, "its last error: sj_spmd_send"));
+                    assert_null(strstr(strstr(why, "its last error") + 1, "its last error"));
+                }
+                rec_t r = {0};
+                ASSERT_RUN(c, check_fn, &r, r.failures);
+            }
+        }
+    SJ_ASSERT_OK(sj_spmd_context_destroy(&ctx));
+}
+
 static void test_bad_input(void **state)
 {
     rec_t r = {0};
@@ -629,6 +702,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_scatter_gather), cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_storage),        cmocka_unit_test(test_leftover),
         cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_bad_blocks),
+        cmocka_unit_test(test_early_return),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "spmd");
 }

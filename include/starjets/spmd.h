@@ -212,6 +212,8 @@ int sj_spmd_send(sj_spmd_ctx_t ctx, int dest, int tag, const void *buf, size_t s
  * @param[in] size  the message's exact size
  * @retval SJ_OK on success
  * @retval SJ_ESIZE the message has another size (it is dropped)
+ * @retval SJ_ESTATE also when @p src is this rank and no message to itself
+ *         with @p tag is waiting (it could never arrive)
  * @retval others as sj_spmd_send()
  */
 int sj_spmd_recv(sj_spmd_ctx_t ctx, int src, int tag, void *buf, size_t size);
@@ -237,7 +239,8 @@ int sj_spmd_recv_any(sj_spmd_ctx_t ctx, int tag, void *buf, size_t size, int *sr
  * major) are sent as one message, received with sj_spmd_recv_block() or with
  * sj_spmd_recv() of the same size.
  * @retval SJ_ENULL (@p array NULL), SJ_ERANGE (block), SJ_EINVAL (block not
- *         owned here), others as sj_spmd_send()
+ *         owned here), SJ_ESTATE (the block is held by
+ *         sj_array_localpart_get()), others as sj_spmd_send()
  */
 int sj_spmd_send_block(sj_spmd_ctx_t ctx, int dest, int tag, sj_array_t array, int block);
 
@@ -257,6 +260,12 @@ int sj_spmd_recv_block(sj_spmd_ctx_t ctx, int src, int tag, sj_array_t array, in
  * it (gather), so the ranks that depend on it fail with the same code instead
  * of waiting forever. Arguments every rank passes alike (root, count, element
  * size, tag range) are checked on every rank before any message.
+ *
+ * A function may return early (an error after a failed collective, say)
+ * while other ranks are still in collectives: those collectives fail with
+ * SJ_EUSER when they would wait for that rank, sj_spmd_run() returns SJ_EUSER
+ * on every rank of the context, and the messages left over are dropped, so
+ * the context's next run starts clean.
  */
 
 /**

@@ -176,8 +176,8 @@ void sj_pmap_options_default(sj_pmap_options_t *opts);
  * their inputs) to the ranks that ask; each rank runs its items as StarPU
  * tasks, keeping about `queue_per_worker` tasks per worker queued, and asks
  * for the next batch before it runs out; it sends the results of a batch back
- * once the batch is finished. The root computes items too, taking them one at
- * a time. Where MPI runs below `MPI_THREAD_MULTIPLE` (sj_mpi_thread_multiple()
+ * once the batch is finished. The root computes items too, taking from the
+ * queue only as many as its workers can start at once. Where MPI runs below `MPI_THREAD_MULTIPLE` (sj_mpi_thread_multiple()
  * is 0), the ranks cannot exchange requests while tasks run: the items are
  * then dealt round-robin over the ranks up front (item `i` to rank
  * `i % nranks`), balanced dynamically only between each rank's workers, and

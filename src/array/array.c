@@ -353,6 +353,7 @@ typedef struct move {
     sj__data_t tmp; /* local handle on the root's side of a remote transfer */
     char *pack;     /* packing buffer, or NULL when the root's buffer is used directly */
     char *where;    /* the block's place in the root buffer (whole == 0: the buffer) */
+    sj__data_t landed; /* on an owner receiving the block: its handle, to wait for */
 } move_t;
 
 /*
@@ -413,17 +414,32 @@ static int move_start(sj_array_t a, int b, int root, char *buf, int whole, int t
         else
             sj__rt_send_detached(m->tmp, owner, move_tag(a, b));
     } else if (me == owner) {
-        if (to_root)
+        if (to_root) {
             sj__rt_send_detached(a->handles[b], root, move_tag(a, b));
-        else
+        } else {
             sj__rt_recv_detached(a->handles[b], root, move_tag(a, b));
+            m->landed = a->handles[b]; /* move_finish waits for it */
+        }
     }
     return SJ_OK;
 }
 
-/* Finish a move on the root: wait for the transfer, unpack. */
+/*
+ * Finish a move: on the root, wait for the transfer and unpack; on an owner
+ * receiving a block, wait until it has landed. That wait matters: a receive
+ * that no task reads and whose envelope has not come yet is invisible to
+ * StarPU-MPI 1.3's barrier, which ends sj_wait. An owner going on into
+ * sj_wait would block its progress thread in MPI_Barrier, and a large block
+ * (sent in MPI's rendezvous, which needs the receiver) would never arrive
+ * while the root waits for it to leave.
+ */
 static void move_finish(sj_array_t a, move_t *m, int to_root)
 {
+    if (m->landed) {
+        if (sj__rt_data_acquire(m->landed, SJ__R))
+            sj__rt_data_release(m->landed);
+        m->landed = NULL;
+    }
     if (!m->tmp)
         return;
     sj__rt_data_unregister(m->tmp);

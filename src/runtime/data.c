@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <starpu_mpi.h>
 
@@ -163,6 +164,51 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     return SJ_OK;
 }
 
+/* ---- quiet waits -------------------------------------------------------------- */
+
+/*
+ * Wait for a non-blocking MPI operation without spinning for long. Open MPI's
+ * blocking calls poll the network without a pause. A rank waiting in a
+ * barrier while its own or a neighbour's worker still computes on the same
+ * core would take half of that core, and could lose whole scheduler ticks
+ * against StarPU's spinning idle workers. So poll for SPIN_SECONDS (a quick
+ * collective costs nothing more), then sleep between polls, from 5 to 50 us.
+ */
+#define SPIN_SECONDS 3e-5
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int sj__rt_wait_quietly(MPI_Request *req, const char *what)
+{
+    const double t0 = now_seconds();
+    long ns = 5000;
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return sj__error(SJ_ERUNTIME, "starjets", "%s failed", what);
+        if (done)
+            return SJ_OK;
+        if (now_seconds() - t0 < SPIN_SECONDS)
+            continue;
+        struct timespec ts = {0, ns};
+        nanosleep(&ts, NULL);
+        ns = ns < 25000 ? 2 * ns : 50000;
+    }
+}
+
+static int quiet_barrier(const char *func)
+{
+    MPI_Request req;
+    if (MPI_Ibarrier(sj__rt.comm, &req) != MPI_SUCCESS)
+        return sj__error(SJ_ERUNTIME, func, "MPI_Ibarrier failed");
+    return sj__named(sj__rt_wait_quietly(&req, "MPI_Ibarrier"), func);
+}
+
 /*
  * Without StarPU-MPI traffic since the last wait, a local wait and a plain MPI
  * barrier say the same as starpu_mpi_wait_for_all, for microseconds instead of
@@ -174,6 +220,8 @@ int sj__rt_wait_all(void)
 {
     if (sj__rt.thread_multiple && !mpi_traffic) {
         starpu_task_wait_for_all();
+        /* blocking, as the barrier that ends starpu_mpi_wait_for_all on ranks
+         * with traffic: a blocking and a non-blocking barrier never match */
         if (MPI_Barrier(sj__rt.comm) != MPI_SUCCESS)
             return sj__error(SJ_ERUNTIME, "sj_wait", "MPI_Barrier failed");
     } else if (starpu_mpi_wait_for_all(sj__rt.comm) != 0) {
@@ -260,9 +308,12 @@ int sj__rt_agree(int *flag, int root)
 int sj__rt_sum_int(int value, int *sum)
 {
     if (sj__rt.thread_multiple) {
-        if (MPI_Allreduce(&value, sum, 1, MPI_INT, MPI_SUM, sj__rt.comm) != MPI_SUCCESS)
-            return sj__error(SJ_ERUNTIME, "starjets", "MPI_Allreduce failed");
-        return SJ_OK;
+        MPI_Request req;
+        *sum = value;
+        if (MPI_Iallreduce(MPI_IN_PLACE, sum, 1, MPI_INT, MPI_SUM, sj__rt.comm, &req) !=
+            MPI_SUCCESS)
+            return sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallreduce failed");
+        return sj__rt_wait_quietly(&req, "MPI_Iallreduce");
     }
     *sum = value;
     if (sj__rt.rank != 0)
@@ -281,24 +332,26 @@ int sj__rt_sum_int(int value, int *sum)
 int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
                              const int displs[])
 {
-    if (MPI_Allgatherv(send, count, MPI_DOUBLE, recv, counts, displs, MPI_DOUBLE, sj__rt.comm) !=
-        MPI_SUCCESS)
-        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Allgatherv failed");
-    return SJ_OK;
+    MPI_Request req;
+    if (MPI_Iallgatherv(send, count, MPI_DOUBLE, recv, counts, displs, MPI_DOUBLE, sj__rt.comm,
+                        &req) != MPI_SUCCESS)
+        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallgatherv failed");
+    return sj__rt_wait_quietly(&req, "MPI_Iallgatherv");
 }
 
 int sj__rt_bcast(void *buf, size_t size, int root)
 {
-    if (MPI_Bcast(buf, (int)size, MPI_BYTE, root, sj__rt.comm) != MPI_SUCCESS)
-        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Bcast failed");
-    return SJ_OK;
+    MPI_Request req;
+    if (MPI_Ibcast(buf, (int)size, MPI_BYTE, root, sj__rt.comm, &req) != MPI_SUCCESS)
+        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Ibcast failed");
+    return sj__rt_wait_quietly(&req, "MPI_Ibcast");
 }
 
 int sj__rt_barrier(void)
 {
-    int ret = sj__rt.thread_multiple ? (MPI_Barrier(sj__rt.comm) == MPI_SUCCESS ? 0 : -1)
-                                     : starpu_mpi_barrier(sj__rt.comm);
-    if (ret != 0)
+    if (sj__rt.thread_multiple)
+        return quiet_barrier("sj_barrier");
+    if (starpu_mpi_barrier(sj__rt.comm) != 0)
         return sj__error(SJ_ERUNTIME, "sj_barrier", "barrier failed");
     return SJ_OK;
 }

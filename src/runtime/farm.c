@@ -198,7 +198,7 @@ void sj__pool_destroy(sj__pool_t *pool)
 
 /*
  * Linux lets a sleeping thread oversleep by its timer slack (50 us by
- * default), which would turn the farm's 20 us polls into 90 us ones: the
+ * default), which would stretch the farm's shortest polls (25 us) to 75 us: the
  * application thread asks for 1 us while a farm runs and gets its own value
  * back afterwards.
  */
@@ -213,40 +213,6 @@ long sj__farm_timer_slack(long ns)
     (void)ns;
     return -1;
 #endif
-}
-
-/*
- * Wait for a non-blocking MPI operation without spinning for long: Open MPI's
- * blocking calls poll the network without a pause, and on a node where
- * StarPU's idle workers spin too, a spinning application thread fights them
- * for the cores (and can lose whole scheduler ticks). Poll for SPIN_SECONDS,
- * then sleep between polls, from 5 to 50 us.
- */
-#define SPIN_SECONDS 3e-5
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int wait_quietly(MPI_Request *req, const char *what)
-{
-    const double t0 = now_seconds();
-    long ns = 5000;
-    for (;;) {
-        int done = 0;
-        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-            return sj__error(SJ_ERUNTIME, "starjets", "%s failed", what);
-        if (done)
-            return SJ_OK;
-        if (now_seconds() - t0 < SPIN_SECONDS)
-            continue;
-        struct timespec ts = {0, ns};
-        nanosleep(&ts, NULL);
-        ns = ns < 25000 ? 2 * ns : 50000;
-    }
 }
 
 /* ---- the channel ----------------------------------------------------------- */
@@ -274,7 +240,7 @@ int sj__chan_open(sj__chan_t *chan)
         return SJ_ENOMEM;
     MPI_Request req;
     if (MPI_Comm_idup(sj__rt.comm, &c->comm, &req) != MPI_SUCCESS ||
-        wait_quietly(&req, "MPI_Comm_idup") < 0) {
+        sj__rt_wait_quietly(&req, "MPI_Comm_idup") < 0) {
         free(c);
         return sj__error(SJ_ERUNTIME, "starjets", "MPI_Comm_idup failed");
     }
@@ -466,7 +432,7 @@ int sj__farm_allgatherv(const void *mine, void *all, const size_t sizes[])
         MPI_Request req;
         int rc = MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_BYTE, all, counts, displs, MPI_BYTE,
                                  sj__rt.comm, &req) == MPI_SUCCESS
-                     ? wait_quietly(&req, "MPI_Iallgatherv")
+                     ? sj__rt_wait_quietly(&req, "MPI_Iallgatherv")
                      : sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallgatherv failed");
         free(counts);
         free(displs);
@@ -495,7 +461,7 @@ int sj__farm_bcast(void *buf, size_t size, int root)
         MPI_Request req;
         if (MPI_Ibcast(buf, (int)size, MPI_BYTE, root, sj__rt.comm, &req) != MPI_SUCCESS)
             return sj__error(SJ_ERUNTIME, "starjets", "MPI_Ibcast failed");
-        return wait_quietly(&req, "MPI_Ibcast");
+        return sj__rt_wait_quietly(&req, "MPI_Ibcast");
     }
     if (sj__rt.rank != root)
         return sj__farm_recv(buf, size, root);
@@ -517,7 +483,7 @@ int sj__farm_sum_int(int *values, int n)
         if (MPI_Iallreduce(MPI_IN_PLACE, values, n, MPI_INT, MPI_SUM, sj__rt.comm, &req) !=
             MPI_SUCCESS)
             return sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallreduce failed");
-        return wait_quietly(&req, "MPI_Iallreduce");
+        return sj__rt_wait_quietly(&req, "MPI_Iallreduce");
     }
     const size_t size = (size_t)n * sizeof *values;
     if (sj__rt.rank != 0) {

@@ -208,8 +208,12 @@ static int mpi_send(const char *func, sj__chan_t c, int lane, int dest, int tag,
             return mpi_fail(func, "MPI_Test", err);
         if (done)
             return SJ_OK;
-        if (poll % DRAIN_EVERY == 0)
-            SJ_TRY(mpi_drain(func));
+        if (poll % DRAIN_EVERY == 0 && (err = mpi_drain(func)) < 0) {
+            /* the send must not outlive the caller's buffer */
+            MPI_Cancel(&r);
+            MPI_Wait(&r, MPI_STATUS_IGNORE);
+            return err;
+        }
     }
 }
 

@@ -32,6 +32,10 @@ static inline sj__data_t sj__d(starpu_data_handle_t h)
     return (sj__data_t)(void *)h;
 }
 
+/* Wait for a non-blocking MPI request, spinning briefly and then sleeping
+ * between tests (data.c); SJ_ERUNTIME naming @p what on failure. */
+int sj__rt_wait_quietly(MPI_Request *req, const char *what);
+
 /* The StarPU codelet of a kernel (codelets/codelets.c). */
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
 /* Free the operator codelets (after StarPU stopped and saved their models). */

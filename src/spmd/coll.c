@@ -14,6 +14,7 @@
  * what it would have received, then sends failure marks instead of data, so
  * no rank waits forever and the ranks below a failure return its code.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,14 +68,57 @@ static int top_child(const coll_t *c, int v)
     return m;
 }
 
+/*
+ * Flags of the end-of-run marks on the COLL lane: failure marks are small
+ * error codes, so bit 29 tells them apart. A mark carries the failures
+ * counted so far (11 bits, saturated) and the lowest failing context rank
+ * (18 bits, all ones for none). A member whose function failed first sends
+ * LEFT_MARK to every other member, so that none waits on it in a collective
+ * it will never join; FLUSH_MARK closes a member's stream after a failed run.
+ */
+#define AGREE_BIT (1 << 29)
+#define FLUSH_MARK (1 << 30)
+#define LEFT_MARK (FLUSH_MARK | 1) /* "my function returned non-zero", to every member */
+#define COUNT_MAX 2047
+#define RANK_NONE 0x3FFFF
+
+static int agree_mark(int count, int lowest)
+{
+    const int cnt = count < COUNT_MAX ? count : COUNT_MAX;
+    const int low = lowest < RANK_NONE ? lowest : RANK_NONE;
+    return AGREE_BIT | (cnt << 18) | low;
+}
+
+static int is_agree_mark(int flag)
+{
+    return flag > 0 && flag < FLUSH_MARK && (flag & AGREE_BIT);
+}
+
 /* Receive from virtual rank v into buf (dropped once this rank has failed). */
 static void coll_recv(coll_t *c, int v, void *buf, size_t size)
 {
     int flag = 0;
     const int src = real(c, v);
-    int rc = sj__msg_recv(c->func, c->ctx->chan, SJ__LANE_COLL, src, 0, c->err ? NULL : buf, size,
-                          NULL, &flag);
-    if (rc < 0) {
+    if (c->ctx->agree[src]) { /* that rank has left its function (mark or LEFT seen) */
+        fail(c, sj__error(SJ_EUSER, c->func,
+                          "context rank %d returned from the run's function before this "
+                          "collective",
+                          src));
+        return;
+    }
+    /* once failed, the message is only consumed: any size will do */
+    int rc = sj__msg_recv(c->func, c->ctx->chan, SJ__LANE_COLL, src, 0, c->err ? NULL : buf,
+                          c->err ? 0 : size, NULL, &flag);
+    if (rc == SJ_ESIZE && c->err)
+        rc = SJ_OK;
+    if (rc == SJ_OK && (is_agree_mark(flag) || flag == LEFT_MARK)) {
+        /* an agreement mark is kept for the agreement at the end of the run */
+        c->ctx->agree[src] = flag == LEFT_MARK ? -1 : flag;
+        fail(c, sj__error(SJ_EUSER, c->func,
+                          "context rank %d returned from the run's function before this "
+                          "collective",
+                          src));
+    } else if (rc < 0) {
         fail(c, rc);
     } else if (flag && !c->err) {
         c->err = sj__error(-flag, c->func,
@@ -88,7 +132,7 @@ static void coll_recv(coll_t *c, int v, void *buf, size_t size)
 static void coll_send(coll_t *c, int v, const void *buf, size_t size)
 {
     fail(c, sj__msg_send(c->func, c->ctx->chan, SJ__LANE_COLL, real(c, v), 0, c->err ? -c->err : 0,
-                         buf, size));
+                         c->err ? NULL : buf, c->err ? 0 : size));
 }
 
 static int check_root(const char *func, sj_spmd_ctx_t ctx, int root)
@@ -121,6 +165,93 @@ int sj__spmd_allreduce_ints(const char *func, sj_spmd_ctx_t ctx, int *v, int k, 
     return c.err;
 }
 
+/* The next end-of-run mark from context rank src; other messages are dropped. */
+static int agree_recv(const char *func, sj_spmd_ctx_t ctx, int src, int *mark)
+{
+    if (ctx->agree[src] > 0) {
+        *mark = ctx->agree[src];
+        ctx->agree[src] = 0;
+        return SJ_OK;
+    }
+    for (;;) {
+        int flag = 0;
+        /* data of a collective this rank left: consumed and dropped (SJ_ESIZE);
+         * LEFT marks: dropped */
+        int rc = sj__msg_recv(func, ctx->chan, SJ__LANE_COLL, src, 0, NULL, 0, NULL, &flag);
+        if (rc == SJ_OK && is_agree_mark(flag)) {
+            *mark = flag;
+            return SJ_OK;
+        }
+        if (rc < 0 && rc != SJ_ESIZE)
+            return rc;
+    }
+}
+
+static void agree_combine(int mark, int *count, int *lowest)
+{
+    const int low = mark & RANK_NONE;
+    *count += (mark >> 18) & COUNT_MAX;
+    if (low != RANK_NONE && low < *lowest)
+        *lowest = low;
+}
+
+/* After a failed run: every member closes its stream to every other one with
+ * FLUSH_MARK and reads each peer's stream up to its mark, dropping the rest. */
+static int flush_coll(const char *func, sj_spmd_ctx_t ctx)
+{
+    int rc = SJ_OK;
+    for (int d = 0; d < ctx->n; d++)
+        if (d != ctx->me && rc == SJ_OK)
+            rc = sj__msg_send(func, ctx->chan, SJ__LANE_COLL, d, 0, FLUSH_MARK, NULL, 0);
+    for (int s = 0; s < ctx->n; s++) {
+        if (s == ctx->me)
+            continue;
+        for (;;) {
+            int flag = 0;
+            int r = sj__msg_recv(func, ctx->chan, SJ__LANE_COLL, s, 0, NULL, 0, NULL, &flag);
+            if (r == SJ_OK && flag == FLUSH_MARK)
+                break;
+            if (r < 0 && r != SJ_ESIZE) {
+                rc = rc < 0 ? rc : r;
+                break;
+            }
+        }
+    }
+    return rc;
+}
+
+int sj__spmd_agree(const char *func, sj_spmd_ctx_t ctx, int failed, int *count, int *lowest)
+{
+    coll_t c = coll_start(func, ctx, 0);
+    int cnt = failed != 0, low = failed ? ctx->me : INT_MAX;
+    int rc = SJ_OK, mark = 0;
+    for (int d = 0; failed && d < ctx->n && rc == SJ_OK; d++)
+        if (d != ctx->me)
+            rc = sj__msg_send(func, ctx->chan, SJ__LANE_COLL, d, 0, LEFT_MARK, NULL, 0);
+    for (int m = 1; m <= top_child(&c, c.v) && rc == SJ_OK; m *= 2)
+        if ((rc = agree_recv(func, ctx, real(&c, c.v + m), &mark)) == SJ_OK)
+            agree_combine(mark, &cnt, &low);
+    if (c.v && rc == SJ_OK) {
+        const int parent = real(&c, c.v & (c.v - 1));
+        rc = sj__msg_send(func, ctx->chan, SJ__LANE_COLL, parent, 0, agree_mark(cnt, low), NULL, 0);
+        if (rc == SJ_OK && (rc = agree_recv(func, ctx, parent, &mark)) == SJ_OK) {
+            cnt = 0;
+            low = INT_MAX;
+            agree_combine(mark, &cnt, &low);
+        }
+    }
+    for (int m = top_child(&c, c.v); m >= 1 && rc == SJ_OK; m /= 2)
+        rc = sj__msg_send(func, ctx->chan, SJ__LANE_COLL, real(&c, c.v + m), 0,
+                          agree_mark(cnt, low), NULL, 0);
+    for (int r = 0; r < ctx->n; r++)
+        ctx->agree[r] = 0;
+    if (rc == SJ_OK && cnt > 0)
+        rc = flush_coll(func, ctx);
+    *count = cnt;
+    *lowest = low;
+    return rc;
+}
+
 int sj_spmd_barrier(sj_spmd_ctx_t ctx)
 {
     SJ_TRY(sj__spmd_check(__func__, ctx));
@@ -133,8 +264,9 @@ int sj_spmd_bcast(sj_spmd_ctx_t ctx, int root, void *buf, size_t size)
 {
     SJ_TRY(sj__spmd_check(__func__, ctx));
     SJ_TRY(check_root(__func__, ctx, root));
-    SJ_TRY(sj__spmd_check_size(__func__, "size", size));
     coll_t c = coll_start(__func__, ctx, root);
+    /* a local mistake still takes part in the tree, so that the others learn of it */
+    fail(&c, sj__spmd_check_size(__func__, "size", size));
     if (!buf && size)
         fail(&c, sj__error(SJ_ENULL, __func__, "buf is NULL but size is %zu", size));
     if (c.v)

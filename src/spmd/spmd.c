@@ -4,6 +4,7 @@
  * the collectives are in coll.c.
  */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,7 @@ static void ctx_free(sj_spmd_ctx_t ctx)
 {
     sj__chan_destroy(ctx->chan);
     store_clear(ctx);
+    free(ctx->agree);
     free(ctx);
 }
 
@@ -89,10 +91,15 @@ static void release_user(sj__object_t *obj)
 static int ctx_make(const char *func, int n, const int ranks[], int registered, sj_spmd_ctx_t *out)
 {
     sj_spmd_ctx_t ctx = sj__calloc(1, sizeof *ctx);
-    if (!ctx)
+    int *agree = ctx ? sj__calloc((size_t)n, sizeof *agree) : NULL;
+    if (!agree) {
+        free(ctx);
         return sj__error_rename(SJ_ENOMEM, func);
+    }
+    ctx->agree = agree;
     int rc = sj__chan_create(func, n, ranks, SJ_SPMD_TAG_MAX, &ctx->chan);
     if (rc < 0) {
+        free(agree);
         free(ctx);
         return rc;
     }
@@ -240,24 +247,28 @@ int sj_spmd_run(sj_spmd_ctx_t ctx, sj_spmd_fn_t fn, void *arg)
         in_run = 1;
         int ret = fn(ctx, arg);
         in_run = 0;
-        /* failures, lowest failing rank; the tree also completes every send */
-        int v[2] = {ret != 0, ret != 0 ? ctx->me : INT_MAX};
-        rc = sj__spmd_allreduce_ints(__func__, ctx, v, 2, "+<");
+        /* the function's own sentence, before the agreement's messages overwrite it */
+        char why[512] = "";
+        if (ret < 0)
+            snprintf(why, sizeof why, "%s", sj_last_error());
+        /* failures and the lowest failing rank; the tree also completes every send */
+        int failed = 0, lowest = INT_MAX;
+        rc = sj__spmd_agree(__func__, ctx, ret != 0, &failed, &lowest);
         sj__msg_workers_pause(0);
-        if (rc == SJ_OK && v[0] > 0) {
-            if (ret != 0 && ctx->me == v[1] && ret < 0)
+        if (rc == SJ_OK && failed > 0) {
+            if (ret < 0)
                 rc = sj__error(SJ_EUSER, __func__,
                                "the function returned %d (%s) on context rank %d (%d rank(s) "
                                "failed); its last error: %s",
-                               ret, sj_err_name(ret), ctx->me, v[0], sj_last_error());
-            else if (ret != 0 && ctx->me == v[1])
+                               ret, sj_err_name(ret), ctx->me, failed, why);
+            else if (ret != 0)
                 rc = sj__error(SJ_EUSER, __func__,
                                "the function returned %d on context rank %d (%d rank(s) failed)",
-                               ret, ctx->me, v[0]);
+                               ret, ctx->me, failed);
             else
                 rc = sj__error(SJ_EUSER, __func__,
-                               "the function failed on context rank %d (%d rank(s) failed)", v[1],
-                               v[0]);
+                               "the function failed on context rank %d (%d rank(s) failed)",
+                               lowest, failed);
         }
     }
     if (tmp)

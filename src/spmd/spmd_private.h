@@ -22,6 +22,9 @@ struct sj_spmd_ctx_s {
     sj__chan_t chan;
     int n, me; /* me: context rank, -1 when this rank is not in the context */
     sj__store_t *store;
+    /* per context rank: the end-of-run mark it sent, received early by a
+     * collective of this rank (0: none); see sj__spmd_agree() */
+    int *agree;
 };
 
 /* Non-zero while this rank runs the function of an sj_spmd_run(). */
@@ -45,5 +48,17 @@ int sj__spmd_check_size(const char *func, const char *what, size_t size);
  * gets the result.
  */
 int sj__spmd_allreduce_ints(const char *func, sj_spmd_ctx_t ctx, int *v, int k, const char *ops);
+
+/*
+ * The end of a run (coll.c): every member says whether its function failed;
+ * all get the number of failures and the lowest failing context rank
+ * (INT_MAX when none). The marks travel as flags of the COLL lane, which
+ * collectives recognise: a collective that meets the mark of a rank that left
+ * its function fails (SJ_EUSER) instead of waiting for data that will not
+ * come, and keeps the mark for this agreement. The agreement drops the
+ * collective data still addressed to this rank, and after a failed run the
+ * members flush the lane, so that the next run starts clean.
+ */
+int sj__spmd_agree(const char *func, sj_spmd_ctx_t ctx, int failed, int *count, int *lowest);
 
 #endif /* SJ_SPMD_PRIVATE_H */
