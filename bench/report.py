@@ -146,6 +146,15 @@ SPECS = {
             "ipyparallel (DESIGN §6, not measured)", lambda j: j["ratio_vs_ipyparallel"],
             "pmap rate / 300", (">=", 1.0), chart=False),
     ],
+    "memory": [
+        row("memory after many applies", lambda j: "%d x %d grid of %d^2 dense blocks, RSS after %d"
+            " and after %d steps (apply + adjoint)"
+            % (j["blocks_per_dim"], j["blocks_per_dim"], j["block_rows"], j["early"],
+               j["applies"]),
+            (lambda j: max(j["rss_late_MiB"]), "MiB"),
+            (lambda j: max(j["rss_early_MiB"]), "MiB"), "RSS after the first steps",
+            lambda j: j["ratio"], "late RSS / early RSS (worst rank)", ("<=", 1.05)),
+    ],
 }
 
 
