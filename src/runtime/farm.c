@@ -233,11 +233,30 @@ struct sj__chan_s {
     chan_send_t *sends;
 };
 
+/*
+ * The communicator of the last farm that ended cleanly (every message
+ * received, on every rank alike), kept for the next one: duplicating a
+ * communicator is a collective that costs a good part of a millisecond.
+ */
+static MPI_Comm spare = MPI_COMM_NULL;
+
+void sj__farm_fini(void)
+{
+    if (spare != MPI_COMM_NULL)
+        MPI_Comm_free(&spare);
+}
+
 int sj__chan_open(sj__chan_t *chan)
 {
     sj__chan_t c = sj__calloc(1, sizeof *c);
     if (!c)
         return SJ_ENOMEM;
+    if (spare != MPI_COMM_NULL) {
+        c->comm = spare;
+        spare = MPI_COMM_NULL;
+        *chan = c;
+        return SJ_OK;
+    }
     MPI_Request req;
     if (MPI_Comm_idup(sj__rt.comm, &c->comm, &req) != MPI_SUCCESS ||
         sj__rt_wait_quietly(&req, "MPI_Comm_idup") < 0) {
@@ -342,7 +361,7 @@ int sj__chan_recv(sj__chan_t chan, int from, void *buf, size_t size)
                : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of a farm message failed");
 }
 
-void sj__chan_close(sj__chan_t *chan)
+void sj__chan_close(sj__chan_t *chan, int clean)
 {
     if (!chan || !*chan)
         return;
@@ -353,7 +372,10 @@ void sj__chan_close(sj__chan_t *chan)
         MPI_Wait(&s->req, MPI_STATUS_IGNORE);
         send_free(s);
     }
-    MPI_Comm_free(&c->comm);
+    if (clean && spare == MPI_COMM_NULL)
+        spare = c->comm;
+    else
+        MPI_Comm_free(&c->comm);
     free(c);
     *chan = NULL;
 }

@@ -48,8 +48,9 @@ long sj__farm_timer_slack(long ns);
 /* Point-to-point messages on a communicator of the channel's own. */
 typedef struct sj__chan_s *sj__chan_t;
 
-/* Collective: duplicate starjets' communicator. (The collectives of this file
- * wait by polling with short sleeps, not by spinning in MPI.) */
+/* Collective: a communicator of the channel's own: the one the last clean
+ * farm left, or a duplicate of starjets' communicator. (The collectives of
+ * this file wait by polling with short sleeps, not by spinning in MPI.) */
 int sj__chan_open(sj__chan_t *chan);
 /*
  * Send @p size bytes at @p buf (allocated with malloc) to @p dest without
@@ -66,8 +67,14 @@ int sj__chan_send_small(sj__chan_t chan, int dest, const void *buf, size_t size)
 int sj__chan_probe(sj__chan_t chan, int src, int *from, size_t *size);
 /* Receive the message sj__chan_probe announced. */
 int sj__chan_recv(sj__chan_t chan, int from, void *buf, size_t size);
-/* Collective: wait for the pending sends, free the communicator. NULL is a no-op. */
-void sj__chan_close(sj__chan_t *chan);
+/*
+ * Collective: wait for the pending sends, then free the communicator, or,
+ * when @p clean (every message of the farm was received; the same on every
+ * rank), keep it for the next sj__chan_open(). NULL is a no-op.
+ */
+void sj__chan_close(sj__chan_t *chan, int clean);
+/* Free the kept communicator (sj_finalize, before MPI stops). */
+void sj__farm_fini(void);
 
 /* ---- byte moves at any MPI thread level ---------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <starjets/runtime.h>
 
 #include "base/base.h"
+#include "runtime/rt_farm.h"
 #include "runtime/rt_private.h"
 
 struct sj__rt sj__rt = {.rank = -1, .comm = MPI_COMM_NULL};
@@ -396,6 +397,7 @@ int sj_finalize(void)
     sj__trace_after_shutdown();
     blas_single_thread(0);
     sj__codelets_fini();
+    sj__farm_fini();
     sj__tag_reset();
     sj__rt.running = 0;
     stop_mpi();

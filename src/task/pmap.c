@@ -191,10 +191,11 @@ static int farm_alloc(sj__farm_t *f)
     return f->rank_items && f->closed && f->last ? SJ_OK : SJ_ENOMEM;
 }
 
-static void farm_free(sj__farm_t *f)
+/* @p clean: every message of the farm was received (the channel may be kept). */
+static void farm_free(sj__farm_t *f, int clean)
 {
     sj__engine_fini(&f->e);
-    sj__chan_close(&f->chan);
+    sj__chan_close(&f->chan, clean);
     free(f->rank_items);
     free(f->closed);
     free(f->last);
@@ -273,7 +274,7 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
     f.all_workers = agree[2];
     if (rc < 0 || n == 0) {
         sj__farm_timer_slack(slack);
-        farm_free(&f);
+        farm_free(&f, 0);
         if (ctx_size && n > 0)
             free(ctx_copy);
         if (report)
@@ -283,6 +284,8 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
     rc = f.np > 1 && !sj__rt_direct_mpi() ? sj__farm_run_static(&f) : sj__farm_run_dynamic(&f);
     if (rc == SJ_OK && f.np > 1)
         rc = share_summary(&f);
+    /* the same on every rank once the summary is shared */
+    const int clean = rc == SJ_OK && f.sum.error == 0;
     sj__farm_timer_slack(slack);
     if (rc == SJ_OK) {
         if (f.o.rank_items)
@@ -300,7 +303,7 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
     } else {
         rc = sj__error_rename(rc, __func__);
     }
-    farm_free(&f);
+    farm_free(&f, clean);
     if (ctx_size)
         free(ctx_copy);
     if (report)
