@@ -94,16 +94,26 @@ static int is_agree_mark(int flag)
     return flag > 0 && flag < FLUSH_MARK && (flag & AGREE_BIT);
 }
 
+static int is_flush_mark(int flag)
+{
+    return flag == FLUSH_MARK;
+}
+
+/* The collective fails: context rank src has left the run's function. */
+static void left_run(coll_t *c, int src)
+{
+    fail(c,
+         sj__error(SJ_EUSER, c->func,
+                   "context rank %d returned from the run's function before this collective", src));
+}
+
 /* Receive from virtual rank v into buf (dropped once this rank has failed). */
 static void coll_recv(coll_t *c, int v, void *buf, size_t size)
 {
     int flag = 0;
     const int src = real(c, v);
     if (c->ctx->agree[src]) { /* that rank has left its function (mark or LEFT seen) */
-        fail(c, sj__error(SJ_EUSER, c->func,
-                          "context rank %d returned from the run's function before this "
-                          "collective",
-                          src));
+        left_run(c, src);
         return;
     }
     /* once failed, the message is only consumed: any size will do */
@@ -114,10 +124,7 @@ static void coll_recv(coll_t *c, int v, void *buf, size_t size)
     if (rc == SJ_OK && (is_agree_mark(flag) || flag == LEFT_MARK)) {
         /* an agreement mark is kept for the agreement at the end of the run */
         c->ctx->agree[src] = flag == LEFT_MARK ? -1 : flag;
-        fail(c, sj__error(SJ_EUSER, c->func,
-                          "context rank %d returned from the run's function before this "
-                          "collective",
-                          src));
+        left_run(c, src);
     } else if (rc < 0) {
         fail(c, rc);
     } else if (flag && !c->err) {
@@ -165,7 +172,33 @@ int sj__spmd_allreduce_ints(const char *func, sj_spmd_ctx_t ctx, int *v, int k, 
     return c.err;
 }
 
-/* The next end-of-run mark from context rank src; other messages are dropped. */
+/* Send the flag-only mark @p flag to every other member of the context. */
+static int mark_all(const char *func, sj_spmd_ctx_t ctx, int flag)
+{
+    int rc = SJ_OK;
+    for (int d = 0; d < ctx->n && rc == SJ_OK; d++)
+        if (d != ctx->me)
+            rc = sj__msg_send(func, ctx->chan, SJ__LANE_COLL, d, 0, flag, NULL, 0);
+    return rc;
+}
+
+/*
+ * Receive from context rank src until a mark @p want accepts (into *flag),
+ * dropping everything before it: data of a collective this rank left
+ * (consumed and dropped as SJ_ESIZE) and other marks.
+ */
+static int drop_until(const char *func, sj_spmd_ctx_t ctx, int src, int (*want)(int), int *flag)
+{
+    for (;;) {
+        int rc = sj__msg_recv(func, ctx->chan, SJ__LANE_COLL, src, 0, NULL, 0, NULL, flag);
+        if (rc == SJ_OK && want(*flag))
+            return SJ_OK;
+        if (rc < 0 && rc != SJ_ESIZE)
+            return rc;
+    }
+}
+
+/* The next end-of-run mark from context rank src (kept by a collective, or received). */
 static int agree_recv(const char *func, sj_spmd_ctx_t ctx, int src, int *mark)
 {
     if (ctx->agree[src] > 0) {
@@ -173,18 +206,7 @@ static int agree_recv(const char *func, sj_spmd_ctx_t ctx, int src, int *mark)
         ctx->agree[src] = 0;
         return SJ_OK;
     }
-    for (;;) {
-        int flag = 0;
-        /* data of a collective this rank left: consumed and dropped (SJ_ESIZE);
-         * LEFT marks: dropped */
-        int rc = sj__msg_recv(func, ctx->chan, SJ__LANE_COLL, src, 0, NULL, 0, NULL, &flag);
-        if (rc == SJ_OK && is_agree_mark(flag)) {
-            *mark = flag;
-            return SJ_OK;
-        }
-        if (rc < 0 && rc != SJ_ESIZE)
-            return rc;
-    }
+    return drop_until(func, ctx, src, is_agree_mark, mark);
 }
 
 static void agree_combine(int mark, int *count, int *lowest)
@@ -199,23 +221,10 @@ static void agree_combine(int mark, int *count, int *lowest)
  * FLUSH_MARK and reads each peer's stream up to its mark, dropping the rest. */
 static int flush_coll(const char *func, sj_spmd_ctx_t ctx)
 {
-    int rc = SJ_OK;
-    for (int d = 0; d < ctx->n; d++)
-        if (d != ctx->me && rc == SJ_OK)
-            rc = sj__msg_send(func, ctx->chan, SJ__LANE_COLL, d, 0, FLUSH_MARK, NULL, 0);
+    int rc = mark_all(func, ctx, FLUSH_MARK);
     for (int s = 0; s < ctx->n; s++) {
-        if (s == ctx->me)
-            continue;
-        for (;;) {
-            int flag = 0;
-            int r = sj__msg_recv(func, ctx->chan, SJ__LANE_COLL, s, 0, NULL, 0, NULL, &flag);
-            if (r == SJ_OK && flag == FLUSH_MARK)
-                break;
-            if (r < 0 && r != SJ_ESIZE) {
-                rc = rc < 0 ? rc : r;
-                break;
-            }
-        }
+        int flag = 0, r = s == ctx->me ? SJ_OK : drop_until(func, ctx, s, is_flush_mark, &flag);
+        rc = rc < 0 ? rc : r;
     }
     return rc;
 }
@@ -224,10 +233,7 @@ int sj__spmd_agree(const char *func, sj_spmd_ctx_t ctx, int failed, int *count, 
 {
     coll_t c = coll_start(func, ctx, 0);
     int cnt = failed != 0, low = failed ? ctx->me : INT_MAX;
-    int rc = SJ_OK, mark = 0;
-    for (int d = 0; failed && d < ctx->n && rc == SJ_OK; d++)
-        if (d != ctx->me)
-            rc = sj__msg_send(func, ctx->chan, SJ__LANE_COLL, d, 0, LEFT_MARK, NULL, 0);
+    int mark = 0, rc = failed ? mark_all(func, ctx, LEFT_MARK) : SJ_OK;
     for (int m = 1; m <= top_child(&c, c.v) && rc == SJ_OK; m *= 2)
         if ((rc = agree_recv(func, ctx, real(&c, c.v + m), &mark)) == SJ_OK)
             agree_combine(mark, &cnt, &low);
