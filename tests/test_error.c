@@ -9,6 +9,9 @@
 #include <limits.h>
 #include <pthread.h>
 
+/* Bad sj_init options tried: ncuda twice, placement, ncpus, worker_nice twice. */
+#define NBAD_OPTS 6
+
 /* What the calls made before sj_init() returned (checked once cmocka runs). */
 static struct {
     int wait_rc, barrier_rc, finalize_rc, zeros_rc, space_rc;
@@ -17,8 +20,8 @@ static struct {
     int major, minor, patch;
     char wait_msg[512], zeros_msg[512];
     sj_array_t zeros_out;
-    int bad_opts_rc[4];
-    char bad_opts_msg[4][512];
+    int bad_opts_rc[NBAD_OPTS];
+    char bad_opts_msg[NBAD_OPTS][512];
 } pre;
 
 static void record_before_init(void)
@@ -51,7 +54,7 @@ static void record_before_init(void)
         sj_space_destroy(&space);
 
     /* Bad options are refused before MPI or StarPU start. */
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < NBAD_OPTS; k++) {
         sj_init_options_t o;
         sj_init_options_default(&o);
         if (k == 0)
@@ -60,8 +63,10 @@ static void record_before_init(void)
             o.ncuda = SJ_USE_CUDA ? -2 : 1; /* without CUDA, any device is refused */
         else if (k == 2)
             o.placement = (sj_placement_t)99;
-        else
+        else if (k == 3)
             o.ncpus = -2;
+        else
+            o.worker_nice = k == 4 ? -1 : 20;
         sj_clear_error();
         pre.bad_opts_rc[k] = sj_init(NULL, NULL, &o);
         snprintf(pre.bad_opts_msg[k], sizeof pre.bad_opts_msg[k], "%s", sj_last_error());
@@ -70,8 +75,9 @@ static void record_before_init(void)
 
 static void test_init_bad_options(void **state)
 {
-    const char *field[4] = {"ncuda", "ncuda", "placement", "ncpus"};
-    for (int k = 0; k < 4; k++) {
+    const char *field[NBAD_OPTS] = {"ncuda",       "ncuda",      "placement",
+                                    "ncpus",       "worker_nice", "worker_nice"};
+    for (int k = 0; k < NBAD_OPTS; k++) {
         assert_int_equal(pre.bad_opts_rc[k], SJ_EINVAL);
         assert_non_null(strstr(pre.bad_opts_msg[k], "sj_init"));
         assert_non_null(strstr(pre.bad_opts_msg[k], field[k]));

@@ -2,9 +2,19 @@
  * Task farm: sj_pmap results against a serial map on the root for items whose
  * cost varies tenfold, with fixed and automatic batches, any root, inputs and
  * results of odd sizes; the three failure policies; results kept where they
- * were computed; progress reports; bad input.
+ * were computed; progress reports; the threads of a farm (workers niced, the
+ * serving thread kept on its rank's cores); bad input.
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_* */
 #include "sj_test.h"
+
+#ifdef __linux__
+#include <errno.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define NITEMS 96
 #define IN_SIZE 12  /* a double and an int32, packed: inputs are not 8-byte aligned */
@@ -400,6 +410,94 @@ static void test_progress(void **state)
     free(out);
 }
 
+#ifdef __linux__
+/* What an item sees of the worker thread that runs it. */
+typedef struct thread_seen {
+    int32_t rank, nice, ncpus, cpu; /* cpu: the only one allowed, or -1 */
+} thread_seen_t;
+
+static int thread_fn(int64_t index, const void *in, void *out, void *ctx)
+{
+    (void)index;
+    (void)in;
+    (void)ctx;
+    thread_seen_t t = {.rank = sj_rank(), .cpu = -1};
+    errno = 0;
+    t.nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    cpu_set_t set;
+    if (errno != 0 || sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    t.ncpus = CPU_COUNT(&set);
+    for (int c = 0; c < CPU_SETSIZE && t.ncpus == 1; c++)
+        if (CPU_ISSET(c, &set))
+            t.cpu = c;
+    memcpy(out, &t, sizeof t);
+    return 0;
+}
+
+/* The root's progress reports run on the thread that serves the farm: its cores then. */
+static void affinity_progress(int64_t done, int64_t total, void *ctx)
+{
+    (void)done;
+    (void)total;
+    cpu_set_t *during = ctx;
+    cpu_set_t now;
+    if (sched_getaffinity(0, sizeof now, &now) == 0)
+        CPU_OR(during, during, &now);
+}
+
+/*
+ * Workers run at the niceness sj_init_options_t.worker_nice asks (the default
+ * 10, or SJ_WORKER_NICE) above the application thread's; the thread that
+ * serves a farm stays on its rank's cores while it does (where workers are
+ * pinned to cores of their own) and gets its cores back after.
+ */
+static void test_threads(void **state)
+{
+    (void)state;
+    const int64_t n = 8 * sj_ncpus();
+    thread_seen_t *seen = calloc((size_t)n, sizeof *seen);
+    assert_non_null(seen);
+    cpu_set_t before, during, after;
+    CPU_ZERO(&during);
+    assert_int_equal(sched_getaffinity(0, sizeof before, &before), 0);
+    errno = 0;
+    const int app_nice = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    assert_int_equal(errno, 0);
+    sj_pmap_options_t o;
+    sj_pmap_options_default(&o);
+    o.progress = affinity_progress;
+    o.progress_ctx = &during;
+    o.progress_interval = 0.0;
+    SJ_ASSERT_OK(sj_pmap(n, NULL, 0, seen, sizeof *seen, thread_fn, NULL, 0, &o, NULL));
+    assert_int_equal(sched_getaffinity(0, sizeof after, &after), 0);
+    assert_true(CPU_EQUAL(&before, &after));
+
+    const char *env = getenv("SJ_WORKER_NICE");
+    const int add = env ? atoi(env) : 10;
+    const int want = app_nice + add < 19 ? app_nice + add : 19;
+    if (sj_rank() == 0) {
+        int pinned = 1;
+        for (int64_t i = 0; i < n; i++) {
+            assert_int_equal(seen[i].nice, want);
+            if (seen[i].rank == 0) {
+                pinned &= seen[i].ncpus == 1;
+                if (seen[i].cpu >= 0) /* a pinned worker's core is one of the rank's */
+                    assert_true(CPU_ISSET(seen[i].cpu, &during));
+            }
+        }
+        cpu_set_t outside;
+        CPU_XOR(&outside, &during, &before);
+        CPU_AND(&outside, &outside, &during);
+        assert_int_equal(CPU_COUNT(&outside), 0); /* never more cores than before */
+        /* two ranks, each with pinned workers on cores of its own: confined */
+        if (sj_nranks() == 2 && pinned && CPU_COUNT(&before) >= 2)
+            assert_true(CPU_COUNT(&during) < CPU_COUNT(&before));
+    }
+    free(seen);
+}
+#endif
+
 /* Items without input or result, and empty farms. */
 static int count_fn(int64_t index, const void *in, void *out, void *ctx)
 {
@@ -517,6 +615,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_retry),          cmocka_unit_test(test_output_kept),
         cmocka_unit_test(test_progress),       cmocka_unit_test(test_no_io_and_empty),
         cmocka_unit_test(test_bad_input),
+#ifdef __linux__
+        cmocka_unit_test(test_threads),
+#endif
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "pmap");
 }

@@ -83,12 +83,25 @@ typedef struct sj_init_options {
      * Default 0, or the environment variable `SJ_PROFILE`. Needs no FxT.
      */
     int profile;
+    /**
+     * Niceness added to StarPU's CPU worker threads, 0 to 19: the threads that
+     * steer the work (the application thread that submits tasks and serves a
+     * task farm, StarPU-MPI's progress thread) then run as soon as they wake,
+     * even where the workers fill every core. That matters because StarPU 1.3's
+     * workers spin while they wait for a task (Debian's build and StarPU's
+     * default), and a woken thread could otherwise wait a scheduler slice
+     * (milliseconds) behind them. The workers keep the whole core whenever
+     * nothing else wants it, so their compute speed is unchanged. Default 10,
+     * or the environment variable `SJ_WORKER_NICE`; 0 leaves them alone.
+     * Linux only (elsewhere ignored).
+     */
+    int worker_nice;
 } sj_init_options_t;
 
 /**
  * @brief Fill @p opts with the defaults. Environment: `SJ_NCPUS`, `SJ_SCHED`,
- * `SJ_PLACEMENT` (split | nobind | starpu), `SJ_VERBOSE`, `SJ_TRACE` (folder)
- * and `SJ_PROFILE` (0 or 1) change the defaults.
+ * `SJ_PLACEMENT` (split | nobind | starpu), `SJ_VERBOSE`, `SJ_TRACE` (folder),
+ * `SJ_PROFILE` (0 or 1) and `SJ_WORKER_NICE` (0 to 19) change the defaults.
  *
  * Local; may be called before sj_init().
  * @param[out] opts options to fill

@@ -172,9 +172,16 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
  * barrier while its own or a neighbour's worker still computes on the same
  * core would take half of that core, and could lose whole scheduler ticks
  * against StarPU's spinning idle workers. So poll for SPIN_SECONDS (a quick
- * collective costs nothing more), then sleep between polls, from 5 to 50 us.
+ * collective costs nothing more), then sleep between polls: a sixteenth of the
+ * time waited so far, from 5 us to 1 ms. A long wait then costs its rank a
+ * few polls per millisecond, not the twenty thousand a second of short sleeps
+ * (each one takes the core from a worker that computes, all the more since
+ * workers are niced: sj_init_options_t.worker_nice), and notices the end at
+ * most 1/16 of its length late.
  */
 #define SPIN_SECONDS 3e-5
+#define SLEEP_MIN 5e-6
+#define SLEEP_MAX 1e-3
 
 static double now_seconds(void)
 {
@@ -186,18 +193,20 @@ static double now_seconds(void)
 int sj__rt_wait_quietly(MPI_Request *req, const char *what)
 {
     const double t0 = now_seconds();
-    long ns = 5000;
     for (;;) {
         int done = 0;
         if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
             return sj__error(SJ_ERUNTIME, "starjets", "%s failed", what);
         if (done)
             return SJ_OK;
-        if (now_seconds() - t0 < SPIN_SECONDS)
+        const double waited = now_seconds() - t0;
+        if (waited < SPIN_SECONDS)
             continue;
-        struct timespec ts = {0, ns};
+        const double pause = waited / 16 < SLEEP_MIN   ? SLEEP_MIN
+                             : waited / 16 > SLEEP_MAX ? SLEEP_MAX
+                                                       : waited / 16;
+        struct timespec ts = {0, (long)(pause * 1e9)};
         nanosleep(&ts, NULL);
-        ns = ns < 25000 ? 2 * ns : 50000;
     }
 }
 

@@ -11,12 +11,14 @@
  * messages. It is used only at MPI_THREAD_MULTIPLE, from the application
  * thread, while StarPU-MPI's thread runs on its own communicator.
  */
+#define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
 #include <errno.h>
 #include <limits.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -215,15 +217,152 @@ long sj__farm_timer_slack(long ns)
 #endif
 }
 
+void *sj__farm_confine(void)
+{
+#ifdef __linux__
+    if (sj__rt.rank_cpus == 0)
+        return NULL;
+    cpu_set_t *old = malloc(sizeof *old);
+    if (!old || pthread_getaffinity_np(pthread_self(), sizeof *old, old) != 0) {
+        free(old);
+        return NULL;
+    }
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    for (int i = 0; i < sj__rt.rank_cpus; i++)
+        CPU_SET(sj__rt.rank_cpu[i], &mine);
+    /* only where the thread may run already (a program may have confined it itself) */
+    CPU_AND(&mine, &mine, old);
+    if (CPU_COUNT(&mine) == 0 || CPU_EQUAL(&mine, old) ||
+        pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) != 0) {
+        free(old);
+        return NULL;
+    }
+    return old;
+#else
+    return NULL;
+#endif
+}
+
+void sj__farm_unconfine(void *token)
+{
+#ifdef __linux__
+    if (token)
+        pthread_setaffinity_np(pthread_self(), sizeof(cpu_set_t), token);
+#endif
+    free(token);
+}
+
 /* ---- the channel ----------------------------------------------------------- */
 
 #define CHAN_TAG 7
+#define CHAN_DATA_TAG 8
 #define CHAN_INLINE 64
+
+/*
+ * The buffer cache of sj__chan_buf(): freed buffers wait for the next message
+ * of their size, the most recent first, up to BUF_KEEP of them and
+ * BUF_KEEP_BYTES in all (the oldest go back to the system first).
+ */
+#define BUF_KEEP 16
+#define BUF_KEEP_BYTES ((size_t)64 << 20)
+#define BUF_HEAD 64 /* keeps the data 64-byte aligned */
+
+typedef struct buf_head {
+    size_t cap;
+    struct buf_head *next;
+} buf_head_t;
+
+static pthread_mutex_t buf_lock = PTHREAD_MUTEX_INITIALIZER;
+static buf_head_t *buf_kept;
+static size_t buf_kept_bytes;
+static int buf_kept_count;
+
+void *sj__chan_buf(size_t size)
+{
+    pthread_mutex_lock(&buf_lock);
+    /* the smallest kept buffer that fits, if it is not much too large */
+    buf_head_t **best = NULL;
+    for (buf_head_t **p = &buf_kept; *p; p = &(*p)->next)
+        if ((*p)->cap >= size && (*p)->cap / 2 <= size + 4096 && (!best || (*p)->cap < (*best)->cap))
+            best = p;
+    buf_head_t *h = NULL;
+    if (best) {
+        h = *best;
+        *best = h->next;
+        buf_kept_bytes -= h->cap;
+        buf_kept_count--;
+    }
+    pthread_mutex_unlock(&buf_lock);
+    if (!h) {
+        void *mem = NULL;
+        if (size > SIZE_MAX - BUF_HEAD || posix_memalign(&mem, 64, BUF_HEAD + size) != 0)
+            return NULL;
+        h = mem;
+        h->cap = size;
+    }
+    return (unsigned char *)h + BUF_HEAD;
+}
+
+void sj__chan_buf_free(void *buf)
+{
+    if (!buf)
+        return;
+    buf_head_t *h = (buf_head_t *)(void *)((unsigned char *)buf - BUF_HEAD);
+    if (h->cap > BUF_KEEP_BYTES) {
+        free(h);
+        return;
+    }
+    pthread_mutex_lock(&buf_lock);
+    h->next = buf_kept;
+    buf_kept = h;
+    buf_kept_bytes += h->cap;
+    buf_kept_count++;
+    /* over the limits: drop the oldest */
+    buf_head_t *drop = NULL;
+    if (buf_kept_count > BUF_KEEP || buf_kept_bytes > BUF_KEEP_BYTES) {
+        size_t bytes = 0;
+        int count = 0;
+        for (buf_head_t **p = &buf_kept; *p; p = &(*p)->next) {
+            if (count == BUF_KEEP || bytes + (*p)->cap > BUF_KEEP_BYTES) {
+                drop = *p;
+                *p = NULL;
+                break;
+            }
+            bytes += (*p)->cap;
+            count++;
+        }
+        buf_kept_bytes = bytes;
+        buf_kept_count = count;
+    }
+    pthread_mutex_unlock(&buf_lock);
+    while (drop) {
+        buf_head_t *next = drop->next;
+        free(drop);
+        drop = next;
+    }
+}
+
+static void buf_fini(void)
+{
+    pthread_mutex_lock(&buf_lock);
+    buf_head_t *h = buf_kept;
+    buf_kept = NULL;
+    buf_kept_bytes = 0;
+    buf_kept_count = 0;
+    pthread_mutex_unlock(&buf_lock);
+    while (h) {
+        buf_head_t *next = h->next;
+        free(h);
+        h = next;
+    }
+}
 
 /* A send in flight; records are allocated one by one, so inline copies never move. */
 typedef struct chan_send {
     MPI_Request req;
-    void *buf; /* owned, or the inline copy */
+    void *buf; /* from sj__chan_buf, the inline copy, or the caller's data */
+    int owned; /* buf is from sj__chan_buf */
     struct chan_send *next;
     unsigned char small[CHAN_INLINE];
 } chan_send_t;
@@ -244,6 +383,7 @@ void sj__farm_fini(void)
 {
     if (spare != MPI_COMM_NULL)
         MPI_Comm_free(&spare);
+    buf_fini();
 }
 
 int sj__chan_open(sj__chan_t *chan)
@@ -271,8 +411,8 @@ int sj__chan_open(sj__chan_t *chan)
 
 static void send_free(chan_send_t *s)
 {
-    if (s->buf != s->small)
-        free(s->buf);
+    if (s->owned)
+        sj__chan_buf_free(s->buf);
     free(s);
 }
 
@@ -295,29 +435,36 @@ static int chan_progress(sj__chan_t c)
     return SJ_OK;
 }
 
-/* Send @p buf (owned: freed once sent; else copied, at most CHAN_INLINE bytes). */
-static int chan_isend(sj__chan_t c, int dest, void *buf, size_t size, int owned)
+/*
+ * Send @p buf with @p tag. SEND_OWNED: a buffer of sj__chan_buf, freed once
+ * sent (or on failure); SEND_COPY: copied, at most CHAN_INLINE bytes;
+ * SEND_REF: the caller's memory, valid until the channel closes.
+ */
+enum { SEND_OWNED, SEND_COPY, SEND_REF };
+
+static int chan_isend(sj__chan_t c, int dest, int tag, void *buf, size_t size, int how)
 {
     if (size > INT_MAX) {
-        if (owned)
-            free(buf);
+        if (how == SEND_OWNED)
+            sj__chan_buf_free(buf);
         return sj__error(SJ_ESIZE, "starjets", "a farm message of %zu bytes is too large", size);
     }
     chan_send_t *s = malloc(sizeof *s);
     if (!s) {
         /* No record to keep a request in: send synchronously. */
-        int ok = MPI_Send(buf, (int)size, MPI_BYTE, dest, CHAN_TAG, c->comm) == MPI_SUCCESS;
-        if (owned)
-            free(buf);
+        int ok = MPI_Send(buf, (int)size, MPI_BYTE, dest, tag, c->comm) == MPI_SUCCESS;
+        if (how == SEND_OWNED)
+            sj__chan_buf_free(buf);
         return ok ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "MPI_Send of a farm message failed");
     }
-    if (owned) {
-        s->buf = buf;
-    } else {
+    s->owned = how == SEND_OWNED;
+    if (how == SEND_COPY) {
         memcpy(s->small, buf, size);
         s->buf = s->small;
+    } else {
+        s->buf = buf;
     }
-    if (MPI_Isend(s->buf, (int)size, MPI_BYTE, dest, CHAN_TAG, c->comm, &s->req) != MPI_SUCCESS) {
+    if (MPI_Isend(s->buf, (int)size, MPI_BYTE, dest, tag, c->comm, &s->req) != MPI_SUCCESS) {
         send_free(s);
         return sj__error(SJ_ERUNTIME, "starjets", "MPI_Isend of a farm message failed");
     }
@@ -328,14 +475,19 @@ static int chan_isend(sj__chan_t c, int dest, void *buf, size_t size, int owned)
 
 int sj__chan_send(sj__chan_t chan, int dest, void *buf, size_t size)
 {
-    return chan_isend(chan, dest, buf, size, 1);
+    return chan_isend(chan, dest, CHAN_TAG, buf, size, SEND_OWNED);
 }
 
 int sj__chan_send_small(sj__chan_t chan, int dest, const void *buf, size_t size)
 {
     if (size > CHAN_INLINE)
         return sj__error(SJ_ESIZE, "starjets", "a small farm message has %zu bytes", size);
-    return chan_isend(chan, dest, (void *)buf, size, 0);
+    return chan_isend(chan, dest, CHAN_TAG, (void *)buf, size, SEND_COPY);
+}
+
+int sj__chan_send_data(sj__chan_t chan, int dest, const void *buf, size_t size)
+{
+    return chan_isend(chan, dest, CHAN_DATA_TAG, (void *)buf, size, SEND_REF);
 }
 
 int sj__chan_probe(sj__chan_t chan, int src, int *from, size_t *size)
@@ -359,6 +511,30 @@ int sj__chan_recv(sj__chan_t chan, int from, void *buf, size_t size)
     return rc == MPI_SUCCESS
                ? SJ_OK
                : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of a farm message failed");
+}
+
+int sj__chan_recv_data(sj__chan_t chan, int from, void *buf, size_t size)
+{
+    if (size > INT_MAX)
+        return sj__error(SJ_ESIZE, "starjets", "farm data of %zu bytes are too large", size);
+    int rc =
+        MPI_Recv(buf, (int)size, MPI_BYTE, from, CHAN_DATA_TAG, chan->comm, MPI_STATUS_IGNORE);
+    return rc == MPI_SUCCESS
+               ? SJ_OK
+               : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of farm data failed");
+}
+
+int sj__chan_drop_data(sj__chan_t chan, int from)
+{
+    char none;
+    /* a receive of nothing takes the message and reports its truncation */
+    int rc = MPI_Recv(&none, 0, MPI_BYTE, from, CHAN_DATA_TAG, chan->comm, MPI_STATUS_IGNORE);
+    int cls = MPI_SUCCESS;
+    if (rc != MPI_SUCCESS)
+        MPI_Error_class(rc, &cls);
+    return cls == MPI_SUCCESS || cls == MPI_ERR_TRUNCATE
+               ? SJ_OK
+               : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of farm data failed");
 }
 
 void sj__chan_close(sj__chan_t *chan, int clean)

@@ -15,9 +15,11 @@ struct sj__rt {
     int synchronous;
     MPI_Comm comm;
     char placement[160];
-    /* OS cpu numbers to confine StarPU-MPI's thread to after start (0: leave it) */
-    int mpi_thread_cpu[64];
-    int mpi_thread_cpus;
+    /* OS cpu numbers of this rank's cores when its workers are pinned (0: they are not) */
+    int rank_cpu[64];
+    int rank_cpus;
+    /* confine StarPU-MPI's thread to those cores once it runs */
+    int pin_mpi;
 };
 
 extern struct sj__rt sj__rt;

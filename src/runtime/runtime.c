@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <dirent.h>
+#include <errno.h>
 #include <hwloc.h>
 #include <limits.h>
 #include <mpi.h>
@@ -13,6 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 #include <starjets/runtime.h>
 
@@ -102,6 +107,7 @@ void sj_init_options_default(sj_init_options_t *opts)
     const char *trace = getenv("SJ_TRACE");
     opts->trace_dir = trace && *trace ? trace : NULL;
     opts->profile = env_int("SJ_PROFILE", 0);
+    opts->worker_nice = env_int("SJ_WORKER_NICE", 10);
 }
 
 /* StarPU reads its settings from the environment: the ones starjets sets (only
@@ -183,23 +189,22 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         conf->use_explicit_workers_bindid = 1;
         for (int i = 0; i < STARPU_NMAXWORKERS; i++)
             conf->workers_bindid[i] = (unsigned)core_first_pu(topo, c0 + reserve + i % nw);
+        hwloc_obj_t pu = NULL;
+        for (int c = c0; c < c1; c++) {
+            hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
+            while (core && (pu = hwloc_get_next_obj_inside_cpuset_by_type(
+                                topo, core->cpuset, HWLOC_OBJ_PU, pu)) != NULL)
+                if (sj__rt.rank_cpus < (int)(sizeof sj__rt.rank_cpu / sizeof sj__rt.rank_cpu[0]))
+                    sj__rt.rank_cpu[sj__rt.rank_cpus++] = (int)pu->os_index;
+        }
         confine = !reserve && !getenv("STARPU_MPI_NOBIND");
+        sj__rt.pin_mpi = confine;
         if (confine) {
             /* StarPU would warn when its MPI thread is bound where a worker is:
              * keep it unbound for StarPU, then confine it to this rank's cores
              * ourselves once it runs (pin_mpi_thread), so it never wakes up
              * on a core of another rank. */
             env_default("STARPU_MPI_NOBIND", "1");
-            sj__rt.mpi_thread_cpus = 0;
-            hwloc_obj_t pu = NULL;
-            for (int c = c0; c < c1; c++) {
-                hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
-                while (core && (pu = hwloc_get_next_obj_inside_cpuset_by_type(
-                                    topo, core->cpuset, HWLOC_OBJ_PU, pu)) != NULL)
-                    if (sj__rt.mpi_thread_cpus <
-                        (int)(sizeof sj__rt.mpi_thread_cpu / sizeof sj__rt.mpi_thread_cpu[0]))
-                        sj__rt.mpi_thread_cpu[sj__rt.mpi_thread_cpus++] = (int)pu->os_index;
-            }
         }
     } else {
         env_default("STARPU_WORKERS_NOBIND", "1");
@@ -215,11 +220,6 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         hwloc_topology_destroy(topo);
 }
 
-/*
- * Confine StarPU-MPI's progress thread (named "MPI") to this rank's cores, as
- * decided by place_threads. Linux only; elsewhere, or when the thread cannot
- * be found, it stays where StarPU put it.
- */
 /*
  * BLAS called inside tasks must not start threads of its own: the workers
  * already fill the cores. OpenBLAS is told so unless the user set
@@ -242,31 +242,75 @@ static void blas_single_thread(int on)
     }
 }
 
-static void pin_mpi_thread(void)
-{
 #ifdef __linux__
-    if (sj__rt.mpi_thread_cpus == 0)
-        return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int i = 0; i < sj__rt.mpi_thread_cpus; i++)
-        CPU_SET(sj__rt.mpi_thread_cpu[i], &set);
+/* Call @p fn on each thread of this process whose name starts with @p prefix. */
+static void each_thread_named(const char *prefix, void (*fn)(pid_t tid, void *arg), void *arg)
+{
     DIR *dir = opendir("/proc/self/task");
     struct dirent *e;
+    const size_t len = strlen(prefix);
     while (dir && (e = readdir(dir)) != NULL) {
         char path[300], name[32] = "";
         snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
         FILE *f = fopen(path, "r");
         if (!f)
             continue;
-        if (fgets(name, sizeof name, f) && strcmp(name, "MPI\n") == 0)
-            sched_setaffinity((pid_t)atoi(e->d_name), sizeof set, &set);
+        if (fgets(name, sizeof name, f) && strncmp(name, prefix, len) == 0)
+            fn((pid_t)atoi(e->d_name), arg);
         fclose(f);
     }
     if (dir)
         closedir(dir);
+}
+
+/* Raise a thread's niceness by *(int *)arg (raising it needs no privilege). */
+static void nice_thread(pid_t tid, void *arg)
+{
+    const int add = *(const int *)arg;
+    errno = 0;
+    const int now = getpriority(PRIO_PROCESS, (id_t)tid);
+    const int want = now + add < 19 ? now + add : 19;
+    if (errno == 0 && want > now)
+        setpriority(PRIO_PROCESS, (id_t)tid, want); /* best effort: a failure only costs latency */
+}
+
+static void pin_thread(pid_t tid, void *arg)
+{
+    sched_setaffinity(tid, sizeof(cpu_set_t), arg);
+}
 #endif
-    sj__rt.mpi_thread_cpus = 0;
+
+/*
+ * Make StarPU's CPU workers (threads "CPU 0", "CPU 1", ...) nicer than the
+ * threads that steer them (sj_init_options_t.worker_nice). By name rather
+ * than with a task on each worker, which profiles and traces would count.
+ */
+static void nice_workers(int add)
+{
+#ifdef __linux__
+    if (add > 0)
+        each_thread_named("CPU ", nice_thread, &add);
+#else
+    (void)add;
+#endif
+}
+
+/*
+ * Confine StarPU-MPI's progress thread (named "MPI") to this rank's cores, as
+ * decided by place_threads. Linux only; elsewhere, or when the thread cannot
+ * be found, it stays where StarPU put it.
+ */
+static void pin_mpi_thread(void)
+{
+#ifdef __linux__
+    if (!sj__rt.pin_mpi || sj__rt.rank_cpus == 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < sj__rt.rank_cpus; i++)
+        CPU_SET(sj__rt.rank_cpu[i], &set);
+    each_thread_named("MPI\n", pin_thread, &set);
+#endif
 }
 
 /* Free our communicator, finalise MPI if we started it, undo our environment. */
@@ -298,6 +342,8 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
              "opts->placement is %d, not an sj_placement_t", (int)o.placement);
     SJ_CHECK(o.ncpus >= -1, SJ_EINVAL, "opts->ncpus is %d, expected -1 (automatic) or >= 0",
              o.ncpus);
+    SJ_CHECK(o.worker_nice >= 0 && o.worker_nice <= 19, SJ_EINVAL,
+             "opts->worker_nice is %d, expected 0 to 19", o.worker_nice);
     SJ_TRY(sj__trace_check_options(o.trace_dir, __func__));
 
     int initialized = 0, finalized = 0, level = MPI_THREAD_SINGLE;
@@ -339,6 +385,8 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     conf.ncuda = o.ncuda;
     conf.nopencl = 0;
     conf.precedence_over_environment_variables = !o.environment_overrides;
+    sj__rt.rank_cpus = 0;
+    sj__rt.pin_mpi = 0;
     if (o.placement != SJ_PLACE_STARPU)
         place_threads(&o, &conf);
     else {
@@ -356,6 +404,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     pin_mpi_thread();
     sj__trace_after_start();
     blas_single_thread(1);
+    nice_workers(o.worker_nice);
     if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
         starpu_mpi_shutdown();
         stop_mpi();
@@ -363,8 +412,9 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                          sj__rt.placement);
     }
     if (o.verbose)
-        fprintf(stderr, "starjets: rank %d: %s, %u CPU worker(s), scheduler %s\n", sj__rt.rank,
-                sj__rt.placement, starpu_cpu_worker_get_count(), conf.sched_policy_name);
+        fprintf(stderr, "starjets: rank %d: %s, %u CPU worker(s) (niceness +%d), scheduler %s\n",
+                sj__rt.rank, sj__rt.placement, starpu_cpu_worker_get_count(), o.worker_nice,
+                conf.sched_policy_name);
     sj__tag_reset();
     sj__codelets_init();
     const char *perf = getenv("SJ_PERFSTAT");

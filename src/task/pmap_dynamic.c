@@ -7,7 +7,8 @@
  *   rank w -> root: REQ (give me work), RESULT (a finished batch: statuses and
  *                   results), REJECT (could not take the last batch), FIN
  *                   (nothing more will come from me)
- *   root -> rank w: BATCH (consecutive items and their inputs), DONE (no more
+ *   root -> rank w: BATCH (consecutive items; their inputs follow as data,
+ *                   sent straight from the caller's array), DONE (no more
  *                   work), STOP (a failure under SJ_PMAP_STOP: drop what you
  *                   have not started)
  *
@@ -33,7 +34,7 @@
 
 enum { MSG_REQ = 1, MSG_RESULT, MSG_REJECT, MSG_FIN, MSG_BATCH, MSG_DONE, MSG_STOP };
 
-/* Header of every message; data start at DATA_OFFSET (64-byte aligned buffers). */
+/* Header of every message; a RESULT's statuses and results start at DATA_OFFSET. */
 typedef struct msg_head {
     int32_t type;
     int32_t error; /* RESULT: the sender's first runtime failure, 0 when none */
@@ -46,25 +47,25 @@ typedef struct msg_head {
 /*
  * Polling of the application thread for messages (task completions wake it at
  * once). Each poll wakes a thread on a core where a worker computes and costs
- * it several microseconds, so polls are as rare as the queue allows: the
- * longest pause is a quarter of the work queued per worker (so that a request
- * and its batch cross before the queue runs dry), between POLL_FLOOR and
- * POLL_CEIL; after activity polls restart at an eighth of it and double.
+ * it 10 to 30 microseconds (measured on the project's virtual machines), so
+ * polls are as rare as the queue allows: a quarter of the work queued per
+ * worker (so that a request and its batch cross before the queue runs dry),
+ * between POLL_FLOOR and POLL_CEIL. A rank with no task running only waits
+ * for messages (its first batch, the last results): it polls every
+ * POLL_IDLE, as its workers have nothing to lose.
  */
 #define POLL_FLOOR 2e-4
 #define POLL_CEIL 1e-3
+#define POLL_IDLE 3e-5
 
-static double poll_max(const sj__farm_t *f)
+static double poll_pause(const sj__farm_t *f)
 {
+    if (f->e.running == 0)
+        return POLL_IDLE;
     const double p = sj__engine_queued_seconds(&f->e) / 4;
     return p < POLL_FLOOR ? POLL_FLOOR : p > POLL_CEIL ? POLL_CEIL : p;
 }
 
-static double next_poll(const sj__farm_t *f, double poll, int active)
-{
-    const double max = poll_max(f);
-    return active ? max / 8 : (2 * poll < max ? 2 * poll : max);
-}
 
 static size_t result_status_bytes(int64_t count)
 {
@@ -102,25 +103,16 @@ static int serve_request(sj__farm_t *f, int w)
         return send_head(f, w, MSG_DONE);
     }
     const int64_t count = batch_size(f);
-    const size_t size = DATA_OFFSET + (size_t)count * f->in_size;
-    msg_head_t *h = sj__alloc64(size);
-    if (!h) {
-        /* No memory for the message: this rank gets no more work, the root keeps it. */
-        f->closed[w] = 1;
-        return send_head(f, w, MSG_DONE);
-    }
-    memset(h, 0, DATA_OFFSET);
-    h->type = MSG_BATCH;
-    h->start = f->next;
-    h->count = count;
-    if (f->in_size)
-        memcpy((unsigned char *)h + DATA_OFFSET, f->in + (size_t)f->next * f->in_size,
-               (size_t)count * f->in_size);
+    const msg_head_t h = {.type = MSG_BATCH, .start = f->next, .count = count};
     f->last[w][0] = f->next;
     f->last[w][1] = count;
     f->next += count;
     f->sum.batches++;
-    return sj__chan_send(f->chan, w, h, size);
+    SJ_TRY(sj__chan_send_small(f->chan, w, &h, sizeof h));
+    if (f->in_size == 0)
+        return SJ_OK;
+    return sj__chan_send_data(f->chan, w, f->in + (size_t)h.start * f->in_size,
+                              (size_t)count * f->in_size);
 }
 
 static void take_result(sj__farm_t *f, int w, const msg_head_t *h, size_t size)
@@ -151,7 +143,7 @@ static void take_result(sj__farm_t *f, int w, const msg_head_t *h, size_t size)
 static int root_receive(sj__farm_t *f, int w, size_t size)
 {
     msg_head_t small;
-    msg_head_t *h = size > sizeof small ? sj__alloc64(size) : NULL;
+    msg_head_t *h = size > sizeof small ? sj__chan_buf(size) : NULL;
     const int lost = size > sizeof small && !h;
     if (!h)
         h = &small;
@@ -193,7 +185,7 @@ static int root_receive(sj__farm_t *f, int w, size_t size)
                        (int)h->type, w);
     }
     if (h != &small)
-        free(h);
+        sj__chan_buf_free(h);
     return rc;
 }
 
@@ -239,7 +231,6 @@ void sj__farm_root_batch_done(sj__engine_t *e, sj__batch_t *b)
 
 static int root_loop(sj__farm_t *f)
 {
-    double poll = POLL_FLOOR / 8;
     int stops_sent = 0;
     /* Every rank starts with a request it did not have to send: its first
      * batch leaves at once, after the root's own workers got theirs. */
@@ -277,8 +268,7 @@ static int root_loop(sj__farm_t *f)
         sj__farm_progress(f, f->sum.done, 0);
         if ((f->stopping || f->next >= f->n) && f->fins == f->np - 1 && sj__engine_idle(&f->e))
             return SJ_OK;
-        const int k = sj__engine_step(&f->e, active ? 0.0 : poll);
-        poll = next_poll(f, poll, k > 0 || active);
+        sj__engine_step(&f->e, active ? 0.0 : poll_pause(f));
     }
 }
 
@@ -298,37 +288,48 @@ void sj__farm_worker_batch_done(sj__engine_t *e, sj__batch_t *b)
     if (!f->o.output)
         size += (size_t)b->count * f->out_size;
     sj__farm_error(f, sj__chan_send(f->chan, f->o.root, h, size), f->me);
-    free(b->in_msg);
+    sj__chan_buf_free(b->in_msg);
     free(b);
 }
 
-/* A batch arrived: take it into the engine, or reject it without memory. */
-static int worker_take_batch(sj__farm_t *f, msg_head_t *msg)
+/* A batch was announced: take its inputs into the engine, or reject it without memory. */
+static int worker_take_batch(sj__farm_t *f, const msg_head_t *msg)
 {
+    const int root = f->o.root;
     const int64_t count = msg->count;
-    const size_t status = result_status_bytes(count);
+    const size_t status = result_status_bytes(count), in_bytes = (size_t)count * f->in_size;
     sj__batch_t *b = calloc(1, sizeof *b);
-    unsigned char *out = sj__alloc64(DATA_OFFSET + status + (size_t)count * f->out_size);
-    if (!b || !out) {
+    unsigned char *out = sj__chan_buf(DATA_OFFSET + status + (size_t)count * f->out_size);
+    unsigned char *in = in_bytes ? sj__chan_buf(in_bytes) : NULL;
+    if (!b || !out || (in_bytes && !in)) {
         free(b);
-        free(out);
-        free(msg);
+        sj__chan_buf_free(out);
+        sj__chan_buf_free(in);
         sj__farm_error(f,
                        sj__error(SJ_ENOMEM, "starjets", "no memory for a batch of %lld items",
                                  (long long)count),
                        f->me);
         sj__engine_stop(&f->e);
-        return send_head(f, f->o.root, MSG_REJECT);
+        if (in_bytes)
+            SJ_TRY(sj__chan_drop_data(f->chan, root));
+        return send_head(f, root, MSG_REJECT);
+    }
+    int rc = in_bytes ? sj__chan_recv_data(f->chan, root, in, in_bytes) : SJ_OK;
+    if (rc < 0) {
+        free(b);
+        sj__chan_buf_free(out);
+        sj__chan_buf_free(in);
+        return rc;
     }
     b->start = msg->start;
     b->stride = 1;
     b->count = count;
-    b->in = (const unsigned char *)msg + DATA_OFFSET;
+    b->in = in;
     b->in_step = f->in_size;
     b->status = (int *)(out + DATA_OFFSET);
     b->out = out + DATA_OFFSET + status;
     b->out_step = f->out_size;
-    b->in_msg = msg;
+    b->in_msg = in;
     b->out_msg = out;
     sj__engine_add(&f->e, b);
     return SJ_OK;
@@ -337,26 +338,16 @@ static int worker_take_batch(sj__farm_t *f, msg_head_t *msg)
 static int worker_receive(sj__farm_t *f, size_t size)
 {
     const int root = f->o.root;
-    msg_head_t small;
-    msg_head_t *h = size > sizeof small ? sj__alloc64(size) : NULL;
-    const int lost = size > sizeof small && !h;
-    if (!h)
-        h = &small;
-    int rc = sj__chan_recv(f->chan, root, h, lost ? sizeof small : size);
-    if (rc < 0 && !lost)
-        return rc;
-    if (lost) {
-        /* A batch without memory to hold it. */
-        f->req_out = 0;
-        sj__farm_error(
-            f, sj__error(SJ_ENOMEM, "starjets", "no memory for a batch of %zu bytes", size), f->me);
-        sj__engine_stop(&f->e);
-        return send_head(f, root, MSG_REJECT);
-    }
-    switch (h->type) {
+    msg_head_t h;
+    if (size != sizeof h) /* cannot happen between ranks of one program */
+        return sj__error(SJ_ERUNTIME, "starjets", "a farm message of %zu bytes from the root",
+                         size);
+    SJ_TRY(sj__chan_recv(f->chan, root, &h, sizeof h));
+    int rc = SJ_OK;
+    switch (h.type) {
     case MSG_BATCH:
         f->req_out = 0;
-        return worker_take_batch(f, h); /* takes h */
+        return worker_take_batch(f, &h);
     case MSG_DONE:
         f->req_out = 0;
         f->told_to_close = 1;
@@ -367,16 +358,13 @@ static int worker_receive(sj__farm_t *f, size_t size)
         break;
     default:
         rc = sj__error(SJ_ERUNTIME, "starjets", "unexpected farm message %d from the root",
-                       (int)h->type);
+                       (int)h.type);
     }
-    if (h != &small)
-        free(h);
     return rc;
 }
 
 static int worker_loop(sj__farm_t *f)
 {
-    double poll = POLL_FLOOR / 8;
     f->req_out = 1; /* the root sends the first batch unasked */
     for (;;) {
         int active = 0;
@@ -399,8 +387,7 @@ static int worker_loop(sj__farm_t *f)
         }
         if (f->told_to_close && !f->req_out && sj__engine_idle(&f->e))
             return send_head(f, f->o.root, MSG_FIN);
-        const int k = sj__engine_step(&f->e, active ? 0.0 : poll);
-        poll = next_poll(f, poll, k > 0 || active);
+        sj__engine_step(&f->e, active ? 0.0 : poll_pause(f));
     }
 }
 
