@@ -133,6 +133,13 @@ SPECS = {
             % (j["matrices"], j["order"], j["reps"], j["rounds"]),
             (lambda j: j["pmap_s"], "s"), (lambda j: j["serial_s"], "s"), "serial loop",
             lambda j: j["speedup"], "serial / pmap", (">=", 1.8)),
+        row("pmap of SVDs, efficiency", lambda j: "workers at %s ms per SVD: a perfect farm"
+            " takes %s ms (serial / ideal = %.2f)"
+            % ("/".join("%.2f" % (t * 1e3) for t in j["worker_item_s"]), "%.2f" % (j["ideal_s"] * 1e3),
+               j["ceiling_speedup"]),
+            (lambda j: j["pmap_s"], "s"), (lambda j: j["ideal_s"], "s"),
+            "perfect farm on these cores", lambda j: j["efficiency"], "ideal / pmap",
+            (">=", 0.9)),
     ],
     "pmap_rate": [
         row("pmap rate", lambda j: "%d trivial items, %d farms" % (j["items"], j["reps"]),

@@ -75,8 +75,8 @@ static void record_before_init(void)
 
 static void test_init_bad_options(void **state)
 {
-    const char *field[NBAD_OPTS] = {"ncuda",       "ncuda",      "placement",
-                                    "ncpus",       "worker_nice", "worker_nice"};
+    const char *field[NBAD_OPTS] = {"ncuda", "ncuda",       "placement",
+                                    "ncpus", "worker_nice", "worker_nice"};
     for (int k = 0; k < NBAD_OPTS; k++) {
         assert_int_equal(pre.bad_opts_rc[k], SJ_EINVAL);
         assert_non_null(strstr(pre.bad_opts_msg[k], "sj_init"));
@@ -250,16 +250,11 @@ int main(int argc, char **argv)
     (void)argv;
     record_before_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_before_init),
-        cmocka_unit_test(test_init_bad_options),
-        cmocka_unit_test(test_init_twice),
-        cmocka_unit_test(test_codes_table),
-        cmocka_unit_test(test_codes_distinct),
-        cmocka_unit_test(test_unknown_codes),
-        cmocka_unit_test(test_last_error),
-        cmocka_unit_test(test_last_error_per_thread),
-        cmocka_unit_test(test_version),
-        cmocka_unit_test(test_dtype_size),
+        cmocka_unit_test(test_before_init),    cmocka_unit_test(test_init_bad_options),
+        cmocka_unit_test(test_init_twice),     cmocka_unit_test(test_codes_table),
+        cmocka_unit_test(test_codes_distinct), cmocka_unit_test(test_unknown_codes),
+        cmocka_unit_test(test_last_error),     cmocka_unit_test(test_last_error_per_thread),
+        cmocka_unit_test(test_version),        cmocka_unit_test(test_dtype_size),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "error");
 }

@@ -498,6 +498,71 @@ static void test_threads(void **state)
 }
 #endif
 
+/*
+ * Results the root has no memory for (SJ_TEST_FARM_NOMEM, read by the root's
+ * farm): the call fails with SJ_ENOMEM on every rank, the lost items count as
+ * not run and keep their `out` bytes, every other result is right, and the
+ * next farm runs normally.
+ */
+static void test_lost_results(void **state)
+{
+    (void)state;
+    const int me = sj_rank();
+    const int64_t n = 120;
+    unsigned char *in = calloc((size_t)n, IN_SIZE), *out = malloc((size_t)n * OUT_SIZE);
+    int *status = malloc((size_t)n * sizeof *status);
+    assert_true(in && out && status);
+    make_inputs(in, n);
+    memset(out, 0xab, (size_t)n * OUT_SIZE);
+    memset(status, 0x5a, (size_t)n * sizeof *status); /* every entry must be written */
+    sj_pmap_options_t o;
+    sj_pmap_options_default(&o);
+    o.item_status = status;
+    o.batch = 4;
+    item_ctx_t c = {.light = 1};
+    sj_pmap_report_t rep;
+    setenv("SJ_TEST_FARM_NOMEM", "2", 1);
+    sj_clear_error();
+    const int rc = sj_pmap(n, in, IN_SIZE, out, OUT_SIZE, item_fn, &c, sizeof c, &o, &rep);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", sj_last_error());
+    unsetenv("SJ_TEST_FARM_NOMEM");
+    if (sj_nranks() == 1) { /* no messages: nothing to lose */
+        assert_int_equal(rc, SJ_OK);
+    } else {
+        assert_int_equal(rc, SJ_ENOMEM);
+        assert_non_null(strstr(msg, me == 0 ? "no memory for a result" : "failure on rank 0"));
+        assert_true(rep.not_run >= 8); /* two batches of 4, at least */
+    }
+    assert_int_equal(rep.done + rep.not_run, n);
+    if (me == 0) {
+        int64_t ran = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (status[i] == SJ_PMAP_NOT_RUN) {
+                for (int k = 0; k < OUT_SIZE; k++)
+                    assert_int_equal(out[i * OUT_SIZE + k], 0xab);
+            } else {
+                assert_int_equal(status[i], 0);
+                ran++;
+            }
+        }
+        assert_int_equal(ran, rep.done);
+        check_light_outputs(in, out, status, n);
+    }
+    /* the next farm is whole */
+    memset(status, 0x5a, (size_t)n * sizeof *status);
+    SJ_ASSERT_OK(sj_pmap(n, in, IN_SIZE, out, OUT_SIZE, item_fn, &c, sizeof c, &o, &rep));
+    assert_int_equal(rep.done, n);
+    if (me == 0) {
+        for (int64_t i = 0; i < n; i++)
+            assert_int_equal(status[i], 0);
+        check_light_outputs(in, out, status, n);
+    }
+    free(in);
+    free(out);
+    free(status);
+}
+
 /* Items without input or result, and empty farms. */
 static int count_fn(int64_t index, const void *in, void *out, void *ctx)
 {
@@ -614,7 +679,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stop),           cmocka_unit_test(test_skip),
         cmocka_unit_test(test_retry),          cmocka_unit_test(test_output_kept),
         cmocka_unit_test(test_progress),       cmocka_unit_test(test_no_io_and_empty),
-        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_lost_results),
 #ifdef __linux__
         cmocka_unit_test(test_threads),
 #endif

@@ -36,9 +36,6 @@
 
 enum { PRIO_INTERIOR = 0, PRIO_FRAME = 1, PRIO_PACK = 2 };
 
-/* Most buffers of a task (sj__rt_submit_local). */
-#define MAX_BUFS 32
-
 /* The geometry of one call: the same on every rank. */
 typedef struct plan {
     sj_space_t space;
@@ -51,9 +48,9 @@ typedef struct plan {
 /* Ghost cells of block `to` in direction `dir`, held by block `from` (!= to). */
 typedef struct strip {
     int from, to, dir;
-    int64_t tag; /* index among the cross-rank strips, then the tag; -1: same rank */
-    int64_t n;   /* cells */
-    sj__halo_box_t region; /* in `to`'s coordinates */
+    int64_t tag;                /* index among the cross-rank strips, then the tag; -1: same rank */
+    int64_t n;                  /* cells */
+    sj__halo_box_t region;      /* in `to`'s coordinates */
     int64_t shift[SJ_MAX_DIMS]; /* `from`'s coordinate = `to`'s + shift */
     sj__data_t handle;
 } strip_t;
@@ -163,9 +160,8 @@ static int neighbour(const plan_t *pl, int b, const int dir[SJ_MAX_DIMS], sj__ha
  * slab d holds the cells whose first dimension outside the interior range is
  * d. Returns the number of slabs.
  */
-static int block_parts(const plan_t *pl, const int64_t dims[SJ_MAX_DIMS],
-                       sj__halo_box_t *interior, int *has_interior,
-                       sj__halo_box_t parts[SJ__HALO_MAX_PARTS])
+static int block_parts(const plan_t *pl, const int64_t dims[SJ_MAX_DIMS], sj__halo_box_t *interior,
+                       int *has_interior, sj__halo_box_t parts[SJ__HALO_MAX_PARTS])
 {
     const int w = pl->width;
     int64_t ilo[SJ_MAX_DIMS], ihi[SJ_MAX_DIMS];
@@ -359,12 +355,12 @@ static int submit_exchange(sj_array_t in, const int *owner, const strips_t *st, 
                 claims[nclaims++] = (sj__buf_t){into[j].handle, SJ__W};
         if (nout == 0)
             continue; /* nothing out, nothing in from other ranks (neighbours are mutual) */
-        const int merged = 1 + nout + nclaims <= MAX_BUFS;
+        const int merged = 1 + nout + nclaims <= SJ__RT_MAX_BUFS;
         if (!merged && nclaims)
             SJ_TRY(submit_gate(in, b, claims, nclaims));
 
         sj__halo_pack_args_t args = {.elemsize = sj_dtype_size(in->space->dtype), .nstrips = nout};
-        sj__buf_t bufs[MAX_BUFS] = {{in->handles[b], SJ__R}};
+        sj__buf_t bufs[SJ__RT_MAX_BUFS] = {{in->handles[b], SJ__R}};
         int64_t dims[SJ_MAX_DIMS];
         block_dims(in->space, b, dims);
         block_strides(dims, args.stride);
@@ -401,8 +397,8 @@ static int submit_exchange(sj_array_t in, const int *owner, const strips_t *st, 
  * strips, in direction order.
  */
 static int frame_sources(const plan_t *pl, int b, const int64_t dims[SJ_MAX_DIMS],
-                         const strip_t *strips, int nstrips, sj__halo_args_t *args,
-                         sj__buf_t *bufs, int *nbufs)
+                         const strip_t *strips, int nstrips, sj__halo_args_t *args, sj__buf_t *bufs,
+                         int *nbufs)
 {
     int64_t stride[SJ_MAX_DIMS];
     block_strides(dims, stride);
@@ -481,7 +477,7 @@ static int submit_block(const plan_t *pl, sj_array_t out, sj_array_t in, int b,
         return SJ_OK;
 
     sj__buf_t bufs[2 + SJ__HALO_MAX_DIRS] = {{out->handles[b], has_interior ? SJ__RW : SJ__W},
-                                              {in->handles[b], SJ__R}};
+                                             {in->handles[b], SJ__R}};
     int nbufs = 2;
     SJ_TRY(frame_sources(pl, b, dims, strips, nstrips, args, bufs, &nbufs));
     args->info.part = mode == SJ_STENCIL_SPLIT ? SJ_STENCIL_FRAME : SJ_STENCIL_WHOLE;
@@ -515,8 +511,8 @@ int sj_array_stencil(sj_array_t out, sj_array_t in, int width, sj_boundary_t bou
     SJ_CHECK(ctx != NULL || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu", ctx_size);
     SJ_CHECK(ctx_size <= (1u << 20), SJ_ESIZE, "ctx_size is %zu, more than 1 MiB", ctx_size);
     const sj_space_t space = in->space;
-    SJ_CHECK(space->ndims >= 2, SJ_ENOTSUP,
-             "in is a %d-D array; stencils take 2-D and 3-D arrays", space->ndims);
+    SJ_CHECK(space->ndims >= 2, SJ_ENOTSUP, "in is a %d-D array; stencils take 2-D and 3-D arrays",
+             space->ndims);
     sj_stencil_options_t o;
     sj_stencil_options_default(&o);
     if (opts)

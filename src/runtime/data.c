@@ -114,12 +114,10 @@ void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag)
 
 /* ---- tasks ---------------------------------------------------------------- */
 
-#define SJ__MAX_BUFS 32
-
 int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
                   const sj__buf_t *bufs)
 {
-    assert(nbufs >= 1 && nbufs <= SJ__MAX_BUFS);
+    assert(nbufs >= 1 && nbufs <= SJ__RT_MAX_BUFS);
     const int me = sj__rt.rank;
     const int exec = sj__rt_data_owner(bufs[0].data);
     int involved = exec == me, remote = 0;
@@ -132,7 +130,7 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     if (!involved)
         return SJ_OK;
 
-    struct starpu_data_descr descr[SJ__MAX_BUFS];
+    struct starpu_data_descr descr[SJ__RT_MAX_BUFS];
     for (int i = 0; i < nbufs; i++) {
         descr[i].handle = sj__h(bufs[i].data);
         descr[i].mode = access_mode(bufs[i].mode);

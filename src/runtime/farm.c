@@ -260,7 +260,7 @@ void sj__farm_unconfine(void *token)
 #define CHAN_INLINE 64
 
 /*
- * The buffer cache of sj__chan_buf(): freed buffers wait for the next message
+ * The buffer cache of sj__farm_chan_buf(): freed buffers wait for the next message
  * of their size, the most recent first, up to BUF_KEEP of them and
  * BUF_KEEP_BYTES in all (the oldest go back to the system first).
  */
@@ -278,13 +278,14 @@ static buf_head_t *buf_kept;
 static size_t buf_kept_bytes;
 static int buf_kept_count;
 
-void *sj__chan_buf(size_t size)
+void *sj__farm_chan_buf(size_t size)
 {
     pthread_mutex_lock(&buf_lock);
     /* the smallest kept buffer that fits, if it is not much too large */
     buf_head_t **best = NULL;
     for (buf_head_t **p = &buf_kept; *p; p = &(*p)->next)
-        if ((*p)->cap >= size && (*p)->cap / 2 <= size + 4096 && (!best || (*p)->cap < (*best)->cap))
+        if ((*p)->cap >= size && (*p)->cap / 2 <= size + 4096 &&
+            (!best || (*p)->cap < (*best)->cap))
             best = p;
     buf_head_t *h = NULL;
     if (best) {
@@ -304,7 +305,7 @@ void *sj__chan_buf(size_t size)
     return (unsigned char *)h + BUF_HEAD;
 }
 
-void sj__chan_buf_free(void *buf)
+void sj__farm_chan_buf_free(void *buf)
 {
     if (!buf)
         return;
@@ -361,13 +362,13 @@ static void buf_fini(void)
 /* A send in flight; records are allocated one by one, so inline copies never move. */
 typedef struct chan_send {
     MPI_Request req;
-    void *buf; /* from sj__chan_buf, the inline copy, or the caller's data */
-    int owned; /* buf is from sj__chan_buf */
+    void *buf; /* from sj__farm_chan_buf, the inline copy, or the caller's data */
+    int owned; /* buf is from sj__farm_chan_buf */
     struct chan_send *next;
     unsigned char small[CHAN_INLINE];
 } chan_send_t;
 
-struct sj__chan_s {
+struct sj__farm_chan_s {
     MPI_Comm comm;
     chan_send_t *sends;
 };
@@ -386,9 +387,9 @@ void sj__farm_fini(void)
     buf_fini();
 }
 
-int sj__chan_open(sj__chan_t *chan)
+int sj__farm_chan_open(sj__farm_chan_t *chan)
 {
-    sj__chan_t c = sj__calloc(1, sizeof *c);
+    sj__farm_chan_t c = sj__calloc(1, sizeof *c);
     if (!c)
         return SJ_ENOMEM;
     if (spare != MPI_COMM_NULL) {
@@ -412,12 +413,12 @@ int sj__chan_open(sj__chan_t *chan)
 static void send_free(chan_send_t *s)
 {
     if (s->owned)
-        sj__chan_buf_free(s->buf);
+        sj__farm_chan_buf_free(s->buf);
     free(s);
 }
 
 /* Retire the sends that completed. */
-static int chan_progress(sj__chan_t c)
+static int chan_progress(sj__farm_chan_t c)
 {
     chan_send_t **p = &c->sends;
     while (*p) {
@@ -436,17 +437,17 @@ static int chan_progress(sj__chan_t c)
 }
 
 /*
- * Send @p buf with @p tag. SEND_OWNED: a buffer of sj__chan_buf, freed once
+ * Send @p buf with @p tag. SEND_OWNED: a buffer of sj__farm_chan_buf, freed once
  * sent (or on failure); SEND_COPY: copied, at most CHAN_INLINE bytes;
  * SEND_REF: the caller's memory, valid until the channel closes.
  */
 enum { SEND_OWNED, SEND_COPY, SEND_REF };
 
-static int chan_isend(sj__chan_t c, int dest, int tag, void *buf, size_t size, int how)
+static int chan_isend(sj__farm_chan_t c, int dest, int tag, void *buf, size_t size, int how)
 {
     if (size > INT_MAX) {
         if (how == SEND_OWNED)
-            sj__chan_buf_free(buf);
+            sj__farm_chan_buf_free(buf);
         return sj__error(SJ_ESIZE, "starjets", "a farm message of %zu bytes is too large", size);
     }
     chan_send_t *s = malloc(sizeof *s);
@@ -454,7 +455,7 @@ static int chan_isend(sj__chan_t c, int dest, int tag, void *buf, size_t size, i
         /* No record to keep a request in: send synchronously. */
         int ok = MPI_Send(buf, (int)size, MPI_BYTE, dest, tag, c->comm) == MPI_SUCCESS;
         if (how == SEND_OWNED)
-            sj__chan_buf_free(buf);
+            sj__farm_chan_buf_free(buf);
         return ok ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "MPI_Send of a farm message failed");
     }
     s->owned = how == SEND_OWNED;
@@ -473,24 +474,29 @@ static int chan_isend(sj__chan_t c, int dest, int tag, void *buf, size_t size, i
     return SJ_OK;
 }
 
-int sj__chan_send(sj__chan_t chan, int dest, void *buf, size_t size)
+int sj__farm_chan_send(sj__farm_chan_t chan, int dest, void *buf, size_t size)
 {
     return chan_isend(chan, dest, CHAN_TAG, buf, size, SEND_OWNED);
 }
 
-int sj__chan_send_small(sj__chan_t chan, int dest, const void *buf, size_t size)
+int sj__farm_chan_send_small(sj__farm_chan_t chan, int dest, const void *buf, size_t size)
 {
     if (size > CHAN_INLINE)
         return sj__error(SJ_ESIZE, "starjets", "a small farm message has %zu bytes", size);
     return chan_isend(chan, dest, CHAN_TAG, (void *)buf, size, SEND_COPY);
 }
 
-int sj__chan_send_data(sj__chan_t chan, int dest, const void *buf, size_t size)
+int sj__farm_chan_send_data(sj__farm_chan_t chan, int dest, const void *buf, size_t size)
 {
     return chan_isend(chan, dest, CHAN_DATA_TAG, (void *)buf, size, SEND_REF);
 }
 
-int sj__chan_probe(sj__chan_t chan, int src, int *from, size_t *size)
+int sj__farm_chan_send_data_buf(sj__farm_chan_t chan, int dest, void *buf, size_t size)
+{
+    return chan_isend(chan, dest, CHAN_DATA_TAG, buf, size, SEND_OWNED);
+}
+
+int sj__farm_chan_probe(sj__farm_chan_t chan, int src, int *from, size_t *size)
 {
     SJ_TRY(chan_progress(chan));
     int flag = 0, count = 0;
@@ -505,7 +511,7 @@ int sj__chan_probe(sj__chan_t chan, int src, int *from, size_t *size)
     return 1;
 }
 
-int sj__chan_recv(sj__chan_t chan, int from, void *buf, size_t size)
+int sj__farm_chan_recv(sj__farm_chan_t chan, int from, void *buf, size_t size)
 {
     int rc = MPI_Recv(buf, (int)size, MPI_BYTE, from, CHAN_TAG, chan->comm, MPI_STATUS_IGNORE);
     return rc == MPI_SUCCESS
@@ -513,35 +519,44 @@ int sj__chan_recv(sj__chan_t chan, int from, void *buf, size_t size)
                : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of a farm message failed");
 }
 
-int sj__chan_recv_data(sj__chan_t chan, int from, void *buf, size_t size)
+int sj__farm_chan_recv_data(sj__farm_chan_t chan, int from, void *buf, size_t size)
 {
     if (size > INT_MAX)
         return sj__error(SJ_ESIZE, "starjets", "farm data of %zu bytes are too large", size);
-    int rc =
-        MPI_Recv(buf, (int)size, MPI_BYTE, from, CHAN_DATA_TAG, chan->comm, MPI_STATUS_IGNORE);
-    return rc == MPI_SUCCESS
-               ? SJ_OK
-               : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of farm data failed");
+    int rc = MPI_Recv(buf, (int)size, MPI_BYTE, from, CHAN_DATA_TAG, chan->comm, MPI_STATUS_IGNORE);
+    return rc == MPI_SUCCESS ? SJ_OK
+                             : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of farm data failed");
 }
 
-int sj__chan_drop_data(sj__chan_t chan, int from)
+/* Take the next message from @p from with @p tag and throw it away. */
+static int chan_drop(sj__farm_chan_t chan, int from, int tag)
 {
     char none;
     /* a receive of nothing takes the message and reports its truncation */
-    int rc = MPI_Recv(&none, 0, MPI_BYTE, from, CHAN_DATA_TAG, chan->comm, MPI_STATUS_IGNORE);
+    int rc = MPI_Recv(&none, 0, MPI_BYTE, from, tag, chan->comm, MPI_STATUS_IGNORE);
     int cls = MPI_SUCCESS;
     if (rc != MPI_SUCCESS)
         MPI_Error_class(rc, &cls);
     return cls == MPI_SUCCESS || cls == MPI_ERR_TRUNCATE
                ? SJ_OK
-               : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of farm data failed");
+               : sj__error(SJ_ERUNTIME, "starjets", "MPI_Recv of a farm message failed");
 }
 
-void sj__chan_close(sj__chan_t *chan, int clean)
+int sj__farm_chan_drop(sj__farm_chan_t chan, int from)
+{
+    return chan_drop(chan, from, CHAN_TAG);
+}
+
+int sj__farm_chan_drop_data(sj__farm_chan_t chan, int from)
+{
+    return chan_drop(chan, from, CHAN_DATA_TAG);
+}
+
+void sj__farm_chan_close(sj__farm_chan_t *chan, int clean)
 {
     if (!chan || !*chan)
         return;
-    sj__chan_t c = *chan;
+    sj__farm_chan_t c = *chan;
     while (c->sends) {
         chan_send_t *s = c->sends;
         c->sends = s->next;

@@ -76,8 +76,11 @@ void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag);
 
 /* ---- tasks -------------------------------------------------------------- */
 
+/* Most data buffers one task takes (sj__rt_submit, sj__rt_submit_local). */
+#define SJ__RT_MAX_BUFS 32
+
 /*
- * Submit kernel @p kernel on @p bufs (at most 32; buffer 0 is the one written,
+ * Submit kernel @p kernel on @p bufs (at most SJ__RT_MAX_BUFS; buffer 0 is the one written,
  * and the task runs on its owner). @p args (@p argsize bytes) are copied.
  * Ranks the task does not involve return at once; a task whose data all live
  * here skips StarPU-MPI.

@@ -55,54 +55,59 @@ void sj__farm_unconfine(void *token);
 /* ---- the farm's message channel (direct MPI: sj__rt_direct_mpi() only) ---- */
 
 /* Point-to-point messages on a communicator of the channel's own. */
-typedef struct sj__chan_s *sj__chan_t;
+typedef struct sj__farm_chan_s *sj__farm_chan_t;
 
 /* Collective: a communicator of the channel's own: the one the last clean
  * farm left, or a duplicate of starjets' communicator. (The collectives of
  * this file wait by polling with short sleeps, not by spinning in MPI.) */
-int sj__chan_open(sj__chan_t *chan);
+int sj__farm_chan_open(sj__farm_chan_t *chan);
 /*
  * A 64-byte aligned buffer of @p size bytes for a message, NULL when no
  * memory is left. Buffers come back from a cache of recently freed ones: a
  * farm moves messages of the same sizes again and again, and fresh memory
  * for each (mapping, page faults, zeroing) costs more than the copy into it.
  */
-void *sj__chan_buf(size_t size);
-/* Give back a buffer of sj__chan_buf(). NULL is a no-op. */
-void sj__chan_buf_free(void *buf);
+void *sj__farm_chan_buf(size_t size);
+/* Give back a buffer of sj__farm_chan_buf(). NULL is a no-op. */
+void sj__farm_chan_buf_free(void *buf);
 /*
- * Send @p size bytes at @p buf (from sj__chan_buf()) to @p dest without
+ * Send @p size bytes at @p buf (from sj__farm_chan_buf()) to @p dest without
  * waiting; the channel frees @p buf once the message is gone. On failure
  * @p buf is freed too.
  */
-int sj__chan_send(sj__chan_t chan, int dest, void *buf, size_t size);
+int sj__farm_chan_send(sj__farm_chan_t chan, int dest, void *buf, size_t size);
 /* The same for a message of at most 64 bytes, copied (the caller keeps @p buf). */
-int sj__chan_send_small(sj__chan_t chan, int dest, const void *buf, size_t size);
+int sj__farm_chan_send_small(sj__farm_chan_t chan, int dest, const void *buf, size_t size);
 /*
  * Send @p size bytes of the caller's memory without a copy, as the data of
  * the message just sent to @p dest: @p buf must stay untouched until
- * sj__chan_close(). Data travel apart from messages (sj__chan_probe never
- * sees them); the receiver takes them with sj__chan_recv_data() once it has
+ * sj__farm_chan_close(). Data travel apart from messages (sj__farm_chan_probe never
+ * sees them); the receiver takes them with sj__farm_chan_recv_data() once it has
  * the message they follow.
  */
-int sj__chan_send_data(sj__chan_t chan, int dest, const void *buf, size_t size);
+int sj__farm_chan_send_data(sj__farm_chan_t chan, int dest, const void *buf, size_t size);
+/* The same from a buffer of sj__farm_chan_buf(), which the channel frees once sent (or on failure).
+ */
+int sj__farm_chan_send_data_buf(sj__farm_chan_t chan, int dest, void *buf, size_t size);
 /*
  * 1 when a message from @p src (-1: any rank) waits, with its sender and size;
  * 0 when none; negative on an MPI failure. Also moves pending sends along.
  */
-int sj__chan_probe(sj__chan_t chan, int src, int *from, size_t *size);
-/* Receive the message sj__chan_probe announced. */
-int sj__chan_recv(sj__chan_t chan, int from, void *buf, size_t size);
+int sj__farm_chan_probe(sj__farm_chan_t chan, int src, int *from, size_t *size);
+/* Receive the message sj__farm_chan_probe announced. */
+int sj__farm_chan_recv(sj__farm_chan_t chan, int from, void *buf, size_t size);
 /* Receive the @p size bytes of data that follow the last message from @p from. */
-int sj__chan_recv_data(sj__chan_t chan, int from, void *buf, size_t size);
+int sj__farm_chan_recv_data(sj__farm_chan_t chan, int from, void *buf, size_t size);
+/* Take and throw away the message sj__farm_chan_probe() announced (no memory for it). */
+int sj__farm_chan_drop(sj__farm_chan_t chan, int from);
 /* Take and throw away the data that follow the last message from @p from. */
-int sj__chan_drop_data(sj__chan_t chan, int from);
+int sj__farm_chan_drop_data(sj__farm_chan_t chan, int from);
 /*
  * Collective: wait for the pending sends, then free the communicator, or,
  * when @p clean (every message of the farm was received; the same on every
- * rank), keep it for the next sj__chan_open(). NULL is a no-op.
+ * rank), keep it for the next sj__farm_chan_open(). NULL is a no-op.
  */
-void sj__chan_close(sj__chan_t *chan, int clean);
+void sj__farm_chan_close(sj__farm_chan_t *chan, int clean);
 /* Free the kept communicator and the cached buffers (sj_finalize, before MPI stops). */
 void sj__farm_fini(void);
 

@@ -8,19 +8,18 @@
 #include "runtime/rt_halo.h"
 #include "runtime/rt_private.h"
 
-#define SJ__MAX_BUFS 32
-
 int sj__rt_submit_local(sj__kernel_t kernel, const void *args, size_t argsize, int priority,
                         int nbufs, const sj__buf_t *bufs)
 {
-    if (nbufs < 1 || nbufs > SJ__MAX_BUFS)
+    if (nbufs < 1 || nbufs > SJ__RT_MAX_BUFS)
         return sj__error(SJ_EINVAL, "starjets", "a task takes 1 to %d buffers, not %d",
-                         SJ__MAX_BUFS, nbufs);
-    struct starpu_data_descr descr[SJ__MAX_BUFS];
+                         SJ__RT_MAX_BUFS, nbufs);
+    struct starpu_data_descr descr[SJ__RT_MAX_BUFS];
     for (int i = 0; i < nbufs; i++) {
         descr[i].handle = sj__h(bufs[i].data);
-        descr[i].mode = bufs[i].mode == SJ__R ? STARPU_R : bufs[i].mode == SJ__W ? STARPU_W
-                                                                                  : STARPU_RW;
+        descr[i].mode = bufs[i].mode == SJ__R   ? STARPU_R
+                        : bufs[i].mode == SJ__W ? STARPU_W
+                                                : STARPU_RW;
     }
     void *copy = malloc(argsize ? argsize : 1);
     if (!copy)

@@ -16,7 +16,7 @@
  * Among ready tasks, schedulers that support priorities (lws, the default;
  * prio, dmdas) run higher @p priority first; 0 is what sj__rt_submit() gives.
  * Others (eager, dmda) ignore it.
- * @p args (@p argsize bytes) are copied. At most 32 buffers.
+ * @p args (@p argsize bytes) are copied. At most SJ__RT_MAX_BUFS buffers.
  */
 int sj__rt_submit_local(sj__kernel_t kernel, const void *args, size_t argsize, int priority,
                         int nbufs, const sj__buf_t *bufs);

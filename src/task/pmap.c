@@ -195,7 +195,7 @@ static int farm_alloc(sj__farm_t *f)
 static void farm_free(sj__farm_t *f, int clean)
 {
     sj__engine_fini(&f->e);
-    sj__chan_close(&f->chan, clean);
+    sj__farm_chan_close(&f->chan, clean);
     free(f->rank_items);
     free(f->closed);
     free(f->last);
@@ -242,6 +242,10 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
         f.o.item_status = NULL;
         f.in = NULL;
         f.out = NULL;
+    } else if (f.o.item_status) {
+        /* an item whose status never comes did not run */
+        for (int64_t i = 0; i < n; i++)
+            f.o.item_status[i] = SJ_PMAP_NOT_RUN;
     }
     if (f.o.rank_items)
         memset(f.o.rank_items, 0, (size_t)f.np * sizeof *f.o.rank_items);

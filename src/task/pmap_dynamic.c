@@ -4,9 +4,10 @@
  * At MPI_THREAD_MULTIPLE the root runs a dispatcher on its application
  * thread while its workers compute items like everyone else's:
  *
- *   rank w -> root: REQ (give me work), RESULT (a finished batch: statuses and
- *                   results), REJECT (could not take the last batch), FIN
- *                   (nothing more will come from me)
+ *   rank w -> root: REQ (give me work), RESULT (a finished batch: statuses;
+ *                   the results follow as data), REJECT (could not take the
+ *                   last batch), FIN (nothing more will come from me; carries
+ *                   the rank's first runtime failure)
  *   root -> rank w: BATCH (consecutive items; their inputs follow as data,
  *                   sent straight from the caller's array), DONE (no more
  *                   work), STOP (a failure under SJ_PMAP_STOP: drop what you
@@ -25,7 +26,9 @@
  * out and has sent every result; the root sends STOP only to ranks it has not
  * told DONE. So every message is received before the channel is closed, and
  * the root finishes when every other rank sent FIN and its own items are done.
- * Then a broadcast gives every rank the same summary (pmap.c).
+ * Then a broadcast gives every rank the same summary (pmap.c). Items whose
+ * result never came (a failed send, or no memory on the root to take it)
+ * count as not run, and the farm fails with the error that lost them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +37,7 @@
 
 enum { MSG_REQ = 1, MSG_RESULT, MSG_REJECT, MSG_FIN, MSG_BATCH, MSG_DONE, MSG_STOP };
 
-/* Header of every message; a RESULT's statuses and results start at DATA_OFFSET. */
+/* Header of every message; a RESULT's statuses start at DATA_OFFSET. */
 typedef struct msg_head {
     int32_t type;
     int32_t error; /* RESULT: the sender's first runtime failure, 0 when none */
@@ -66,7 +69,6 @@ static double poll_pause(const sj__farm_t *f)
     return p < POLL_FLOOR ? POLL_FLOOR : p > POLL_CEIL ? POLL_CEIL : p;
 }
 
-
 static size_t result_status_bytes(int64_t count)
 {
     return ALIGN64((size_t)count * sizeof(int32_t));
@@ -93,7 +95,7 @@ static int64_t batch_size(const sj__farm_t *f)
 static int send_head(sj__farm_t *f, int dest, int type)
 {
     msg_head_t h = {.type = type};
-    return sj__chan_send_small(f->chan, dest, &h, sizeof h);
+    return sj__farm_chan_send_small(f->chan, dest, &h, sizeof h);
 }
 
 static int serve_request(sj__farm_t *f, int w)
@@ -108,23 +110,46 @@ static int serve_request(sj__farm_t *f, int w)
     f->last[w][1] = count;
     f->next += count;
     f->sum.batches++;
-    SJ_TRY(sj__chan_send_small(f->chan, w, &h, sizeof h));
+    SJ_TRY(sj__farm_chan_send_small(f->chan, w, &h, sizeof h));
     if (f->in_size == 0)
         return SJ_OK;
-    return sj__chan_send_data(f->chan, w, f->in + (size_t)h.start * f->in_size,
-                              (size_t)count * f->in_size);
+    return sj__farm_chan_send_data(f->chan, w, f->in + (size_t)h.start * f->in_size,
+                                   (size_t)count * f->in_size);
 }
 
-static void take_result(sj__farm_t *f, int w, const msg_head_t *h, size_t size)
+/* The results that follow a RESULT's statuses: into `out` directly when every item ran. */
+static int take_results(sj__farm_t *f, int w, int64_t start, int64_t count, const int *status)
+{
+    const size_t bytes = (size_t)count * f->out_size;
+    int all_ran = 1;
+    for (int64_t j = 0; j < count; j++)
+        all_ran &= status[j] != SJ_PMAP_NOT_RUN;
+    if (all_ran)
+        return sj__farm_chan_recv_data(f->chan, w, f->out + (size_t)start * f->out_size, bytes);
+    unsigned char *tmp = sj__farm_chan_buf(bytes);
+    if (!tmp) {
+        SJ_TRY(sj__farm_chan_drop_data(f->chan, w));
+        return sj__error(SJ_ENOMEM, "starjets", "no memory for results of %zu bytes", bytes);
+    }
+    int rc = sj__farm_chan_recv_data(f->chan, w, tmp, bytes);
+    if (rc == SJ_OK)
+        sj__farm_copy_results(f, start, 1, count, status, tmp);
+    sj__farm_chan_buf_free(tmp);
+    return rc;
+}
+
+/* A RESULT: its statuses (in the message), then its results (the data that follow). */
+static int take_result(sj__farm_t *f, int w, const msg_head_t *h, size_t size)
 {
     const int64_t count = h->count;
-    const size_t need = DATA_OFFSET + (size_t)count * sizeof(int32_t);
-    if (count < 1 || h->start < 0 || h->start > f->next - count || size < need) {
+    const int data = f->out_size && !f->o.output;
+    if (count < 1 || h->start < 0 || h->start > f->next - count ||
+        size != DATA_OFFSET + result_status_bytes(count)) {
         /* Cannot happen between ranks of one program; never write outside the books. */
         sj__farm_error(f, sj__error(SJ_ERUNTIME, "starjets", "rank %d sent a malformed result", w),
                        f->me);
         f->stopping = 1;
-        return;
+        return data ? sj__farm_chan_drop_data(f->chan, w) : SJ_OK;
     }
     if (h->error < 0) {
         /* The sender's engine failed: the farm stops with its error. */
@@ -132,40 +157,53 @@ static void take_result(sj__farm_t *f, int w, const msg_head_t *h, size_t size)
         f->stopping = 1;
     }
     const int *status = (const int *)((const unsigned char *)h + DATA_OFFSET);
-    if (!f->o.output && f->out_size &&
-        size >= DATA_OFFSET + result_status_bytes(count) + (size_t)count * f->out_size)
-        sj__farm_copy_results(f, h->start, 1, count, status,
-                              (const unsigned char *)h + DATA_OFFSET + result_status_bytes(count));
-    sj__farm_account(f, h->start, 1, count, status, h->retried, w);
+    int rc = data ? take_results(f, w, h->start, count, status) : SJ_OK;
+    if (rc == SJ_ENOMEM) {
+        /* The results are lost: their items count as not run, the farm stops. */
+        sj__farm_error(f, rc, f->me);
+        f->stopping = 1;
+        return SJ_OK;
+    }
+    if (rc == SJ_OK)
+        sj__farm_account(f, h->start, 1, count, status, h->retried, w);
+    return rc;
 }
 
 /* Receive and handle one message from rank w. */
 static int root_receive(sj__farm_t *f, int w, size_t size)
 {
     msg_head_t small;
-    msg_head_t *h = size > sizeof small ? sj__chan_buf(size) : NULL;
-    const int lost = size > sizeof small && !h;
-    if (!h)
-        h = &small;
-    /* Without memory for a result, take its header (MPI truncates the rest). */
-    int rc = sj__chan_recv(f->chan, w, h, lost ? sizeof small : size);
-    if (rc < 0 && !lost)
-        return rc;
-    if (lost) {
-        /* A result without memory to hold it: its items are lost, the farm stops. */
+    msg_head_t *h = NULL;
+    if (size > sizeof small && f->test_nomem > 0)
+        f->test_nomem--;
+    else if (size > sizeof small)
+        h = sj__farm_chan_buf(size);
+    if (!h && size > sizeof small) {
+        /* Only a RESULT is this large. Without memory for it, take it (MPI
+         * truncates) and its results; its items count as not run, the farm stops. */
+        SJ_TRY(sj__farm_chan_drop(f->chan, w));
+        if (f->out_size && !f->o.output)
+            SJ_TRY(sj__farm_chan_drop_data(f->chan, w));
         sj__farm_error(
             f, sj__error(SJ_ENOMEM, "starjets", "no memory for a result of %zu bytes", size),
             f->me);
         f->stopping = 1;
         return SJ_OK;
     }
+    if (!h)
+        h = &small;
+    int rc = sj__farm_chan_recv(f->chan, w, h, size);
+    if (rc < 0) {
+        if (h != &small)
+            sj__farm_chan_buf_free(h);
+        return rc;
+    }
     switch (h->type) {
     case MSG_REQ:
         rc = serve_request(f, w);
         break;
     case MSG_RESULT:
-        take_result(f, w, h, size);
-        rc = SJ_OK;
+        rc = take_result(f, w, h, size);
         break;
     case MSG_REJECT: /* a rank rejects the batch it was sent last */
         sj__farm_error(f,
@@ -178,6 +216,8 @@ static int root_receive(sj__farm_t *f, int w, size_t size)
         break;
     case MSG_FIN:
         f->fins++;
+        if (h->error < 0) /* a result of that rank may be lost */
+            sj__farm_error(f, sj__error(h->error, "starjets", "a farm message failed there"), w);
         rc = SJ_OK;
         break;
     default:
@@ -185,7 +225,7 @@ static int root_receive(sj__farm_t *f, int w, size_t size)
                        (int)h->type, w);
     }
     if (h != &small)
-        sj__chan_buf_free(h);
+        sj__farm_chan_buf_free(h);
     return rc;
 }
 
@@ -249,7 +289,7 @@ static int root_loop(sj__farm_t *f)
         int from;
         size_t size;
         int got;
-        while (f->chan && (got = sj__chan_probe(f->chan, -1, &from, &size)) != 0) {
+        while (f->chan && (got = sj__farm_chan_probe(f->chan, -1, &from, &size)) != 0) {
             if (got < 0)
                 return got;
             SJ_TRY(root_receive(f, from, size));
@@ -284,11 +324,17 @@ void sj__farm_worker_batch_done(sj__engine_t *e, sj__batch_t *b)
     h->count = b->count;
     h->retried = b->retried;
     h->error = f->e.error;
-    size_t size = DATA_OFFSET + result_status_bytes(b->count);
-    if (!f->o.output)
-        size += (size_t)b->count * f->out_size;
-    sj__farm_error(f, sj__chan_send(f->chan, f->o.root, h, size), f->me);
-    sj__chan_buf_free(b->in_msg);
+    int rc = sj__farm_chan_send(f->chan, f->o.root, h, DATA_OFFSET + result_status_bytes(b->count));
+    if (f->out_size && !f->o.output) {
+        /* after a failed RESULT the root expects no results: keep the stream in step */
+        if (rc == SJ_OK)
+            rc = sj__farm_chan_send_data_buf(f->chan, f->o.root, b->out_data,
+                                             (size_t)b->count * f->out_size);
+        else
+            sj__farm_chan_buf_free(b->out_data);
+    }
+    sj__farm_error(f, rc, f->me);
+    sj__farm_chan_buf_free(b->in_msg);
     free(b);
 }
 
@@ -298,27 +344,31 @@ static int worker_take_batch(sj__farm_t *f, const msg_head_t *msg)
     const int root = f->o.root;
     const int64_t count = msg->count;
     const size_t status = result_status_bytes(count), in_bytes = (size_t)count * f->in_size;
+    const size_t out_bytes = (size_t)count * f->out_size;
     sj__batch_t *b = calloc(1, sizeof *b);
-    unsigned char *out = sj__chan_buf(DATA_OFFSET + status + (size_t)count * f->out_size);
-    unsigned char *in = in_bytes ? sj__chan_buf(in_bytes) : NULL;
-    if (!b || !out || (in_bytes && !in)) {
+    unsigned char *head = sj__farm_chan_buf(DATA_OFFSET + status);
+    unsigned char *out = out_bytes ? sj__farm_chan_buf(out_bytes) : NULL;
+    unsigned char *in = in_bytes ? sj__farm_chan_buf(in_bytes) : NULL;
+    if (!b || !head || (out_bytes && !out) || (in_bytes && !in)) {
         free(b);
-        sj__chan_buf_free(out);
-        sj__chan_buf_free(in);
+        sj__farm_chan_buf_free(head);
+        sj__farm_chan_buf_free(out);
+        sj__farm_chan_buf_free(in);
         sj__farm_error(f,
                        sj__error(SJ_ENOMEM, "starjets", "no memory for a batch of %lld items",
                                  (long long)count),
                        f->me);
         sj__engine_stop(&f->e);
         if (in_bytes)
-            SJ_TRY(sj__chan_drop_data(f->chan, root));
+            SJ_TRY(sj__farm_chan_drop_data(f->chan, root));
         return send_head(f, root, MSG_REJECT);
     }
-    int rc = in_bytes ? sj__chan_recv_data(f->chan, root, in, in_bytes) : SJ_OK;
+    int rc = in_bytes ? sj__farm_chan_recv_data(f->chan, root, in, in_bytes) : SJ_OK;
     if (rc < 0) {
         free(b);
-        sj__chan_buf_free(out);
-        sj__chan_buf_free(in);
+        sj__farm_chan_buf_free(head);
+        sj__farm_chan_buf_free(out);
+        sj__farm_chan_buf_free(in);
         return rc;
     }
     b->start = msg->start;
@@ -326,11 +376,12 @@ static int worker_take_batch(sj__farm_t *f, const msg_head_t *msg)
     b->count = count;
     b->in = in;
     b->in_step = f->in_size;
-    b->status = (int *)(out + DATA_OFFSET);
-    b->out = out + DATA_OFFSET + status;
+    b->status = (int *)(head + DATA_OFFSET);
+    b->out = out;
     b->out_step = f->out_size;
     b->in_msg = in;
-    b->out_msg = out;
+    b->out_msg = head;
+    b->out_data = out;
     sj__engine_add(&f->e, b);
     return SJ_OK;
 }
@@ -342,7 +393,7 @@ static int worker_receive(sj__farm_t *f, size_t size)
     if (size != sizeof h) /* cannot happen between ranks of one program */
         return sj__error(SJ_ERUNTIME, "starjets", "a farm message of %zu bytes from the root",
                          size);
-    SJ_TRY(sj__chan_recv(f->chan, root, &h, sizeof h));
+    SJ_TRY(sj__farm_chan_recv(f->chan, root, &h, sizeof h));
     int rc = SJ_OK;
     switch (h.type) {
     case MSG_BATCH:
@@ -379,14 +430,16 @@ static int worker_loop(sj__farm_t *f)
         }
         int from, got;
         size_t size;
-        while ((got = sj__chan_probe(f->chan, f->o.root, &from, &size)) != 0) {
+        while ((got = sj__farm_chan_probe(f->chan, f->o.root, &from, &size)) != 0) {
             if (got < 0)
                 return got;
             SJ_TRY(worker_receive(f, size));
             active = 1;
         }
-        if (f->told_to_close && !f->req_out && sj__engine_idle(&f->e))
-            return send_head(f, f->o.root, MSG_FIN);
+        if (f->told_to_close && !f->req_out && sj__engine_idle(&f->e)) {
+            const msg_head_t fin = {.type = MSG_FIN, .error = f->sum.error};
+            return sj__farm_chan_send_small(f->chan, f->o.root, &fin, sizeof fin);
+        }
         sj__engine_step(&f->e, active ? 0.0 : poll_pause(f));
     }
 }
@@ -396,12 +449,17 @@ static int worker_loop(sj__farm_t *f)
 int sj__farm_run_dynamic(sj__farm_t *f)
 {
     const int root = f->o.root;
+    /* Tests make the root run out of memory for results with SJ_TEST_FARM_NOMEM=k. */
+    const char *nomem = getenv("SJ_TEST_FARM_NOMEM");
+    f->test_nomem = f->me == root && nomem ? atoi(nomem) : 0;
     if (f->np > 1)
-        SJ_TRY(sj__chan_open(&f->chan));
+        SJ_TRY(sj__farm_chan_open(&f->chan));
     int rc = f->me == root ? root_loop(f) : worker_loop(f);
     if (rc == SJ_OK && f->me == root) {
         sj__farm_account(f, f->next, 1, f->n - f->next, NULL, 0, root);
         f->next = f->n;
+        /* results that never came: not run (item_status says so already, pmap.c) */
+        f->sum.not_run = f->n - f->sum.done;
         sj__farm_progress(f, f->sum.done, 1);
     }
     return rc;

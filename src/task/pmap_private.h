@@ -32,7 +32,7 @@ typedef struct sj__farm {
     sj_pmap_options_t o;
     int me, np;
     sj__engine_t e;
-    sj__chan_t chan;
+    sj__farm_chan_t chan;
     sj__summary_t sum;
     int64_t *rank_items;
     /* root */
@@ -44,6 +44,8 @@ typedef struct sj__farm {
     int fins;
     double progress_at;
     int64_t progress_done;
+    /* test hook: the root has no memory for the next this many results (SJ_TEST_FARM_NOMEM) */
+    int test_nomem;
     /* other ranks */
     int req_out;
     int told_to_close;

@@ -33,8 +33,9 @@ struct sj__batch {
     int64_t next;    /* first item not yet submitted */
     int64_t final;   /* items with a final status */
     int64_t retried; /* extra attempts made */
-    void *in_msg;    /* memory the batch owns, freed by its owner (pmap.c) */
+    void *in_msg;    /* memory the batch owns, freed by its owner (pmap*.c) */
     void *out_msg;
+    void *out_data;
     sj__batch_t *link;
 };
 
