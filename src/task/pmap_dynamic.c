@@ -325,14 +325,13 @@ void sj__farm_worker_batch_done(sj__engine_t *e, sj__batch_t *b)
     h->retried = b->retried;
     h->error = f->e.error;
     int rc = sj__farm_chan_send(f->chan, f->o.root, h, DATA_OFFSET + result_status_bytes(b->count));
-    if (f->out_size && !f->o.output) {
-        /* after a failed RESULT the root expects no results: keep the stream in step */
-        if (rc == SJ_OK)
-            rc = sj__farm_chan_send_data_buf(f->chan, f->o.root, b->out_data,
-                                             (size_t)b->count * f->out_size);
-        else
-            sj__farm_chan_buf_free(b->out_data);
-    }
+    /* After a failed RESULT the root expects no results: keep the stream in step.
+     * With opts->output the results were handed over where they were made. */
+    if (rc == SJ_OK && f->out_size && !f->o.output)
+        rc = sj__farm_chan_send_data_buf(f->chan, f->o.root, b->out_data,
+                                         (size_t)b->count * f->out_size);
+    else
+        sj__farm_chan_buf_free(b->out_data);
     sj__farm_error(f, rc, f->me);
     sj__farm_chan_buf_free(b->in_msg);
     free(b);
