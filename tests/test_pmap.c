@@ -629,6 +629,24 @@ static void test_bad_input(void **state)
                   SJ_ESIZE);
     SJ_ASSERT_ERR(sj_pmap(INT64_MAX, in, IN_SIZE, out, OUT_SIZE, item_fn, &c, sizeof c, NULL, NULL),
                   SJ_ESIZE);
+    if (np > 1) {
+        /* a call whose shape differs between ranks fails on every rank, not in a hang */
+        const int last = me == np - 1;
+        SJ_ASSERT_ERR(sj_pmap(4, in, last ? IN_SIZE - 4 : IN_SIZE, out, OUT_SIZE, item_fn, &c,
+                              sizeof c, NULL, NULL),
+                      SJ_EINVAL);
+        assert_non_null(strstr(sj_last_error(), "differ between ranks"));
+        SJ_ASSERT_ERR(
+            sj_pmap(last ? 3 : 4, in, IN_SIZE, out, OUT_SIZE, item_fn, &c, sizeof c, NULL, NULL),
+            SJ_EINVAL);
+        sj_pmap_options_t kept;
+        sj_pmap_options_default(&kept);
+        kept.output = last ? keep_output : NULL; /* fails before any item runs */
+        SJ_ASSERT_ERR(sj_pmap(4, in, IN_SIZE, out, OUT_SIZE, item_fn, &c, sizeof c, &kept, NULL),
+                      SJ_EINVAL);
+        /* and the next call is fine */
+        SJ_ASSERT_OK(sj_pmap(4, in, IN_SIZE, out, OUT_SIZE, item_fn, &c, sizeof c, NULL, NULL));
+    }
 
     const int roots[] = {-1, np};
     for (int k = 0; k < 2; k++) {

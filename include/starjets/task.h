@@ -128,7 +128,9 @@ typedef struct sj_pmap_options {
     /**
      * On the root: NULL or room for n ints, set to each item's status: 0 for
      * success, the value the item's last attempt returned when it failed,
-     * #SJ_PMAP_NOT_RUN when it never ran (SJ_PMAP_STOP). Ignored elsewhere.
+     * #SJ_PMAP_NOT_RUN when it never ran (SJ_PMAP_STOP) or its result was
+     * lost to a runtime failure (the call then returns that failure; the
+     * item may have run). Ignored elsewhere.
      */
     int *item_status;
     /**
@@ -143,7 +145,7 @@ typedef struct sj_pmap_report {
     int64_t total;        /**< the number of items, n */
     int64_t done;         /**< items that ran to a final status (succeeded + failed) */
     int64_t failed;       /**< items that failed (after their retries) */
-    int64_t not_run;      /**< items that never ran (after a stop) */
+    int64_t not_run;      /**< items that never ran (after a stop), or whose result a runtime failure lost */
     int64_t retried;      /**< extra attempts made under SJ_PMAP_RETRY */
     int64_t first_failed; /**< the lowest index among the failed items, -1 when none */
     int first_error;      /**< what that item's last attempt returned, 0 when none */
@@ -170,7 +172,10 @@ void sj_pmap_options_default(sj_pmap_options_t *opts);
  * the `in_size` bytes at `in + i * in_size`; its result lands at
  * `out + i * out_size` on the root, so the results are in input order
  * whatever rank computed them. Other ranks may pass NULL for @p in and
- * @p out.
+ * @p out. On the root @p in must not overlap @p out, and stays untouched until
+ * the call returns (batches are sent straight from it). @p in_size,
+ * @p out_size and whether `opts->output` is set must be the same on every
+ * rank.
  *
  * How the work moves: the root hands out batches of consecutive items (and
  * their inputs) to the ranks that ask; each rank runs its items as StarPU
@@ -213,7 +218,9 @@ void sj_pmap_options_default(sj_pmap_options_t *opts);
  *         given (on the root); ctx_size over 1 MiB; n * size overflowing
  * @retval SJ_ERANGE opts->root outside [0, sj_nranks())
  * @retval SJ_EINVAL a bad option (batch < 0, retries < 0, unknown on_error,
- *         queue_per_worker < 0, progress_interval < 0 or not a number)
+ *         queue_per_worker < 0, progress_interval < 0 or not a number); @p n,
+ *         @p in_size, @p out_size or whether opts->output is set differ
+ *         between ranks
  * @retval SJ_ESTATE starjets is not running
  * @retval SJ_ENOMEM, SJ_ERUNTIME
  * A check that only the root can make (its @p in and @p out) fails on every

@@ -220,19 +220,17 @@ long sj__farm_timer_slack(long ns)
 void *sj__farm_confine(void)
 {
 #ifdef __linux__
-    if (sj__rt.rank_cpus == 0)
+    const cpu_set_t *workers = sj__rt_worker_cpus();
+    if (!workers)
         return NULL;
     cpu_set_t *old = malloc(sizeof *old);
     if (!old || pthread_getaffinity_np(pthread_self(), sizeof *old, old) != 0) {
         free(old);
         return NULL;
     }
-    cpu_set_t mine;
-    CPU_ZERO(&mine);
-    for (int i = 0; i < sj__rt.rank_cpus; i++)
-        CPU_SET(sj__rt.rank_cpu[i], &mine);
     /* only where the thread may run already (a program may have confined it itself) */
-    CPU_AND(&mine, &mine, old);
+    cpu_set_t mine;
+    CPU_AND(&mine, workers, old);
     if (CPU_COUNT(&mine) == 0 || CPU_EQUAL(&mine, old) ||
         pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) != 0) {
         free(old);

@@ -43,10 +43,10 @@ int sj__rt_cpu_workers(void);
  */
 long sj__farm_timer_slack(long ns);
 /*
- * Keep the calling thread on this rank's cores (those of its workers and of
- * StarPU-MPI's thread) while it serves a farm, so that its polls never take
- * the core of another rank's busy worker; NULL when nothing changed (the
- * rank has no cores of its own: placement not pinned, or not Linux).
+ * Keep the calling thread on the cores of this rank's workers while it
+ * serves a farm, so that its polls never take the core of another rank's
+ * busy worker; NULL when nothing changed (the workers are not pinned to
+ * fewer cores than the process may use, or not Linux).
  * sj__farm_unconfine() gives the thread its cores back and frees the token.
  */
 void *sj__farm_confine(void);

@@ -15,14 +15,18 @@ struct sj__rt {
     int synchronous;
     MPI_Comm comm;
     char placement[160];
-    /* OS cpu numbers of this rank's cores when its workers are pinned (0: they are not) */
-    int rank_cpu[64];
-    int rank_cpus;
-    /* confine StarPU-MPI's thread to those cores once it runs */
+    /* confine StarPU-MPI's thread to this rank's cores once it runs */
     int pin_mpi;
 };
 
 extern struct sj__rt sj__rt;
+
+/*
+ * The cores (a cpu_set_t) of this rank's CPU workers when they are pinned to
+ * fewer cores than the process may use, NULL otherwise: where the thread
+ * that serves a farm stays (sj__farm_confine).
+ */
+const void *sj__rt_worker_cpus(void);
 
 static inline starpu_data_handle_t sj__h(sj__data_t d)
 {

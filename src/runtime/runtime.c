@@ -27,6 +27,18 @@
 
 struct sj__rt sj__rt = {.rank = -1, .comm = MPI_COMM_NULL};
 
+/* This rank's share of the node's cores (the PUs of its cores), when known. */
+static cpu_set_t rank_share;
+static int have_share;
+/* The cores its CPU workers are pinned to, when fewer than the process may use. */
+static cpu_set_t worker_cpus;
+static int have_worker_cpus;
+
+const void *sj__rt_worker_cpus(void)
+{
+    return have_worker_cpus ? &worker_cpus : NULL;
+}
+
 int sj__rt_running(void)
 {
     return sj__rt.running;
@@ -190,13 +202,15 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         for (int i = 0; i < STARPU_NMAXWORKERS; i++)
             conf->workers_bindid[i] = (unsigned)core_first_pu(topo, c0 + reserve + i % nw);
         hwloc_obj_t pu = NULL;
+        CPU_ZERO(&rank_share);
         for (int c = c0; c < c1; c++) {
             hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, (unsigned)c);
             while (core && (pu = hwloc_get_next_obj_inside_cpuset_by_type(
                                 topo, core->cpuset, HWLOC_OBJ_PU, pu)) != NULL)
-                if (sj__rt.rank_cpus < (int)(sizeof sj__rt.rank_cpu / sizeof sj__rt.rank_cpu[0]))
-                    sj__rt.rank_cpu[sj__rt.rank_cpus++] = (int)pu->os_index;
+                if (pu->os_index < CPU_SETSIZE)
+                    CPU_SET(pu->os_index, &rank_share);
         }
+        have_share = CPU_COUNT(&rank_share) > 0;
         confine = !reserve && !getenv("STARPU_MPI_NOBIND");
         sj__rt.pin_mpi = confine;
         if (confine) {
@@ -278,7 +292,27 @@ static void pin_thread(pid_t tid, void *arg)
 {
     sched_setaffinity(tid, sizeof(cpu_set_t), arg);
 }
+
+/* Add a thread's cores to the cpu_set_t at @p arg. */
+static void add_thread_cpus(pid_t tid, void *arg)
+{
+    cpu_set_t mine;
+    if (sched_getaffinity(tid, sizeof mine, &mine) == 0)
+        CPU_OR((cpu_set_t *)arg, (cpu_set_t *)arg, &mine);
+}
 #endif
+
+/* Where the CPU workers ended up (whatever placement or StarPU variables decided). */
+static void find_worker_cpus(void)
+{
+#ifdef __linux__
+    cpu_set_t all;
+    CPU_ZERO(&worker_cpus);
+    each_thread_named("CPU ", add_thread_cpus, &worker_cpus);
+    have_worker_cpus = sched_getaffinity(0, sizeof all, &all) == 0 && CPU_COUNT(&worker_cpus) > 0 &&
+                       CPU_COUNT(&worker_cpus) < CPU_COUNT(&all);
+#endif
+}
 
 /*
  * Make StarPU's CPU workers (threads "CPU 0", "CPU 1", ...) nicer than the
@@ -303,13 +337,8 @@ static void nice_workers(int add)
 static void pin_mpi_thread(void)
 {
 #ifdef __linux__
-    if (!sj__rt.pin_mpi || sj__rt.rank_cpus == 0)
-        return;
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int i = 0; i < sj__rt.rank_cpus; i++)
-        CPU_SET(sj__rt.rank_cpu[i], &set);
-    each_thread_named("MPI\n", pin_thread, &set);
+    if (sj__rt.pin_mpi && have_share)
+        each_thread_named("MPI\n", pin_thread, &rank_share);
 #endif
 }
 
@@ -385,7 +414,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     conf.ncuda = o.ncuda;
     conf.nopencl = 0;
     conf.precedence_over_environment_variables = !o.environment_overrides;
-    sj__rt.rank_cpus = 0;
+    have_share = have_worker_cpus = 0;
     sj__rt.pin_mpi = 0;
     if (o.placement != SJ_PLACE_STARPU)
         place_threads(&o, &conf);
@@ -404,7 +433,13 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     pin_mpi_thread();
     sj__trace_after_start();
     blas_single_thread(1);
+    char nice_text[32] = "";
+#ifdef __linux__
+    if (o.worker_nice > 0)
+        snprintf(nice_text, sizeof nice_text, " (niceness +%d)", o.worker_nice);
+#endif
     nice_workers(o.worker_nice);
+    find_worker_cpus();
     if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
         starpu_mpi_shutdown();
         stop_mpi();
@@ -412,9 +447,8 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                          sj__rt.placement);
     }
     if (o.verbose)
-        fprintf(stderr, "starjets: rank %d: %s, %u CPU worker(s) (niceness +%d), scheduler %s\n",
-                sj__rt.rank, sj__rt.placement, starpu_cpu_worker_get_count(), o.worker_nice,
-                conf.sched_policy_name);
+        fprintf(stderr, "starjets: rank %d: %s, %u CPU worker(s)%s, scheduler %s\n", sj__rt.rank,
+                sj__rt.placement, starpu_cpu_worker_get_count(), nice_text, conf.sched_policy_name);
     sj__tag_reset();
     sj__codelets_init();
     const char *perf = getenv("SJ_PERFSTAT");

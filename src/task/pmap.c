@@ -162,6 +162,9 @@ static int root_check_error(int code, int root, int64_t n, size_t in_size, size_
     }
 }
 
+/* The hash of a call's shape: SHAPE_MOD^2 times the rank count must fit an int. */
+#define SHAPE_MOD 61
+
 static int check_args(int64_t n, size_t in_size, size_t out_size, sj_item_fn_t fn, const void *ctx,
                       size_t ctx_size)
 {
@@ -268,10 +271,19 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
                                                          : sj__farm_worker_batch_done,
                         &f) < 0)
         bad = 1;
-    int agree[3] = {f.me == root ? root_check(n, in, in_size, out, out_size, &f.o) : ROOT_OK, bad,
-                    f.e.workers};
-    int rc = sj__named(sj__farm_sum_int(agree, 3), __func__);
-    if (rc == SJ_OK && agree[0] != ROOT_OK)
+    /* The call's shape, hashed: equal on every rank exactly when the sum of
+     * the squares times the rank count is the square of the sum (the same
+     * verdict everywhere, from the same sums). */
+    const int shape = (int)(((uint64_t)n * 3 + (uint64_t)in_size * 7 + (uint64_t)out_size * 13 +
+                             (f.o.output != NULL) * 17) %
+                            SHAPE_MOD);
+    int agree[5] = {f.me == root ? root_check(n, in, in_size, out, out_size, &f.o) : ROOT_OK, bad,
+                    f.e.workers, shape, shape * shape};
+    int rc = sj__named(sj__farm_sum_int(agree, 5), __func__);
+    if (rc == SJ_OK && (int64_t)agree[3] * agree[3] != (int64_t)f.np * agree[4])
+        rc = sj__error(SJ_EINVAL, __func__,
+                       "n, in_size, out_size or whether opts->output is set differ between ranks");
+    else if (rc == SJ_OK && agree[0] != ROOT_OK)
         rc = root_check_error(agree[0], root, n, in_size, out_size);
     else if (rc == SJ_OK && agree[1])
         rc = sj__error(SJ_ENOMEM, __func__, "cannot allocate the farm (on %d rank(s))", agree[1]);

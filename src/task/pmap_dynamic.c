@@ -121,11 +121,13 @@ static int serve_request(sj__farm_t *f, int w)
 static int take_results(sj__farm_t *f, int w, int64_t start, int64_t count, const int *status)
 {
     const size_t bytes = (size_t)count * f->out_size;
-    int all_ran = 1;
+    int64_t ran = 0;
     for (int64_t j = 0; j < count; j++)
-        all_ran &= status[j] != SJ_PMAP_NOT_RUN;
-    if (all_ran)
+        ran += status[j] != SJ_PMAP_NOT_RUN;
+    if (ran == count)
         return sj__farm_chan_recv_data(f->chan, w, f->out + (size_t)start * f->out_size, bytes);
+    if (ran == 0)
+        return sj__farm_chan_drop_data(f->chan, w);
     unsigned char *tmp = sj__farm_chan_buf(bytes);
     if (!tmp) {
         SJ_TRY(sj__farm_chan_drop_data(f->chan, w));
