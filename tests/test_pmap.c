@@ -448,7 +448,8 @@ static void affinity_progress(int64_t done, int64_t total, void *ctx)
 
 /*
  * Workers run at the niceness sj_init_options_t.worker_nice asks (the default
- * 10, or SJ_WORKER_NICE) above the application thread's; the thread that
+ * 0, or SJ_WORKER_NICE) above the application thread's (test_init_options
+ * sets it); the thread that
  * serves a farm stays on its rank's cores while it does (where workers are
  * pinned to cores of their own) and gets its cores back after.
  */
@@ -474,7 +475,7 @@ static void test_threads(void **state)
     assert_true(CPU_EQUAL(&before, &after));
 
     const char *env = getenv("SJ_WORKER_NICE");
-    const int add = env ? atoi(env) : 10;
+    const int add = env ? atoi(env) : 0;
     const int want = app_nice + add < 19 ? app_nice + add : 19;
     if (sj_rank() == 0) {
         int pinned = 1;
@@ -532,7 +533,7 @@ static void test_lost_results(void **state)
     } else {
         assert_int_equal(rc, SJ_ENOMEM);
         assert_non_null(strstr(msg, me == 0 ? "no memory for a result" : "failure on rank 0"));
-        assert_true(rep.not_run >= 8); /* two batches of 4, at least */
+        assert_true(rep.not_run >= 4); /* a batch of 4 at least: the root stops at the first loss */
     }
     assert_int_equal(rep.done + rep.not_run, n);
     if (me == 0) {

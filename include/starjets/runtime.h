@@ -84,16 +84,16 @@ typedef struct sj_init_options {
      */
     int profile;
     /**
-     * Niceness added to StarPU's CPU worker threads, 0 to 19: the threads that
-     * steer the work (the application thread that submits tasks and serves a
-     * task farm, StarPU-MPI's progress thread) then run as soon as they wake,
-     * even where the workers fill every core. That matters because StarPU 1.3's
-     * workers spin while they wait for a task (Debian's build and StarPU's
-     * default), and a woken thread could otherwise wait a scheduler slice
-     * (milliseconds) behind them. The workers keep the whole core whenever
-     * nothing else wants it, so their compute speed is unchanged. Default 10,
-     * or the environment variable `SJ_WORKER_NICE`; 0 leaves them alone.
-     * Linux only (elsewhere ignored).
+     * Niceness added to StarPU's CPU worker threads, 0 to 19, so that the
+     * threads that steer the work (the application thread that submits tasks
+     * and serves a task farm) run as soon as they wake even where the workers
+     * fill every core: StarPU 1.3's workers spin while they wait for a task
+     * (Debian's build and StarPU's default). Default 0 (workers left alone),
+     * or the environment variable `SJ_WORKER_NICE`. StarPU-MPI's progress
+     * thread is not niced and polls while messages are in flight, so with
+     * niced workers it takes more of a shared core: the 2-rank heat stencil
+     * ran at 0.77-0.84 of OpenMP with 10 against 0.92-0.98 with 0 (see
+     * docs/tuning.md). Linux only (elsewhere ignored).
      */
     int worker_nice;
 } sj_init_options_t;

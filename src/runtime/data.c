@@ -173,7 +173,7 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
  * collective costs nothing more), then sleep between polls: a sixteenth of the
  * time waited so far, from 5 us to 1 ms. A long wait then costs its rank a
  * few polls per millisecond, not the twenty thousand a second of short sleeps
- * (each one takes the core from a worker that computes, all the more since
+ * (each one takes the core from a worker that computes, all the more where
  * workers are niced: sj_init_options_t.worker_nice), and notices the end at
  * most 1/16 of its length late.
  */

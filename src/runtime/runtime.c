@@ -119,7 +119,7 @@ void sj_init_options_default(sj_init_options_t *opts)
     const char *trace = getenv("SJ_TRACE");
     opts->trace_dir = trace && *trace ? trace : NULL;
     opts->profile = env_int("SJ_PROFILE", 0);
-    opts->worker_nice = env_int("SJ_WORKER_NICE", 10);
+    opts->worker_nice = env_int("SJ_WORKER_NICE", 0);
 }
 
 /* StarPU reads its settings from the environment: the ones starjets sets (only
