@@ -27,16 +27,21 @@
 
 struct sj__rt sj__rt = {.rank = -1, .comm = MPI_COMM_NULL};
 
+#ifdef __linux__
 /* This rank's share of the node's cores (the PUs of its cores), when known. */
 static cpu_set_t rank_share;
-static int have_share;
 /* The cores its CPU workers are pinned to, when fewer than the process may use. */
 static cpu_set_t worker_cpus;
-static int have_worker_cpus;
+#endif
+static int have_share, have_worker_cpus;
 
 const void *sj__rt_worker_cpus(void)
 {
+#ifdef __linux__
     return have_worker_cpus ? &worker_cpus : NULL;
+#else
+    return NULL;
+#endif
 }
 
 int sj__rt_running(void)
@@ -201,6 +206,7 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         conf->use_explicit_workers_bindid = 1;
         for (int i = 0; i < STARPU_NMAXWORKERS; i++)
             conf->workers_bindid[i] = (unsigned)core_first_pu(topo, c0 + reserve + i % nw);
+#ifdef __linux__
         hwloc_obj_t pu = NULL;
         CPU_ZERO(&rank_share);
         for (int c = c0; c < c1; c++) {
@@ -211,6 +217,7 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
                     CPU_SET(pu->os_index, &rank_share);
         }
         have_share = CPU_COUNT(&rank_share) > 0;
+#endif
         confine = !reserve && !getenv("STARPU_MPI_NOBIND");
         sj__rt.pin_mpi = confine;
         if (confine) {
