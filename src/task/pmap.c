@@ -297,11 +297,13 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
             report->seconds = sj__now() - t0;
         return rc;
     }
+    /* on this rank's cores until the summary: a rank that finished first polls
+     * for it while another rank's worker computes the last items */
     void *confined = sj__farm_confine();
     rc = f.np > 1 && !sj__rt_direct_mpi() ? sj__farm_run_static(&f) : sj__farm_run_dynamic(&f);
-    sj__farm_unconfine(confined);
     if (rc == SJ_OK && f.np > 1)
         rc = share_summary(&f);
+    sj__farm_unconfine(confined);
     /* the same on every rank once the summary is shared */
     const int clean = rc == SJ_OK && f.sum.error == 0;
     sj__farm_timer_slack(slack);

@@ -53,12 +53,12 @@ typedef struct msg_head {
  * it 10 to 30 microseconds (measured on the project's virtual machines), so
  * polls are as rare as the queue allows: a quarter of the work queued per
  * worker (so that a request and its batch cross before the queue runs dry),
- * between POLL_FLOOR and POLL_CEIL. A rank with no task running only waits
+ * between POLL_FLOOR and POLL_CEIL (items of 2.5 ms: a poll every 1.25 ms). A rank with no task running only waits
  * for messages (its first batch, the last results): it polls every
  * POLL_IDLE, as its workers have nothing to lose.
  */
 #define POLL_FLOOR 2e-4
-#define POLL_CEIL 1e-3
+#define POLL_CEIL 4e-3
 #define POLL_IDLE 3e-5
 
 static double poll_pause(const sj__farm_t *f)
