@@ -1,4 +1,8 @@
-/* What every benchmark needs: a checked call and the median of timings. */
+/*
+ * What every benchmark needs: a checked call, the median of timings, a clock,
+ * and a barrier that does not spin. Needs _GNU_SOURCE (or POSIX) before the
+ * first system header, for clock_gettime and nanosleep.
+ */
 #ifndef SJ_BENCH_UTIL_H
 #define SJ_BENCH_UTIL_H
 
@@ -6,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <starjets.h>
 
@@ -34,6 +39,33 @@ static inline double median(const double *v, int n)
     double m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
     free(s);
     return m;
+}
+
+/* Seconds on the monotonic clock. */
+static inline double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static inline void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/*
+ * Wait for every rank in a barrier without spinning (1 ms polls), so that a
+ * rank waiting here takes no core from a baseline another rank is timing.
+ */
+static inline void quiet_barrier(void)
+{
+    MPI_Request req;
+    MPI_Ibarrier(MPI_COMM_WORLD, &req);
+    int done = 0;
+    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        sleep_ms(1);
 }
 
 #endif /* SJ_BENCH_UTIL_H */

@@ -74,22 +74,6 @@
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Wait for every rank without spinning (1 ms polls). */
-static void quiet_barrier(void)
-{
-    MPI_Request req;
-    MPI_Ibarrier(MPI_COMM_WORLD, &req);
-    int done = 0;
-    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
-        sleep_ms(1);
-}
-
 static void *xmalloc(size_t bytes)
 {
     void *p = NULL;

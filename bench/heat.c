@@ -188,17 +188,6 @@ static double run_openmp(double **u, double **v, int64_t n, int warm, int steps)
 
 /* ---- driver -------------------------------------------------------------------- */
 
-static void quiet_barrier(void)
-{
-    MPI_Request req;
-    MPI_Ibarrier(MPI_COMM_WORLD, &req);
-    int done = 0;
-    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done) {
-        struct timespec ts = {0, 1000000L};
-        nanosleep(&ts, NULL);
-    }
-}
-
 static void usage(const char *prog)
 {
     fprintf(stderr, "usage: %s [-n side] [-s steps] [-w warmups] [-R rounds] [-b PxQ] "

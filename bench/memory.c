@@ -22,6 +22,7 @@
  * One JSON object on stdout (rank 0): each rank's RSS at both readings and
  * the largest ratio late / early over the ranks.
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -41,13 +41,6 @@
 
 #include "bench_util.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Busy microseconds per item (-c). */
 static double busy_us;
 

@@ -70,29 +70,6 @@
 /* OpenBLAS's thread control, when the BLAS is OpenBLAS. */
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Wait for every rank in a barrier without spinning (1 ms polls). */
-static void quiet_barrier(void)
-{
-    MPI_Request req;
-    MPI_Ibarrier(MPI_COMM_WORLD, &req);
-    int done = 0;
-    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
-        sleep_ms(1);
-}
-
 /* The matrices, for the timing of the workers (every rank has them all). */
 static const double *g_m;
 static int g_count, g_n;
