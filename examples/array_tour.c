@@ -14,14 +14,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "example.h"
 
 /* Block initialiser: element i of the global array gets i + 1 (1-based, like Julia). */
 static int init_iota(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)

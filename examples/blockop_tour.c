@@ -23,14 +23,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "example.h"
 
 /* ---- small helpers: printing on rank 0, checks ----------------------------- */
 

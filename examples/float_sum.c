@@ -29,14 +29,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "example.h"
 
 /* How far b is from a, in units in the last place (0 when the bits are equal). */
 static long long ulps(double a, double b)

@@ -26,21 +26,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "example.h"
 
 /* The initial temperature of cell (i, j) of an nx x ny plate. */
 static double initial(int64_t i, int64_t j, int64_t nx, int64_t ny)
@@ -167,8 +153,8 @@ int main(int argc, char **argv)
     CHECK(sj_array_create_init(space, NULL, init_block, &plate, sizeof plate, &u));
     CHECK(sj_array_similar(u, &v));
     if (me == 0)
-        printf("heat2d: %s on %d rank(s), %d steps, k = %.2f, edges held at 0\n\n", text, np,
-               steps, k);
+        printf("heat2d: %s on %d rank(s), %d steps, k = %.2f, edges held at 0\n\n", text, np, steps,
+               k);
 
     double heat0, hottest0;
     CHECK(sj_array_sum(u, &heat0));

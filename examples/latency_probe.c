@@ -27,37 +27,10 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* Inside an SPMD run a rank must not exit alone (the others would wait for
- * it): report the error and return it, so that every rank's sj_spmd_run()
- * fails. */
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "rank %d: %s failed: %s (%s)\n", sj_rank(), #call, sj_err_name(rc_),   \
-                    sj_last_error());                                                              \
-            return rc_;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "example.h"
 
 #define NSIZES 9 /* 8 KiB, 16 KiB, ..., 2 MiB: the notebook's 1024 to 256 Ki doubles */
 #define KIB 1024
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -207,10 +180,10 @@ static int check_pattern(const uint64_t *w, size_t nwords, int rep)
 typedef struct messages {
     int reps;
     size_t size[NSIZES];
-    double latency;       /* rank 0: one-way time of an 8-byte message */
+    double latency;          /* rank 0: one-way time of an 8-byte message */
     double pingpong[NSIZES]; /* rank 0: one-way time (half a round trip) */
     double push[NSIZES];     /* rank 0: bcast to every rank, until all have it */
-    int bad;              /* wrong messages: this rank's, then all ranks' on rank 0 */
+    int bad;                 /* wrong messages: this rank's, then all ranks' on rank 0 */
 } messages_t;
 
 /* One round trip of `size` bytes between context ranks 0 and `peer`
@@ -354,9 +327,10 @@ static int getblock_moves(size_t size, int reps, double *seconds)
 
 static void usage(const char *prog)
 {
-    fprintf(stderr, "usage: %s [--tasks N (spawned tasks, default 2000)] [--items N (pmap "
-                    "items, default 20000)]\n       [--reps R (repeats per message size, "
-                    "default 20)] [--small] [--quiet]\n",
+    fprintf(stderr,
+            "usage: %s [--tasks N (spawned tasks, default 2000)] [--items N (pmap "
+            "items, default 20000)]\n       [--reps R (repeats per message size, "
+            "default 20)] [--small] [--quiet]\n",
             prog);
 }
 
@@ -487,7 +461,8 @@ int main(int argc, char **argv)
                 printf(" %9.1f %11.1f\n", 1e6 * t_get[s], mbps(m.size[s], t_get[s]));
             }
             printf("  (push MB/s counts the bytes every receiving rank got, as the notebook's\n"
-                   "  len(rc) * size / time; getblock is the task graph's transfer, StarPU-MPI underneath)\n");
+                   "  len(rc) * size / time; getblock is the task graph's transfer, StarPU-MPI "
+                   "underneath)\n");
         }
         int64_t small = (int64_t)m.size[0], big = (int64_t)m.size[NSIZES - 1];
         printf("\nPing-pong bandwidth between %.1f MB/s (%lld KiB) and %.1f MB/s (%lld KiB).\n",

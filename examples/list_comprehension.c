@@ -23,27 +23,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* Inside an SPMD run a rank must not exit on its own (the others would wait
- * for it): report and return the error, so that sj_spmd_run() fails on every
- * rank of the run. */
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "rank %d: %s failed: %s (%s)\n", sj_rank(), #call, sj_err_name(rc_),   \
-                    sj_last_error());                                                              \
-            return rc_;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "example.h"
 
 /* The body of the comprehension: i**10. */
 static uint64_t pow10_u64(uint64_t i)
@@ -201,8 +181,7 @@ int main(int argc, char **argv)
         }
         for (int64_t i = 0; i < n; i++) {
             if (c.y[i] != ref[i]) {
-                printf("WRONG: y[%lld] = %" PRIu64 ", the serial comprehension gives %" PRIu64
-                       "\n",
+                printf("WRONG: y[%lld] = %" PRIu64 ", the serial comprehension gives %" PRIu64 "\n",
                        (long long)i, c.y[i], ref[i]);
                 ok = 0;
                 break;

@@ -38,35 +38,10 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-/* Inside an SPMD run a rank must not exit alone: report and return. */
-#define TRY(call)                                                                                  \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "rank %d: %s failed: %s (%s)\n", sj_rank(), #call, sj_err_name(rc_),   \
-                    sj_last_error());                                                              \
-            return rc_;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "example.h"
 
 /* Relative error allowed against dgemm: sums of n products in another order. */
 #define TOL 1e-12
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -445,8 +420,7 @@ static int report(const char *what, long tasks, double seconds, double ref_secon
 {
     const int ok = err <= TOL;
     printf("  %-44s %7ld %10.3f %9.1f %10.1e%s\n", what, tasks, 1e3 * seconds,
-           seconds / ref_seconds, err,
-           ok ? "" : "  WRONG");
+           seconds / ref_seconds, err, ok ? "" : "  WRONG");
     fflush(stdout);
     return ok;
 }

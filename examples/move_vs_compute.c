@@ -30,21 +30,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "example.h"
 
 /* Counter-based random numbers (splitmix64): element k of matrix `seed`. */
 static uint64_t mix64(uint64_t x)
@@ -238,9 +224,8 @@ int main(int argc, char **argv)
             printf("C differs from the serial result: method1 %s, method2 %s\n",
                    memcmp(c1, ref, matrix_bytes) ? "differs" : "same",
                    memcmp(c2, ref, matrix_bytes) ? "differs" : "same");
-        printf("\n%s\n",
-               ok ? "move_vs_compute: both methods match the serial result bit for bit"
-                  : "move_vs_compute: WRONG RESULTS");
+        printf("\n%s\n", ok ? "move_vs_compute: both methods match the serial result bit for bit"
+                            : "move_vs_compute: WRONG RESULTS");
     }
     sj_array_destroy(&a);
     sj_array_destroy(&b);

@@ -23,27 +23,13 @@
 
 #include <starjets.h>
 
+#include "example.h"
+
 #if SJ_HAVE_LAPACKE
 #include <lapacke.h>
 #endif
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
 #if SJ_HAVE_LAPACKE
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Counter-based random numbers (splitmix64) in [0, 1). */
 static uint64_t mix64(uint64_t x)

@@ -20,14 +20,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "example.h"
 
 /* A counter-based random generator (splitmix64): number k of stream `seed` is
  * a function of (seed, k) only, so a rank can make "the same random numbers"
@@ -84,9 +77,9 @@ static int rand33_fn(const void *arg, size_t arg_size, void *out, size_t out_siz
  * calculation needs a per-rank setup, which rank 0 first does for itself
  * only, as the tutorial's master does. */
 static struct {
-    int ready;       /* set up on this rank? */
-    uint64_t seed;   /* this rank's random stream */
-    double sleep_s;  /* how long the calculation "thinks" */
+    int ready;      /* set up on this rank? */
+    uint64_t seed;  /* this rank's random stream */
+    double sleep_s; /* how long the calculation "thinks" */
 } setup;
 
 static int do_setup(void *arg)

@@ -24,21 +24,7 @@
 
 #include <starjets.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, sj_err_name(rc_), sj_last_error());     \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "example.h"
 
 /* "Some computational cost": a pause of `us` microseconds. */
 static void pause_us(int64_t us)
@@ -185,7 +171,7 @@ int main(int argc, char **argv)
         printf("   serial square!      %.3f s\n", t_serial);
         printf("   distributed (map)   %.3f s (speedup %.2f)\n", t_dist, t_serial / t_dist);
         printf("   %s\n", same ? "the distributed result equals the serial one bit for bit"
-                                : "the distributed result DIFFERS from the serial one");
+                               : "the distributed result DIFFERS from the serial one");
         ok &= same;
         printf("\n%s\n",
                ok ? "square_inplace: all results check out" : "square_inplace: WRONG RESULTS");
