@@ -96,12 +96,23 @@ typedef struct sj_init_options {
      * docs/tuning.md). Linux only (elsewhere ignored).
      */
     int worker_nice;
+    /**
+     * Most tasks this rank keeps submitted and not yet finished: a call that
+     * would submit more first waits until a quarter of them have run, so that
+     * a loop that never waits (a solver of 10^6 iterations) keeps a bounded
+     * graph, and memory, however far the application thread runs ahead. 0 =
+     * no bound. Default 10000, or the environment variable
+     * `SJ_MAX_TASKS_IN_FLIGHT`. Only the thread that called sj_init() waits.
+     * See docs/latency.md.
+     */
+    int max_tasks_in_flight;
 } sj_init_options_t;
 
 /**
  * @brief Fill @p opts with the defaults. Environment: `SJ_NCPUS`, `SJ_SCHED`,
  * `SJ_PLACEMENT` (split | nobind | starpu), `SJ_VERBOSE`, `SJ_TRACE` (folder),
- * `SJ_PROFILE` (0 or 1) and `SJ_WORKER_NICE` (0 to 19) change the defaults.
+ * `SJ_PROFILE` (0 or 1), `SJ_WORKER_NICE` (0 to 19) and
+ * `SJ_MAX_TASKS_IN_FLIGHT` (>= 0) change the defaults.
  *
  * Local; may be called before sj_init().
  * @param[out] opts options to fill
@@ -123,7 +134,8 @@ void sj_init_options_default(sj_init_options_t *opts);
  * @retval SJ_ESTATE when starjets is already running, or MPI was finalised
  *         (sj_finalize() finalises MPI when sj_init() started it)
  * @retval SJ_EINVAL for a bad option (ncpus < -1, negative CUDA count, CUDA without
- *         SJ_USE_CUDA, unknown placement, empty or too long trace_dir)
+ *         SJ_USE_CUDA, unknown placement, empty or too long trace_dir,
+ *         worker_nice outside 0..19, negative max_tasks_in_flight)
  * @retval SJ_ENODEV when StarPU finds no worker
  * @retval SJ_ERUNTIME when MPI or StarPU fail to start
  * @see sj_finalize
@@ -196,6 +208,44 @@ void sj_set_synchronous(int on);
  * Local; may be called before sj_init().
  */
 int sj_trace_supported(void);
+
+/** What starjets holds on this rank right now: see sj_stats_get(). */
+typedef struct sj_stats {
+    /** Live public objects: spaces, layouts, arrays, operators, scalars,
+     * SPMD contexts and futures the program has not destroyed. */
+    int64_t objects;
+    /** StarPU data handles starjets registered and has not given back. */
+    int64_t handles;
+    /** StarPU-MPI tags booked by live objects and by temporaries. */
+    int64_t tags_booked;
+    /** Tags released but not reusable yet: they become free after two
+     * sj_wait() calls (a loop that never waits keeps this a few ranges). */
+    int64_t tags_waiting;
+    /** Tasks submitted on this rank that have not finished (StarPU's count,
+     * internal tasks included). */
+    int64_t tasks_in_flight;
+    /** Tasks this rank submitted since sj_init(). */
+    int64_t tasks_submitted;
+    /** Times sj_init_options_t::max_tasks_in_flight made a submission wait. */
+    int64_t submission_waits;
+    /** 1 when the StarPU-MPI loaded carries starjets' latency patch (adaptive
+     * polling, sleeping idle workers; scripts/build-starpu), 0 for a stock
+     * one such as Debian's: then a dependency between ranks that share cores
+     * costs milliseconds (docs/latency.md). */
+    int adaptive_polling;
+} sj_stats_t;
+
+/**
+ * @brief What starjets holds on this rank: live objects, handles, booked
+ * tags, tasks in flight. For checking that a long loop keeps flat memory.
+ *
+ * Local.
+ * @param[out] stats filled on success
+ * @retval SJ_OK on success
+ * @retval SJ_ENULL when @p stats is NULL
+ * @retval SJ_ESTATE when starjets is not running
+ */
+int sj_stats_get(sj_stats_t *stats);
 
 /**
  * @brief The library's version.

@@ -3,7 +3,8 @@
  * loop; the per-block results are combined along the pairwise tree of
  * sj__reduce_tree() (kernels.h), so the bits depend on the blocking only.
  *
- * Blocking path: per-block tasks write into a local array, one MPI_Allgatherv
+ * Blocking path: per-block results (computed on the calling thread for small
+ * local data, else by one task per block) go into a local array, one MPI_Allgatherv
  * brings every block's result to every rank, and each rank walks the tree
  * itself: one collective on the critical path, not a chain of task hops.
  * Graph path: the same combines as tasks on the block owners; the result is a
@@ -43,6 +44,23 @@ static int submit_partial(sj_reduce_op_t op, sj_array_t x, sj_array_t y, int b, 
 }
 
 /* Blocking reduction through the graph scalar, for MPI without THREAD_MULTIPLE. */
+/*
+ * A blocking reduction computes its partial results on the calling thread when
+ * this rank holds one block, or at most SJ__INLINE_ELEMS elements: a task
+ * would cost a worker wake-up and a wait (tens of microseconds) for a kernel
+ * of a few; bigger local data keeps one task per block, run in parallel by the
+ * workers. The bits are the same either way (the same kernel).
+ */
+#define SJ__INLINE_ELEMS 32768
+
+static int inline_partials(sj_array_t x, int nlocal, const int *mine)
+{
+    int64_t elems = 0;
+    for (int i = 0; i < nlocal; i++)
+        elems += sj__space_block_nelems(x->space, mine[i]);
+    return nlocal == 1 || elems <= SJ__INLINE_ELEMS;
+}
+
 static int reduce_via_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value)
 {
     sj_scalar_t s;
@@ -70,9 +88,18 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
     sj__data_t *tmp = sj__calloc((size_t)nlocal, sizeof(sj__data_t));
     int rc = (local && all && part && counts && tmp) ? SJ_OK : SJ_ENOMEM;
     int submitted = 0;
-    for (; rc == SJ_OK && submitted < nlocal; submitted++) {
-        sj__rt_data_register_local(&tmp[submitted], &local[submitted], 1, sizeof(double));
-        rc = submit_partial(op, x, y, mine[submitted], tmp[submitted]);
+    if (inline_partials(x, nlocal, mine)) {
+        sj__kargs_t args = {.dtype = x->space->dtype, .op = op};
+        for (int i = 0; rc == SJ_OK && i < nlocal; i++) {
+            sj__data_t in[2] = {x->handles[mine[i]], y ? y->handles[mine[i]] : NULL};
+            rc = sj__rt_run_here(SJ__K_PARTIAL, &args, &local[i], 1, sizeof(double), y ? 2 : 1,
+                                 in);
+        }
+    } else {
+        for (; rc == SJ_OK && submitted < nlocal; submitted++) {
+            sj__rt_data_register_local(&tmp[submitted], &local[submitted], 1, sizeof(double));
+            rc = submit_partial(op, x, y, mine[submitted], tmp[submitted]);
+        }
     }
     for (int i = 0; i < submitted; i++)
         sj__rt_data_unregister(tmp[i]); /* waits for the task, leaves the result in local[i] */

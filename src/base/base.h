@@ -97,6 +97,8 @@ void sj__object_remove(sj__object_t *obj);
  * k were forgotten.
  */
 void sj__object_release_all(int counts[SJ__NKINDS]);
+/* Live objects of every kind (walks the registry: for sj_stats_get only). */
+int64_t sj__object_count(void);
 
 const char *sj__kind_name(sj__kind_t kind, int plural);
 

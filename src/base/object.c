@@ -50,6 +50,15 @@ void sj__object_release_all(int counts[SJ__NKINDS])
     }
 }
 
+int64_t sj__object_count(void)
+{
+    int64_t n = 0;
+    for (int k = 0; k < SJ__NKINDS; k++)
+        for (const sj__object_t *o = heads[k]; o; o = o->next)
+            n++;
+    return n;
+}
+
 const char *sj__kind_name(sj__kind_t kind, int plural)
 {
     static const char *names[SJ__NKINDS][2] = {

@@ -26,6 +26,7 @@ int sj__rt_data_register(sj__data_t *data, int owner, int64_t tag, void *ptr, si
     else
         starpu_vector_data_register(&h, -1, 0, (uint32_t)n, elemsize);
     starpu_mpi_data_register_comm(h, tag, owner, sj__rt.comm);
+    sj__rt.handles++;
     *data = sj__d(h);
     return SJ_OK;
 }
@@ -39,17 +40,20 @@ int sj__rt_data_register_local(sj__data_t *data, void *ptr, size_t n, size_t ele
         starpu_vector_data_register(&h, -1, 0, (uint32_t)n, elemsize);
     /* Owned here, no tag: StarPU-MPI knows where it lives but never matches it. */
     starpu_mpi_data_register_comm(h, -1, sj__rt.rank, sj__rt.comm);
+    sj__rt.handles++;
     *data = sj__d(h);
     return SJ_OK;
 }
 
 void sj__rt_data_unregister(sj__data_t data)
 {
+    sj__rt.handles--;
     starpu_data_unregister(sj__h(data));
 }
 
 void sj__rt_data_unregister_submit(sj__data_t data)
 {
+    sj__rt.handles--;
     starpu_data_unregister_submit(sj__h(data));
 }
 
@@ -114,6 +118,23 @@ void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag)
 
 /* ---- tasks ---------------------------------------------------------------- */
 
+/*
+ * sj_init_options_t.max_tasks_in_flight: before a submission that would pass
+ * the bound, wait until a quarter of the tasks in flight have run. Only on the
+ * thread that called sj_init: a farm's serving thread or a callback must never
+ * wait for tasks. This cannot deadlock: every rank submits in program order,
+ * and a task only waits for tasks (here or elsewhere) submitted before it.
+ */
+static void throttle(void)
+{
+    const int max = sj__rt.max_in_flight;
+    if (max <= 0 || starpu_task_nsubmitted() < max ||
+        !pthread_equal(pthread_self(), sj__rt.app_thread))
+        return;
+    sj__rt.submission_waits++;
+    starpu_task_wait_for_n_submitted((unsigned)(max - max / 4));
+}
+
 int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
                   const sj__buf_t *bufs)
 {
@@ -130,6 +151,8 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     if (!involved)
         return SJ_OK;
 
+    throttle();
+    sj__rt.tasks_submitted++;
     struct starpu_data_descr descr[SJ__RT_MAX_BUFS];
     for (int i = 0; i < nbufs; i++) {
         descr[i].handle = sj__h(bufs[i].data);
@@ -160,6 +183,35 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     if (sj__rt.synchronous)
         starpu_task_wait_for_all();
     return SJ_OK;
+}
+
+int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out_n,
+                    size_t out_elemsize, int nin, const sj__data_t in[])
+{
+    assert(nin >= 0 && nin < SJ__RT_MAX_BUFS);
+    struct starpu_vector_interface result = {
+        .id = STARPU_VECTOR_INTERFACE_ID,
+        .ptr = (uintptr_t)out,
+        .nx = (uint32_t)out_n,
+        .elemsize = out_elemsize,
+        .allocsize = out_n * out_elemsize,
+    };
+    void *ifaces[SJ__RT_MAX_BUFS] = {&result};
+    int acquired = 0, rc = SJ_OK;
+    for (; acquired < nin; acquired++) {
+        starpu_data_handle_t h = sj__h(in[acquired]);
+        assert(starpu_mpi_data_get_rank(h) == sj__rt.rank);
+        if (starpu_data_acquire(h, STARPU_R) != 0) {
+            rc = sj__error(SJ_ERUNTIME, "starjets", "cannot acquire a block to reduce it");
+            break;
+        }
+        ifaces[1 + acquired] = starpu_data_get_interface_on_node(h, STARPU_MAIN_RAM);
+    }
+    if (rc == SJ_OK)
+        sj__codelet(kernel)->cpu_funcs[0](ifaces, (void *)args);
+    while (acquired > 0)
+        starpu_data_release(sj__h(in[--acquired]));
+    return rc;
 }
 
 /* ---- quiet waits -------------------------------------------------------------- */

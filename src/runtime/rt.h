@@ -88,6 +88,16 @@ void sj__rt_recv_detached(sj__data_t data, int src, int64_t tag);
 int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
                   const sj__buf_t *bufs);
 
+/*
+ * Run kernel @p kernel now, on the calling thread, instead of submitting a
+ * task: it reads @p nin local handles (owned here; waits for the tasks that
+ * write them) and writes @p out_n elements of @p out_elemsize bytes into the
+ * plain memory @p out. For latency-bound steps on small data, where a task
+ * would cost a worker wake-up and a wait of more than the kernel itself.
+ */
+int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out_n,
+                    size_t out_elemsize, int nin, const sj__data_t in[]);
+
 /* Wait for all tasks on every rank (collective), then release deferred tags. */
 int sj__rt_wait_all(void);
 
@@ -130,5 +140,7 @@ void sj__tag_release(int64_t first, int64_t n);
 void sj__tag_recycle(void);
 void sj__tag_reset(void);
 int64_t sj__tag_booked(void);
+/* Released tags still in quarantine. */
+int64_t sj__tag_waiting(void);
 
 #endif /* SJ_RT_H */

@@ -3,6 +3,7 @@
 #define SJ_RT_PRIVATE_H
 
 #include <mpi.h>
+#include <pthread.h>
 #include <starpu.h>
 
 #include "runtime/rt.h"
@@ -17,6 +18,10 @@ struct sj__rt {
     char placement[160];
     /* confine StarPU-MPI's thread to this rank's cores once it runs */
     int pin_mpi;
+    /* sj_init_options_t.max_tasks_in_flight, and the thread it applies to */
+    int max_in_flight;
+    pthread_t app_thread;
+    int64_t tasks_submitted, submission_waits, handles;
 };
 
 extern struct sj__rt sj__rt;

@@ -27,6 +27,14 @@
 
 struct sj__rt sj__rt = {.rank = -1, .comm = MPI_COMM_NULL};
 
+/* Defined by a StarPU-MPI built with scripts/starpu-1.3.10-latency.patch. */
+extern int starpu_mpi_adaptive_polling __attribute__((weak));
+
+static int adaptive_polling(void)
+{
+    return &starpu_mpi_adaptive_polling != NULL;
+}
+
 #ifdef __linux__
 /* This rank's share of the node's cores (the PUs of its cores), when known. */
 static cpu_set_t rank_share;
@@ -125,6 +133,7 @@ void sj_init_options_default(sj_init_options_t *opts)
     opts->trace_dir = trace && *trace ? trace : NULL;
     opts->profile = env_int("SJ_PROFILE", 0);
     opts->worker_nice = env_int("SJ_WORKER_NICE", 0);
+    opts->max_tasks_in_flight = env_int("SJ_MAX_TASKS_IN_FLIGHT", 10000);
 }
 
 /* StarPU reads its settings from the environment: the ones starjets sets (only
@@ -380,6 +389,9 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
              o.ncpus);
     SJ_CHECK(o.worker_nice >= 0 && o.worker_nice <= 19, SJ_EINVAL,
              "opts->worker_nice is %d, expected 0 to 19", o.worker_nice);
+    SJ_CHECK(o.max_tasks_in_flight >= 0, SJ_EINVAL,
+             "opts->max_tasks_in_flight is %d, expected 0 (no bound) or more",
+             o.max_tasks_in_flight);
     SJ_TRY(sj__trace_check_options(o.trace_dir, __func__));
 
     int initialized = 0, finalized = 0, level = MPI_THREAD_SINGLE;
@@ -454,8 +466,13 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                          sj__rt.placement);
     }
     if (o.verbose)
-        fprintf(stderr, "starjets: rank %d: %s, %u CPU worker(s)%s, scheduler %s\n", sj__rt.rank,
-                sj__rt.placement, starpu_cpu_worker_get_count(), nice_text, conf.sched_policy_name);
+        fprintf(stderr, "starjets: rank %d: %s, %u CPU worker(s)%s, scheduler %s, MPI polling %s\n",
+                sj__rt.rank, sj__rt.placement, starpu_cpu_worker_get_count(), nice_text,
+                conf.sched_policy_name,
+                adaptive_polling() ? "adaptive" : "busy (stock StarPU-MPI: docs/latency.md)");
+    sj__rt.max_in_flight = o.max_tasks_in_flight;
+    sj__rt.app_thread = pthread_self();
+    sj__rt.tasks_submitted = sj__rt.submission_waits = sj__rt.handles = 0;
     sj__tag_reset();
     sj__codelets_init();
     const char *perf = getenv("SJ_PERFSTAT");
@@ -494,6 +511,21 @@ int sj_finalize(void)
     stop_mpi();
     sj__rt.rank = -1;
     sj__rt.nranks = 0;
+    return SJ_OK;
+}
+
+int sj_stats_get(sj_stats_t *stats)
+{
+    SJ_CHECK_NULL(stats);
+    SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
+    stats->objects = sj__object_count();
+    stats->handles = sj__rt.handles;
+    stats->tags_booked = sj__tag_booked();
+    stats->tags_waiting = sj__tag_waiting();
+    stats->tasks_in_flight = starpu_task_nsubmitted();
+    stats->tasks_submitted = sj__rt.tasks_submitted;
+    stats->submission_waits = sj__rt.submission_waits;
+    stats->adaptive_polling = adaptive_polling();
     return SJ_OK;
 }
 

@@ -125,3 +125,13 @@ int64_t sj__tag_booked(void)
 {
     return booked;
 }
+
+int64_t sj__tag_waiting(void)
+{
+    int64_t n = 0;
+    for (int i = 0; i < deferred.count; i++)
+        n += deferred.r[i].n;
+    for (int i = 0; i < cooling.count; i++)
+        n += cooling.r[i].n;
+    return n;
+}
