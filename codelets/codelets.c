@@ -28,6 +28,8 @@ static const struct {
     [SJ__K_AXPY_SCALAR] = {"sj_axpy_scalar", sj__cpu_axpy_scalar},
     [SJ__K_SCALE_SCALAR] = {"sj_scale_scalar", sj__cpu_scale_scalar},
     [SJ__K_SCALAR_SET] = {"sj_scalar_set", sj__cpu_scalar_set},
+    [SJ__K_GATHER] = {"sj_reduce_gather", sj__cpu_gather},
+    [SJ__K_REDUCE_ALL] = {"sj_reduce_all", sj__cpu_reduce_all},
 };
 
 static struct starpu_codelet codelets[SJ__NKERNELS];

@@ -24,6 +24,8 @@ void sj__cpu_scalar_binary(void *buffers[], void *cl_arg);
 void sj__cpu_scalar_set(void *buffers[], void *cl_arg);
 void sj__cpu_axpy_scalar(void *buffers[], void *cl_arg);
 void sj__cpu_scale_scalar(void *buffers[], void *cl_arg);
+void sj__cpu_gather(void *buffers[], void *cl_arg);
+void sj__cpu_reduce_all(void *buffers[], void *cl_arg);
 
 struct starpu_codelet;
 /* The codelet of an operator kernel number (op_kernels.c). */

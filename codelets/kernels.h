@@ -31,6 +31,10 @@ typedef enum sj__kernel {
     SJ__K_AXPY_SCALAR,   /* [0] RW y, [1] R x, [2] R alpha: y += a * alpha * x */
     SJ__K_SCALE_SCALAR,  /* [0] RW x, [1] R alpha: x *= a * alpha */
     SJ__K_SCALAR_SET,    /* [0] W scalar = a */
+    SJ__K_GATHER,        /* [0] RW vector (W when count == 0), [1..] R vectors copied in order from slot count */
+    SJ__K_REDUCE_ALL,    /* [0] W scalar, [1..] R vectors of per-block results: args are
+                          * sj__kargs_t, then int block[nin'] (the block of each value, in
+                          * the order of the inputs); the tree of sj__reduce_tree, finish */
     SJ__NKERNELS         /* operator kernels get numbers from here on: sj__codelet_op() */
 } sj__kernel_t;
 

@@ -7,10 +7,13 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <starpu.h>
 
 #include "codelets_private.h"
+#include "runtime/rt.h"
 
 #define PTR(i) ((void *)STARPU_VECTOR_GET_PTR(buffers[i]))
 #define NELEMS(i) ((int64_t)STARPU_VECTOR_GET_NX(buffers[i]))
@@ -163,4 +166,38 @@ void sj__cpu_scale_scalar(void *buffers[], void *cl_arg)
         for (int64_t i = 0; i < n; i++)
             x[i] *= al;
     }
+}
+
+void sj__cpu_gather(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    double *out = PTR(0);
+    int64_t at = a->count;
+    for (int i = 1; i <= a->nin; i++) {
+        memcpy(out + at, PTR(i), (size_t)NELEMS(i) * sizeof(double));
+        at += NELEMS(i);
+    }
+}
+
+void sj__cpu_reduce_all(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    const int *block = (const int *)(a + 1);
+    int64_t total = 0;
+    for (int i = 1; i <= a->nin; i++)
+        total += NELEMS(i);
+    double *part = malloc((size_t)total * sizeof(double));
+    if (!part) {
+        sj__rt_task_error("sj_reduce_all: no memory for %lld partial results", (long long)total);
+        return;
+    }
+    int64_t k = 0;
+    for (int i = 1; i <= a->nin; i++) {
+        const double *v = PTR(i);
+        for (int64_t j = 0; j < NELEMS(i); j++)
+            part[block[k++]] = v[j];
+    }
+    double r = sj__reduce_tree(a->op, part, (int)total);
+    *(double *)PTR(0) = sj__reduce_finish(a->op, r, a->count);
+    free(part);
 }

@@ -45,13 +45,21 @@ struct sj_array_s {
     sj__data_t *handles; /* per block */
     void **mem;          /* per block: memory on the owner, NULL elsewhere */
     unsigned char *got;  /* per block: localpart taken */
+    /* graph reductions of this array (reduce.c): per rank with blocks, this
+     * rank's copy of that rank's per-block results, under tag xtag + rank;
+     * made at the first one, kept until the array is destroyed */
+    sj__data_t *xvec;
+    int64_t xtag;
 };
 
+/* Give back the handles of the array's graph reductions (at destroy). */
+void sj__array_reduce_fini(sj_array_t a);
+
+/* A graph scalar: every rank holds its own copy, in a handle of its own
+ * (no tag), computed by the same kernels on the same inputs: the same bits. */
 struct sj_scalar_s {
     sj__object_t obj;
     sj__data_t handle;
-    int64_t tag;
-    int owner;
 };
 
 /* References held by objects built on spaces and layouts. */
@@ -79,7 +87,7 @@ int sj__check_root(const char *func, int root);
 int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0, int n,
                            sj_array_t arrays[]);
 
-/* Make a scalar object around an existing graph handle. */
-int sj__scalar_wrap(sj__data_t handle, int64_t tag, int owner, sj_scalar_t *out);
+/* Make a scalar object around a local handle (this rank's copy). */
+int sj__scalar_wrap(sj__data_t handle, sj_scalar_t *out);
 
 #endif /* SJ_ARRAY_PRIVATE_H */

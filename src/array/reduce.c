@@ -7,10 +7,12 @@
  * local data, else by one task per block) go into a local array, one MPI_Allgatherv
  * brings every block's result to every rank, and each rank walks the tree
  * itself: one collective on the critical path, not a chain of task hops.
- * Graph path: the same combines as tasks on the block owners; the result is a
- * graph scalar on the owner of block 0.
+ * Graph path: every rank sends its blocks' results to every other and walks
+ * the same tree in a task of its own, into its copy of the graph scalar
+ * (sj_array_reduce_scalar).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "array/array_private.h"
 
@@ -121,45 +123,172 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
     return rc < 0 ? sj__error_rename(rc, __func__) : sj__rt_check_task_errors(__func__);
 }
 
+/* Most inputs of one gather or reduce-all task (buffer 0 is its output). */
+#define GATHER_MAX (SJ__RT_MAX_BUFS - 1)
+
+/* Copy the vectors in[0..n) (len[i] doubles each) one after the other into out. */
+static int submit_gather(sj__data_t out, int n, const sj__data_t in[], const int len[])
+{
+    sj__kargs_t args = {0};
+    sj__buf_t bufs[SJ__RT_MAX_BUFS];
+    int64_t at = 0;
+    for (int i = 0; i < n;) {
+        const int k = n - i < GATHER_MAX ? n - i : GATHER_MAX;
+        args.count = at;
+        args.nin = k;
+        bufs[0] = (sj__buf_t){out, at == 0 ? SJ__W : SJ__RW};
+        for (int j = 0; j < k; j++) {
+            bufs[1 + j] = (sj__buf_t){in[i + j], SJ__R};
+            at += len[i + j];
+        }
+        SJ_TRY(sj__rt_submit(SJ__K_GATHER, &args, sizeof args, 1 + k, bufs));
+        i += k;
+    }
+    return SJ_OK;
+}
+
+/*
+ * This rank's per-block results into @p mine (nlocal doubles, in the order of
+ * the layout's local blocks): one task per block, then one gather when there
+ * are several.
+ */
+static int submit_local_partials(sj_reduce_op_t op, sj_array_t x, sj_array_t y, int nlocal,
+                                 const int blocks[], sj__data_t mine)
+{
+    if (nlocal == 1)
+        return submit_partial(op, x, y, blocks[0], mine);
+    sj__data_t *part = sj__calloc((size_t)nlocal, sizeof *part);
+    int *ones = sj__calloc((size_t)nlocal, sizeof *ones);
+    int rc = part && ones ? SJ_OK : SJ_ENOMEM, made = 0;
+    for (; rc == SJ_OK && made < nlocal; made++) {
+        sj__rt_data_register_local(&part[made], NULL, 1, sizeof(double));
+        ones[made] = 1;
+        rc = submit_partial(op, x, y, blocks[made], part[made]);
+    }
+    if (rc == SJ_OK)
+        rc = submit_gather(mine, nlocal, part, ones);
+    for (int i = 0; i < made; i++)
+        sj__rt_data_unregister_submit(part[i]);
+    free(part);
+    free(ones);
+    return rc;
+}
+
+/*
+ * The exchange handles of x's graph reductions, made at the first one: for
+ * each rank r with blocks, this rank's copy of r's per-block results (r's own
+ * copy is the one it sends), registered under tag xtag + r so that StarPU-MPI
+ * sizes a message that arrives before its receive is posted. Consecutive
+ * reductions of x reuse them: a handle is written only after the previous
+ * reduction's send, receive and combine have read it (StarPU orders that),
+ * and messages under one tag between two ranks arrive in order.
+ */
+static int exchange_handles(sj_array_t x)
+{
+    if (x->xvec)
+        return SJ_OK;
+    const sj_dist_t d = x->dist;
+    const int me = sj__rt_rank(), nranks = sj__rt_nranks();
+    sj__data_t *vec = sj__calloc((size_t)nranks, sizeof *vec);
+    int64_t tag = vec ? sj__tag_book(nranks) : -1;
+    if (tag < 0) {
+        free(vec);
+        return SJ_ENOMEM;
+    }
+    for (int r = 0; r < nranks; r++) {
+        const int len = d->local_start[r + 1] - d->local_start[r];
+        if (len > 0)
+            sj__rt_data_register(&vec[r], me, tag + r, NULL, (size_t)len, sizeof(double));
+    }
+    x->xvec = vec;
+    x->xtag = tag;
+    return SJ_OK;
+}
+
+void sj__array_reduce_fini(sj_array_t a)
+{
+    if (!a->xvec)
+        return;
+    for (int r = 0; r < sj__rt_nranks(); r++)
+        if (a->xvec[r])
+            sj__rt_data_unregister_submit(a->xvec[r]);
+    sj__tag_release(a->xtag, sj__rt_nranks());
+    free(a->xvec);
+    a->xvec = NULL;
+}
+
+/*
+ * The graph path. Each rank computes its blocks' results into its exchange
+ * vector, sends it to every other rank and receives theirs (P - 1 messages
+ * each way: one hop, however many ranks), then every rank runs the same tree
+ * over all results in block order into its own copy of the scalar. Nothing is
+ * cached by StarPU-MPI, so nothing needs flushing.
+ */
 int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_scalar_t *result)
 {
     SJ_CHECK_NULL(result);
     *result = NULL;
     SJ_TRY(check_reduce(__func__, op, x, y));
     const sj_dist_t d = x->dist;
-    const int total = d->total;
-    sj__data_t *part = sj__calloc((size_t)total, sizeof(sj__data_t));
-    int64_t tag = part ? sj__tag_book(total) : -1;
-    if (tag < 0) {
-        free(part);
+    const int me = sj__rt_rank(), nranks = sj__rt_nranks(), total = d->total;
+    sj__data_t *in = sj__calloc((size_t)nranks, sizeof *in);
+    int *len = sj__calloc((size_t)nranks, sizeof *len);
+    size_t argsize = sizeof(sj__kargs_t) + (size_t)total * sizeof(int);
+    sj__kargs_t *args = sj__calloc(1, argsize);
+    int rc = in && len && args ? exchange_handles(x) : SJ_ENOMEM;
+    if (rc < 0) {
+        free(in);
+        free(len);
+        free(args);
         return sj__error(SJ_ENOMEM, __func__, "cannot allocate the partial results");
     }
-    int rc = SJ_OK;
-    for (int b = 0; b < total; b++)
-        sj__rt_data_register(&part[b], d->owner[b], tag + b, NULL, 1, sizeof(double));
-    for (int b = 0; b < total && rc == SJ_OK; b++)
-        rc = submit_partial(op, x, y, b, part[b]);
-    sj__kargs_t args = {.op = op, .count = array_length(x)};
-    for (int s = 1; s < total && rc == SJ_OK; s *= 2)
-        for (int i = 0; i + s < total && rc == SJ_OK; i += 2 * s) {
-            sj__buf_t bufs[2] = {{part[i], SJ__RW}, {part[i + s], SJ__R}};
-            rc = sj__rt_submit(SJ__K_COMBINE, &args, sizeof args, 2, bufs);
+    /* in[k], len[k]: the ranks with blocks, in rank order, which is the
+     * order of d->local (blocks grouped by owner) */
+    int nin = 0, mine = -1;
+    for (int r = 0; r < nranks; r++)
+        if (x->xvec[r]) {
+            if (r == me)
+                mine = nin;
+            in[nin] = x->xvec[r];
+            len[nin++] = d->local_start[r + 1] - d->local_start[r];
         }
-    if (rc == SJ_OK && (op == SJ_REDUCE_NORM2 || op == SJ_REDUCE_MEAN)) {
-        /* the other reductions end with the last combine (sj__reduce_finish) */
-        sj__buf_t fin = {part[0], SJ__RW};
-        rc = sj__rt_submit(SJ__K_FINISH, &args, sizeof args, 1, &fin);
+    if (mine >= 0) {
+        rc = submit_local_partials(op, x, y, len[mine], d->local + d->local_start[me], in[mine]);
+        for (int r = 0; rc == SJ_OK && r < nranks; r++)
+            if (r != me)
+                sj__rt_send_detached(in[mine], r, x->xtag + me);
     }
-    for (int b = 1; b < total; b++)
-        sj__rt_data_unregister_submit(part[b]);
-    sj__tag_release(tag + 1, total - 1);
-    if (rc == SJ_OK)
-        rc = sj__scalar_wrap(part[0], tag, d->owner[0], result);
-    if (rc < 0) {
-        sj__rt_data_unregister_submit(part[0]);
-        sj__tag_release(tag, 1);
+    for (int r = 0; rc == SJ_OK && r < nranks; r++)
+        if (r != me && x->xvec[r])
+            sj__rt_recv_detached(x->xvec[r], r, x->xtag + r);
+
+    sj__data_t s = NULL, all = NULL;
+    if (rc == SJ_OK) {
+        sj__rt_data_register_local(&s, NULL, 1, sizeof(double));
+        *args = (sj__kargs_t){.op = op, .count = array_length(x), .nin = nin};
+        memcpy(args + 1, d->local, (size_t)total * sizeof(int));
+        sj__buf_t bufs[SJ__RT_MAX_BUFS] = {{s, SJ__W}};
+        if (nin <= GATHER_MAX) {
+            for (int k = 0; k < nin; k++)
+                bufs[1 + k] = (sj__buf_t){in[k], SJ__R};
+        } else {
+            sj__rt_data_register_local(&all, NULL, (size_t)total, sizeof(double));
+            rc = submit_gather(all, nin, in, len);
+            bufs[1] = (sj__buf_t){all, SJ__R};
+            args->nin = 1;
+        }
+        if (rc == SJ_OK)
+            rc = sj__rt_submit(SJ__K_REDUCE_ALL, args, argsize, 1 + args->nin, bufs);
     }
-    free(part);
+    if (all)
+        sj__rt_data_unregister_submit(all);
+    if (rc == SJ_OK && sj__scalar_wrap(s, result) < 0)
+        rc = SJ_ENOMEM;
+    if (rc < 0 && s)
+        sj__rt_data_unregister_submit(s);
+    free(in);
+    free(len);
+    free(args);
     return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 

@@ -1,4 +1,9 @@
-/* Graph scalars: one double in a handle owned by one rank, read by tasks anywhere. */
+/*
+ * Graph scalars: one double that every rank holds a copy of, each computed by
+ * the same kernels from the same inputs (so the copies have the same bits).
+ * Scalar arithmetic and the tasks that read a scalar therefore never cross
+ * ranks; only the reduction that makes one exchanges data (reduce.c).
+ */
 #include <stdlib.h>
 
 #include "array/array_private.h"
@@ -6,7 +11,6 @@
 static void scalar_free(sj_scalar_t s)
 {
     sj__rt_data_unregister_submit(s->handle);
-    sj__tag_release(s->tag, 1);
     sj__object_remove(&s->obj);
     free(s);
 }
@@ -16,30 +20,25 @@ static void scalar_release_user(sj__object_t *o)
     scalar_free((sj_scalar_t)o);
 }
 
-int sj__scalar_wrap(sj__data_t handle, int64_t tag, int owner, sj_scalar_t *out)
+int sj__scalar_wrap(sj__data_t handle, sj_scalar_t *out)
 {
     sj_scalar_t s = sj__calloc(1, sizeof *s);
     if (!s)
         return SJ_ENOMEM;
     s->handle = handle;
-    s->tag = tag;
-    s->owner = owner;
     sj__object_add(&s->obj, SJ__KIND_SCALAR, scalar_release_user);
     *out = s;
     return SJ_OK;
 }
 
-/* A new scalar handle owned by @p owner, written by the caller's task. */
-static int scalar_new(const char *func, int owner, sj_scalar_t *out)
+/* A new scalar (this rank's copy), written by the caller's task. */
+static int scalar_new(const char *func, sj_scalar_t *out)
 {
-    int64_t tag = sj__tag_book(1);
-    SJ_CHECK_FN(func, tag >= 0, SJ_ENOMEM, "no tag left for a scalar");
     sj__data_t h;
-    sj__rt_data_register(&h, owner, tag, NULL, 1, sizeof(double));
-    int rc = sj__scalar_wrap(h, tag, owner, out);
+    sj__rt_data_register_local(&h, NULL, 1, sizeof(double));
+    int rc = sj__scalar_wrap(h, out);
     if (rc < 0) {
         sj__rt_data_unregister_submit(h);
-        sj__tag_release(tag, 1);
         return sj__error(rc, func, "cannot allocate a scalar");
     }
     return SJ_OK;
@@ -50,7 +49,7 @@ int sj_scalar_create(double value, sj_scalar_t *scalar)
     SJ_CHECK_NULL(scalar);
     *scalar = NULL;
     SJ_TRY(sj__check_running(__func__));
-    SJ_TRY(scalar_new(__func__, 0, scalar));
+    SJ_TRY(scalar_new(__func__, scalar));
     sj__kargs_t args = {.a = value};
     sj__buf_t buf = {(*scalar)->handle, SJ__W};
     int rc = sj__rt_submit(SJ__K_SCALAR_SET, &args, sizeof args, 1, &buf);
@@ -68,7 +67,7 @@ int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_
     SJ_CHECK_NULL(b);
     SJ_CHECK(op >= SJ_SCALAR_ADD && op <= SJ_SCALAR_DIV, SJ_EINVAL,
              "op is %d, not an sj_scalar_op_t", (int)op);
-    SJ_TRY(scalar_new(__func__, a->owner, c));
+    SJ_TRY(scalar_new(__func__, c));
     sj__kargs_t args = {.op = op};
     sj__buf_t bufs[3] = {{(*c)->handle, SJ__W}, {a->handle, SJ__R}, {b->handle, SJ__R}};
     int rc = sj__rt_submit(SJ__K_SCALAR_BINARY, &args, sizeof args, 3, bufs);
@@ -82,32 +81,10 @@ int sj_scalar_value(sj_scalar_t scalar, double *value)
     SJ_TRY(sj__check_running(__func__));
     SJ_CHECK_NULL(scalar);
     SJ_CHECK_NULL(value);
-    const int me = sj__rt_rank();
-    double v = 0;
-    if (sj__rt_direct_mpi()) {
-        if (me == scalar->owner) {
-            const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
-            SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
-            v = *p;
-            sj__rt_data_release(scalar->handle);
-        }
-        SJ_TRY(sj__rt_bcast(&v, sizeof v, scalar->owner));
-    } else {
-        /* Without direct MPI, the owner sends the value to every other rank
-         * through StarPU-MPI (the copies are never written: a scalar is final). */
-        if (me == scalar->owner) {
-            for (int r = 0; r < sj__rt_nranks(); r++)
-                if (r != me)
-                    sj__rt_send_detached(scalar->handle, r, scalar->tag);
-        } else {
-            sj__rt_recv_detached(scalar->handle, scalar->owner, scalar->tag);
-        }
-        const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
-        SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
-        v = *p;
-        sj__rt_data_release(scalar->handle);
-    }
-    *value = v;
+    const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
+    SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
+    *value = *p;
+    sj__rt_data_release(scalar->handle);
     return sj__rt_check_task_errors(__func__);
 }
 

@@ -31,15 +31,70 @@ int sj__rt_data_register(sj__data_t *data, int owner, int64_t tag, void *ptr, si
     return SJ_OK;
 }
 
+/*
+ * Local one-double handles that StarPU allocates (graph scalars, per-block
+ * results) come from a pool: registering and unregistering a handle with
+ * StarPU-MPI costs more than the tasks that use it. A handle given back while
+ * tasks still read it is safe to hand out again: its next user writes it
+ * first, and StarPU orders that write after those reads. The pool is a FIFO,
+ * so a handle comes back as late as possible (fewer such orderings).
+ */
+#define POOL_MAX 64
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static starpu_data_handle_t pool[POOL_MAX];
+static int pool_head, pool_count;
+static char pooled; /* its address marks a handle that may go to the pool */
+
+static int pool_take(starpu_data_handle_t *h)
+{
+    pthread_mutex_lock(&pool_lock);
+    int got = pool_count > 0;
+    if (got) {
+        *h = pool[pool_head];
+        pool_head = (pool_head + 1) % POOL_MAX;
+        pool_count--;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    return got;
+}
+
+static int pool_give(starpu_data_handle_t h)
+{
+    if (starpu_data_get_user_data(h) != &pooled)
+        return 0;
+    pthread_mutex_lock(&pool_lock);
+    int kept = pool_count < POOL_MAX;
+    if (kept)
+        pool[(pool_head + pool_count++) % POOL_MAX] = h;
+    pthread_mutex_unlock(&pool_lock);
+    return kept;
+}
+
+void sj__rt_pool_drain(void)
+{
+    starpu_data_handle_t h;
+    while (pool_take(&h))
+        starpu_data_unregister(h);
+    pool_head = 0;
+}
+
 int sj__rt_data_register_local(sj__data_t *data, void *ptr, size_t n, size_t elemsize)
 {
     starpu_data_handle_t h;
+    const int poolable = !ptr && n == 1 && elemsize == sizeof(double);
+    if (poolable && pool_take(&h)) {
+        sj__rt.handles++;
+        *data = sj__d(h);
+        return SJ_OK;
+    }
     if (ptr)
         starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)ptr, (uint32_t)n, elemsize);
     else
         starpu_vector_data_register(&h, -1, 0, (uint32_t)n, elemsize);
     /* Owned here, no tag: StarPU-MPI knows where it lives but never matches it. */
     starpu_mpi_data_register_comm(h, -1, sj__rt.rank, sj__rt.comm);
+    if (poolable)
+        starpu_data_set_user_data(h, &pooled);
     sj__rt.handles++;
     *data = sj__d(h);
     return SJ_OK;
@@ -54,7 +109,8 @@ void sj__rt_data_unregister(sj__data_t data)
 void sj__rt_data_unregister_submit(sj__data_t data)
 {
     sj__rt.handles--;
-    starpu_data_unregister_submit(sj__h(data));
+    if (!pool_give(sj__h(data)))
+        starpu_data_unregister_submit(sj__h(data));
 }
 
 void sj__rt_data_flush(sj__data_t data)
@@ -141,8 +197,14 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     assert(nbufs >= 1 && nbufs <= SJ__RT_MAX_BUFS);
     const int me = sj__rt.rank;
     const int exec = sj__rt_data_owner(bufs[0].data);
-    int involved = exec == me, remote = 0;
+    int involved = exec == me, remote = 0, replicated = 0;
     for (int i = 1; i < nbufs; i++) {
+        /* An input without a tag is replicated (every rank holds its own copy,
+         * as of a graph scalar): read where the task runs, never sent. */
+        if (starpu_mpi_data_get_tag(sj__h(bufs[i].data)) < 0) {
+            replicated = 1;
+            continue;
+        }
         int o = sj__rt_data_owner(bufs[i].data);
         involved |= o == me;
         remote |= o != exec;
@@ -154,9 +216,13 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     throttle();
     sj__rt.tasks_submitted++;
     struct starpu_data_descr descr[SJ__RT_MAX_BUFS];
+    int ndescr = 0;
     for (int i = 0; i < nbufs; i++) {
-        descr[i].handle = sj__h(bufs[i].data);
-        descr[i].mode = access_mode(bufs[i].mode);
+        /* a rank that only sends inputs leaves its replicated copies out */
+        if (exec != me && replicated && starpu_mpi_data_get_tag(sj__h(bufs[i].data)) < 0)
+            continue;
+        descr[ndescr].handle = sj__h(bufs[i].data);
+        descr[ndescr++].mode = access_mode(bufs[i].mode);
     }
     /* Only the rank that runs the task needs its arguments (StarPU frees them). */
     void *copy = NULL;
@@ -170,11 +236,11 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     int ret;
     if (!remote) {
         /* All data live on the executing rank (this one): no StarPU-MPI needed. */
-        ret = starpu_task_insert(cl, STARPU_DATA_MODE_ARRAY, descr, nbufs, STARPU_CL_ARGS, copy,
+        ret = starpu_task_insert(cl, STARPU_DATA_MODE_ARRAY, descr, ndescr, STARPU_CL_ARGS, copy,
                                  argsize, STARPU_CALLBACK, sj__trace_callback(), 0);
     } else {
         mpi_traffic = 1;
-        ret = starpu_mpi_task_insert(sj__rt.comm, cl, STARPU_DATA_MODE_ARRAY, descr, nbufs,
+        ret = starpu_mpi_task_insert(sj__rt.comm, cl, STARPU_DATA_MODE_ARRAY, descr, ndescr,
                                      STARPU_CL_ARGS, copy, copy ? argsize : 0, STARPU_CALLBACK,
                                      sj__trace_callback(), 0);
     }

@@ -47,6 +47,9 @@ static inline sj__data_t sj__d(starpu_data_handle_t h)
  * between tests (data.c); SJ_ERUNTIME naming @p what on failure. */
 int sj__rt_wait_quietly(MPI_Request *req, const char *what);
 
+/* Unregister the pooled local handles (sj_finalize, before StarPU stops). */
+void sj__rt_pool_drain(void);
+
 /* The StarPU codelet of a kernel (codelets/codelets.c). */
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
 /* Free the operator codelets (after StarPU stopped and saved their models). */

@@ -493,6 +493,7 @@ int sj_finalize(void)
     int counts[SJ__NKINDS];
     sj__object_release_all(counts);
     starpu_mpi_wait_for_all(sj__rt.comm);
+    sj__rt_pool_drain();
     if (sj__rt.rank == 0)
         for (int k = 0; k < SJ__NKINDS; k++)
             if (counts[k])
