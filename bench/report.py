@@ -153,6 +153,26 @@ SPECS = {
             "ipyparallel (DESIGN §6, not measured)", lambda j: j["ratio_vs_ipyparallel"],
             "pmap rate / 300", (">=", 1.0), chart=False),
     ],
+    "latency": [
+        row("task hop latency", lambda j: "1 double, x on rank 0, y on rank 1, %d hops, rounds: %d"
+            % (2 * j["hop_loops"], j["rounds"]),
+            (lambda j: j["hop"]["us"] * 1e-6, "s"), (lambda j: j["mpi_starpu"]["us"] * 1e-6, "s"),
+            "raw MPI one-way, StarPU running", lambda j: j["hop"]["ratio"],
+            lambda j: "target %g µs / hop time" % j["hop"]["target_us"], (">=", 1.0)),
+        row("blocking dot latency", lambda j: "n = %d doubles, 1 block per rank, %d calls, "
+            "rounds: %d" % (j["dot_length"], j["dot_calls"], j["rounds"]),
+            (lambda j: j["dot"]["us"] * 1e-6, "s"), (lambda j: j["mpi_starpu"]["us"] * 1e-6, "s"),
+            "raw MPI one-way, StarPU running", lambda j: j["dot"]["ratio"],
+            lambda j: "target %g µs / dot time" % j["dot"]["target_us"], (">=", 1.0)),
+        row("graph-scalar reduction + axpy step", lambda j: "the same arrays, %d chained steps "
+            "(reduce_scalar dot, axpy_scalar), rounds: %d" % (j["chained_steps"], j["rounds"]),
+            (lambda j: j["chained"]["us"] * 1e-6, "s"),
+            (lambda j: j["mpi_starpu"]["us"] * 1e-6, "s"), "raw MPI one-way, StarPU running",
+            lambda j: j["chained"]["ratio"],
+            lambda j: "target %g µs / step time" % j["chained"]["target_us"], (">=", 1.0)),
+    ],
+    # One run per rank count; the rows are made by PAIRED below.
+    "strong": [],
     "memory": [
         row("memory after many applies", lambda j: "%d x %d grid of %d^2 dense blocks, RSS after %d"
             " and after %d steps (apply + adjoint)"
@@ -163,6 +183,87 @@ SPECS = {
             lambda j: j["ratio"], "late RSS / early RSS (worst rank)", ("<=", 1.05)),
     ],
 }
+
+
+# Benchmarks run at two rank counts whose rows divide the time of the smaller rank count
+# by that of the larger (strong scaling). A pair row: label, sizes, the time (a function
+# of one run's JSON), the target of the speedup.
+def pair_row(label, sizes, time, target):
+    return dict(label=label, sizes=sizes, time=time, target=target)
+
+
+PAIRED = {
+    "strong": [
+        pair_row("strong scaling, block operator",
+                 lambda j: "%dx%d blocks of %d^2 (sj_op_dense), apply + adjoint, %d steps, "
+                 "rounds: %d"
+                 % (j["blockop"]["blocks_per_dim"], j["blockop"]["blocks_per_dim"],
+                    j["blockop"]["block_rows"], j["blockop"]["steps"], j["rounds"]),
+                 lambda j: j["blockop"]["us_per_step"] * 1e-6, (">=", 1.0)),
+        pair_row("strong scaling, heat stencil",
+                 lambda j: "%d^2 doubles, blocks %s, %d steps, rounds: %d"
+                 % (j["heat"]["n"], j["heat"]["blocks"], j["heat"]["steps"], j["rounds"]),
+                 lambda j: j["heat"]["us_per_step"] * 1e-6, (">=", 1.0)),
+    ],
+}
+
+
+def summarise_pairs(name, rs, problems):
+    """The PAIRED rows of one benchmark from all its runs (every rank count)."""
+    by_ranks = {}
+    for r in rs:
+        by_ranks.setdefault(r["ranks"], []).append(r)
+    counts = sorted(by_ranks)
+    rows = []
+    if len(counts) < 2:
+        problems.append("%s: ran on %s rank(s) only; its speedup needs two rank counts"
+                        % (name, ", ".join(map(str, counts)) or "no"))
+    lo, hi = (counts[0], counts[-1]) if counts else (1, 2)
+    lo_runs = {r["run"]: r for r in by_ranks.get(lo, []) if r["json"] is not None}
+    hi_runs = {r["run"]: r for r in by_ranks.get(hi, []) if r["json"] is not None}
+    everyone = by_ranks.get(lo, []) + (by_ranks.get(hi, []) if hi != lo else [])
+    all_good = bool(everyone) and all(r["json"] is not None for r in everyone)
+    all_correct = all_good and all(r["json"].get("correct") is True for r in everyone)
+    some_wrong = any(r["json"] is not None and r["json"].get("correct") is not True
+                     for r in everyone)
+    for s in PAIRED[name]:
+        t_lo = [number(s["time"], r["json"]) for r in lo_runs.values()]
+        t_hi = [number(s["time"], r["json"]) for r in hi_runs.values()]
+        if any(v is None for v in t_lo + t_hi):
+            problems.append("%s: no numeric time for '%s' in its JSON" % (name, s["label"]))
+        t_lo = [v for v in t_lo if v is not None and v > 0]
+        t_hi = [v for v in t_hi if v is not None and v > 0]
+        # Run k on lo ranks against run k on hi ranks.
+        ratios = []
+        for k in sorted(set(lo_runs) & set(hi_runs)):
+            a, b = number(s["time"], lo_runs[k]["json"]), number(s["time"], hi_runs[k]["json"])
+            if a and b and a > 0 and b > 0 and lo != hi:
+                ratios.append(a / b)
+        med = statistics.median(ratios) if ratios else None
+        first_lo = next(iter(lo_runs.values()))["json"] if lo_runs else {}
+        first = next(iter(hi_runs.values()))["json"] if hi_runs else first_lo
+        try:
+            sizes = s["sizes"](first) if first else "-"
+        except (KeyError, TypeError, ValueError):
+            sizes = "-"
+        workers = first_lo.get("workers_per_rank")
+        base_name = "%d rank%s%s" % (lo, "" if lo == 1 else "s",
+                                      ", %s workers" % workers if workers is not None else "")
+        result = judge(med, s["target"]) if ratios else "failed"
+        if some_wrong:
+            result = "wrong result"
+        rows.append({
+            "benchmark": name, "ranks": hi, "label": s["label"], "sizes": sizes,
+            "runs": len(everyone), "valid_runs": len(lo_runs) + len(hi_runs),
+            "starjets": statistics.median(t_hi) if t_hi else None, "starjets_unit": "s",
+            "baseline": statistics.median(t_lo) if t_lo else None, "baseline_unit": "s",
+            "baseline_name": base_name, "ratio": med, "ratio_per_run": ratios,
+            "ratio_is": "time on %d / time on %d rank%s" % (lo, hi, "" if hi == 1 else "s"),
+            "target": {"op": s["target"][0], "value": s["target"][1]},
+            "target_text": target_text(s["target"]), "result": result, "chart": True,
+            "all_correct": all_correct, "paired_ranks": [lo, hi],
+        })
+    return rows
 
 
 def generic_spec():
@@ -343,6 +444,11 @@ def summarise(runs, problems):
             elif r["json"].get("correct") is not True:
                 problems.append("%s on %d ranks, run %d: the benchmark reports a wrong result"
                                 % (name, ranks, r["run"]))
+        if name in PAIRED:
+            # One set of rows for all rank counts, where the benchmark's last one is.
+            if ranks == max(k for n, k in groups if n == name):
+                rows += summarise_pairs(name, [r for r in runs if r["name"] == name], problems)
+            continue
         spec = SPECS.get(name, generic_spec())
         for s in spec:
             target = s["target"]
@@ -352,7 +458,8 @@ def summarise(runs, problems):
             ratios = [number(s["ratio"], r["json"]) for r in good]
             if good and any(v is None for v in ratios):
                 problems.append("%s on %d ranks: no numeric value for '%s' in its JSON"
-                                % (name, ranks, s["meaning"]))
+                                % (name, ranks, s["meaning"] if isinstance(s["meaning"], str)
+                                   else s["label"]))
             ratios = [v for v in ratios if v is not None and v > 0]
             sjv = [v for v in (number(s["sj"][0], r["json"]) for r in good) if v is not None]
             bav = [v for v in (number(s["base"][0], r["json"]) for r in good) if v is not None]
@@ -366,6 +473,12 @@ def summarise(runs, problems):
                 base_name = s["base_name"] % first if good else s["base_name"]
             except (KeyError, TypeError, ValueError):
                 base_name = s["base_name"]
+            meaning = s["meaning"]
+            if callable(meaning):
+                try:
+                    meaning = meaning(first) if good else "target / measured"
+                except (KeyError, TypeError, ValueError):
+                    meaning = "target / measured"
             correct = bool(good) and all(r["json"].get("correct") is True for r in good) and \
                 len(good) == len(rs)
             result = judge(med, target) if ratios else "failed"
@@ -377,12 +490,19 @@ def summarise(runs, problems):
                 "starjets": statistics.median(sjv) if sjv else None, "starjets_unit": s["sj"][1],
                 "baseline": statistics.median(bav) if bav else None, "baseline_unit": s["base"][1],
                 "baseline_name": base_name, "ratio": med, "ratio_per_run": ratios,
-                "ratio_is": s["meaning"],
+                "ratio_is": meaning,
                 "target": None if target is None else {"op": target[0], "value": target[1]},
                 "target_text": target_text(target), "result": result, "chart": s["chart"],
                 "all_correct": correct,
             })
     return rows
+
+
+def ranks_text(r):
+    """The ranks of a row: "2", or "1 → 2" for a PAIRED row."""
+    if r.get("paired_ranks"):
+        return "%d → %d" % tuple(r["paired_ranks"])
+    return "%d" % r["ranks"]
 
 
 def write_md(path, rows, meta, mode):
@@ -412,8 +532,8 @@ def write_md(path, rows, meta, mode):
             ratio += " (%s)" % ", ".join(fmt_ratio(v) for v in r["ratio_per_run"])
         result = "**%s**" % r["result"] if r["result"] in ("missed", "failed", "wrong result") \
             else r["result"]
-        out.append("| %s (`%s`) | %d | %s | %s | %s: %s | %s = %s | %s | %s |" % (
-            r["label"], r["benchmark"], r["ranks"], r["sizes"],
+        out.append("| %s (`%s`) | %s | %s | %s | %s: %s | %s = %s | %s | %s |" % (
+            r["label"], r["benchmark"], ranks_text(r), r["sizes"],
             fmt_value(r["starjets"], r["starjets_unit"]), r["baseline_name"],
             fmt_value(r["baseline"], r["baseline_unit"]), r["ratio_is"], ratio,
             r["target_text"], result))
@@ -440,8 +560,8 @@ def write_chart(path, rows, title):
         for i, r in enumerate(shown):
             t = "%.6g" % r["target"]["value"] if r["target"] else "NaN"
             tag = r["target_text"].replace(" (no threshold)", "")
-            label = "%s, %d rank%s (%s)" % (r["label"], r["ranks"], "" if r["ranks"] == 1 else "s",
-                                           tag)
+            label = "%s, %s rank%s (%s)" % (r["label"], ranks_text(r),
+                                           "" if r["ranks"] == 1 else "s", tag)
             v = min(r["ratio"], xmax)
             f.write('%d "%s" %.6g %s %d %.6g "%s"\n' % (
                 i, label.replace('"', "'"), v, t, colour.get(r["result"], 0x8c8c8c),

@@ -10,11 +10,11 @@
 #include <pthread.h>
 
 /* Bad sj_init options tried: ncuda twice, placement, ncpus, worker_nice twice. */
-#define NBAD_OPTS 6
+#define NBAD_OPTS 7
 
 /* What the calls made before sj_init() returned (checked once cmocka runs). */
 static struct {
-    int wait_rc, barrier_rc, finalize_rc, zeros_rc, space_rc;
+    int wait_rc, barrier_rc, finalize_rc, zeros_rc, space_rc, stats_rc;
     int rank, nranks, ncpus, initialized;
     const char *version;
     int major, minor, patch;
@@ -41,6 +41,8 @@ static void record_before_init(void)
     snprintf(pre.wait_msg, sizeof pre.wait_msg, "%s", sj_last_error());
     pre.barrier_rc = sj_barrier();
     pre.finalize_rc = sj_finalize();
+    sj_stats_t st;
+    pre.stats_rc = sj_stats_get(&st);
 
     /* Spaces are local values; when the library refuses them too before
      * sj_init(), the array call is tried with a NULL space: the state is
@@ -65,8 +67,10 @@ static void record_before_init(void)
             o.placement = (sj_placement_t)99;
         else if (k == 3)
             o.ncpus = -2;
-        else
+        else if (k == 4 || k == 5)
             o.worker_nice = k == 4 ? -1 : 20;
+        else
+            o.max_tasks_in_flight = -1;
         sj_clear_error();
         pre.bad_opts_rc[k] = sj_init(NULL, NULL, &o);
         snprintf(pre.bad_opts_msg[k], sizeof pre.bad_opts_msg[k], "%s", sj_last_error());
@@ -75,8 +79,8 @@ static void record_before_init(void)
 
 static void test_init_bad_options(void **state)
 {
-    const char *field[NBAD_OPTS] = {"ncuda", "ncuda",       "placement",
-                                    "ncpus", "worker_nice", "worker_nice"};
+    const char *field[NBAD_OPTS] = {"ncuda",       "ncuda",       "placement",          "ncpus",
+                                    "worker_nice", "worker_nice", "max_tasks_in_flight"};
     for (int k = 0; k < NBAD_OPTS; k++) {
         assert_int_equal(pre.bad_opts_rc[k], SJ_EINVAL);
         assert_non_null(strstr(pre.bad_opts_msg[k], "sj_init"));
@@ -94,6 +98,7 @@ static void test_before_init(void **state)
     assert_non_null(strstr(pre.wait_msg, "sj_wait"));
     assert_int_equal(pre.barrier_rc, SJ_ESTATE);
     assert_int_equal(pre.finalize_rc, SJ_ESTATE);
+    assert_int_equal(pre.stats_rc, SJ_ESTATE);
     assert_true(pre.space_rc == 0 || pre.space_rc == SJ_ESTATE);
     assert_int_equal(pre.zeros_rc, SJ_ESTATE);
     assert_non_null(strstr(pre.zeros_msg, "sj_array_zeros"));
@@ -103,6 +108,14 @@ static void test_before_init(void **state)
     assert_int_equal(pre.major, SJ_VERSION_MAJOR);
     assert_int_equal(pre.minor, SJ_VERSION_MINOR);
     assert_int_equal(pre.patch, SJ_VERSION_PATCH);
+}
+
+static void test_stats_null(void **state)
+{
+    (void)state;
+    sj_clear_error();
+    SJ_ASSERT_ERR(sj_stats_get(NULL), SJ_ENULL);
+    assert_non_null(strstr(sj_last_error(), "sj_stats_get"));
 }
 
 static void test_init_twice(void **state)
@@ -252,6 +265,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_before_init),    cmocka_unit_test(test_init_bad_options),
         cmocka_unit_test(test_init_twice),     cmocka_unit_test(test_codes_table),
+        cmocka_unit_test(test_stats_null),
         cmocka_unit_test(test_codes_distinct), cmocka_unit_test(test_unknown_codes),
         cmocka_unit_test(test_last_error),     cmocka_unit_test(test_last_error_per_thread),
         cmocka_unit_test(test_version),        cmocka_unit_test(test_dtype_size),

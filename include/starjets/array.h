@@ -256,7 +256,9 @@ typedef enum sj_norm_type {
  *
  * Per-block results travel by one MPI collective and are combined on every
  * rank in the fixed tree order: all ranks get the same bits. Accumulation is in
- * double for float arrays too.
+ * double for float arrays too. When this rank holds one block or at most 32768
+ * elements, its per-block results are computed on the calling thread (after
+ * the tasks that write the blocks), else by one task per block.
  * @param[in] op    the reduction
  * @param[in] x     the array
  * @param[in] y     second array for SJ_REDUCE_DOT (same space and layout), else NULL
@@ -267,9 +269,13 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
 /**
  * @brief Reduce into a scalar of the task graph, without waiting.
  *
- * The per-block results are combined by tasks along the same tree as
- * sj_array_reduce() (so the bits are the same); later tasks that read the
- * scalar (sj_array_axpy_scalar(), sj_scalar_binary()) wait for it in the graph.
+ * Each rank computes its blocks' results in tasks, sends them to every other
+ * rank (P - 1 small messages each way: one hop) and combines all of them along
+ * the same tree as sj_array_reduce() in a task of its own, into its copy of
+ * the scalar (so every copy has the bits of sj_array_reduce()). Later tasks
+ * that read the scalar (sj_array_axpy_scalar(), sj_scalar_binary()) wait for
+ * it in the graph. The first graph reduction of @p x registers one exchange
+ * handle per rank, kept until @p x is destroyed.
  * @param[in] op      the reduction
  * @param[in] x       the array
  * @param[in] y       second array for SJ_REDUCE_DOT (same space and layout), else NULL

@@ -87,8 +87,9 @@ typedef struct sj_init_options {
      * Niceness added to StarPU's CPU worker threads, 0 to 19, so that the
      * threads that steer the work (the application thread that submits tasks
      * and serves a task farm) run as soon as they wake even where the workers
-     * fill every core: StarPU 1.3's workers spin while they wait for a task
-     * (Debian's build and StarPU's default). Default 0 (workers left alone),
+     * fill every core: with Debian's StarPU, workers spin while they wait for
+     * a task (the StarPU of scripts/build-starpu lets them sleep, see
+     * docs/latency.md). Default 0 (workers left alone),
      * or the environment variable `SJ_WORKER_NICE`. StarPU-MPI's progress
      * thread is not niced and polls while messages are in flight, so with
      * niced workers it takes more of a shared core: the 2-rank heat stencil

@@ -2,10 +2,12 @@
  * @file starjets/scalar.h
  * @brief Scalars that live in the task graph (results of reductions).
  *
- * A scalar is one `double` held by a StarPU handle owned by one rank. Tasks
- * read it where they need it (StarPU-MPI sends it), so an iterative solver can
- * chain reductions and updates without a global wait. sj_scalar_value() turns
- * it into a plain number on every rank. All calls are collective.
+ * A scalar is one `double` of which every rank holds a copy, in a StarPU
+ * handle of its own, computed by the same kernels from the same inputs (so the
+ * copies have the same bits). Tasks on any rank read the local copy: scalar
+ * arithmetic and the tasks that read a scalar never cross ranks, and an
+ * iterative solver can chain reductions and updates without a global wait.
+ * sj_scalar_value() turns it into a plain number. All calls are collective.
  *
  * @defgroup scalar Graph scalars
  * @{
@@ -28,14 +30,18 @@ typedef enum sj_scalar_op {
 } sj_scalar_op_t;
 
 /**
- * @brief A scalar holding @p value, owned by rank 0.
+ * @brief A scalar holding @p value.
+ *
+ * Collective; does not wait.
  * @param[in] value   its value (the same on every rank)
  * @param[out] scalar the new scalar
  */
 int sj_scalar_create(double value, sj_scalar_t *scalar);
 
 /**
- * @brief `c = a op b`, computed by a task on the owner of @p a (no wait).
+ * @brief `c = a op b`, computed by a task on every rank, on its copies.
+ *
+ * Collective; does not wait. Division by zero follows IEEE arithmetic.
  * @param[in] op the operation
  * @param[in] a  the left operand
  * @param[in] b  the right operand
@@ -45,12 +51,19 @@ int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_
 
 /**
  * @brief Wait for the scalar and return its value on every rank (blocking).
+ *
+ * Collective: each rank waits for its own copy (no message), then the ranks
+ * agree on task failures.
+ * @param[in] scalar   the scalar
+ * @param[out] value   its value, the same bits on every rank
  * @retval SJ_EUSER when a user callback failed before (see sj_wait())
+ * @retval SJ_ENULL when an argument is NULL
  */
 int sj_scalar_value(sj_scalar_t scalar, double *value);
 
 /**
  * @brief Destroy a scalar once the tasks that use it have run (does not wait).
+ * Collective.
  * NULL or `*scalar == NULL` is a no-op; sets `*scalar` to NULL.
  */
 int sj_scalar_destroy(sj_scalar_t *scalar);

@@ -1,0 +1,190 @@
+/*
+ * What starjets holds (sj_stats_get) and what keeps it flat: a long loop of
+ * graph reductions and scalar arithmetic returns to the same objects, handles
+ * and booked tags; replicated graph scalars have the bits of the blocking
+ * reduction on every rank; sj_init_options_t.max_tasks_in_flight (here 64,
+ * through SJ_MAX_TASKS_IN_FLIGHT) bounds how far submission runs ahead.
+ */
+#include <stdlib.h>
+
+#include "sj_test.h"
+
+#define MAX_IN_FLIGHT 64
+
+static sj_stats_t stats(void)
+{
+    sj_stats_t s;
+    SJ_ASSERT_OK(sj_stats_get(&s));
+    return s;
+}
+
+/* The same 64-bit pattern on every rank. */
+static void assert_same_everywhere(double v)
+{
+    uint64_t bits = sj_t_bits(v), lo = bits, hi = bits;
+    MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+    assert_true(lo == hi);
+}
+
+static void test_stats_fields(void **state)
+{
+    (void)state;
+    SJ_ASSERT_OK(sj_wait());
+    sj_stats_t s0 = stats();
+    assert_true(s0.objects >= 0 && s0.handles >= 0 && s0.tags_booked >= 0);
+    assert_true(s0.adaptive_polling == 0 || s0.adaptive_polling == 1);
+
+    sj_space_t sp;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){1000}, (int[]){4}, &sp));
+    sj_array_t x;
+    SJ_ASSERT_OK(sj_array_ones(sp, NULL, &x));
+    sj_stats_t s1 = stats();
+    assert_true(s1.objects >= s0.objects + 2); /* the space, the array (and its layout) */
+    assert_int_equal(s1.handles, s0.handles + 4); /* one per block, on every rank */
+    assert_true(s1.tags_booked >= s0.tags_booked + 4);
+    assert_true(s1.tasks_submitted >= s0.tasks_submitted);
+
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+    SJ_ASSERT_OK(sj_wait());
+    sj_stats_t s2 = stats();
+    assert_int_equal(s2.objects, s0.objects);
+    assert_int_equal(s2.handles, s0.handles);
+    assert_int_equal(s2.tags_booked, s0.tags_booked);
+    assert_int_equal(s2.tasks_in_flight, 0);
+}
+
+/* x(i) = 1 + i / n, y(i) = 2 - i / n, over 5 blocks spread over the ranks. */
+static int fill_xy(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    (void)in;
+    const double sign = *(const double *)ctx;
+    double *v = out;
+    for (int64_t k = 0; k < blk->nelems; k++)
+        v[k] = 1.5 + sign * (double)(blk->lo[0] + k) / 1000.0;
+    return 0;
+}
+
+static void test_graph_loop_is_flat(void **state)
+{
+    (void)state;
+    sj_space_t sp;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){1000}, (int[]){5}, &sp));
+    sj_array_t a, b;
+    const double plus = 1, minus = -1;
+    SJ_ASSERT_OK(sj_array_create_init(sp, NULL, fill_xy, &plus, sizeof plus, &a));
+    SJ_ASSERT_OK(sj_array_create_init(sp, NULL, fill_xy, &minus, sizeof minus, &b));
+
+    sj_stats_t after_warmup = {0};
+    for (int it = 0; it < 1200; it++) {
+        sj_scalar_t dot, one, q;
+        SJ_ASSERT_OK(sj_array_reduce_scalar(SJ_REDUCE_DOT, a, b, &dot));
+        SJ_ASSERT_OK(sj_scalar_create(1.0, &one));
+        SJ_ASSERT_OK(sj_scalar_binary(SJ_SCALAR_DIV, one, dot, &q)); /* 1 / (a . b) */
+        SJ_ASSERT_OK(sj_array_axpy_scalar(1e-3, q, a, b));           /* b += 1e-3 a / (a . b) */
+        if (it % 200 == 7) {
+            /* the graph result has the blocking reduction's bits, on every rank */
+            double g, ref;
+            SJ_ASSERT_OK(sj_scalar_value(dot, &g));
+            SJ_ASSERT_OK(sj_array_dot(a, b, &ref)); /* b has moved on since: recompute */
+            sj_scalar_t again;
+            SJ_ASSERT_OK(sj_array_reduce_scalar(SJ_REDUCE_DOT, a, b, &again));
+            SJ_ASSERT_OK(sj_scalar_value(again, &g));
+            assert_true(sj_t_bits(g) == sj_t_bits(ref));
+            assert_same_everywhere(g);
+            SJ_ASSERT_OK(sj_scalar_destroy(&again));
+        }
+        SJ_ASSERT_OK(sj_scalar_destroy(&dot));
+        SJ_ASSERT_OK(sj_scalar_destroy(&one));
+        SJ_ASSERT_OK(sj_scalar_destroy(&q));
+        if (it % 100 == 99)
+            SJ_ASSERT_OK(sj_wait());
+        if (it == 199)
+            after_warmup = stats();
+    }
+    SJ_ASSERT_OK(sj_wait());
+    sj_stats_t end = stats();
+    assert_int_equal(end.objects, after_warmup.objects);
+    assert_int_equal(end.handles, after_warmup.handles);
+    assert_int_equal(end.tags_booked, after_warmup.tags_booked);
+    assert_true(end.tags_waiting <= after_warmup.tags_waiting + 16);
+
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+    SJ_ASSERT_OK(sj_array_destroy(&b));
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+}
+
+/* A replicated scalar read by tasks on every rank's blocks. */
+static void test_scalar_everywhere(void **state)
+{
+    (void)state;
+    const int np = sj_nranks();
+    sj_space_t sp;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){40}, (int[]){2 * np}, &sp));
+    sj_array_t x, y;
+    SJ_ASSERT_OK(sj_array_ones(sp, NULL, &x));
+    SJ_ASSERT_OK(sj_array_zeros(sp, NULL, &y));
+    sj_scalar_t a, b, c;
+    SJ_ASSERT_OK(sj_scalar_create(3.0, &a));
+    SJ_ASSERT_OK(sj_scalar_create(0.5, &b));
+    SJ_ASSERT_OK(sj_scalar_binary(SJ_SCALAR_MUL, a, b, &c)); /* 1.5 */
+    SJ_ASSERT_OK(sj_array_axpy_scalar(2.0, c, x, y));         /* y = 3 */
+    SJ_ASSERT_OK(sj_array_scale_scalar(1.0, a, y));           /* y = 9 */
+    double v;
+    SJ_ASSERT_OK(sj_scalar_value(c, &v));
+    assert_true(v == 1.5);
+    double *ref = sj_t_const(40, 9.0);
+    SJ_ASSERT_ARRAY(y, ref);
+    free(ref);
+    SJ_ASSERT_OK(sj_scalar_destroy(&a));
+    SJ_ASSERT_OK(sj_scalar_destroy(&b));
+    SJ_ASSERT_OK(sj_scalar_destroy(&c));
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_array_destroy(&y));
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+}
+
+/* Submission waits once MAX_IN_FLIGHT tasks are in flight: every step here
+ * is a task on this rank's own block (one block per rank). */
+static void test_submission_bound(void **state)
+{
+    (void)state;
+    const int np = sj_nranks();
+    sj_space_t sp;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){np * 64}, (int[]){np}, &sp));
+    sj_array_t x;
+    SJ_ASSERT_OK(sj_array_ones(sp, NULL, &x));
+    SJ_ASSERT_OK(sj_wait());
+    const sj_stats_t s0 = stats();
+    int64_t most = 0;
+    for (int i = 0; i < 2000; i++) {
+        SJ_ASSERT_OK(sj_array_scale(x, i % 2 ? 2.0 : 0.5));
+        const sj_stats_t s = stats();
+        if (s.tasks_in_flight > most)
+            most = s.tasks_in_flight;
+    }
+    SJ_ASSERT_OK(sj_wait());
+    const sj_stats_t s1 = stats();
+    assert_true(most <= MAX_IN_FLIGHT);
+    assert_true(s1.tasks_submitted >= s0.tasks_submitted + 2000);
+    double *ref = sj_t_const(np * 64, 1.0);
+    SJ_ASSERT_ARRAY(x, ref);
+    free(ref);
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    setenv("SJ_MAX_TASKS_IN_FLIGHT", "64", 1); /* read by sj_init_options_default */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stats_fields),
+        cmocka_unit_test(test_graph_loop_is_flat),
+        cmocka_unit_test(test_scalar_everywhere),
+        cmocka_unit_test(test_submission_bound),
+    };
+    return sj_test_main(tests, sizeof tests / sizeof tests[0], "stats");
+}
