@@ -1016,6 +1016,194 @@ static void test_tall_and_skinny(void **state)
     sj_dist_destroy(&d);
 }
 
+/*
+ * The default layouts (dist NULL) of the common shapes, block by block, for 1
+ * to 4 ranks, as docs/operators.md ("Choosing a layout for a block operator")
+ * tabulates them: the messages of every apply that relies on a default follow
+ * from these owners, so a change must show up here. Digits are ranks.
+ */
+static const char *const line8_owners[5] = {NULL, "00000000", "00001111", "00011122", "00112233"};
+static const char *const grid44_owners[5] = {NULL, /* row-major: row i is chars 4i .. 4i+3 */
+                                             "0000000000000000", "0011001100110011",
+                                             "0012001200120012", "0022002211331133"};
+
+/* Owner of each block of @p d against the digits of @p want. */
+static void assert_owners(sj_dist_t d, int nblocks, const char *want, const char *what)
+{
+    for (int b = 0; b < nblocks; b++) {
+        int o;
+        SJ_ASSERT_OK(sj_dist_owner(d, b, &o));
+        if (o != want[b] - '0') {
+            print_error("%s: block %d is on rank %d, expected %c (\"%s\")\n", what, b, o, want[b],
+                        want);
+            fail();
+        }
+    }
+}
+
+/* The default layout of @p space equals @p d: arrays made with a NULL layout need no moves. */
+static void assert_default_layout(sj_space_t space, sj_dist_t d, const char *what)
+{
+    sj_dist_t def;
+    int eq;
+    SJ_ASSERT_OK(sj_dist_create_default(space, &def));
+    SJ_ASSERT_OK(sj_dist_equal(def, d, &eq));
+    if (!eq) {
+        print_error("%s: not the default layout of its space\n", what);
+        fail();
+    }
+    sj_dist_destroy(&def);
+}
+
+/* Round-robin over the blocks, (i + m j) mod P: the same bits as the default layout. */
+static void check_round_robin_bits(const grid_spec_t *g, uint64_t seed)
+{
+    grid_bits_t bits = {0};
+    check_grid_bits(g, NULL, seed, &bits);
+    int nb[2] = {g->m, g->n}, *own = malloc((size_t)(g->m * g->n) * sizeof *own);
+    for (int b = 0; b < g->m * g->n; b++)
+        own[b] = b % sj_nranks();
+    sj_dist_t rr;
+    SJ_ASSERT_OK(sj_dist_create_explicit(2, nb, own, &rr));
+    check_grid_bits(g, rr, seed, &bits);
+    sj_dist_destroy(&rr);
+    free(own);
+}
+
+static void test_default_layouts(void **state)
+{
+    (void)state;
+    const int nr = sj_nranks();
+    if (nr > 4)
+        skip(); /* the tables cover 1 to 4 ranks */
+    const char *line = line8_owners[nr], *grid = grid44_owners[nr];
+    const int64_t len8[8] = {2, 3, 1, 2, 2, 1, 3, 2}, len4[4] = {3, 2, 4, 1}, one[1] = {3};
+    char diag_pat[65];
+    for (int k = 0; k < 64; k++)
+        diag_pat[k] = k % 9 == 0 ? '1' : '0';
+    diag_pat[64] = '\0';
+    sj_space_t rs, ds;
+    sj_dist_t bd, rd, dd;
+    sj_op_block_kind_t kind;
+
+    /* block-diagonal 8 x 8 (sj_op_block_diag): x(i), y(i) and A(i, i) on one rank */
+    {
+        grid_spec_t g = {8, 8, len8, len8, diag_pat};
+        const int64_t rows = sum_lens(len8, 8);
+        double *M = global_matrix(rows, rows, 80);
+        block_ctx_t c = {&g, M, rows};
+        sj_op_t blocks[8], A;
+        for (int i = 0; i < 8; i++) /* made on the documented owners: a change fails the call */
+            SJ_ASSERT_OK(make_block(i, i, line[i] - '0', &c, &blocks[i]));
+        SJ_ASSERT_OK(sj_op_block_diag(8, blocks, NULL, &A));
+        SJ_ASSERT_OK(sj_op_block_kind(A, &kind));
+        assert_int_equal(kind, SJ_OP_BLOCK_DIAGONAL);
+        SJ_ASSERT_OK(sj_op_block_dist(A, &bd));
+        char diag_own[9];
+        for (int i = 0; i < 8; i++) {
+            int o;
+            SJ_ASSERT_OK(sj_dist_owner(bd, i + 8 * i, &o));
+            diag_own[i] = (char)('0' + o);
+        }
+        diag_own[8] = '\0';
+        assert_string_equal(diag_own, line);
+        SJ_ASSERT_OK(sj_op_range(A, &rs, &rd));
+        SJ_ASSERT_OK(sj_op_domain(A, &ds, &dd));
+        assert_owners(rd, 8, line, "block-diagonal y");
+        assert_owners(dd, 8, line, "block-diagonal x");
+        assert_default_layout(rs, rd, "block-diagonal range");
+        assert_default_layout(ds, dd, "block-diagonal domain");
+        sj_op_test_result_t t;
+        SJ_ASSERT_OK(sj_op_dot_product_test(A, 81, 1e-12, &t));
+        assert_true(t.pass);
+        for (int i = 0; i < 8; i++)
+            sj_op_destroy(&blocks[i]);
+        sj_op_destroy(&A);
+        free(M);
+        check_round_robin_bits(&g, 82);
+    }
+
+    /* tall 8 x 1: rows spread contiguously, the model on rank 0 */
+    {
+        grid_spec_t g = {8, 1, len8, one, NULL};
+        const int64_t rows = sum_lens(len8, 8);
+        double *M = global_matrix(rows, 3, 83);
+        block_ctx_t c = {&g, M, rows};
+        sj_op_t A;
+        SJ_ASSERT_OK(sj_op_block_create_fn(8, 1, NULL, make_block, &c, &A));
+        SJ_ASSERT_OK(sj_op_block_kind(A, &kind));
+        assert_int_equal(kind, SJ_OP_BLOCK_TALL);
+        SJ_ASSERT_OK(sj_op_block_dist(A, &bd));
+        assert_owners(bd, 8, line, "tall blocks");
+        SJ_ASSERT_OK(sj_op_range(A, &rs, &rd));
+        SJ_ASSERT_OK(sj_op_domain(A, &ds, &dd));
+        assert_owners(rd, 8, line, "tall y");
+        assert_owners(dd, 1, "0", "tall x");
+        assert_default_layout(rs, rd, "tall range");
+        assert_default_layout(ds, dd, "tall domain");
+        sj_op_destroy(&A);
+        free(M);
+        check_round_robin_bits(&g, 84);
+    }
+
+    /* wide 1 x 8: columns spread contiguously, y on rank 0 */
+    {
+        grid_spec_t g = {1, 8, one, len8, NULL};
+        const int64_t cols = sum_lens(len8, 8);
+        double *M = global_matrix(3, cols, 85);
+        block_ctx_t c = {&g, M, 3};
+        sj_op_t A;
+        SJ_ASSERT_OK(sj_op_block_create_fn(1, 8, NULL, make_block, &c, &A));
+        SJ_ASSERT_OK(sj_op_block_dist(A, &bd));
+        assert_owners(bd, 8, line, "wide blocks");
+        SJ_ASSERT_OK(sj_op_range(A, &rs, &rd));
+        SJ_ASSERT_OK(sj_op_domain(A, &ds, &dd));
+        assert_owners(dd, 8, line, "wide x");
+        assert_owners(rd, 1, "0", "wide y");
+        assert_default_layout(rs, rd, "wide range");
+        assert_default_layout(ds, dd, "wide domain");
+        sj_op_destroy(&A);
+        free(M);
+        check_round_robin_bits(&g, 86);
+    }
+
+    /* square 4 x 4: a pr x pc process grid (1x1, 1x2, 1x3, 2x2), x(j) on its first
+     * process row, y(i) on its first process column */
+    {
+        grid_spec_t g = {4, 4, len4, len4, NULL};
+        const int64_t rows = sum_lens(len4, 4);
+        double *M = global_matrix(rows, rows, 87);
+        block_ctx_t c = {&g, M, rows};
+        sj_op_t A;
+        SJ_ASSERT_OK(sj_op_block_create_fn(4, 4, NULL, make_block, &c, &A));
+        SJ_ASSERT_OK(sj_op_block_dist(A, &bd));
+        char col_major[17], xown[5], yown[5];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                col_major[i + 4 * j] = grid[4 * i + j];
+        col_major[16] = '\0';
+        assert_owners(bd, 16, col_major, "square blocks");
+        int np, pg[SJ_MAX_DIMS];
+        SJ_ASSERT_OK(sj_dist_procs(bd, &np, NULL, pg));
+        const int want_pr = nr == 4 ? 2 : 1;
+        assert_int_equal(np, nr);
+        assert_int_equal(pg[0], want_pr);
+        assert_int_equal(pg[1], nr / want_pr);
+        for (int k = 0; k < 4; k++) {
+            xown[k] = grid[k];     /* row 0 */
+            yown[k] = grid[4 * k]; /* column 0 */
+        }
+        xown[4] = yown[4] = '\0';
+        SJ_ASSERT_OK(sj_op_range(A, NULL, &rd));
+        SJ_ASSERT_OK(sj_op_domain(A, NULL, &dd));
+        assert_owners(dd, 4, xown, "square x");
+        assert_owners(rd, 4, yown, "square y");
+        sj_op_destroy(&A);
+        free(M);
+        check_round_robin_bits(&g, 88);
+    }
+}
+
 /* Many applies chained without a wait: inputs rewritten after remote reads. */
 static void test_chained(void **state)
 {
@@ -1239,7 +1427,7 @@ int main(void)
         cmocka_unit_test(test_process_grids),   cmocka_unit_test(test_block_diag),
         cmocka_unit_test(test_tall_and_skinny), cmocka_unit_test(test_chained),
         cmocka_unit_test(test_perfstat),        cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_copy),
+        cmocka_unit_test(test_copy),            cmocka_unit_test(test_default_layouts),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "op");
 }
