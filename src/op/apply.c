@@ -17,6 +17,7 @@
 
 struct sj__tmp {
     struct sj__tmp *next;
+    sj_space_t space;
     int n;
     int64_t tag;
     sj__data_t *h;
@@ -28,6 +29,51 @@ void sj__call_init(sj__call_t *c, const char *func)
     memset(c, 0, sizeof *c);
     c->func = func;
     c->brow = c->bcol = -1;
+}
+
+/*
+ * An apply asks for its temporaries in an order fixed by the operator, the
+ * direction and the arrays' layouts, the same on every rank. Registering
+ * them costs more than the small tasks that use them (a StarPU-MPI handle
+ * and a tag each), so the operator keeps those of its last apply in each
+ * direction, and the next apply takes the k-th one when it has the same
+ * space and owners (else that one and the rest of the list are replaced).
+ * Reuse is safe: StarPU orders a write after the reads of the previous apply
+ * on each rank, and each call flushes its temporaries at its end (rt.h's
+ * invariant) so that a rank that read one receives the new value.
+ */
+void sj__call_init_apply(sj__call_t *c, const char *func, sj_op_t A, int dir)
+{
+    sj__call_init(c, func);
+    c->cache = &A->tmp_cache[dir == SJ_OP_FORWARD ? 0 : 1];
+    c->cursor = c->cache;
+}
+
+static void tmp_free_list(struct sj__tmp *t)
+{
+    while (t) {
+        struct sj__tmp *next = t->next;
+        for (int b = 0; b < t->n; b++)
+            sj__rt_data_unregister_submit(t->h[b]);
+        sj__tag_release(t->tag, t->n);
+        free(t->h);
+        free(t->owner);
+        free(t);
+        t = next;
+    }
+}
+
+void sj__op_tmp_cache_free(sj_op_t op)
+{
+    for (int d = 0; d < 2; d++) {
+        tmp_free_list(op->tmp_cache[d]);
+        op->tmp_cache[d] = NULL;
+    }
+}
+
+static void tmp_view(struct sj__tmp *t, sj__vec_t *v)
+{
+    *v = (sj__vec_t){.space = t->space, .nblocks = t->n, .h = t->h, .owner = t->owner, .temp = 1};
 }
 
 int sj__call_flush_later(sj__call_t *c, sj__data_t h)
@@ -50,6 +96,18 @@ int sj__call_flush_later(sj__call_t *c, sj__data_t h)
 int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t *v)
 {
     const int n = space->total;
+    if (c->cache) {
+        struct sj__tmp *t = *c->cursor;
+        if (t && t->space == space && t->n == n &&
+            memcmp(t->owner, owner, (size_t)n * sizeof *owner) == 0) {
+            c->cursor = &t->next;
+            tmp_view(t, v);
+            return SJ_OK;
+        }
+        /* another shape from here on: drop the rest of the list */
+        tmp_free_list(t);
+        *c->cursor = NULL;
+    }
     struct sj__tmp *t = sj__calloc(1, sizeof *t);
     sj__data_t *h = sj__calloc((size_t)n, sizeof *h);
     int *own = sj__calloc((size_t)n, sizeof *own);
@@ -59,6 +117,7 @@ int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t 
         free(own);
         return sj__error(SJ_ENOMEM, c->func, "cannot allocate a temporary");
     }
+    t->space = space;
     t->n = n;
     t->h = h;
     t->owner = own;
@@ -70,9 +129,14 @@ int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t 
         sj__rt_data_register(&h[b], own[b], t->tag + b, NULL,
                              (size_t)sj__space_block_nelems(space, b), es);
     }
-    t->next = c->tmps;
-    c->tmps = t;
-    *v = (sj__vec_t){.space = space, .nblocks = n, .h = h, .owner = own, .temp = 1};
+    if (c->cache) {
+        *c->cursor = t;
+        c->cursor = &t->next;
+    } else {
+        t->next = c->tmps;
+        c->tmps = t;
+    }
+    tmp_view(t, v);
     return SJ_OK;
 }
 
@@ -83,16 +147,12 @@ void sj__call_finish(sj__call_t *c)
     free(c->flush);
     c->flush = NULL;
     c->nflush = c->capflush = 0;
-    while (c->tmps) {
-        struct sj__tmp *t = c->tmps;
-        c->tmps = t->next;
-        for (int b = 0; b < t->n; b++)
-            sj__rt_data_unregister_submit(t->h[b]);
-        sj__tag_release(t->tag, t->n);
-        free(t->h);
-        free(t->owner);
-        free(t);
-    }
+    tmp_free_list(c->tmps);
+    c->tmps = NULL;
+    if (c->cache) /* the temporaries this call used stay; their copies go */
+        for (struct sj__tmp **p = c->cache; p != c->cursor; p = &(*p)->next)
+            for (int b = 0; b < (*p)->n; b++)
+                sj__rt_data_flush((*p)->h[b]);
 }
 
 void sj__vec_of_array(sj_array_t a, sj__vec_t *v)
@@ -324,7 +384,7 @@ static int apply(const char *func, sj_op_t A, sj_op_dir_t dir, double alpha, sj_
     sj__vec_of_array(x, &vx);
     sj__vec_of_array(y, &vy);
     sj__call_t c;
-    sj__call_init(&c, func);
+    sj__call_init_apply(&c, func, A, dir);
     int rc = sj__op_apply(&c, A, dir, alpha, &vx, beta, &vy);
     sj__call_finish(&c);
     return rc < 0 ? sj__error_rename(rc, func) : SJ_OK;

@@ -52,6 +52,7 @@ static void op_free(sj_op_t op)
         sj__op_unref(op->b);
     if (op->blk)
         block_free(op->blk);
+    sj__op_tmp_cache_free(op);
     sj__space_unref(op->dom_space);
     sj__space_unref(op->rng_space);
     sj__dist_unref(op->dom_dist);

@@ -62,7 +62,13 @@ struct sj_op_s {
     double ca, cb;
     /* block */
     sj__block_t *blk;
+    /* the temporaries of the last apply in each direction (apply.c), reused
+     * by the next one with the same shapes */
+    struct sj__tmp *tmp_cache[2];
 };
+
+/* Give back an operator's cached temporaries (at destroy). */
+void sj__op_tmp_cache_free(sj_op_t op);
 
 /* Mark a leaf as a zero operator (a block operator submits nothing for it). */
 void sj__op_set_zero(sj_op_t op);
@@ -108,9 +114,13 @@ typedef struct sj__call {
     sj__data_t *flush;
     int nflush, capflush;
     struct sj__tmp *tmps;
+    /* an apply: the operator's cached temporaries, and the next one to reuse */
+    struct sj__tmp **cache, **cursor;
 } sj__call_t;
 
 void sj__call_init(sj__call_t *c, const char *func);
+/* The same for an apply of @p A in direction @p dir: temporaries come from A's cache. */
+void sj__call_init_apply(sj__call_t *c, const char *func, sj_op_t A, int dir);
 /* Flush what was read remotely and release the temporaries (does not wait). */
 void sj__call_finish(sj__call_t *c);
 /* Remember that @p h was read on a rank other than its owner. */
