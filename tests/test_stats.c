@@ -175,6 +175,67 @@ static void test_submission_bound(void **state)
     SJ_ASSERT_OK(sj_space_destroy(&sp));
 }
 
+/* Block (i, j) of a 3 x 3 operator of 4 x 4 dense blocks: M = (i + 1) I + j. */
+static int make_block(int i, int j, int owner, void *ctx, sj_op_t *block)
+{
+    (void)ctx;
+    sj_space_t s;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){4}, (int[]){1}, &s));
+    double m[16];
+    for (int k = 0; k < 16; k++)
+        m[k] = (k % 5 == 0 ? i + 1.0 : 0.0) + j;
+    int rc = sj_op_dense(s, s, owner, m, block);
+    sj_space_destroy(&s);
+    return rc;
+}
+
+/* y = A x with x and y on the operator's layouts, then on round-robin ones,
+ * then on the operator's again: an apply reuses the previous apply's
+ * temporaries only when the shapes match, and the results never change. */
+static void test_apply_temporaries(void **state)
+{
+    (void)state;
+    const int np = sj_nranks();
+    sj_op_t A;
+    SJ_ASSERT_OK(sj_op_block_create_fn(3, 3, NULL, make_block, NULL, &A));
+    sj_space_t dom;
+    sj_dist_t dd;
+    SJ_ASSERT_OK(sj_op_domain(A, &dom, &dd));
+    int rr[3];
+    for (int b = 0; b < 3; b++)
+        rr[b] = (b + 1) % np;
+    sj_dist_t other;
+    SJ_ASSERT_OK(sj_dist_create_explicit(1, (int[]){3}, rr, &other));
+    sj_array_t x1, y1, x2, y2;
+    SJ_ASSERT_OK(sj_array_ones(dom, dd, &x1));
+    SJ_ASSERT_OK(sj_array_zeros(dom, dd, &y1));
+    SJ_ASSERT_OK(sj_array_ones(dom, other, &x2));
+    SJ_ASSERT_OK(sj_array_zeros(dom, other, &y2));
+    /* (A 1)_k in block i = sum over j of ((i + 1) + 4 j) = 3 (i + 1) + 12 */
+    double ref[12];
+    for (int k = 0; k < 12; k++)
+        ref[k] = 3.0 * (k / 4 + 1) + 12.0;
+    sj_stats_t s1 = {0};
+    for (int round = 0; round < 6; round++) {
+        const int mine = round % 3 != 1;
+        SJ_ASSERT_OK(sj_op_apply(A, mine ? x1 : x2, mine ? y1 : y2));
+        SJ_ASSERT_ARRAY(mine ? y1 : y2, ref);
+        SJ_ASSERT_OK(sj_wait());
+        if (round == 2)
+            s1 = stats();
+    }
+    SJ_ASSERT_OK(sj_wait());
+    const sj_stats_t s2 = stats();
+    assert_int_equal(s2.handles, s1.handles);
+    assert_int_equal(s2.tags_booked, s1.tags_booked);
+    SJ_ASSERT_OK(sj_array_destroy(&x1));
+    SJ_ASSERT_OK(sj_array_destroy(&y1));
+    SJ_ASSERT_OK(sj_array_destroy(&x2));
+    SJ_ASSERT_OK(sj_array_destroy(&y2));
+    SJ_ASSERT_OK(sj_dist_destroy(&other));
+    SJ_ASSERT_OK(sj_op_destroy(&A));
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -185,6 +246,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_graph_loop_is_flat),
         cmocka_unit_test(test_scalar_everywhere),
         cmocka_unit_test(test_submission_bound),
+        cmocka_unit_test(test_apply_temporaries),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "stats");
 }

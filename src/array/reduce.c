@@ -45,7 +45,6 @@ static int submit_partial(sj_reduce_op_t op, sj_array_t x, sj_array_t y, int b, 
     return sj__rt_submit(SJ__K_PARTIAL, &args, sizeof args, y ? 3 : 2, bufs);
 }
 
-/* Blocking reduction through the graph scalar, for MPI without THREAD_MULTIPLE. */
 /*
  * A blocking reduction computes its partial results on the calling thread when
  * this rank holds one block, or at most SJ__INLINE_ELEMS elements: a task
@@ -63,6 +62,7 @@ static int inline_partials(sj_array_t x, int nlocal, const int *mine)
     return nlocal == 1 || elems <= SJ__INLINE_ELEMS;
 }
 
+/* Blocking reduction through the graph scalar, for MPI without THREAD_MULTIPLE. */
 static int reduce_via_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value)
 {
     sj_scalar_t s;

@@ -56,6 +56,7 @@ static void tmp_free_list(struct sj__tmp *t)
         for (int b = 0; b < t->n; b++)
             sj__rt_data_unregister_submit(t->h[b]);
         sj__tag_release(t->tag, t->n);
+        sj__space_unref(t->space);
         free(t->h);
         free(t->owner);
         free(t);
@@ -111,17 +112,21 @@ int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t 
     struct sj__tmp *t = sj__calloc(1, sizeof *t);
     sj__data_t *h = sj__calloc((size_t)n, sizeof *h);
     int *own = sj__calloc((size_t)n, sizeof *own);
-    if (!t || !h || !own) {
+    const int64_t tag = t && h && own ? sj__tag_book(n) : -1;
+    if (tag < 0) {
         free(t);
         free(h);
         free(own);
         return sj__error(SJ_ENOMEM, c->func, "cannot allocate a temporary");
     }
+    /* a reference: a cached temporary is matched by its space's address,
+     * which must not be reused by another space while it is cached */
+    sj__space_ref(space);
     t->space = space;
     t->n = n;
     t->h = h;
     t->owner = own;
-    t->tag = sj__tag_book(n);
+    t->tag = tag;
     const size_t es = sj_dtype_size(space->dtype);
     for (int b = 0; b < n; b++) {
         own[b] = owner[b];
