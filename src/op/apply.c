@@ -39,8 +39,9 @@ void sj__call_init(sj__call_t *c, const char *func)
  * direction, and the next apply takes the k-th one when it has the same
  * space and owners (else that one and the rest of the list are replaced).
  * Reuse is safe: StarPU orders a write after the reads of the previous apply
- * on each rank, and each call flushes its temporaries at its end (rt.h's
- * invariant) so that a rank that read one receives the new value.
+ * on each rank, and each call flushes the temporaries it read on another rank
+ * at its end (rt.h's invariant, read_on() and block.c's broadcast) so that
+ * such a rank receives the new value.
  */
 void sj__call_init_apply(sj__call_t *c, const char *func, sj_op_t A, int dir)
 {
@@ -154,10 +155,6 @@ void sj__call_finish(sj__call_t *c)
     c->nflush = c->capflush = 0;
     tmp_free_list(c->tmps);
     c->tmps = NULL;
-    if (c->cache) /* the temporaries this call used stay; their copies go */
-        for (struct sj__tmp **p = c->cache; p != c->cursor; p = &(*p)->next)
-            for (int b = 0; b < (*p)->n; b++)
-                sj__rt_data_flush((*p)->h[b]);
 }
 
 void sj__vec_of_array(sj_array_t a, sj__vec_t *v)
@@ -175,10 +172,11 @@ void sj__vec_block(const sj__vec_t *v, int b, sj_space_t space, sj__vec_t *out)
         .space = space, .nblocks = 1, .h = &v->h[b], .owner = &v->owner[b], .temp = v->temp};
 }
 
-/* Note a read of block b of v by a task on rank r. */
+/* Note a read of block b of v by a task on rank r. A temporary that the call
+ * unregisters at its end needs no flush; one the operator keeps does. */
 static int read_on(sj__call_t *c, const sj__vec_t *v, int b, int r)
 {
-    if (v->owner[b] != r && !v->temp)
+    if (v->owner[b] != r && (!v->temp || c->cache))
         return sj__call_flush_later(c, v->h[b]);
     return SJ_OK;
 }

@@ -467,9 +467,12 @@ static int broadcast(sj__call_t *c, const sj__vec_t *in, int t, const int reader
         sj__kargs_t args = {.dtype = space->dtype};
         sj__buf_t bufs[2] = {{dst->h[0], SJ__W}, {src->h[0], SJ__R}};
         SJ_TRY(sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs));
+        /* a copy the operator keeps, read on another rank: flushed at the end */
+        if (parent > 0 && c->cache)
+            SJ_TRY(sj__call_flush_later(c, src->h[0]));
         s->ncopies = k;
     }
-    if (!in->temp)
+    if (!in->temp || c->cache)
         SJ_TRY(sj__call_flush_later(c, in->h[t]));
     return SJ_OK;
 }
