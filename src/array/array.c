@@ -82,6 +82,7 @@ static void array_free(sj_array_t a)
     }
     sj__tag_release(a->tag, 2 * (int64_t)total);
     sj__array_reduce_fini(a);
+    sj__array_halo_fini(a);
     sj__object_remove(&a->obj);
     sj__space_unref(a->space);
     sj__dist_unref(a->dist);

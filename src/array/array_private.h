@@ -50,10 +50,15 @@ struct sj_array_s {
      * made at the first one, kept until the array is destroyed */
     sj__data_t *xvec;
     int64_t xtag;
+    /* the ghost strips of the last stencil step that read this array
+     * (halo.c), reused by the next one with the same width and boundaries */
+    struct sj__halo_cache *halo;
 };
 
 /* Give back the handles of the array's graph reductions (at destroy). */
 void sj__array_reduce_fini(sj_array_t a);
+/* Give back the array's cached ghost strips (at destroy). */
+void sj__array_halo_fini(sj_array_t a);
 
 /* A graph scalar: every rank holds its own copy, in a handle of its own
  * (no tag), computed by the same kernels on the same inputs: the same bits. */

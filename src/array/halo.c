@@ -68,6 +68,22 @@ typedef struct strips {
     int *to_start, *from, *from_start;
 } strips_t;
 
+/*
+ * The strips of a step depend on the input's space and layout, the width and
+ * the boundaries only. Registering them (a StarPU-MPI handle and, across
+ * ranks, a tag each) costs more than packing them, so the input array keeps
+ * those of its last step and the next step with the same width and
+ * boundaries reuses them: StarPU orders a strip's new packing after the
+ * previous step's reads on each rank, and the messages of two steps under
+ * one tag between two ranks arrive in order (they are sent and received
+ * explicitly, never cached by StarPU-MPI).
+ */
+struct sj__halo_cache {
+    int width;
+    sj_boundary_t bc[SJ_MAX_DIMS];
+    strips_t st;
+};
+
 static void block_coords(sj_space_t s, int b, int c[SJ_MAX_DIMS])
 {
     c[0] = b % s->nblocks[0];
@@ -543,8 +559,24 @@ int sj_array_stencil(sj_array_t out, sj_array_t in, int width, sj_boundary_t bou
     if (ctx_size)
         memcpy((char *)args + sizeof *args, ctx, ctx_size);
 
-    strips_t st = {0};
-    int rc = make_strips(&pl, in->dist->owner, me, &st);
+    struct sj__halo_cache *hc = in->halo;
+    if (hc && (hc->width != width || memcmp(hc->bc, pl.bc, sizeof pl.bc) != 0))
+        sj__array_halo_fini(in);
+    int rc = SJ_OK;
+    if (!in->halo) {
+        hc = sj__calloc(1, sizeof *hc);
+        if (!hc) {
+            free(args);
+            return sj__error(SJ_ENOMEM, __func__, "cannot allocate the ghost strips");
+        }
+        hc->width = width;
+        memcpy(hc->bc, pl.bc, sizeof pl.bc);
+        rc = make_strips(&pl, in->dist->owner, me, &hc->st);
+        in->halo = hc; /* even when incomplete: freed with the array, or at the next change */
+        if (rc < 0)
+            sj__array_halo_fini(in);
+    }
+    const strips_t st = rc == SJ_OK ? in->halo->st : (strips_t){0};
     if (rc == SJ_OK)
         rc = submit_exchange(in, in->dist->owner, &st, me);
     const int count = out->dist->local_start[me + 1] - out->dist->local_start[me];
@@ -554,7 +586,15 @@ int sj_array_stencil(sj_array_t out, sj_array_t in, int width, sj_boundary_t bou
         rc = submit_block(&pl, out, in, b, o.mode, st.list + st.to_start[b],
                           st.to_start[b + 1] - st.to_start[b], args, argsize);
     }
-    free_strips(&st);
     free(args);
     return sj__named(rc, __func__);
+}
+
+void sj__array_halo_fini(sj_array_t a)
+{
+    if (!a->halo)
+        return;
+    free_strips(&a->halo->st);
+    free(a->halo);
+    a->halo = NULL;
 }
