@@ -3,15 +3,14 @@
  *
  * A *strip* is the set of cells of block `from` that block `to` reads as
  * ghost cells in one direction (one of the 3^ndims - 1 neighbour
- * directions). Strips are made per call: every rank walks all blocks and
- * directions in one fixed order, so that all ranks book the same tags for
- * the strips that cross ranks, and registers the strips it sends or
- * receives. The owner of `from` packs them (one task per source block) and
- * sends the cross-rank ones with explicit StarPU-MPI transfers; every other
- * task is local to its rank. After submission the strips are unregistered
- * (StarPU frees them once used) and their tags released; no handle outlives
- * the call, so nothing needs flushing and a time loop may chain calls
- * without waiting.
+ * directions). Every rank walks all blocks and directions in one fixed
+ * order, so that all ranks book the same tags for the strips that cross
+ * ranks, and registers the strips it sends or receives; the input array
+ * keeps them for its next step (struct sj__halo_cache below). The owner of
+ * `from` packs them (one task per source block) and sends the cross-rank ones
+ * with explicit StarPU-MPI transfers; every other task is local to its rank.
+ * Nothing is cached by StarPU-MPI, so nothing needs flushing and a time loop
+ * may chain calls without waiting.
  *
  * When the receives are posted matters on a node where StarPU-MPI's
  * progress thread shares a core with a worker: that thread polls without
