@@ -115,6 +115,34 @@ static void test_graph_loop_is_flat(void **state)
     SJ_ASSERT_OK(sj_space_destroy(&sp));
 }
 
+/* A graph reduction over more blocks per rank than one task takes inputs
+ * (the per-block results are gathered in several tasks): the bits of the
+ * blocking reduction, for every reduction kind. */
+static void test_many_blocks(void **state)
+{
+    (void)state;
+    sj_space_t sp;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){1000}, (int[]){100}, &sp));
+    sj_array_t a, b;
+    const double plus = 1, minus = -1;
+    SJ_ASSERT_OK(sj_array_create_init(sp, NULL, fill_xy, &plus, sizeof plus, &a));
+    SJ_ASSERT_OK(sj_array_create_init(sp, NULL, fill_xy, &minus, sizeof minus, &b));
+    for (int op = SJ_REDUCE_SUM; op <= SJ_REDUCE_DOT; op++) {
+        sj_array_t y = op == SJ_REDUCE_DOT ? b : NULL;
+        double blocking, graph;
+        sj_scalar_t s;
+        SJ_ASSERT_OK(sj_array_reduce((sj_reduce_op_t)op, a, y, &blocking));
+        SJ_ASSERT_OK(sj_array_reduce_scalar((sj_reduce_op_t)op, a, y, &s));
+        SJ_ASSERT_OK(sj_scalar_value(s, &graph));
+        SJ_ASSERT_OK(sj_scalar_destroy(&s));
+        assert_true(sj_t_bits(graph) == sj_t_bits(blocking));
+        assert_same_everywhere(graph);
+    }
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+    SJ_ASSERT_OK(sj_array_destroy(&b));
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+}
+
 /* A replicated scalar read by tasks on every rank's blocks. */
 static void test_scalar_everywhere(void **state)
 {
@@ -315,6 +343,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stats_fields),
         cmocka_unit_test(test_graph_loop_is_flat),
         cmocka_unit_test(test_scalar_everywhere),
+        cmocka_unit_test(test_many_blocks),
         cmocka_unit_test(test_submission_bound),
         cmocka_unit_test(test_apply_temporaries),
         cmocka_unit_test(test_stencil_strips),
