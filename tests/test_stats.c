@@ -4,6 +4,8 @@
  * and booked tags; replicated graph scalars have the bits of the blocking
  * reduction on every rank; sj_init_options_t.max_tasks_in_flight (here 64,
  * through SJ_MAX_TASKS_IN_FLIGHT) bounds how far submission runs ahead.
+ * SJ_TEST_GATHER_MAX=2 makes graph reductions gather in several tasks (the
+ * paths of many ranks and many blocks per rank).
  */
 #include <stdlib.h>
 
@@ -339,6 +341,10 @@ int main(int argc, char **argv)
     (void)argc;
     (void)argv;
     setenv("SJ_MAX_TASKS_IN_FLIGHT", "64", 1); /* read by sj_init_options_default */
+    /* graph reductions gather at most 2 vectors per task here: 3 and 4 ranks
+     * take the path of more than 31 ranks, several blocks per rank that of
+     * more than 31 blocks per rank */
+    setenv("SJ_TEST_GATHER_MAX", "2", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stats_fields),
         cmocka_unit_test(test_graph_loop_is_flat),

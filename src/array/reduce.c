@@ -123,8 +123,21 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
     return rc < 0 ? sj__error_rename(rc, __func__) : sj__rt_check_task_errors(__func__);
 }
 
-/* Most inputs of one gather or reduce-all task (buffer 0 is its output). */
-#define GATHER_MAX (SJ__RT_MAX_BUFS - 1)
+/*
+ * Most inputs of one gather or reduce-all task (buffer 0 is its output).
+ * Tests lower it with SJ_TEST_GATHER_MAX=k, so that a few ranks run the paths
+ * that more than SJ__RT_MAX_BUFS - 1 ranks (or blocks per rank) take.
+ */
+static int gather_max(void)
+{
+    static int max = 0;
+    if (max == 0) {
+        const char *e = getenv("SJ_TEST_GATHER_MAX");
+        const int k = e ? atoi(e) : 0;
+        max = k >= 1 && k < SJ__RT_MAX_BUFS - 1 ? k : SJ__RT_MAX_BUFS - 1;
+    }
+    return max;
+}
 
 /* Copy the vectors in[0..n) (len[i] doubles each) one after the other into out. */
 static int submit_gather(sj__data_t out, int n, const sj__data_t in[], const int len[])
@@ -133,7 +146,7 @@ static int submit_gather(sj__data_t out, int n, const sj__data_t in[], const int
     sj__buf_t bufs[SJ__RT_MAX_BUFS];
     int64_t at = 0;
     for (int i = 0; i < n;) {
-        const int k = n - i < GATHER_MAX ? n - i : GATHER_MAX;
+        const int k = n - i < gather_max() ? n - i : gather_max();
         args.count = at;
         args.nin = k;
         bufs[0] = (sj__buf_t){out, at == 0 ? SJ__W : SJ__RW};
@@ -268,7 +281,7 @@ int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_sca
         *args = (sj__kargs_t){.op = op, .count = array_length(x), .nin = nin};
         memcpy(args + 1, d->local, (size_t)total * sizeof(int));
         sj__buf_t bufs[SJ__RT_MAX_BUFS] = {{s, SJ__W}};
-        if (nin <= GATHER_MAX) {
+        if (nin <= gather_max()) {
             for (int k = 0; k < nin; k++)
                 bufs[1 + k] = (sj__buf_t){in[k], SJ__R};
         } else {
