@@ -161,6 +161,8 @@ static void test_init_options_default(void **state)
         assert_int_equal(o.verbose, 0);
     if (getenv("SJ_SCHED") == NULL)
         assert_true(o.sched == NULL || strcmp(o.sched, "lws") == 0);
+    if (getenv("SJ_MAX_TASKS_IN_FLIGHT") == NULL)
+        assert_int_equal(o.max_tasks_in_flight, 1000);
 }
 
 int main(int argc, char **argv)

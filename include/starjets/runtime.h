@@ -102,7 +102,7 @@ typedef struct sj_init_options {
      * would submit more first waits until a quarter of them have run, so that
      * a loop that never waits (a solver of 10^6 iterations) keeps a bounded
      * graph, and memory, however far the application thread runs ahead. 0 =
-     * no bound. Default 10000, or the environment variable
+     * no bound. Default 1000, or the environment variable
      * `SJ_MAX_TASKS_IN_FLIGHT`. Only the thread that called sj_init() waits.
      * See docs/latency.md.
      */

@@ -133,7 +133,7 @@ void sj_init_options_default(sj_init_options_t *opts)
     opts->trace_dir = trace && *trace ? trace : NULL;
     opts->profile = env_int("SJ_PROFILE", 0);
     opts->worker_nice = env_int("SJ_WORKER_NICE", 0);
-    opts->max_tasks_in_flight = env_int("SJ_MAX_TASKS_IN_FLIGHT", 10000);
+    opts->max_tasks_in_flight = env_int("SJ_MAX_TASKS_IN_FLIGHT", 1000);
 }
 
 /* StarPU reads its settings from the environment: the ones starjets sets (only
