@@ -68,4 +68,13 @@ static inline void quiet_barrier(void)
         sleep_ms(1);
 }
 
+/* Print times in seconds v[0..n) as a JSON array of microseconds (3 decimals). */
+static inline void print_us_array(const double *v, int n)
+{
+    printf("[");
+    for (int r = 0; r < n; r++)
+        printf("%s%.3f", r ? "," : "", v[r] * 1e6);
+    printf("]");
+}
+
 #endif /* SJ_BENCH_UTIL_H */

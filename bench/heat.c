@@ -48,47 +48,9 @@
 #include <starjets.h>
 
 #include "bench_util.h"
-
-#define KAPPA 0.2
-
-/* The cells [i0, i1) x [j0, j1) of one step; `in` and `out` address cell (0, 0). */
-static inline void heat_box(double *restrict out, int64_t os, const double *restrict in, int64_t is,
-                            int64_t i0, int64_t i1, int64_t j0, int64_t j1)
-{
-    for (int64_t j = j0; j < j1; j++) {
-        const double *restrict c = in + j * is;
-        double *restrict o = out + j * os;
-        for (int64_t i = i0; i < i1; i++)
-            o[i] = c[i] + KAPPA * (((c[i - 1] + c[i + 1]) + (c[i - is] + c[i + is])) - 4.0 * c[i]);
-    }
-}
-
-/* The initial temperature of cell (i, j) of an n x n grid: a smooth bump. */
-static inline double initial(int64_t i, int64_t j, int64_t n)
-{
-    double x = (double)i / (double)n, y = (double)j / (double)n;
-    return sin(3.14159 * x) * sin(3.14159 * y) + 0.25 * cos(7.0 * x + 3.0 * y);
-}
+#include "heat_kernel.h"
 
 /* ---- starjets side ----------------------------------------------------------- */
-
-static int heat_fn(const sj_stencil_info_t *s, void *out, const void *in, void *ctx)
-{
-    (void)ctx;
-    heat_box(out, s->out_stride[1], in, s->in_stride[1], s->lo[0], s->hi[0], s->lo[1], s->hi[1]);
-    return 0;
-}
-
-static int init_fn(const sj_block_info_t *b, void *out, const void *const *in, void *ctx)
-{
-    (void)in;
-    (void)ctx;
-    double *u = out;
-    for (int64_t j = 0; j < b->dims[1]; j++)
-        for (int64_t i = 0; i < b->dims[0]; i++)
-            u[i + b->dims[0] * j] = initial(b->lo[0] + i, b->lo[1] + j, b->gdims[0]);
-    return 0;
-}
 
 typedef struct sj_result {
     double time_s, padded_s;

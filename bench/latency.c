@@ -299,14 +299,6 @@ static double run_chained(state_t *st, const cfg_t *c, int round)
 
 /* ---- driver ---------------------------------------------------------------------- */
 
-static void print_us(const char *key, const double *v, int n)
-{
-    printf("\"%s\":[", key);
-    for (int r = 0; r < n; r++)
-        printf("%s%.3f", r ? "," : "", v[r] * 1e6);
-    printf("]");
-}
-
 static void usage(const char *prog)
 {
     fprintf(stderr,
@@ -406,8 +398,8 @@ int main(int argc, char **argv)
             printf("{\"us\":%.3f", us);
             if (target_us[m] > 0)
                 printf(",\"target_us\":%g,\"ratio\":%.4f", target_us[m], target_us[m] / us);
-            printf(",");
-            print_us("us_per_round", v, c.rounds);
+            printf(",\"us_per_round\":");
+            print_us_array(v, c.rounds);
             printf("}");
         }
         printf(",\"correct\":%s}\n", anybad ? "false" : "true");

@@ -53,9 +53,9 @@
 #include <starjets.h>
 
 #include "bench_util.h"
+#include "heat_kernel.h"
 
 #define TOL 1e-12
-#define KAPPA 0.2
 #define MAX_ROUNDS 64
 
 static int wrong = 0;
@@ -220,42 +220,6 @@ static void blockop_teardown(blockop_t *bo)
 
 /* ---- heat ------------------------------------------------------------------------ */
 
-/* The cells [i0, i1) x [j0, j1) of one step; `in` and `out` address cell (0, 0). */
-static inline void heat_box(double *restrict out, int64_t os, const double *restrict in, int64_t is,
-                            int64_t i0, int64_t i1, int64_t j0, int64_t j1)
-{
-    for (int64_t j = j0; j < j1; j++) {
-        const double *restrict c = in + j * is;
-        double *restrict o = out + j * os;
-        for (int64_t i = i0; i < i1; i++)
-            o[i] = c[i] + KAPPA * (((c[i - 1] + c[i + 1]) + (c[i - is] + c[i + is])) - 4.0 * c[i]);
-    }
-}
-
-static inline double initial(int64_t i, int64_t j, int64_t n)
-{
-    double x = (double)i / (double)n, y = (double)j / (double)n;
-    return sin(3.14159 * x) * sin(3.14159 * y) + 0.25 * cos(7.0 * x + 3.0 * y);
-}
-
-static int heat_fn(const sj_stencil_info_t *s, void *out, const void *in, void *ctx)
-{
-    (void)ctx;
-    heat_box(out, s->out_stride[1], in, s->in_stride[1], s->lo[0], s->hi[0], s->lo[1], s->hi[1]);
-    return 0;
-}
-
-static int init_fn(const sj_block_info_t *b, void *out, const void *const *in, void *ctx)
-{
-    (void)in;
-    (void)ctx;
-    double *u = out;
-    for (int64_t j = 0; j < b->dims[1]; j++)
-        for (int64_t i = 0; i < b->dims[0]; i++)
-            u[i + b->dims[0] * j] = initial(b->lo[0] + i, b->lo[1] + j, b->gdims[0]);
-    return 0;
-}
-
 typedef struct heat {
     sj_array_t a, b;
     int64_t g;
@@ -341,14 +305,6 @@ static void heat_teardown(heat_t *h)
 
 /* ---- driver ---------------------------------------------------------------------- */
 
-static void print_rounds(const double *v, int n)
-{
-    printf("[");
-    for (int r = 0; r < n; r++)
-        printf("%s%.3f", r ? "," : "", v[r] * 1e6);
-    printf("]");
-}
-
 static void usage(const char *prog)
 {
     fprintf(stderr,
@@ -414,11 +370,11 @@ int main(int argc, char **argv)
         printf("\"blockop\":{\"block_rows\":%d,\"blocks_per_dim\":%d,\"steps\":%d,"
                "\"us_per_step\":%.3f,\"max_rel_err\":%.3g,\"us_per_step_per_round\":",
                n, b, isteps, median(tb, rounds) * 1e6, eb);
-        print_rounds(tb, rounds);
+        print_us_array(tb, rounds);
         printf("},\"heat\":{\"n\":%lld,\"blocks\":\"%dx%d\",\"steps\":%d,\"us_per_step\":%.3f,"
                "\"max_rel_err\":%.3g,\"us_per_step_per_round\":",
                (long long)g, nb[0], nb[1], hsteps, median(th, rounds) * 1e6, eh);
-        print_rounds(th, rounds);
+        print_us_array(th, rounds);
         printf("},\"correct\":%s}\n", anybad ? "false" : "true");
         fflush(stdout);
     }
