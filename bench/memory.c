@@ -1,5 +1,5 @@
 /*
- * bench_memory: does memory stay flat over many applies? DESIGN §6's target:
+ * bench_memory: does memory stay flat over many applies? The target:
  * the resident memory (RSS) of every rank after 1000 applies within 5 % of
  * its RSS after 10.
  *

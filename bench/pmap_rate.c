@@ -2,7 +2,7 @@
  * bench_pmap_rate: throughput of sj_pmap on trivial items (items per second),
  * the number that says how small a farm's items may be. ipyparallel's
  * load-balanced view manages about 300 trivial tasks per second on these
- * machines (DESIGN §6); the same-run references here are one StarPU task per
+ * machines (measured earlier); the same-run references here are one StarPU task per
  * item on the root alone (what the farm's engine builds on) and the serial
  * loop.
  *

@@ -1,7 +1,7 @@
 /*
  * bench_pmap_svd: the pmap example of the Julia tutorial, `pmap(svdvals, M)`
  * for 10 random 200 x 200 matrices, against the serial `map(svdvals, M)` in
- * the same run. Target (DESIGN §6): sj_pmap at least 1.8 x faster than the
+ * the same run. Target: sj_pmap at least 1.8 x faster than the
  * serial loop on 2 ranks of one core each.
  *
  *   OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
@@ -29,7 +29,7 @@
  * of the items over the workers at those speeds. `efficiency` = ideal_s /
  * pmap_s says how close the farm comes to it (1 = perfect), and
  * `ceiling_speedup` = serial_s / ideal_s what the target can be on these
- * cores: the 1.8 x target of DESIGN §6 is 90 % of the ceiling of two equal
+ * cores: the 1.8 x target is 90 % of the ceiling of two equal
  * cores, so `efficiency` >= 0.9 is the same target made fair to them.
  *
  * Order of events, so that no spinning StarPU thread disturbs the baseline:

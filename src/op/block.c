@@ -1,6 +1,6 @@
 /*
  * Block operators: an m x n grid of operators on a 2-D layout, and their
- * distributed apply (DESIGN §4).
+ * distributed apply (docs/operators.md, "How an apply runs").
  *
  * Forward, for each block row i with non-zero blocks j_0 < j_1 < ...: the
  * owner of block (i, j_k) computes the partial A(i, j_k) x(j_k) into a
