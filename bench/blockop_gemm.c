@@ -170,7 +170,7 @@ static void run_starjets(sjres_t *res, const config_t *cf, int64_t n, int warm, 
     CHECK(sj_dist_create_contiguous(2, (int[]){p, p}, np, NULL, (int[]){cf->gr, cf->gc}, &dist));
     mkctx_t mk = {.n = n, .p = p, .me = me, .tile_space = ts};
     sj_op_t A;
-    CHECK(sj_op_block_create_fn(p, p, dist, make_tile, &mk, &A));
+    CHECK(sj_op_block_create_fn(p, p, dist, make_tile, &mk, sizeof mk, &A));
     sj_space_t ds, rs;
     sj_dist_t dd, rd;
     CHECK(sj_op_domain(A, &ds, &dd));

@@ -320,7 +320,7 @@ static void run_starjets(sjres_t *res, int nb, int64_t m, int64_t n, int warm, i
     CHECK(sj_dist_create_contiguous(2, (int[]){nb, 1}, np, NULL, NULL, &dist));
     mkctx_t mk = {.m = m, .n = n, .me = me, .dom = dom, .rng = rng};
     sj_op_t A;
-    CHECK(sj_op_block_create_fn(nb, 1, dist, make_block, &mk, &A));
+    CHECK(sj_op_block_create_fn(nb, 1, dist, make_block, &mk, sizeof mk, &A));
     sj_op_block_kind_t kind;
     CHECK(sj_op_block_kind(A, &kind));
     if (kind != SJ_OP_BLOCK_TALL && me == 0)

@@ -70,7 +70,7 @@ static double run_steps(sj_array_t *a, sj_array_t *b, int warm, int steps,
             CHECK(sj_wait());
             t0 = MPI_Wtime();
         }
-        CHECK(sj_array_stencil(*b, *a, 1, SJ_BOUNDARY_FIXED, &o, heat_fn, NULL, 0));
+        CHECK(sj_array_stencil(*a, *b, 1, SJ_BOUNDARY_FIXED, &o, heat_fn, NULL, 0));
         sj_array_t t = *a;
         *a = *b;
         *b = t;

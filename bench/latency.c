@@ -142,8 +142,8 @@ static void setup(state_t *st, const cfg_t *c)
     CHECK(sj_dist_create_explicit(1, (int[]){1}, (int[]){other}, &on1));
     CHECK(sj_array_ones(one, on0, &st->x));
     CHECK(sj_array_zeros(one, on1, &st->y));
-    CHECK(sj_op_scaling(one, other, HOP_A, &st->A1));
-    CHECK(sj_op_scaling(one, 0, HOP_B, &st->A0));
+    CHECK(sj_op_scaled_identity(one, other, HOP_A, &st->A1));
+    CHECK(sj_op_scaled_identity(one, 0, HOP_B, &st->A0));
     CHECK(sj_dist_destroy(&on0));
     CHECK(sj_dist_destroy(&on1));
     CHECK(sj_space_destroy(&one));
@@ -210,7 +210,7 @@ static void teardown(state_t *st)
 /* H loops of two dependent applies; time per hop on rank 0. */
 static double run_hops(state_t *st, const cfg_t *c, int round)
 {
-    CHECK(sj_array_fill(st->x, 1.0));
+    CHECK(sj_array_fill(1.0, st->x));
     CHECK(sj_wait());
     double t0 = now();
     for (int k = 0; k < c->hops; k++) {

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < (size_t)n * (size_t)n; k++)
         bc.matrix[k] = (double)((k * 7919) % 101) / 101.0 - 0.5;
     sj_op_t A = NULL;
-    CHECK(sj_op_block_create_fn(b, b, NULL, make_block, &bc, &A));
+    CHECK(sj_op_block_create_fn(b, b, NULL, make_block, &bc, sizeof bc, &A));
     sj_space_t dom = NULL, rng = NULL;
     sj_dist_t ddist = NULL, rdist = NULL;
     CHECK(sj_op_domain(A, &dom, &ddist));

@@ -80,7 +80,7 @@ static int check(const unsigned char *buf, size_t size, int rep)
 /* One transport: send or receive @p size bytes to / from the other rank. */
 typedef struct transport {
     MPI_Comm comm;     /* raw MPI variants */
-    sj_spmd_ctx_t ctx; /* starjets */
+    sj_spmd_context_t ctx; /* starjets */
 } transport_t;
 
 static int xsend(const transport_t *t, const void *buf, size_t size, int peer)
@@ -164,7 +164,7 @@ typedef struct both {
     unsigned char *buf;
 } both_t;
 
-static int both_fn(sj_spmd_ctx_t ctx, void *arg)
+static int both_fn(sj_spmd_context_t ctx, void *arg)
 {
     both_t *b = arg;
     const int me = sj_spmd_rank(ctx);
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
                 run_size(&res, &c, V_MPI, &raw, me, s, round, buf);
         }
         CHECK(sj_init(&argc, &argv, NULL));
-        sj_spmd_ctx_t ctx;
+        sj_spmd_context_t ctx;
         CHECK(sj_spmd_context_create(2, (int[]){0, 1}, &ctx));
         both_t b = {&c, &res, pair, round, buf};
         CHECK(sj_spmd_run(ctx, both_fn, &b));

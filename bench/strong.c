@@ -262,7 +262,7 @@ static void heat_setup(heat_t *h, int64_t g, const int nb[2], int total_steps)
 static void heat_steps(heat_t *h, int count)
 {
     for (int k = 0; k < count; k++) {
-        CHECK(sj_array_stencil(h->b, h->a, 1, SJ_BOUNDARY_FIXED, NULL, heat_fn, NULL, 0));
+        CHECK(sj_array_stencil(h->a, h->b, 1, SJ_BOUNDARY_FIXED, NULL, heat_fn, NULL, 0));
         sj_array_t t = h->a;
         h->a = h->b;
         h->b = t;
@@ -271,7 +271,7 @@ static void heat_steps(heat_t *h, int count)
 
 static double heat_round(heat_t *h, int warm, int steps, int round, double *err)
 {
-    CHECK(sj_array_map(h->a, 0, NULL, init_fn, NULL, 0));
+    CHECK(sj_array_map(0, NULL, h->a, init_fn, NULL, 0));
     heat_steps(h, warm);
     CHECK(sj_wait());
     double t0 = now();

@@ -12,7 +12,7 @@
  * repetitions, 3).
  *
  * One repetition of each variant scales every block once by 1.0001 and waits:
- *  - starjets:    sj_array_scale(x, 1.0001); sj_wait();
+ *  - starjets:    sj_array_scale(1.0001, x); sj_wait();
  *  - starpu:      starpu_task_insert(&cl, STARPU_RW, h[b], STARPU_VALUE, ...)
  *                 per local block, then starpu_task_wait_for_all() (and an
  *                 MPI_Barrier on more than one rank, as sj_wait ends with one);
@@ -326,13 +326,13 @@ int main(int argc, char **argv)
             MPI_Barrier(MPI_COMM_WORLD);
             if (v == V_SJ) {
                 double t0 = MPI_Wtime();
-                CHECK(sj_array_scale(x, alpha));
+                CHECK(sj_array_scale(alpha, x));
                 sub = MPI_Wtime() - t0;
                 CHECK(sj_wait());
                 dt = MPI_Wtime() - t0;
             } else if (v == V_SJPLAIN) {
                 double t0 = MPI_Wtime();
-                CHECK(sj_array_scale(x2, alpha));
+                CHECK(sj_array_scale(alpha, x2));
                 sub = MPI_Wtime() - t0;
                 starpu_task_wait_for_all();
                 MPI_Barrier(MPI_COMM_WORLD);

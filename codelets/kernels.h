@@ -48,7 +48,7 @@ typedef struct sj__opargs {
     int dir; /* SJ__OPDIR_* */
     double alpha, beta;
     int has_state, has_point;
-    sj_op_ctx_t ctx; /* pointers are filled in by the kernel */
+    sj_op_info_t ctx; /* pointers are filled in by the kernel */
     char name[32];
 } sj__opargs_t;
 

@@ -77,7 +77,7 @@ static void perf_record(const sj__opargs_t *a, double wall, double seconds, int 
 static void cpu_op(void *buffers[], void *cl_arg)
 {
     const sj__opargs_t *a = cl_arg;
-    sj_op_ctx_t ctx = a->ctx;
+    sj_op_info_t ctx = a->ctx;
     ctx.params = ctx.params_size ? (const void *)(a + 1) : NULL;
     int next = 2;
     ctx.state = a->has_state ? PTR(next++) : NULL;

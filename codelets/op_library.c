@@ -16,15 +16,15 @@
 
 static const double PI = 3.14159265358979323846;
 
-static size_t esize(const sj_op_ctx_t *ctx)
+static size_t esize(const sj_op_info_t *info)
 {
-    return ctx->dtype == SJ_FLOAT64 ? sizeof(double) : sizeof(float);
+    return info->dtype == SJ_FLOAT64 ? sizeof(double) : sizeof(float);
 }
 
 /* The parameter block of a class, or NULL when it has the wrong size. */
-static const void *params_of(const sj_op_ctx_t *ctx, size_t size)
+static const void *params_of(const sj_op_info_t *info, size_t size)
 {
-    return ctx->params != NULL && ctx->params_size == size ? ctx->params : NULL;
+    return info->params != NULL && info->params_size == size ? info->params : NULL;
 }
 
 /*
@@ -51,57 +51,57 @@ static int axis_of(const int64_t dims[SJ_MAX_DIMS], int dim, axis_t *ax)
 
 /* ---- copies and zeros ------------------------------------------------------ */
 
-static int copy_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int copy_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    if (ctx->dom_n != ctx->rng_n)
+    if (info->dom_n != info->rng_n)
         return 1;
-    memcpy(out, in, (size_t)ctx->rng_n * esize(ctx));
+    memcpy(out, in, (size_t)info->rng_n * esize(info));
     return 0;
 }
 
-static int copy_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int copy_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    if (ctx->dom_n != ctx->rng_n)
+    if (info->dom_n != info->rng_n)
         return 1;
-    memcpy(out, in, (size_t)ctx->dom_n * esize(ctx));
+    memcpy(out, in, (size_t)info->dom_n * esize(info));
     return 0;
 }
 
-static int zero_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int zero_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    memset(out, 0, (size_t)ctx->rng_n * esize(ctx));
+    memset(out, 0, (size_t)info->rng_n * esize(info));
     return 0;
 }
 
-static int zero_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int zero_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    memset(out, 0, (size_t)ctx->dom_n * esize(ctx));
+    memset(out, 0, (size_t)info->dom_n * esize(info));
     return 0;
 }
 
 /* ---- diagonal and scaling -------------------------------------------------- */
 
-static int diagonal_apply(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int diagonal_apply(const sj_op_info_t *info, void *out, const void *in)
 {
-    const int64_t n = ctx->dom_n;
-    if (ctx->state == NULL || ctx->state_size != (size_t)n * esize(ctx) || ctx->rng_n != n)
+    const int64_t n = info->dom_n;
+    if (info->state == NULL || info->state_size != (size_t)n * esize(info) || info->rng_n != n)
         return 1;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *y = out;
-        const T *x = in, *d = ctx->state;
+        const T *x = in, *d = info->state;
         for (int64_t i = 0; i < n; i++)
             y[i] = d[i] * x[i];
     });
     return 0;
 }
 
-static int scaling_apply(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int scaling_apply(const sj_op_info_t *info, void *out, const void *in)
 {
-    const sj__opp_scalar_t *p = params_of(ctx, sizeof *p);
-    const int64_t n = ctx->dom_n;
-    if (p == NULL || ctx->rng_n != n)
+    const sj__opp_scalar_t *p = params_of(info, sizeof *p);
+    const int64_t n = info->dom_n;
+    if (p == NULL || info->rng_n != n)
         return 1;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *y = out;
         const T *x = in, a = (T)p->a;
         for (int64_t i = 0; i < n; i++)
@@ -112,68 +112,68 @@ static int scaling_apply(const sj_op_ctx_t *ctx, void *out, const void *in)
 
 /* ---- dense (CBLAS) --------------------------------------------------------- */
 
-static const sj__opp_dense_t *dense_params(const sj_op_ctx_t *ctx)
+static const sj__opp_dense_t *dense_params(const sj_op_info_t *info)
 {
-    const sj__opp_dense_t *p = params_of(ctx, sizeof *p);
-    if (p == NULL || p->rows * p->k != ctx->rng_n || p->cols * p->k != ctx->dom_n ||
-        ctx->state == NULL || ctx->state_size != (size_t)(p->rows * p->cols) * esize(ctx))
+    const sj__opp_dense_t *p = params_of(info, sizeof *p);
+    if (p == NULL || p->rows * p->k != info->rng_n || p->cols * p->k != info->dom_n ||
+        info->state == NULL || info->state_size != (size_t)(p->rows * p->cols) * esize(info))
         return NULL;
     return p;
 }
 
 /* y = op(M) x with op(M) = M (forward) or M' (adjoint), on k columns. */
-static int dense_apply(const sj_op_ctx_t *ctx, void *out, const void *in, int adjoint)
+static int dense_apply(const sj_op_info_t *info, void *out, const void *in, int adjoint)
 {
-    const sj__opp_dense_t *p = dense_params(ctx);
+    const sj__opp_dense_t *p = dense_params(info);
     if (p == NULL)
         return 1;
     const int rows = (int)p->rows, cols = (int)p->cols, k = (int)p->k;
     const enum CBLAS_TRANSPOSE tr = adjoint ? CblasTrans : CblasNoTrans;
     const int m_out = adjoint ? cols : rows, m_in = adjoint ? rows : cols;
-    if (ctx->dtype == SJ_FLOAT64) {
+    if (info->dtype == SJ_FLOAT64) {
         if (k == 1)
-            cblas_dgemv(CblasColMajor, tr, rows, cols, 1.0, ctx->state, rows, in, 1, 0.0, out, 1);
+            cblas_dgemv(CblasColMajor, tr, rows, cols, 1.0, info->state, rows, in, 1, 0.0, out, 1);
         else
-            cblas_dgemm(CblasColMajor, tr, CblasNoTrans, m_out, k, m_in, 1.0, ctx->state, rows, in,
+            cblas_dgemm(CblasColMajor, tr, CblasNoTrans, m_out, k, m_in, 1.0, info->state, rows, in,
                         m_in, 0.0, out, m_out);
     } else {
         if (k == 1)
-            cblas_sgemv(CblasColMajor, tr, rows, cols, 1.0f, ctx->state, rows, in, 1, 0.0f, out, 1);
+            cblas_sgemv(CblasColMajor, tr, rows, cols, 1.0f, info->state, rows, in, 1, 0.0f, out, 1);
         else
-            cblas_sgemm(CblasColMajor, tr, CblasNoTrans, m_out, k, m_in, 1.0f, ctx->state, rows, in,
+            cblas_sgemm(CblasColMajor, tr, CblasNoTrans, m_out, k, m_in, 1.0f, info->state, rows, in,
                         m_in, 0.0f, out, m_out);
     }
     return 0;
 }
 
-static int dense_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int dense_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    return dense_apply(ctx, out, in, 0);
+    return dense_apply(info, out, in, 0);
 }
 
-static int dense_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int dense_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    return dense_apply(ctx, out, in, 1);
+    return dense_apply(info, out, in, 1);
 }
 
 /* ---- difference and derivative along one dimension ------------------------- */
 
-static const sj__opp_axis_t *axis_params(const sj_op_ctx_t *ctx, axis_t *ax)
+static const sj__opp_axis_t *axis_params(const sj_op_info_t *info, axis_t *ax)
 {
-    const sj__opp_axis_t *p = params_of(ctx, sizeof *p);
-    if (p == NULL || ctx->dom_n != ctx->rng_n || axis_of(ctx->dom_dims, (int)p->dim, ax))
+    const sj__opp_axis_t *p = params_of(info, sizeof *p);
+    if (p == NULL || info->dom_n != info->rng_n || axis_of(info->dom_dims, (int)p->dim, ax))
         return NULL;
     return p;
 }
 
 /* y[i] = x[i+1] - x[i] (i < n-1), y[n-1] = 0 */
-static int difference_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int difference_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
     axis_t ax;
-    if (axis_params(ctx, &ax) == NULL)
+    if (axis_params(info, &ax) == NULL)
         return 1;
     const int64_t s = ax.s, n = ax.n;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *y = out;
         const T *x = in;
         for (int64_t b = 0; b < ax.outer; b++) {
@@ -189,13 +189,13 @@ static int difference_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
 }
 
 /* x[j] = y[j-1] (j >= 1) - y[j] (j < n-1) */
-static int difference_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int difference_adj(const sj_op_info_t *info, void *out, const void *in)
 {
     axis_t ax;
-    if (axis_params(ctx, &ax) == NULL)
+    if (axis_params(info, &ax) == NULL)
         return 1;
     const int64_t s = ax.s, n = ax.n;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *x = out;
         const T *y = in;
         for (int64_t b = 0; b < ax.outer; b++) {
@@ -219,14 +219,14 @@ static int difference_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
  * forward y[i] = (x[i+1] - x[i-1]) c, adjoint x[j] = (y[j-1] - y[j+1]) c,
  * with c = 1 / (2h) and zeros outside the array.
  */
-static int derivative_apply(const sj_op_ctx_t *ctx, void *out, const void *in, double sign)
+static int derivative_apply(const sj_op_info_t *info, void *out, const void *in, double sign)
 {
     axis_t ax;
-    const sj__opp_axis_t *p = axis_params(ctx, &ax);
+    const sj__opp_axis_t *p = axis_params(info, &ax);
     if (p == NULL || !(p->h != 0))
         return 1;
     const int64_t s = ax.s, n = ax.n;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *y = out;
         const T *x = in, c = (T)(sign / (2.0 * p->h));
         for (int64_t b = 0; b < ax.outer; b++) {
@@ -245,34 +245,34 @@ static int derivative_apply(const sj_op_ctx_t *ctx, void *out, const void *in, d
     return 0;
 }
 
-static int derivative_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int derivative_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    return derivative_apply(ctx, out, in, 1.0);
+    return derivative_apply(info, out, in, 1.0);
 }
 
-static int derivative_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int derivative_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    return derivative_apply(ctx, out, in, -1.0);
+    return derivative_apply(info, out, in, -1.0);
 }
 
 /* ---- sum along a dimension ---------------------------------------------------- */
 
-static int sum_dim_geometry(const sj_op_ctx_t *ctx, axis_t *ax)
+static int sum_dim_geometry(const sj_op_info_t *info, axis_t *ax)
 {
-    const sj__opp_axis_t *p = params_of(ctx, sizeof *p);
-    if (p == NULL || axis_of(ctx->dom_dims, (int)p->dim, ax) || ax->s * ax->outer != ctx->rng_n)
+    const sj__opp_axis_t *p = params_of(info, sizeof *p);
+    if (p == NULL || axis_of(info->dom_dims, (int)p->dim, ax) || ax->s * ax->outer != info->rng_n)
         return 1;
     return 0;
 }
 
 /* y[a + s b] = sum_i x[a + s (i + n b)] */
-static int sum_dim_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int sum_dim_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
     axis_t ax;
-    if (sum_dim_geometry(ctx, &ax))
+    if (sum_dim_geometry(info, &ax))
         return 1;
     const int64_t s = ax.s, n = ax.n;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *y = out;
         const T *x = in;
         for (int64_t b = 0; b < ax.outer; b++) {
@@ -288,17 +288,17 @@ static int sum_dim_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
 }
 
 /* x[a + s (i + n b)] = y[a + s b]: spread along the dimension */
-static int sum_dim_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int sum_dim_adj(const sj_op_info_t *info, void *out, const void *in)
 {
     axis_t ax;
-    if (sum_dim_geometry(ctx, &ax))
+    if (sum_dim_geometry(info, &ax))
         return 1;
     const int64_t s = ax.s, n = ax.n;
-    const size_t row = (size_t)s * esize(ctx);
+    const size_t row = (size_t)s * esize(info);
     for (int64_t b = 0; b < ax.outer; b++)
         for (int64_t i = 0; i < n; i++)
-            memcpy((char *)out + (size_t)(s * (i + n * b)) * esize(ctx),
-                   (const char *)in + (size_t)(s * b) * esize(ctx), row);
+            memcpy((char *)out + (size_t)(s * (i + n * b)) * esize(info),
+                   (const char *)in + (size_t)(s * b) * esize(info), row);
     return 0;
 }
 
@@ -317,15 +317,15 @@ static double taper_weight(int64_t i, int64_t n, int64_t nlo, int64_t nhi)
 }
 
 /* Self-adjoint: one kernel for both directions. */
-static int taper_apply(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int taper_apply(const sj_op_info_t *info, void *out, const void *in)
 {
-    const sj__opp_taper_t *p = params_of(ctx, sizeof *p);
+    const sj__opp_taper_t *p = params_of(info, sizeof *p);
     axis_t ax;
-    if (p == NULL || ctx->dom_n != ctx->rng_n || axis_of(ctx->dom_dims, (int)p->dim, &ax) ||
+    if (p == NULL || info->dom_n != info->rng_n || axis_of(info->dom_dims, (int)p->dim, &ax) ||
         p->nlo < 0 || p->nhi < 0 || p->nlo + p->nhi > ax.n)
         return 1;
     const int64_t s = ax.s, n = ax.n;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *y = out;
         const T *x = in;
         for (int64_t b = 0; b < ax.outer; b++)
@@ -341,44 +341,44 @@ static int taper_apply(const sj_op_ctx_t *ctx, void *out, const void *in)
 
 /* ---- restriction ----------------------------------------------------------------- */
 
-static const int64_t *restriction_idx(const sj_op_ctx_t *ctx)
+static const int64_t *restriction_idx(const sj_op_info_t *info)
 {
-    const int64_t *idx = ctx->state;
-    if (idx == NULL || ctx->state_size != (size_t)ctx->rng_n * sizeof(int64_t))
+    const int64_t *idx = info->state;
+    if (idx == NULL || info->state_size != (size_t)info->rng_n * sizeof(int64_t))
         return NULL;
-    for (int64_t k = 0; k < ctx->rng_n; k++)
-        if (idx[k] < 0 || idx[k] >= ctx->dom_n)
+    for (int64_t k = 0; k < info->rng_n; k++)
+        if (idx[k] < 0 || idx[k] >= info->dom_n)
             return NULL;
     return idx;
 }
 
 /* y[k] = x[idx[k]] */
-static int restriction_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int restriction_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    const int64_t *idx = restriction_idx(ctx);
+    const int64_t *idx = restriction_idx(info);
     if (idx == NULL)
         return 1;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *y = out;
         const T *x = in;
-        for (int64_t k = 0; k < ctx->rng_n; k++)
+        for (int64_t k = 0; k < info->rng_n; k++)
             y[k] = x[idx[k]];
     });
     return 0;
 }
 
 /* x = 0; x[idx[k]] += y[k] */
-static int restriction_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int restriction_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    const int64_t *idx = restriction_idx(ctx);
+    const int64_t *idx = restriction_idx(info);
     if (idx == NULL)
         return 1;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *x = out;
         const T *y = in;
-        for (int64_t i = 0; i < ctx->dom_n; i++)
+        for (int64_t i = 0; i < info->dom_n; i++)
             x[i] = 0;
-        for (int64_t k = 0; k < ctx->rng_n; k++)
+        for (int64_t k = 0; k < info->rng_n; k++)
             x[idx[k]] += y[k];
     });
     return 0;
@@ -414,61 +414,61 @@ static void box_copy(const int64_t big[SJ_MAX_DIMS], const int64_t small[SJ_MAX_
 }
 
 /* Zero the big array, then place the small one in it. */
-static int box_embed(const sj_op_ctx_t *ctx, const int64_t big[SJ_MAX_DIMS], int64_t nbig,
+static int box_embed(const sj_op_info_t *info, const int64_t big[SJ_MAX_DIMS], int64_t nbig,
                      const int64_t small[SJ_MAX_DIMS], void *out, const void *in)
 {
-    const sj__opp_box_t *p = params_of(ctx, sizeof *p);
+    const sj__opp_box_t *p = params_of(info, sizeof *p);
     if (p == NULL || !box_fits(big, small, p->off))
         return 1;
-    memset(out, 0, (size_t)nbig * esize(ctx));
-    box_copy(big, small, p->off, esize(ctx), out, (char *)(uintptr_t)in, 1);
+    memset(out, 0, (size_t)nbig * esize(info));
+    box_copy(big, small, p->off, esize(info), out, (char *)(uintptr_t)in, 1);
     return 0;
 }
 
 /* Take the small box out of the big array. */
-static int box_extract(const sj_op_ctx_t *ctx, const int64_t big[SJ_MAX_DIMS],
+static int box_extract(const sj_op_info_t *info, const int64_t big[SJ_MAX_DIMS],
                        const int64_t small[SJ_MAX_DIMS], void *out, const void *in)
 {
-    const sj__opp_box_t *p = params_of(ctx, sizeof *p);
+    const sj__opp_box_t *p = params_of(info, sizeof *p);
     if (p == NULL || !box_fits(big, small, p->off))
         return 1;
-    box_copy(big, small, p->off, esize(ctx), (char *)(uintptr_t)in, out, 0);
+    box_copy(big, small, p->off, esize(info), (char *)(uintptr_t)in, out, 0);
     return 0;
 }
 
-static int pad_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int pad_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    return box_embed(ctx, ctx->rng_dims, ctx->rng_n, ctx->dom_dims, out, in);
+    return box_embed(info, info->rng_dims, info->rng_n, info->dom_dims, out, in);
 }
 
-static int pad_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int pad_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    return box_extract(ctx, ctx->rng_dims, ctx->dom_dims, out, in);
+    return box_extract(info, info->rng_dims, info->dom_dims, out, in);
 }
 
-static int truncate_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int truncate_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    return box_extract(ctx, ctx->dom_dims, ctx->rng_dims, out, in);
+    return box_extract(info, info->dom_dims, info->rng_dims, out, in);
 }
 
-static int truncate_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int truncate_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    return box_embed(ctx, ctx->dom_dims, ctx->dom_n, ctx->rng_dims, out, in);
+    return box_embed(info, info->dom_dims, info->dom_n, info->rng_dims, out, in);
 }
 
 /* ---- circular shift ----------------------------------------------------------------- */
 
 /* out[(i + sign * shift) mod dims] = in[i], dimension by dimension. */
-static int circshift_apply(const sj_op_ctx_t *ctx, void *out, const void *in, int sign)
+static int circshift_apply(const sj_op_info_t *info, void *out, const void *in, int sign)
 {
-    const sj__opp_box_t *p = params_of(ctx, sizeof *p);
-    if (p == NULL || ctx->dom_n != ctx->rng_n)
+    const sj__opp_box_t *p = params_of(info, sizeof *p);
+    if (p == NULL || info->dom_n != info->rng_n)
         return 1;
-    const int64_t *n = ctx->dom_dims;
+    const int64_t *n = info->dom_dims;
     int64_t m[SJ_MAX_DIMS];
     for (int d = 0; d < SJ_MAX_DIMS; d++)
         m[d] = ((sign * p->off[d]) % n[d] + n[d]) % n[d];
-    const size_t es = esize(ctx);
+    const size_t es = esize(info);
     /* Along dimension 0 the shifted row is two contiguous pieces. */
     const size_t head = (size_t)(n[0] - m[0]) * es, tail = (size_t)m[0] * es;
     for (int64_t k = 0; k < n[2]; k++)
@@ -482,14 +482,14 @@ static int circshift_apply(const sj_op_ctx_t *ctx, void *out, const void *in, in
     return 0;
 }
 
-static int circshift_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int circshift_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    return circshift_apply(ctx, out, in, 1);
+    return circshift_apply(info, out, in, 1);
 }
 
-static int circshift_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int circshift_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    return circshift_apply(ctx, out, in, -1);
+    return circshift_apply(info, out, in, -1);
 }
 
 /* ---- nonlinear elementwise operators ----------------------------------------------- */
@@ -575,28 +575,28 @@ static double clamp_df(double x, const void *p)
  * is its own adjoint. Computed in double, rounded once to the element type.
  */
 #define SJ__ELEMENTWISE(cls, PSIZE, F, DF)                                                         \
-    static int cls##_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)                        \
+    static int cls##_fwd(const sj_op_info_t *info, void *out, const void *in)                        \
     {                                                                                              \
-        const void *p = ctx->params;                                                               \
-        if ((PSIZE) > 0 && params_of(ctx, (PSIZE)) == NULL)                                        \
+        const void *p = info->params;                                                               \
+        if ((PSIZE) > 0 && params_of(info, (PSIZE)) == NULL)                                        \
             return 1;                                                                              \
-        FOR_DTYPE(ctx->dtype, {                                                                    \
+        FOR_DTYPE(info->dtype, {                                                                    \
             T *y = out;                                                                            \
             const T *x = in;                                                                       \
-            for (int64_t i = 0; i < ctx->rng_n; i++)                                               \
+            for (int64_t i = 0; i < info->rng_n; i++)                                               \
                 y[i] = (T)F((double)x[i], p);                                                      \
         });                                                                                        \
         return 0;                                                                                  \
     }                                                                                              \
-    static int cls##_jac(const sj_op_ctx_t *ctx, void *out, const void *in)                        \
+    static int cls##_jac(const sj_op_info_t *info, void *out, const void *in)                        \
     {                                                                                              \
-        const void *p = ctx->params;                                                               \
-        if (((PSIZE) > 0 && params_of(ctx, (PSIZE)) == NULL) || ctx->point == NULL)                \
+        const void *p = info->params;                                                               \
+        if (((PSIZE) > 0 && params_of(info, (PSIZE)) == NULL) || info->point == NULL)                \
             return 1;                                                                              \
-        FOR_DTYPE(ctx->dtype, {                                                                    \
+        FOR_DTYPE(info->dtype, {                                                                    \
             T *y = out;                                                                            \
-            const T *dx = in, *m0 = ctx->point;                                                    \
-            for (int64_t i = 0; i < ctx->dom_n; i++)                                               \
+            const T *dx = in, *m0 = info->point;                                                    \
+            for (int64_t i = 0; i < info->dom_n; i++)                                               \
                 y[i] = (T)(DF((double)m0[i], p) * (double)dx[i]);                                  \
         });                                                                                        \
         return 0;                                                                                  \
@@ -615,14 +615,14 @@ SJ__ELEMENTWISE(power, sizeof(sj__opp_scalar_t), power_f, power_df);
 SJ__ELEMENTWISE(clamp, sizeof(sj__opp_clamp_t), clamp_f, clamp_df);
 
 /* Shift: y = x + b; its Jacobian is the identity. */
-static int shift_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int shift_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    const int64_t n = ctx->dom_n;
-    if (ctx->state == NULL || ctx->state_size != (size_t)n * esize(ctx) || ctx->rng_n != n)
+    const int64_t n = info->dom_n;
+    if (info->state == NULL || info->state_size != (size_t)n * esize(info) || info->rng_n != n)
         return 1;
-    FOR_DTYPE(ctx->dtype, {
+    FOR_DTYPE(info->dtype, {
         T *y = out;
-        const T *x = in, *b = ctx->state;
+        const T *x = in, *b = info->state;
         for (int64_t i = 0; i < n; i++)
             y[i] = x[i] + b[i];
     });

@@ -100,7 +100,7 @@ int main(int argc, char **argv)
     double sum, dot, nrm, mx, mean;
     CHECK(sj_array_sum(y, &sum));
     CHECK(sj_array_dot(x, y, &dot));
-    CHECK(sj_array_norm(r, SJ_NORM_2, &nrm));
+    CHECK(sj_array_norm(SJ_NORM_2, r, &nrm));
     CHECK(sj_array_max(y, &mx));
     CHECK(sj_array_mean(r, &mean));
 
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     }
     sj_array_t z;
     CHECK(sj_array_distribute(space, cyclic, 0, src, &z));
-    CHECK(sj_array_getblock(z, 3, 0, blk3));
+    CHECK(sj_array_block_get(z, 3, 0, blk3));
     int owner3;
     CHECK(sj_dist_owner(cyclic, 3, &owner3));
     if (me == 0)

@@ -98,7 +98,7 @@ typedef struct {
     char *all; /* np * LINE bytes on rank 0 */
 } lines_t;
 
-static int gather_lines(sj_spmd_ctx_t ctx, void *arg)
+static int gather_lines(sj_spmd_context_t ctx, void *arg)
 {
     lines_t *l = arg;
     return sj_spmd_gather(ctx, 0, l->mine, l->all, (size_t)sj_spmd_size(ctx) * LINE, 1);
@@ -406,7 +406,7 @@ int main(int argc, char **argv)
     CHECK(sj_dist_create_contiguous(2, (int[]){4, 3}, pgrid[0] * pgrid[1], NULL, pgrid, &grid43));
     blocks_t b1 = {.block = blk, .n = n, .seed = seed};
     sj_op_t A;
-    CHECK(sj_op_block_create_fn(4, 3, grid43, make_block, &b1, &A));
+    CHECK(sj_op_block_create_fn(4, 3, grid43, make_block, &b1, sizeof b1, &A));
     sj_dist_destroy(&grid43); /* A keeps its own reference */
     say_op(A);
     double *M1 = me == 0 ? dense_matrix(&b1, 4, 3) : NULL;
@@ -515,13 +515,13 @@ int main(int argc, char **argv)
     double *buf = malloc((size_t)n * sizeof *buf), *ones = malloc((size_t)n * sizeof *ones);
     for (int64_t k = 0; k < n; k++)
         ones[k] = 1.0;
-    CHECK(sj_array_getblock(d, ib, 0, buf));
+    CHECK(sj_array_block_get(d, ib, 0, buf));
     say("\nblock 4 of d lives on rank %d\n", owner_db);
     say_vec("getblock(d, 4)", buf, n);
     expect(me != 0 || relerr(buf, d0 + off, n) == 0, "getblock(d, 4) is not block 4 of d");
 
     /* setblock!(d, 4, ones(2)): rank 0's buffer replaces the block (cell 19). */
-    CHECK(sj_array_setblock(d, ib, 0, ones));
+    CHECK(sj_array_block_set(d, ib, 0, ones));
     double *d1 = gather(d);
     say_vec("after setblock!(d, 4, ones): d", d1, 4 * n);
     expect(me != 0 || (relerr(d1, d0, off) == 0 && relerr(d1 + off, ones, n) == 0),
@@ -577,7 +577,7 @@ int main(int argc, char **argv)
     sj_dist_t grid41;
     CHECK(sj_dist_create_contiguous(2, (int[]){4, 1}, tgrid[0], NULL, tgrid, &grid41));
     blocks_t b2 = {.block = blk, .n = n, .seed = seed + 1};
-    CHECK(sj_op_block_create_fn(4, 1, grid41, make_block, &b2, &A));
+    CHECK(sj_op_block_create_fn(4, 1, grid41, make_block, &b2, sizeof b2, &A));
     sj_dist_destroy(&grid41);
     say_op(A);
     sj_op_block_kind_t kind;
@@ -615,7 +615,7 @@ int main(int argc, char **argv)
     sj_dist_t grid44;
     CHECK(sj_dist_create_contiguous(2, (int[]){4, 4}, dgrid[0], NULL, dgrid, &grid44));
     blocks_t b3 = {.block = blk, .n = n, .seed = seed + 2, .zero_off_diag = 1};
-    CHECK(sj_op_block_create_fn(4, 4, grid44, make_block, &b3, &A));
+    CHECK(sj_op_block_create_fn(4, 4, grid44, make_block, &b3, sizeof b3, &A));
     sj_dist_destroy(&grid44);
     say_op(A);
     CHECK(sj_op_block_kind(A, &kind));

@@ -139,7 +139,7 @@ int main(int argc, char **argv)
     /* The verbose version on 8 tosses: every toss is its own part. */
     verbose_ctx_t vctx = {seed, me};
     verbose_acc_t vinit = {0, {0}, {-1, -1, -1, -1, -1, -1, -1, -1}}, v;
-    CHECK(sj_preduce(0, NVERBOSE, sizeof v, toss_verbose, add_verbose, &vinit, &v, &vctx, 0));
+    CHECK(sj_preduce(0, NVERBOSE, sizeof v, toss_verbose, add_verbose, &vinit, &vctx, 0, &v));
     if (me == 0) {
         int64_t ref = 0;
         for (int k = 0; k < NVERBOSE; k++) {
@@ -177,7 +177,7 @@ int main(int argc, char **argv)
         fflush(stdout);
     }
     t0 = now();
-    CHECK(sj_preduce(0, n, sizeof heads, toss, add, &zero, &heads, &seed, sizeof seed));
+    CHECK(sj_preduce(0, n, sizeof heads, toss, add, &zero, &seed, sizeof seed, &heads));
     const double t_dist = now() - t0;
 
     if (me == 0) {

@@ -127,7 +127,7 @@ static int constructors(int64_t n1, int64_t n2, int64_t n3)
     CHECK(sj_array_max(r, &rmax));
     CHECK(sj_array_mean(r, &rmean));
     CHECK(sj_array_mean(g, &gmean));
-    CHECK(sj_array_norm(g, SJ_NORM_2, &gnorm));
+    CHECK(sj_array_norm(SJ_NORM_2, g, &gnorm));
     const double gstd = gnorm / sqrt((double)len); /* about 1 */
 
     double *a = me == 0 ? malloc(len * sizeof *a) : NULL;

@@ -250,7 +250,7 @@ static int part2(int n, int nb, const double *a, double serial, int quiet)
 
     /* The distributed loop over the elements, and its serial copy. */
     double loop;
-    CHECK(sj_preduce_double(0, (int64_t)n * n, term, (void *)a, SJ_REDUCE_SUM, &loop));
+    CHECK(sj_preduce_double(0, (int64_t)n * n, SJ_REDUCE_SUM, term, a, 0, &loop));
     const double loop_ref = preduce_reference((int64_t)n * n, a);
 
     int ok = 1;

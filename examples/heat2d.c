@@ -169,7 +169,7 @@ int main(int argc, char **argv)
     double last_hottest = hottest0;
     const double t0 = now();
     for (int step = 1; step <= steps; step++) {
-        CHECK(sj_array_stencil(v, u, 1, SJ_BOUNDARY_FIXED, NULL, heat_step, &k, sizeof k));
+        CHECK(sj_array_stencil(u, v, 1, SJ_BOUNDARY_FIXED, NULL, heat_step, &k, sizeof k));
         sj_array_t t = u;
         u = v;
         v = t;

@@ -13,7 +13,7 @@
  *    ranks; then sj_pmap() (the load-balanced view's map) over trivial items.
  * 2. Messages: an SPMD ping-pong between rank 0 and the last rank, and a push
  *    (sj_spmd_bcast) from rank 0 to every rank, for 8 KiB to 2 MiB; and the
- *    same sizes moved by the task graph with sj_array_getblock().
+ *    same sizes moved by the task graph with sj_array_block_get().
  *
  * Every result is checked (echoed values, message contents, array blocks);
  * the program exits with 1 when one is wrong. Times are medians over the
@@ -189,7 +189,7 @@ typedef struct messages {
 /* One round trip of `size` bytes between context ranks 0 and `peer`
  * (0 and 0 on one rank: through rank 0's own mailbox). Rank 0 sends `out`
  * and receives the echo into `back`; the checks are outside the timing. */
-static int round_trip(sj_spmd_ctx_t ctx, int peer, uint64_t *out, uint64_t *back, size_t size,
+static int round_trip(sj_spmd_context_t ctx, int peer, uint64_t *out, uint64_t *back, size_t size,
                       int rep, double *seconds, int *bad)
 {
     const int me = sj_spmd_rank(ctx);
@@ -211,7 +211,7 @@ static int round_trip(sj_spmd_ctx_t ctx, int peer, uint64_t *out, uint64_t *back
 
 /* Runs on every rank inside sj_spmd_run(): StarPU's workers are paused, so
  * the ranks' application threads have the cores to themselves. */
-static int probe_messages(sj_spmd_ctx_t ctx, void *arg)
+static int probe_messages(sj_spmd_context_t ctx, void *arg)
 {
     messages_t *m = arg;
     const int me = sj_spmd_rank(ctx), peer = sj_spmd_size(ctx) - 1;
@@ -282,7 +282,7 @@ static int init_pattern(const sj_block_info_t *blk, void *out, const void *const
 }
 
 /* The same sizes moved by the task graph: rank 0 fetches a block that the
- * last rank owns (sj_array_getblock, StarPU-MPI underneath), `reps` times.
+ * last rank owns (sj_array_block_get, StarPU-MPI underneath), `reps` times.
  * Puts the median time per move on rank 0 in *seconds; checks every copy. */
 static int getblock_moves(size_t size, int reps, double *seconds)
 {
@@ -307,7 +307,7 @@ static int getblock_moves(size_t size, int reps, double *seconds)
         memset(buf, 0, size);
         CHECK(sj_barrier());
         double t0 = now();
-        CHECK(sj_array_getblock(x, np - 1, 0, buf));
+        CHECK(sj_array_block_get(x, np - 1, 0, buf));
         t[r] = now() - t0;
         bad += me == 0 && !check_pattern(buf, (size_t)nb, 7);
     }

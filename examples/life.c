@@ -160,7 +160,7 @@ int main(int argc, char **argv)
     for (int step = 1; step <= steps; step++) {
         /* One step: b = life_rule(a with its ghost cells), then swap. The call
          * only submits tasks: steps chain without waiting. */
-        CHECK(sj_array_stencil(b, a, 1, SJ_BOUNDARY_PERIODIC, NULL, life_rule, NULL, 0));
+        CHECK(sj_array_stencil(a, b, 1, SJ_BOUNDARY_PERIODIC, NULL, life_rule, NULL, 0));
         sj_array_t t = a;
         a = b;
         b = t;

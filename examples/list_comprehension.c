@@ -45,7 +45,7 @@ typedef struct comprehension {
 } comprehension_t;
 
 /* Runs on every rank: the three cells of the notebook in one function. */
-static int comprehension(sj_spmd_ctx_t ctx, void *arg)
+static int comprehension(sj_spmd_context_t ctx, void *arg)
 {
     comprehension_t *c = arg;
     const int np = sj_spmd_size(ctx);

@@ -229,7 +229,7 @@ typedef struct tiles {
 } tiles_t;
 
 /* SPMD: rank 0 sends every tile of A to the rank that will own it. */
-static int send_tiles(sj_spmd_ctx_t ctx, void *arg)
+static int send_tiles(sj_spmd_context_t ctx, void *arg)
 {
     tiles_t *T = arg;
     const int me = sj_spmd_rank(ctx), w = T->w;
@@ -256,7 +256,7 @@ static int send_tiles(sj_spmd_ctx_t ctx, void *arg)
 
 /* SPMD: rank 0 sends tile B_jl to the owner of block j of x_l, which
  * receives it straight into that block (sj_spmd_recv_block). */
-static int send_panels(sj_spmd_ctx_t ctx, void *arg)
+static int send_panels(sj_spmd_context_t ctx, void *arg)
 {
     tiles_t *T = arg;
     const int me = sj_spmd_rank(ctx), w = T->w;
@@ -332,7 +332,7 @@ static void tiles_multiply(int n, int t, const double *a, const double *b, doubl
     CHECK(sj_space_create(SJ_FLOAT64, 2, (int64_t[]){w, w}, (int[]){1, 1}, &T.tile_in));
     CHECK(sj_space_create(SJ_FLOAT64, 2, (int64_t[]){w, w}, (int[]){1, 1}, &T.tile_out));
     sj_op_t A;
-    CHECK(sj_op_block_create_fn(t, t, T.dist, make_tile, &T, &A));
+    CHECK(sj_op_block_create_fn(t, t, T.dist, make_tile, &T, sizeof T, &A));
     /* The leaves keep their own copies of the tiles. */
     for (int k = 0; k < t * t; k++)
         free(T.tile[k]);

@@ -162,7 +162,7 @@ int main(int argc, char **argv)
         fflush(stdout); /* a line before each long phase: the program is alive */
     }
     t0 = now();
-    CHECK(sj_preduce(0, total, sizeof by_loop, fold_dart, add, &zero, &by_loop, &d, sizeof d));
+    CHECK(sj_preduce(0, total, sizeof by_loop, fold_dart, add, &zero, &d, sizeof d, &by_loop));
     const double t_loop = now() - t0;
 
     /* 3. The serial loop, as one task on one worker of rank 0. */

@@ -13,8 +13,8 @@
  * with the call. starjets' sj_spawn() reads its argument bytes on the rank
  * that runs the function, not on rank 0, so the matrices travel here the
  * array way: A, B and C are arrays whose single block lives on the worker,
- * sj_array_setblock() copies rank 0's matrices into them (the move),
- * sj_array_map() computes C there as a task, and sj_array_getblock() brings
+ * sj_array_block_set() copies rank 0's matrices into them (the move),
+ * sj_array_map() computes C there as a task, and sj_array_block_get() brings
  * C back to rank 0.
  *
  * Both give the same C (the random numbers are a function of the seed and
@@ -185,10 +185,10 @@ int main(int argc, char **argv)
             rand_matrix(a0, n, SEED_A);
             rand_matrix(b0, n, SEED_B);
         }
-        CHECK(sj_array_setblock(a, 0, 0, a0));
-        CHECK(sj_array_setblock(b, 0, 0, b0));
-        CHECK(sj_array_map(c, 2, (sj_array_t[]){a, b}, square_blocks, NULL, 0));
-        CHECK(sj_array_getblock(c, 0, 0, c1));
+        CHECK(sj_array_block_set(a, 0, 0, a0));
+        CHECK(sj_array_block_set(b, 0, 0, b0));
+        CHECK(sj_array_map(2, (sj_array_t[]){a, b}, c, square_blocks, NULL, 0));
+        CHECK(sj_array_block_get(c, 0, 0, c1));
         if (me == 0 && r >= 0)
             t1[r] = now() - t0;
 
@@ -196,10 +196,10 @@ int main(int argc, char **argv)
          * C travels. */
         CHECK(sj_barrier());
         t0 = now();
-        CHECK(sj_array_map(a, 0, NULL, rand_block, &seed_a, sizeof seed_a));
-        CHECK(sj_array_map(b, 0, NULL, rand_block, &seed_b, sizeof seed_b));
-        CHECK(sj_array_map(c, 2, (sj_array_t[]){a, b}, square_blocks, NULL, 0));
-        CHECK(sj_array_getblock(c, 0, 0, c2));
+        CHECK(sj_array_map(0, NULL, a, rand_block, &seed_a, sizeof seed_a));
+        CHECK(sj_array_map(0, NULL, b, rand_block, &seed_b, sizeof seed_b));
+        CHECK(sj_array_map(2, (sj_array_t[]){a, b}, c, square_blocks, NULL, 0));
+        CHECK(sj_array_block_get(c, 0, 0, c2));
         if (me == 0 && r >= 0)
             t2[r] = now() - t0;
     }

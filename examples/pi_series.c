@@ -102,7 +102,7 @@ int main(int argc, char **argv)
         fflush(stdout); /* a line before each long phase: the program is alive */
     }
     double t0 = now();
-    CHECK(sj_preduce_double(0, n + 1, term, NULL, SJ_REDUCE_SUM, &sum));
+    CHECK(sj_preduce_double(0, n + 1, SJ_REDUCE_SUM, term, NULL, 0, &sum));
     const double t_dist = now() - t0;
     const double pi_dist = 4 * sum;
 

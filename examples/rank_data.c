@@ -62,7 +62,7 @@ static void fill_host(char *host, size_t size)
 }
 
 /* Run 1: d[:L] = this rank's record, kept in the context's storage. */
-static int store_record(sj_spmd_ctx_t ctx, void *arg)
+static int store_record(sj_spmd_context_t ctx, void *arg)
 {
     const args_t *a = arg;
     rank_info_t *slot;
@@ -72,7 +72,7 @@ static int store_record(sj_spmd_ctx_t ctx, void *arg)
 }
 
 /* Run 2: gather(d): every rank's stored record to context rank 0. */
-static int gather_records(sj_spmd_ctx_t ctx, void *arg)
+static int gather_records(sj_spmd_context_t ctx, void *arg)
 {
     args_t *a = arg;
     rank_info_t *slot;
@@ -95,7 +95,7 @@ static int probe(const void *arg, size_t arg_size, void *out, size_t out_size)
 }
 
 /* Step 4: scatter the items, compute, gather the results. */
-static int work(sj_spmd_ctx_t ctx, void *arg)
+static int work(sj_spmd_context_t ctx, void *arg)
 {
     args_t *a = arg;
     const size_t np = (size_t)sj_spmd_size(ctx);
@@ -159,7 +159,7 @@ int main(int argc, char **argv)
     }
 
     /* Steps 1 and 2: one context of all ranks, two runs, the storage in between. */
-    sj_spmd_ctx_t ctx;
+    sj_spmd_context_t ctx;
     CHECK(sj_spmd_context_create(0, NULL, &ctx));
     CHECK(sj_spmd_run(ctx, store_record, &a));
     CHECK(sj_spmd_run(ctx, gather_records, &a));

@@ -34,7 +34,7 @@ typedef struct ring {
  * positions in the context's rank list (here all ranks, in order), which
  * plays the part of `sort(vec(procs(d_in)))` and `pididx` in the README.
  */
-static int foo_spmd(sj_spmd_ctx_t ctx, void *arg)
+static int foo_spmd(sj_spmd_context_t ctx, void *arg)
 {
     ring_t *r = arg;
     const int me = sj_spmd_rank(ctx), np = sj_spmd_size(ctx);

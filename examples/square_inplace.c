@@ -158,7 +158,7 @@ int main(int argc, char **argv)
     /* square_distributed!(S): one task per block, on its owner, in place. The
      * call returns at once; the gather waits for the result. */
     const double t0 = now();
-    CHECK(sj_array_map(s, 0, NULL, square_block, &cost_us, sizeof cost_us));
+    CHECK(sj_array_map(0, NULL, s, square_block, &cost_us, sizeof cost_us));
     CHECK(sj_wait()); /* reports a failed block function, if any */
     const double t_dist = now() - t0;
     CHECK(sj_array_gather(s, 0, after));

@@ -91,16 +91,16 @@ static void test_fill_scale(void **state)
                 sj_array_t x = NULL;
                 SJ_ASSERT_OK(sj_t_make(s, d, sj_t_gen(kind), &x));
 
-                SJ_ASSERT_OK(sj_array_scale(x, -0.75));
+                SJ_ASSERT_OK(sj_array_scale(-0.75, x));
                 for (int64_t i = 0; i < n; i++)
                     ref[i] = as_type(ref[i] * -0.75, dt);
                 SJ_ASSERT_ARRAY(x, ref);
-                SJ_ASSERT_OK(sj_array_scale(x, 0.0));
+                SJ_ASSERT_OK(sj_array_scale(0.0, x));
                 for (int64_t i = 0; i < n; i++)
                     ref[i] = as_type(ref[i] * 0.0, dt);
                 SJ_ASSERT_ARRAY(x, ref);
-                SJ_ASSERT_OK(sj_array_fill(x, 3.25));
-                SJ_ASSERT_OK(sj_array_scale(x, 2.0));
+                SJ_ASSERT_OK(sj_array_fill(3.25, x));
+                SJ_ASSERT_OK(sj_array_scale(2.0, x));
                 for (int64_t i = 0; i < n; i++)
                     ref[i] = 6.5;
                 SJ_ASSERT_ARRAY(x, ref);
@@ -224,7 +224,7 @@ static void test_mul(void **state)
             SJ_ASSERT_OK(sj_array_similar(xa, &za));
 
             /* z distinct */
-            SJ_ASSERT_OK(sj_array_mul(za, xa, ya));
+            SJ_ASSERT_OK(sj_array_mul(xa, ya, za));
             for (int64_t i = 0; i < n; i++)
                 z[i] = as_type(x[i] * y[i], dt);
             SJ_ASSERT_ARRAY(za, z);
@@ -232,12 +232,12 @@ static void test_mul(void **state)
             SJ_ASSERT_ARRAY(ya, y);
 
             /* z == x: x = x .* y */
-            SJ_ASSERT_OK(sj_array_mul(xa, xa, ya));
+            SJ_ASSERT_OK(sj_array_mul(xa, ya, xa));
             for (int64_t i = 0; i < n; i++)
                 x[i] = as_type(x[i] * y[i], dt);
             SJ_ASSERT_ARRAY(xa, x);
             /* z == y: y = x .* y */
-            SJ_ASSERT_OK(sj_array_mul(ya, xa, ya));
+            SJ_ASSERT_OK(sj_array_mul(xa, ya, ya));
             for (int64_t i = 0; i < n; i++)
                 y[i] = as_type(x[i] * y[i], dt);
             SJ_ASSERT_ARRAY(ya, y);
@@ -272,7 +272,7 @@ static void test_copyto(void **state)
         SJ_ASSERT_OK(sj_t_make(s, d, sj_t_gen(SJ_T_SINE), &xa));
         SJ_ASSERT_OK(sj_array_ones(s, d, &ya));
         SJ_ASSERT_OK(sj_array_copyto(xa, ya));
-        SJ_ASSERT_OK(sj_array_fill(xa, 1.0)); /* ordered after the copy */
+        SJ_ASSERT_OK(sj_array_fill(1.0, xa)); /* ordered after the copy */
         SJ_ASSERT_ARRAY(ya, x);
         SJ_ASSERT_ARRAY(xa, ones);
         free(x);
@@ -377,7 +377,7 @@ static void test_map(void **state)
             double *ref = malloc((size_t)n * sizeof(double));
 
             /* no input; the ctx is copied at submission */
-            SJ_ASSERT_OK(sj_array_map(out, 0, NULL, map0, &ctx, sizeof ctx));
+            SJ_ASSERT_OK(sj_array_map(0, NULL, out, map0, &ctx, sizeof ctx));
             map_ctx_t orig = ctx;
             ctx.a = 100.0;
             ctx.tag = 0;
@@ -389,19 +389,19 @@ static void test_map(void **state)
 
             /* one input, out updated in place */
             sj_array_t in1[1] = {a};
-            SJ_ASSERT_OK(sj_array_map(out, 1, in1, map1, &ctx, sizeof ctx));
+            SJ_ASSERT_OK(sj_array_map(1, in1, out, map1, &ctx, sizeof ctx));
             for (int64_t g = 0; g < n; g++)
                 ref[g] = as_type(ref[g] + 2.0 * ra[g], dt);
             SJ_ASSERT_ARRAY(out, ref);
 
             /* three inputs, one of them twice */
             sj_array_t in3[3] = {a, b, c};
-            SJ_ASSERT_OK(sj_array_map(out, 3, in3, map3, &ctx, sizeof ctx));
+            SJ_ASSERT_OK(sj_array_map(3, in3, out, map3, &ctx, sizeof ctx));
             for (int64_t g = 0; g < n; g++)
                 ref[g] = as_type(map3_value(ref[g], ra[g], rb[g], rc[g], &ctx), dt);
             SJ_ASSERT_ARRAY(out, ref);
             sj_array_t in3b[3] = {b, b, a};
-            SJ_ASSERT_OK(sj_array_map(out, 3, in3b, map3, &ctx, sizeof ctx));
+            SJ_ASSERT_OK(sj_array_map(3, in3b, out, map3, &ctx, sizeof ctx));
             for (int64_t g = 0; g < n; g++)
                 ref[g] = as_type(map3_value(ref[g], rb[g], rb[g], ra[g], &ctx), dt);
             SJ_ASSERT_ARRAY(out, ref);
@@ -450,7 +450,7 @@ static void test_map_without_ctx(void **state)
     }
     sj_array_t a = NULL, c = NULL;
     SJ_ASSERT_OK(sj_array_zeros(s, d, &a));
-    SJ_ASSERT_OK(sj_array_map(a, 0, NULL, block_stamp, NULL, 0));
+    SJ_ASSERT_OK(sj_array_map(0, NULL, a, block_stamp, NULL, 0));
     SJ_ASSERT_ARRAY(a, ref);
     SJ_ASSERT_OK(sj_array_create_init(s, d, block_stamp, NULL, 0, &c));
     SJ_ASSERT_ARRAY(c, ref);
@@ -479,7 +479,7 @@ static void check_user_error(int only)
     sj_array_t x = NULL;
     SJ_ASSERT_OK(sj_array_zeros(s, NULL, &x));
     SJ_ASSERT_OK(sj_wait());
-    SJ_ASSERT_OK(sj_array_map(x, 0, NULL, fail_block, &only, sizeof only));
+    SJ_ASSERT_OK(sj_array_map(0, NULL, x, fail_block, &only, sizeof only));
     sj_clear_error();
     int rc = sj_wait();
     if (rc != SJ_EUSER)
@@ -492,7 +492,7 @@ static void check_user_error(int only)
     /* the array is still usable */
     int64_t n = length_of(s);
     double *ones = sj_t_const(n, 1.0);
-    SJ_ASSERT_OK(sj_array_fill(x, 1.0));
+    SJ_ASSERT_OK(sj_array_fill(1.0, x));
     SJ_ASSERT_ARRAY(x, ones);
     free(ones);
     SJ_ASSERT_OK(sj_array_destroy(&x));
@@ -549,13 +549,13 @@ static void refuse_all(pair_t *p, sj_array_t other, int code)
     SJ_ASSERT_ERR(sj_array_axpy(1.0, p->x, other), code);
     SJ_ASSERT_ERR(sj_array_axpby(1.0, other, 2.0, p->y), code);
     SJ_ASSERT_ERR(sj_array_axpby(1.0, p->x, 2.0, other), code);
-    SJ_ASSERT_ERR(sj_array_mul(p->x, other, p->y), code);
+    SJ_ASSERT_ERR(sj_array_mul(other, p->y, p->x), code);
+    SJ_ASSERT_ERR(sj_array_mul(p->y, other, p->x), code);
     SJ_ASSERT_ERR(sj_array_mul(p->x, p->y, other), code);
-    SJ_ASSERT_ERR(sj_array_mul(other, p->x, p->y), code);
     SJ_ASSERT_ERR(sj_array_copyto(other, p->y), code);
     SJ_ASSERT_ERR(sj_array_copyto(p->x, other), code);
     sj_array_t in[1] = {other};
-    SJ_ASSERT_ERR(sj_array_map(p->x, 1, in, map1, NULL, 0), code);
+    SJ_ASSERT_ERR(sj_array_map(1, in, p->x, map1, NULL, 0), code);
 }
 
 static void test_bad_different_spaces(void **state)
@@ -624,10 +624,10 @@ static void test_bad_null_arrays(void **state)
 {
     pair_t p = make_pair();
     refuse_all(&p, NULL, SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_fill(NULL, 1.0), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_scale(NULL, 1.0), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_map(NULL, 0, NULL, map0, NULL, 0), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_map(p.x, 0, NULL, NULL, NULL, 0), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_fill(1.0, NULL), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_scale(1.0, NULL), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_map(0, NULL, NULL, map0, NULL, 0), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_map(0, NULL, p.x, NULL, NULL, 0), SJ_ENULL);
     check_and_free_pair(&p);
 }
 

@@ -96,7 +96,7 @@ static int64_t check_getblock(sj_array_t a, int b, int root, const double *ref)
     SJ_ASSERT_OK(sj_space_shape(s, &dt, NULL, NULL));
     SJ_ASSERT_OK(sj_space_block_dims(s, b, NULL, &ne));
     void *raw = calloc((size_t)ne, sj_dtype_size(dt));
-    SJ_ASSERT_OK(sj_array_getblock(a, b, root, sj_rank() == root ? raw : NULL));
+    SJ_ASSERT_OK(sj_array_block_get(a, b, root, sj_rank() == root ? raw : NULL));
     int64_t bad = 0;
     if (sj_rank() == root) {
         double *expect = malloc((size_t)ne * sizeof(double));
@@ -236,12 +236,12 @@ static void test_large_moves_then_wait(void **state)
         sj_array_t a = NULL;
         SJ_ASSERT_OK(sj_array_distribute(s, d, 0, me == 0 ? ref : NULL, &a));
         SJ_ASSERT_OK(sj_wait());
-        SJ_ASSERT_OK(sj_array_fill(a, 0.0));
+        SJ_ASSERT_OK(sj_array_fill(0.0, a));
         SJ_ASSERT_OK(sj_array_scatter(a, 0, me == 0 ? ref : NULL));
         SJ_ASSERT_OK(sj_wait());
-        SJ_ASSERT_OK(sj_array_fill(a, 0.0));
+        SJ_ASSERT_OK(sj_array_fill(0.0, a));
         for (int b = 0; b < n; b++) {
-            SJ_ASSERT_OK(sj_array_setblock(a, b, 0, me == 0 ? ref + b * per : NULL));
+            SJ_ASSERT_OK(sj_array_block_set(a, b, 0, me == 0 ? ref + b * per : NULL));
             SJ_ASSERT_OK(sj_wait());
         }
         SJ_ASSERT_ARRAY(a, ref);
@@ -306,10 +306,10 @@ static void test_similar_copy(void **state)
         SJ_ASSERT_ARRAY(z, zero);
         SJ_ASSERT_ARRAY(c, ref);
         /* deep copy: changing the source leaves the copy alone, and back */
-        SJ_ASSERT_OK(sj_array_fill(a, 7.0));
+        SJ_ASSERT_OK(sj_array_fill(7.0, a));
         SJ_ASSERT_ARRAY(c, ref);
         SJ_ASSERT_ARRAY(a, seven);
-        SJ_ASSERT_OK(sj_array_fill(c, 0.0));
+        SJ_ASSERT_OK(sj_array_fill(0.0, c));
         SJ_ASSERT_ARRAY(a, seven);
         SJ_ASSERT_ARRAY(z, zero);
 
@@ -409,7 +409,7 @@ static void test_setblock(void **state)
                 for (int64_t e = 0; e < ne; e++)
                     v[e] = -1.0 - (double)e - 100.0 * k;
                 void *buf = to_dtype(v, ne, dt);
-                SJ_ASSERT_OK(sj_array_setblock(a, b, roots[k], me == roots[k] ? buf : NULL));
+                SJ_ASSERT_OK(sj_array_block_set(a, b, roots[k], me == roots[k] ? buf : NULL));
                 /* buf is read before the call returns */
                 memset(buf, 0, (size_t)ne * sj_dtype_size(dt));
                 int64_t e = 0;
@@ -445,13 +445,13 @@ static void test_notebook_blocks(void **state)
 
     /* getblock(d, 1): a copy of the first block on the root */
     double blk[2] = {-1.0, -1.0};
-    SJ_ASSERT_OK(sj_array_getblock(d, 0, 0, blk));
+    SJ_ASSERT_OK(sj_array_block_get(d, 0, 0, blk));
     if (me == 0)
         assert_memory_equal(blk, ref, sizeof blk);
 
     /* setblock!(d, 1, ones(2)) */
     double ones[2] = {1.0, 1.0};
-    SJ_ASSERT_OK(sj_array_setblock(d, 0, 0, me == 0 ? ones : NULL));
+    SJ_ASSERT_OK(sj_array_block_set(d, 0, 0, me == 0 ? ones : NULL));
     double *got = sj_t_gather(d, 0);
     assert_non_null(got);
     if (me == 0) {
@@ -544,7 +544,7 @@ static void test_localpart(void **state)
             }
             SJ_ASSERT_ARRAY(a, mut);
             /* tasks see the restored blocks */
-            SJ_ASSERT_OK(sj_array_scale(a, 2.0));
+            SJ_ASSERT_OK(sj_array_scale(2.0, a));
             for (int64_t e = 0; e < len; e++)
                 mut[e] *= 2.0;
             SJ_ASSERT_ARRAY(a, mut);
@@ -668,7 +668,7 @@ static void test_refcount(void **state)
     SJ_ASSERT_OK(sj_array_copy(a, &b));
     SJ_ASSERT_OK(sj_array_destroy(&a));
     SJ_ASSERT_ARRAY(b, ref);
-    SJ_ASSERT_OK(sj_array_scale(b, -1.0));
+    SJ_ASSERT_OK(sj_array_scale(-1.0, b));
     for (int64_t i = 0; i < len; i++)
         ref[i] = -ref[i];
     SJ_ASSERT_ARRAY(b, ref);
@@ -716,12 +716,12 @@ static void test_getblock_while_held(void **state)
     void *p = NULL;
     if (sj_rank() == owner) {
         SJ_ASSERT_OK(sj_array_localpart_get(a, 0, &p));
-        SJ_ASSERT_ERR(sj_array_getblock(a, 0, owner, buf), SJ_ESTATE);
+        SJ_ASSERT_ERR(sj_array_block_get(a, 0, owner, buf), SJ_ESTATE);
         SJ_ASSERT_OK(sj_array_localpart_restore(a, 0, &p));
     } else {
-        SJ_ASSERT_OK(sj_array_getblock(a, 0, owner, buf));
+        SJ_ASSERT_OK(sj_array_block_get(a, 0, owner, buf));
     }
-    SJ_ASSERT_OK(sj_array_getblock(a, 0, owner, buf));
+    SJ_ASSERT_OK(sj_array_block_get(a, 0, owner, buf));
     if (sj_rank() == owner)
         assert_true(buf[0] == 5.0 && buf[3] == 5.0);
     SJ_ASSERT_OK(sj_array_destroy(&a));
@@ -878,10 +878,10 @@ static void test_bad_root(void **state)
     SJ_ASSERT_ERR(sj_array_gather(a, -1, buf), SJ_ERANGE);
     SJ_ASSERT_ERR(sj_array_scatter(a, n, buf), SJ_ERANGE);
     SJ_ASSERT_ERR(sj_array_scatter(a, -1, buf), SJ_ERANGE);
-    SJ_ASSERT_ERR(sj_array_getblock(a, 0, n, buf), SJ_ERANGE);
-    SJ_ASSERT_ERR(sj_array_getblock(a, 0, -2, buf), SJ_ERANGE);
-    SJ_ASSERT_ERR(sj_array_setblock(a, 0, n, buf), SJ_ERANGE);
-    SJ_ASSERT_ERR(sj_array_setblock(a, 0, -1, buf), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_array_block_get(a, 0, n, buf), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_array_block_get(a, 0, -2, buf), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_array_block_set(a, 0, n, buf), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_array_block_set(a, 0, -1, buf), SJ_ERANGE);
     SJ_ASSERT_ERR(sj_array_distribute(s, NULL, n, buf, &x), SJ_ERANGE);
     SJ_ASSERT_ERR(sj_array_distribute(s, NULL, -1, buf, &x), SJ_ERANGE);
     assert_null(x);
@@ -898,10 +898,10 @@ static void test_bad_block(void **state)
     double *buf = calloc(64, sizeof(double));
     sj_block_info_t info;
     void *p = NULL;
-    SJ_ASSERT_ERR(sj_array_getblock(a, 6, 0, buf), SJ_ERANGE);
-    SJ_ASSERT_ERR(sj_array_getblock(a, -1, 0, buf), SJ_ERANGE);
-    SJ_ASSERT_ERR(sj_array_setblock(a, 6, 0, buf), SJ_ERANGE);
-    SJ_ASSERT_ERR(sj_array_setblock(a, -1, 0, buf), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_array_block_get(a, 6, 0, buf), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_array_block_get(a, -1, 0, buf), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_array_block_set(a, 6, 0, buf), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_array_block_set(a, -1, 0, buf), SJ_ERANGE);
     SJ_ASSERT_ERR(sj_array_block_info(a, 6, &info), SJ_ERANGE);
     SJ_ASSERT_ERR(sj_array_block_info(a, -1, &info), SJ_ERANGE);
     SJ_ASSERT_ERR(sj_array_localpart_get(a, 6, &p), SJ_ERANGE);
@@ -925,8 +925,8 @@ static void test_bad_null_buf_on_root(void **state)
     sj_array_t a = victim(&s, &ref), x = NULL;
     SJ_ASSERT_ERR(sj_array_gather(a, n - 1, NULL), SJ_ENULL);
     SJ_ASSERT_ERR(sj_array_scatter(a, n - 1, NULL), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_getblock(a, 2, n - 1, NULL), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_setblock(a, 2, n - 1, NULL), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_block_get(a, 2, n - 1, NULL), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_block_set(a, 2, n - 1, NULL), SJ_ENULL);
     SJ_ASSERT_ERR(sj_array_distribute(s, NULL, n - 1, NULL, &x), SJ_ENULL);
     SJ_ASSERT_ERR(sj_array_gather(a, 0, NULL), SJ_ENULL);
     assert_null(x);
@@ -1023,26 +1023,26 @@ static void test_bad_map(void **state)
     SJ_ASSERT_OK(sj_array_ones(s2, NULL, &c));
     sj_array_t in[9] = {b, b, b, b, b, b, b, b, b};
     int nin = 9;
-    SJ_ASSERT_ERR(sj_array_map(a, 9, in, add_inputs, &nin, sizeof nin), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_array_map(9, in, a, add_inputs, &nin, sizeof nin), SJ_EINVAL);
     nin = -1;
-    SJ_ASSERT_ERR(sj_array_map(a, -1, in, add_inputs, &nin, sizeof nin), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_array_map(-1, in, a, add_inputs, &nin, sizeof nin), SJ_EINVAL);
     nin = 2;
     sj_array_t with_out[2] = {b, a};
-    SJ_ASSERT_ERR(sj_array_map(a, 2, with_out, add_inputs, &nin, sizeof nin), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_array_map(a, 2, in, NULL, &nin, sizeof nin), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_map(NULL, 2, in, add_inputs, &nin, sizeof nin), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_map(a, 2, NULL, add_inputs, &nin, sizeof nin), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_map(2, with_out, a, add_inputs, &nin, sizeof nin), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_array_map(2, in, a, NULL, &nin, sizeof nin), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_map(2, in, NULL, add_inputs, &nin, sizeof nin), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_map(2, NULL, a, add_inputs, &nin, sizeof nin), SJ_ENULL);
     sj_array_t with_null[2] = {b, NULL};
-    SJ_ASSERT_ERR(sj_array_map(a, 2, with_null, add_inputs, &nin, sizeof nin), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_map(2, with_null, a, add_inputs, &nin, sizeof nin), SJ_ENULL);
     sj_array_t other[1] = {c};
     nin = 1;
-    SJ_ASSERT_ERR(sj_array_map(a, 1, other, add_inputs, &nin, sizeof nin), SJ_EMISMATCH);
+    SJ_ASSERT_ERR(sj_array_map(1, other, a, add_inputs, &nin, sizeof nin), SJ_EMISMATCH);
     SJ_ASSERT_OK(sj_wait());
     SJ_ASSERT_ARRAY(a, ref);
 
     /* 8 inputs is the limit and works */
     nin = 8;
-    SJ_ASSERT_OK(sj_array_map(a, 8, in, add_inputs, &nin, sizeof nin));
+    SJ_ASSERT_OK(sj_array_map(8, in, a, add_inputs, &nin, sizeof nin));
     for (int i = 0; i < 63; i++)
         ref[i] = ref[i] + 1.0 + 1.0 + 1.0 + 1.0 + 1.0 + 1.0 + 1.0 + 1.0;
     SJ_ASSERT_ARRAY(a, ref);

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     CHECK(sj_dist_create_cyclic(2, nb, sj_nranks(), 1, NULL, &dist) == 0);
     CHECK(sj_array_rand(space, dist, 11, &a) == 0);
     CHECK(sj_array_ones(space, NULL, &b) == 0);
-    CHECK(sj_array_scale(b, 3.0) == 0);
+    CHECK(sj_array_scale(3.0, b) == 0);
     CHECK(sj_array_reduce_scalar(SJ_REDUCE_SUM, b, NULL, &scalar) == 0);
     /* no sj_wait(), nothing destroyed */
 

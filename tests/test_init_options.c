@@ -67,7 +67,7 @@ static void test_compute_with_options(void **state)
     double sum = 0;
     SJ_ASSERT_OK(sj_space_create(SJ_FLOAT32, 1, &n, (int[]){8}, &sp));
     SJ_ASSERT_OK(sj_array_filled(sp, NULL, 0.25, &x));
-    SJ_ASSERT_OK(sj_array_scale(x, 4.0));
+    SJ_ASSERT_OK(sj_array_scale(4.0, x));
     SJ_ASSERT_OK(sj_array_sum(x, &sum));
     assert_true(sum == (double)n);
     SJ_ASSERT_OK(sj_array_destroy(&x));

@@ -13,10 +13,10 @@ typedef struct dense_params {
     int64_t rows, cols;
 } dense_params_t;
 
-static int dense_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int dense_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
-    const dense_params_t *p = ctx->params;
-    const double *M = ctx->state, *x = in;
+    const dense_params_t *p = info->params;
+    const double *M = info->state, *x = in;
     double *y = out;
     for (int64_t i = 0; i < p->rows; i++) {
         double s = 0;
@@ -27,10 +27,10 @@ static int dense_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
     return 0;
 }
 
-static int dense_adj(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int dense_adj(const sj_op_info_t *info, void *out, const void *in)
 {
-    const dense_params_t *p = ctx->params;
-    const double *M = ctx->state, *y = in;
+    const dense_params_t *p = info->params;
+    const double *M = info->state, *y = in;
     double *x = out;
     for (int64_t j = 0; j < p->cols; j++) {
         double s = 0;
@@ -245,7 +245,7 @@ static void check_grid_bits(const grid_spec_t *g, sj_dist_t dist, uint64_t seed,
     double *M = global_matrix(rows, cols, seed);
     block_ctx_t c = {g, M, rows};
     sj_op_t A;
-    SJ_ASSERT_OK(sj_op_block_create_fn(g->m, g->n, dist, make_block, &c, &A));
+    SJ_ASSERT_OK(sj_op_block_create_fn(g->m, g->n, dist, make_block, &c, sizeof c, &A));
     mask(M, g);
     sj_space_t ds, rs;
     sj_dist_t dd, rd;
@@ -337,7 +337,7 @@ static void test_user_leaf(void **state)
     double ref[5], xr[3], ref2[3];
     for (int it = 0; it < 4; it++) {
         SJ_ASSERT_OK(sj_op_apply_ex(A, SJ_OP_FORWARD, 1.5, x, 0.5, y));
-        SJ_ASSERT_OK(sj_array_scale(x, -2.0));
+        SJ_ASSERT_OK(sj_array_scale(-2.0, x));
     }
     SJ_ASSERT_OK(sj_op_apply_adjoint(A, y, x2));
     double *x0 = everywhere(x);
@@ -420,7 +420,7 @@ static void test_copy(void **state)
         sj_op_t C2;
         SJ_ASSERT_OK(sj_op_copy(C[r], (r + 1) % np, &C2));
         sj_op_destroy(&C[r]);
-        SJ_ASSERT_OK(sj_array_fill(yc, 0.0));
+        SJ_ASSERT_OK(sj_array_fill(0.0, yc));
         SJ_ASSERT_OK(sj_op_apply(C2, x, yc));
         check_bits(yc, want, 1);
         sj_op_destroy(&C2);
@@ -431,7 +431,7 @@ static void test_copy(void **state)
     SJ_ASSERT_OK(sj_op_diagonal(rs, last, sj_rank() == last ? d : NULL, &D));
     SJ_ASSERT_OK(sj_op_copy(D, 0, &Dc));
     SJ_ASSERT_OK(sj_op_destroy(&D));
-    SJ_ASSERT_OK(sj_array_fill(yc, 2.0));
+    SJ_ASSERT_OK(sj_array_fill(2.0, yc));
     SJ_ASSERT_OK(sj_op_apply(Dc, yc, y));
     double ref[5];
     for (int i = 0; i < 5; i++)
@@ -479,9 +479,9 @@ static void test_copy(void **state)
 }
 
 /* A leaf whose function fails: the error surfaces at the next wait, on every rank. */
-static int failing(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int failing(const sj_op_info_t *info, void *out, const void *in)
 {
-    (void)ctx, (void)out, (void)in;
+    (void)info, (void)out, (void)in;
     return 7;
 }
 
@@ -603,20 +603,20 @@ static void test_algebra(void **state)
 
 /* ---- a nonlinear user leaf: y = x^2 elementwise ---------------------------------------- */
 
-static int sq_fwd(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int sq_fwd(const sj_op_info_t *info, void *out, const void *in)
 {
     const double *x = in;
     double *y = out;
-    for (int64_t i = 0; i < ctx->dom_n; i++)
+    for (int64_t i = 0; i < info->dom_n; i++)
         y[i] = x[i] * x[i];
     return 0;
 }
 
-static int sq_lin(const sj_op_ctx_t *ctx, void *out, const void *in)
+static int sq_lin(const sj_op_info_t *info, void *out, const void *in)
 {
-    const double *m0 = ctx->point, *d = in;
+    const double *m0 = info->point, *d = in;
     double *y = out;
-    for (int64_t i = 0; i < ctx->dom_n; i++)
+    for (int64_t i = 0; i < info->dom_n; i++)
         y[i] = 2.0 * m0[i] * d[i];
     return 0;
 }
@@ -666,7 +666,7 @@ static void test_nonlinear(void **state)
     /* J of A o F at m0 is A diag(2 m0) */
     SJ_ASSERT_OK(sj_op_jacobian(AF, m0, &J));
     double *m = everywhere(m0), *d = everywhere(dm), t[3], r4[4];
-    SJ_ASSERT_OK(sj_array_fill(m0, 100.0)); /* the Jacobian kept its own copy */
+    SJ_ASSERT_OK(sj_array_fill(100.0, m0)); /* the Jacobian kept its own copy */
     sj_space_t rs;
     SJ_ASSERT_OK(sj_op_range(AF, &rs, NULL));
     SJ_ASSERT_OK(sj_array_zeros(rs, NULL, &y));
@@ -739,7 +739,7 @@ static void test_notebook_grid(void **state)
     double *M = global_matrix(rows, cols, 1);
     block_ctx_t c = {&g, M, rows};
     sj_op_t A;
-    SJ_ASSERT_OK(sj_op_block_create_fn(4, 3, dist, make_block, &c, &A));
+    SJ_ASSERT_OK(sj_op_block_create_fn(4, 3, dist, make_block, &c, sizeof c, &A));
     int m, n, np;
     const int *procs;
     int pg[SJ_MAX_DIMS];
@@ -842,7 +842,7 @@ static void test_notebook_diagonals(void **state)
                 M[(2 * i + k) + 8 * (2 * j + k)] = c.d[i][j][k];
             }
     sj_op_t A;
-    SJ_ASSERT_OK(sj_op_block_create_fn(4, 3, dist, make_diag, &c, &A));
+    SJ_ASSERT_OK(sj_op_block_create_fn(4, 3, dist, make_diag, &c, sizeof c, &A));
     sj_space_t ds, rs;
     sj_dist_t dd, rd;
     SJ_ASSERT_OK(sj_op_domain(A, &ds, &dd));
@@ -975,7 +975,7 @@ static void test_tall_and_skinny(void **state)
     double *M = global_matrix(rows, 5, 61), *P = global_matrix(5, 4, 62);
     block_ctx_t c = {&g, M, rows};
     sj_op_t F, L, FL;
-    SJ_ASSERT_OK(sj_op_block_create_fn(m, 1, d, make_block, &c, &F));
+    SJ_ASSERT_OK(sj_op_block_create_fn(m, 1, d, make_block, &c, sizeof c, &F));
     sj_op_block_kind_t kind;
     SJ_ASSERT_OK(sj_op_block_kind(F, &kind));
     assert_int_equal(kind, nr >= 1 ? SJ_OP_BLOCK_TALL : kind);
@@ -1130,7 +1130,7 @@ static void test_default_layouts(void **state)
         double *M = global_matrix(rows, 3, 83);
         block_ctx_t c = {&g, M, rows};
         sj_op_t A;
-        SJ_ASSERT_OK(sj_op_block_create_fn(8, 1, NULL, make_block, &c, &A));
+        SJ_ASSERT_OK(sj_op_block_create_fn(8, 1, NULL, make_block, &c, sizeof c, &A));
         SJ_ASSERT_OK(sj_op_block_kind(A, &kind));
         assert_int_equal(kind, SJ_OP_BLOCK_TALL);
         SJ_ASSERT_OK(sj_op_block_dist(A, &bd));
@@ -1153,7 +1153,7 @@ static void test_default_layouts(void **state)
         double *M = global_matrix(3, cols, 85);
         block_ctx_t c = {&g, M, 3};
         sj_op_t A;
-        SJ_ASSERT_OK(sj_op_block_create_fn(1, 8, NULL, make_block, &c, &A));
+        SJ_ASSERT_OK(sj_op_block_create_fn(1, 8, NULL, make_block, &c, sizeof c, &A));
         SJ_ASSERT_OK(sj_op_block_dist(A, &bd));
         assert_owners(bd, 8, line, "wide blocks");
         SJ_ASSERT_OK(sj_op_range(A, &rs, &rd));
@@ -1175,7 +1175,7 @@ static void test_default_layouts(void **state)
         double *M = global_matrix(rows, rows, 87);
         block_ctx_t c = {&g, M, rows};
         sj_op_t A;
-        SJ_ASSERT_OK(sj_op_block_create_fn(4, 4, NULL, make_block, &c, &A));
+        SJ_ASSERT_OK(sj_op_block_create_fn(4, 4, NULL, make_block, &c, sizeof c, &A));
         SJ_ASSERT_OK(sj_op_block_dist(A, &bd));
         char col_major[17], xown[5], yown[5];
         for (int i = 0; i < 4; i++)
@@ -1220,7 +1220,7 @@ static void test_chained(void **state)
     sj_dist_t d;
     SJ_ASSERT_OK(
         sj_dist_create_cyclic(2, nb, sj_nranks() >= 2 ? 2 : 1, sj_nranks() >= 4 ? 2 : 1, NULL, &d));
-    SJ_ASSERT_OK(sj_op_block_create_fn(3, 3, d, make_block, &c, &A));
+    SJ_ASSERT_OK(sj_op_block_create_fn(3, 3, d, make_block, &c, sizeof c, &A));
     sj_space_t s;
     sj_dist_t dd;
     SJ_ASSERT_OK(sj_op_domain(A, &s, &dd));

@@ -205,7 +205,7 @@ static void test_identity_scaling_zero(void **state)
     check_apply(A, 1, s, x, s, x, 0.0);
     linear_checks(&A);
 
-    SJ_ASSERT_OK(sj_op_scaling(s, owner(), -2.5, &A));
+    SJ_ASSERT_OK(sj_op_scaled_identity(s, owner(), -2.5, &A));
     for (int i = 0; i < 6; i++)
         y[i] = -2.5 * x[i];
     check_apply(A, 0, s, x, s, y, 0.0);
@@ -1021,7 +1021,7 @@ static void test_bad_input(void **state)
     SJ_ASSERT_ERR(sj_op_zero(s, sf, o, &A), SJ_EMISMATCH);
     SJ_ASSERT_ERR(sj_op_identity(multi, o, &A), SJ_EINVAL);
     SJ_ASSERT_ERR(sj_op_identity(s, nr + 3, &A), SJ_ERANGE);
-    SJ_ASSERT_ERR(sj_op_scaling(multi, o, 2.0, &A), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_op_scaled_identity(multi, o, 2.0, &A), SJ_EINVAL);
 
     /* dimensions */
     SJ_ASSERT_ERR(sj_op_difference(s, o, 1, &A), SJ_ERANGE);

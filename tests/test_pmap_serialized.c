@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 
     /* the distributed loop */
     double sum = 0.0;
-    EXPECT(sj_preduce_double(-100, 54321, term, NULL, SJ_REDUCE_SUM, &sum) == SJ_OK);
+    EXPECT(sj_preduce_double(-100, 54321, SJ_REDUCE_SUM, term, NULL, 0, &sum) == SJ_OK);
     EXPECT(memcmp(&sum, &(double){serial_sum(-100, 54321)}, sizeof sum) == 0);
 
     EXPECT(sj_finalize() == SJ_OK);

@@ -82,7 +82,7 @@ static void test_sum_bits(void **state)
     for (int r = 0; r < 5; r++) {
         const int64_t lo = ranges[r][0], hi = ranges[r][1];
         double got = -1.0;
-        SJ_ASSERT_OK(sj_preduce_double(lo, hi, sine_term, &scale, SJ_REDUCE_SUM, &got));
+        SJ_ASSERT_OK(sj_preduce_double(lo, hi, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, &got));
         const double ref = serial_sum(lo, hi, sine_term, &scale);
         if (sj_t_bits(got) != sj_t_bits(ref))
             fail_msg("[%lld, %lld): %.17g (%016llx), serial %.17g (%016llx)", (long long)lo,
@@ -107,8 +107,8 @@ static void test_min_max(void **state)
 {
     (void)state;
     double mn, mx, scale = 2.0;
-    SJ_ASSERT_OK(sj_preduce_double(-500, 20000, sine_term, &scale, SJ_REDUCE_MIN, &mn));
-    SJ_ASSERT_OK(sj_preduce_double(-500, 20000, sine_term, &scale, SJ_REDUCE_MAX, &mx));
+    SJ_ASSERT_OK(sj_preduce_double(-500, 20000, SJ_REDUCE_MIN, sine_term, &scale, sizeof scale, &mn));
+    SJ_ASSERT_OK(sj_preduce_double(-500, 20000, SJ_REDUCE_MAX, sine_term, &scale, sizeof scale, &mx));
     double rmn = INFINITY, rmx = -INFINITY;
     for (int64_t i = -500; i < 20000; i++) {
         double v = sine_term(i, &scale);
@@ -119,16 +119,16 @@ static void test_min_max(void **state)
     assert_true(sj_t_bits(mx) == sj_t_bits(rmx));
     assert_same_everywhere(&mn, sizeof mn);
 
-    SJ_ASSERT_OK(sj_preduce_double(0, 1000, nan_at_77, NULL, SJ_REDUCE_MIN, &mn));
-    SJ_ASSERT_OK(sj_preduce_double(0, 1000, nan_at_77, NULL, SJ_REDUCE_MAX, &mx));
+    SJ_ASSERT_OK(sj_preduce_double(0, 1000, SJ_REDUCE_MIN, nan_at_77, NULL, 0, &mn));
+    SJ_ASSERT_OK(sj_preduce_double(0, 1000, SJ_REDUCE_MAX, nan_at_77, NULL, 0, &mx));
     assert_true(isnan(mn) && isnan(mx));
-    SJ_ASSERT_OK(sj_preduce_double(0, 76, nan_at_77, NULL, SJ_REDUCE_MAX, &mx));
+    SJ_ASSERT_OK(sj_preduce_double(0, 76, SJ_REDUCE_MAX, nan_at_77, NULL, 0, &mx));
     assert_true(mx == 50.0);
 
     double s = 1.0;
-    SJ_ASSERT_OK(sj_preduce_double(4, 4, sine_term, &scale, SJ_REDUCE_MIN, &mn));
-    SJ_ASSERT_OK(sj_preduce_double(4, 4, sine_term, &scale, SJ_REDUCE_MAX, &mx));
-    SJ_ASSERT_OK(sj_preduce_double(4, 4, sine_term, &scale, SJ_REDUCE_SUM, &s));
+    SJ_ASSERT_OK(sj_preduce_double(4, 4, SJ_REDUCE_MIN, sine_term, &scale, sizeof scale, &mn));
+    SJ_ASSERT_OK(sj_preduce_double(4, 4, SJ_REDUCE_MAX, sine_term, &scale, sizeof scale, &mx));
+    SJ_ASSERT_OK(sj_preduce_double(4, 4, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, &s));
     assert_true(mn == INFINITY && mx == -INFINITY && s == 0.0);
 }
 
@@ -173,7 +173,7 @@ static void test_user_argmin(void **state)
     const argmin_t init = {INFINITY, INT64_MAX};
     argmin_t got = {0, 0}, ref = init;
     SJ_ASSERT_OK(
-        sj_preduce(-300, 12345, sizeof got, argmin_fold, argmin_combine, &init, &got, NULL, 0));
+        sj_preduce(-300, 12345, sizeof got, argmin_fold, argmin_combine, &init, NULL, 0, &got));
     for (int64_t i = -300; i < 12345; i++)
         argmin_update(&ref, tie_term(i), i);
     assert_true(got.v == ref.v);
@@ -223,8 +223,7 @@ static void test_user_ordered(void **state)
     for (int k = 0; k < 7; k++) {
         span_t got;
         int64_t stride = 3; /* copied: ctx_size > 0 */
-        SJ_ASSERT_OK(sj_preduce(10, 10 + lens[k], sizeof got, span_fold, span_combine, &init, &got,
-                                &stride, sizeof stride));
+        SJ_ASSERT_OK(sj_preduce(10, 10 + lens[k], sizeof got, span_fold, span_combine, &init, &stride, sizeof stride, &got));
         assert_int_equal(got.count, lens[k]);
         assert_int_equal(got.first, 30);
         assert_int_equal(got.last, 3 * (10 + lens[k] - 1));
@@ -254,7 +253,7 @@ static void test_counting_heads(void **state)
     uint64_t seed = 2024;
     int64_t heads = -1, ref = 0;
     SJ_ASSERT_OK(
-        sj_preduce(0, n, sizeof heads, heads_fold, add_int64, &zero, &heads, &seed, sizeof seed));
+        sj_preduce(0, n, sizeof heads, heads_fold, add_int64, &zero, &seed, sizeof seed, &heads));
     for (int64_t i = 0; i < n; i++)
         heads_fold(&ref, i, &seed);
     assert_int_equal(heads, ref);
@@ -277,7 +276,7 @@ static void test_darts_pi(void **state)
     uint64_t seed = 7;
     int64_t hits = -1, ref = 0;
     SJ_ASSERT_OK(
-        sj_preduce(0, n, sizeof hits, darts_fold, add_int64, &zero, &hits, &seed, sizeof seed));
+        sj_preduce(0, n, sizeof hits, darts_fold, add_int64, &zero, &seed, sizeof seed, &hits));
     for (int64_t i = 0; i < n; i++)
         darts_fold(&ref, i, &seed);
     assert_int_equal(hits, ref);
@@ -311,16 +310,15 @@ static void test_failures(void **state)
     (void)state;
     const int64_t zero = 0;
     int64_t r;
-    SJ_ASSERT_ERR(sj_preduce(0, 10000, sizeof r, fold_fails_at_4321, add_int64, &zero, &r, NULL, 0),
+    SJ_ASSERT_ERR(sj_preduce(0, 10000, sizeof r, fold_fails_at_4321, add_int64, &zero, NULL, 0, &r),
                   SJ_EUSER);
     assert_non_null(strstr(sj_last_error(), "index 4321"));
     assert_non_null(strstr(sj_last_error(), "returned 5"));
-    SJ_ASSERT_ERR(sj_preduce(0, 1000, sizeof r, heads_fold, combine_fails, &zero, &r,
-                             &(uint64_t){1}, sizeof(uint64_t)),
+    SJ_ASSERT_ERR(sj_preduce(0, 1000, sizeof r, heads_fold, combine_fails, &zero, &(uint64_t){1}, sizeof(uint64_t), &r),
                   SJ_EUSER);
     assert_non_null(strstr(sj_last_error(), "combine returned 6"));
     /* one part: no combine at all */
-    SJ_ASSERT_OK(sj_preduce(0, 1, sizeof r, fold_fails_at_4321, combine_fails, &zero, &r, NULL, 0));
+    SJ_ASSERT_OK(sj_preduce(0, 1, sizeof r, fold_fails_at_4321, combine_fails, &zero, NULL, 0, &r));
     assert_int_equal(r, 0);
 }
 
@@ -331,30 +329,30 @@ static void test_bad_input(void **state)
     int64_t r;
     double v;
     double scale = 1.0;
-    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, NULL, add_int64, &zero, &r, NULL, 0), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, heads_fold, NULL, &zero, &r, NULL, 0), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, heads_fold, add_int64, NULL, &r, NULL, 0), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, heads_fold, add_int64, &zero, NULL, NULL, 0),
+    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, NULL, add_int64, &zero, NULL, 0, &r), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, heads_fold, NULL, &zero, NULL, 0, &r), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, heads_fold, add_int64, NULL, NULL, 0, &r), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, heads_fold, add_int64, &zero, NULL, 0, NULL),
                   SJ_ENULL);
-    SJ_ASSERT_ERR(sj_preduce(10, 9, sizeof r, heads_fold, add_int64, &zero, &r, NULL, 0),
+    SJ_ASSERT_ERR(sj_preduce(10, 9, sizeof r, heads_fold, add_int64, &zero, NULL, 0, &r),
                   SJ_ERANGE);
     SJ_ASSERT_ERR(
-        sj_preduce(INT64_MIN, INT64_MAX, sizeof r, heads_fold, add_int64, &zero, &r, NULL, 0),
+        sj_preduce(INT64_MIN, INT64_MAX, sizeof r, heads_fold, add_int64, &zero, NULL, 0, &r),
         SJ_ESIZE);
-    SJ_ASSERT_ERR(sj_preduce(0, 10, 0, heads_fold, add_int64, &zero, &r, NULL, 0), SJ_ESIZE);
-    SJ_ASSERT_ERR(sj_preduce(0, 10, (size_t)2 << 20, heads_fold, add_int64, &zero, &r, NULL, 0),
+    SJ_ASSERT_ERR(sj_preduce(0, 10, 0, heads_fold, add_int64, &zero, NULL, 0, &r), SJ_ESIZE);
+    SJ_ASSERT_ERR(sj_preduce(0, 10, (size_t)2 << 20, heads_fold, add_int64, &zero, NULL, 0, &r),
                   SJ_ESIZE);
-    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, heads_fold, add_int64, &zero, &r, NULL, 8), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_preduce(0, 10, sizeof r, heads_fold, add_int64, &zero, NULL, 8, &r), SJ_ENULL);
     SJ_ASSERT_ERR(
-        sj_preduce(0, 10, sizeof r, heads_fold, add_int64, &zero, &r, &scale, (size_t)2 << 20),
+        sj_preduce(0, 10, sizeof r, heads_fold, add_int64, &zero, &scale, (size_t)2 << 20, &r),
         SJ_ESIZE);
-    SJ_ASSERT_ERR(sj_preduce_double(0, 10, NULL, &scale, SJ_REDUCE_SUM, &v), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_preduce_double(0, 10, sine_term, &scale, SJ_REDUCE_SUM, NULL), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_preduce_double(0, 10, sine_term, &scale, SJ_REDUCE_DOT, &v), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_preduce_double(0, 10, sine_term, &scale, (sj_reduce_op_t)42, &v), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_preduce_double(3, 2, sine_term, &scale, SJ_REDUCE_MAX, &v), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_SUM, NULL, &scale, sizeof scale, &v), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, NULL), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_DOT, sine_term, &scale, sizeof scale, &v), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, (sj_reduce_op_t)42, sine_term, &scale, sizeof scale, &v), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_preduce_double(3, 2, SJ_REDUCE_MAX, sine_term, &scale, sizeof scale, &v), SJ_ERANGE);
     /* nothing left behind */
-    SJ_ASSERT_OK(sj_preduce_double(0, 10, sine_term, &scale, SJ_REDUCE_SUM, &v));
+    SJ_ASSERT_OK(sj_preduce_double(0, 10, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, &v));
     assert_true(sj_t_bits(v) == sj_t_bits(serial_sum(0, 10, sine_term, &scale)));
 }
 

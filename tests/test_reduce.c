@@ -142,11 +142,11 @@ static void check_convenience(sj_array_t x, sj_array_t y)
     assert_true(sj_t_bits(v) == sj_t_bits(reduce(SJ_REDUCE_MEAN, x, y)));
     SJ_ASSERT_OK(sj_array_dot(x, y, &v));
     assert_true(sj_t_bits(v) == sj_t_bits(reduce(SJ_REDUCE_DOT, x, y)));
-    SJ_ASSERT_OK(sj_array_norm(x, SJ_NORM_1, &v));
+    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_1, x, &v));
     assert_true(sj_t_bits(v) == sj_t_bits(reduce(SJ_REDUCE_NORM1, x, y)));
-    SJ_ASSERT_OK(sj_array_norm(x, SJ_NORM_2, &v));
+    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_2, x, &v));
     assert_true(sj_t_bits(v) == sj_t_bits(reduce(SJ_REDUCE_NORM2, x, y)));
-    SJ_ASSERT_OK(sj_array_norm(x, SJ_NORM_INF, &v));
+    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_INF, x, &v));
     assert_true(sj_t_bits(v) == sj_t_bits(reduce(SJ_REDUCE_NORMINF, x, y)));
 }
 
@@ -232,7 +232,7 @@ static void test_exact_cases(void **state)
     assert_true(v == 100.0);
     SJ_ASSERT_OK(sj_array_mean(o, &v));
     assert_true(v == 1.0);
-    SJ_ASSERT_OK(sj_array_norm(o, SJ_NORM_2, &v));
+    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_2, o, &v));
     assert_true(v == 10.0);
     SJ_ASSERT_OK(sj_array_sum(r, &v));
     assert_true(v == -5050.0);
@@ -240,9 +240,9 @@ static void test_exact_cases(void **state)
     assert_true(v == -100.0);
     SJ_ASSERT_OK(sj_array_max(r, &v));
     assert_true(v == -1.0);
-    SJ_ASSERT_OK(sj_array_norm(r, SJ_NORM_INF, &v));
+    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_INF, r, &v));
     assert_true(v == 100.0);
-    SJ_ASSERT_OK(sj_array_norm(r, SJ_NORM_1, &v));
+    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_1, r, &v));
     assert_true(v == 5050.0);
     SJ_ASSERT_OK(sj_array_dot(o, r, &v));
     assert_true(v == -5050.0);
@@ -470,7 +470,7 @@ static void test_cg_without_waits(void **state)
     SJ_ASSERT_OK(sj_array_reduce_scalar(SJ_REDUCE_DOT, r, r, &rr));
     for (int it = 0; it < ITERS; it++) {
         sj_scalar_t pap = NULL, alpha = NULL, rrn = NULL, beta = NULL;
-        SJ_ASSERT_OK(sj_array_mul(ap, d, p));
+        SJ_ASSERT_OK(sj_array_mul(d, p, ap));
         SJ_ASSERT_OK(sj_array_reduce_scalar(SJ_REDUCE_DOT, p, ap, &pap));
         SJ_ASSERT_OK(sj_scalar_binary(SJ_SCALAR_DIV, rr, pap, &alpha));
         SJ_ASSERT_OK(sj_array_axpy_scalar(1.0, alpha, p, x));
@@ -649,9 +649,9 @@ static void test_bad_op(void **state)
         SJ_ASSERT_ERR(sj_array_reduce_scalar((sj_reduce_op_t)bad[k], f.x, NULL, &sc), SJ_EINVAL);
     }
     /* norms accept only the three norm types */
-    SJ_ASSERT_ERR(sj_array_norm(f.x, (sj_norm_type_t)SJ_REDUCE_SUM, &v), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_array_norm(f.x, (sj_norm_type_t)SJ_REDUCE_DOT, &v), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_array_norm(f.x, (sj_norm_type_t)0, &v), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_array_norm((sj_norm_type_t)SJ_REDUCE_SUM, f.x, &v), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_array_norm((sj_norm_type_t)SJ_REDUCE_DOT, f.x, &v), SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_array_norm((sj_norm_type_t)0, f.x, &v), SJ_EINVAL);
     assert_null(sc);
     check_and_free_fixture(&f);
 }
@@ -670,8 +670,8 @@ static void test_bad_null_value(void **state)
     SJ_ASSERT_ERR(sj_array_max(f.x, NULL), SJ_ENULL);
     SJ_ASSERT_ERR(sj_array_mean(f.x, NULL), SJ_ENULL);
     SJ_ASSERT_ERR(sj_array_dot(f.x, f.y, NULL), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_norm(f.x, SJ_NORM_2, NULL), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_array_norm(NULL, SJ_NORM_2, &v), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_norm(SJ_NORM_2, f.x, NULL), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_norm(SJ_NORM_2, NULL, &v), SJ_ENULL);
     SJ_ASSERT_ERR(sj_scalar_create(1.0, NULL), SJ_ENULL);
     sj_scalar_t a = NULL;
     SJ_ASSERT_OK(sj_scalar_create(1.0, &a));

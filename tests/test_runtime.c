@@ -63,7 +63,7 @@ static void test_mpi_from_app_thread(void **state)
 
     /* submit more work and talk MPI while it runs */
     SJ_ASSERT_OK(sj_array_copy(x, &y));
-    SJ_ASSERT_OK(sj_array_scale(y, 2.0));
+    SJ_ASSERT_OK(sj_array_scale(2.0, y));
     SJ_ASSERT_OK(sj_array_axpy(1.0, x, y));
     int ranksum = 0;
     for (int i = 0; i < 20; i++) {
@@ -104,11 +104,11 @@ static void run_sequence(sj_space_t sp, double **out, double sums[3])
     SJ_ASSERT_OK(sj_array_randn(sp, NULL, 8, &b));
     SJ_ASSERT_OK(sj_array_similar(a, &c));
     SJ_ASSERT_OK(sj_array_axpby(0.5, a, -1.25, b));
-    SJ_ASSERT_OK(sj_array_mul(c, a, b));
-    SJ_ASSERT_OK(sj_array_scale(c, 3.0));
+    SJ_ASSERT_OK(sj_array_mul(a, b, c));
+    SJ_ASSERT_OK(sj_array_scale(3.0, c));
     SJ_ASSERT_OK(sj_array_sum(c, &sums[0]));
     SJ_ASSERT_OK(sj_array_dot(a, b, &sums[1]));
-    SJ_ASSERT_OK(sj_array_norm(b, SJ_NORM_2, &sums[2]));
+    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_2, b, &sums[2]));
     *out = sj_t_gather(c, 0);
     assert_non_null(*out);
     SJ_ASSERT_OK(sj_array_destroy(&a));

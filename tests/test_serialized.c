@@ -59,9 +59,9 @@ int main(int argc, char **argv)
 
     /* checks only the root can make fail on every rank */
     EXPECT(sj_array_gather(y, np - 1, NULL) == SJ_ENULL);
-    EXPECT(sj_array_setblock(y, 0, 0, NULL) == SJ_ENULL);
+    EXPECT(sj_array_block_set(y, 0, 0, NULL) == SJ_ENULL);
     /* a task error reaches every rank */
-    EXPECT(sj_array_map(y, 0, NULL, fail_block, NULL, 0) == SJ_OK);
+    EXPECT(sj_array_map(0, NULL, y, fail_block, NULL, 0) == SJ_OK);
     EXPECT(sj_wait() == SJ_EUSER);
     EXPECT(sj_wait() == SJ_OK);
 

@@ -160,7 +160,7 @@ typedef struct inside {
     int failures;
 } inside_t;
 
-static int inside_run(sj_spmd_ctx_t ctx, void *arg)
+static int inside_run(sj_spmd_context_t ctx, void *arg)
 {
     inside_t *in = arg;
     sj_future_t f = NULL;

@@ -74,7 +74,7 @@ typedef struct ring {
  * keeps what the next one sent (after what the previous one sent), and adds
  * it twice to its sum, n times over. The first send is the array block itself.
  */
-static int foo_spmd(sj_spmd_ctx_t ctx, void *arg)
+static int foo_spmd(sj_spmd_context_t ctx, void *arg)
 {
     ring_t *r = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -150,7 +150,7 @@ static void test_ring_large(void **state)
 
 typedef struct cross {
     rec_t rec;
-    sj_spmd_ctx_t a, b; /* b numbers the ranks backwards */
+    sj_spmd_context_t a, b; /* b numbers the ranks backwards */
     size_t len;
 } cross_t;
 
@@ -160,13 +160,13 @@ static double mark(int ctx_id, int sender, size_t i)
 }
 
 /* Every rank sends to the next rank on b then on a, same tag; it receives on a then on b. */
-static int crossing(sj_spmd_ctx_t run, void *arg)
+static int crossing(sj_spmd_context_t run, void *arg)
 {
     cross_t *c = arg;
     const int np = sj_nranks(), w = sj_rank();
     const int next = (w + 1) % np, prev = (w + np - 1) % np;
     double *buf = malloc(c->len * sizeof(double));
-    sj_spmd_ctx_t order[2] = {c->b, c->a};
+    sj_spmd_context_t order[2] = {c->b, c->a};
     for (int k = 0; k < 2; k++) {
         int id = order[k] == c->a ? 1 : 2;
         for (size_t i = 0; i < c->len; i++)
@@ -214,7 +214,7 @@ typedef struct subset {
     int ran;
 } subset_t;
 
-static int subset_fn(sj_spmd_ctx_t ctx, void *arg)
+static int subset_fn(sj_spmd_context_t ctx, void *arg)
 {
     subset_t *s = arg;
     s->ran = 1;
@@ -235,7 +235,7 @@ static void test_subset(void **state)
     /* the last rank and rank 0 (or rank 0 alone) */
     int ranks[2] = {np - 1, 0};
     int n = np > 1 ? 2 : 1;
-    sj_spmd_ctx_t ctx;
+    sj_spmd_context_t ctx;
     SJ_ASSERT_OK(sj_spmd_context_create(n, ranks, &ctx));
     int member = sj_rank() == 0 || sj_rank() == np - 1;
     if (member)
@@ -251,7 +251,7 @@ static void test_subset(void **state)
 
 /* ---- receive from any rank -------------------------------------------------------- */
 
-static int any_fn(sj_spmd_ctx_t ctx, void *arg)
+static int any_fn(sj_spmd_context_t ctx, void *arg)
 {
     rec_t *r = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -293,7 +293,7 @@ static unsigned char byte_at(int root, size_t i)
     return (unsigned char)((i * 31 + (size_t)root * 7 + 1) & 0xff);
 }
 
-static int bcast_fn(sj_spmd_ctx_t ctx, void *arg)
+static int bcast_fn(sj_spmd_context_t ctx, void *arg)
 {
     rec_t *r = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -326,7 +326,7 @@ static void element(size_t i, size_t es, int salt, unsigned char *out)
         out[b] = (unsigned char)((i * 13 + b * 5 + (size_t)salt) & 0xff);
 }
 
-static int scatter_gather_fn(sj_spmd_ctx_t ctx, void *arg)
+static int scatter_gather_fn(sj_spmd_context_t ctx, void *arg)
 {
     rec_t *r = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -377,7 +377,7 @@ typedef struct blocks {
 } blocks_t;
 
 /* Block r of a goes to the next rank, into its block of b. */
-static int blocks_fn(sj_spmd_ctx_t ctx, void *arg)
+static int blocks_fn(sj_spmd_context_t ctx, void *arg)
 {
     blocks_t *s = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -415,7 +415,7 @@ typedef struct store_state {
     int run;
 } store_state_t;
 
-static int storage_fn(sj_spmd_ctx_t ctx, void *arg)
+static int storage_fn(sj_spmd_context_t ctx, void *arg)
 {
     store_state_t *s = arg;
     int *count = NULL;
@@ -437,7 +437,7 @@ static int storage_fn(sj_spmd_ctx_t ctx, void *arg)
 
 static void test_storage(void **state)
 {
-    sj_spmd_ctx_t ctx;
+    sj_spmd_context_t ctx;
     SJ_ASSERT_OK(sj_spmd_context_create(0, NULL, &ctx));
     store_state_t s = {{0}, 0};
     for (s.run = 0; s.run < 3; s.run++)
@@ -469,7 +469,7 @@ typedef struct leftover {
     int step; /* 0: send only; 1: receive last run's message; 2: send and leave it */
 } leftover_t;
 
-static int leftover_fn(sj_spmd_ctx_t ctx, void *arg)
+static int leftover_fn(sj_spmd_context_t ctx, void *arg)
 {
     leftover_t *l = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -486,7 +486,7 @@ static int leftover_fn(sj_spmd_ctx_t ctx, void *arg)
 /* A message not received in a run waits for a later run of its context; destroy drops it. */
 static void test_leftover(void **state)
 {
-    sj_spmd_ctx_t ctx;
+    sj_spmd_context_t ctx;
     SJ_ASSERT_OK(sj_spmd_context_create(0, NULL, &ctx));
     leftover_t l = {{0}, 0};
     for (l.step = 0; l.step < 3; l.step++)
@@ -498,12 +498,12 @@ static void test_leftover(void **state)
 
 /* ---- bad input ------------------------------------------------------------------------ */
 
-static int nested_fn(sj_spmd_ctx_t ctx, void *arg)
+static int nested_fn(sj_spmd_context_t ctx, void *arg)
 {
     return 0;
 }
 
-static int bad_fn(sj_spmd_ctx_t ctx, void *arg)
+static int bad_fn(sj_spmd_context_t ctx, void *arg)
 {
     rec_t *r = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -550,13 +550,13 @@ static int bad_fn(sj_spmd_ctx_t ctx, void *arg)
     EXPECT_ERR(r, sj_spmd_recv(ctx, me, 12, y, sizeof y), SJ_ESTATE);
     /* runs do not nest; collective calls over all ranks are refused inside */
     EXPECT_ERR(r, sj_spmd_run(ctx, nested_fn, NULL), SJ_ESTATE);
-    sj_spmd_ctx_t other = NULL;
+    sj_spmd_context_t other = NULL;
     EXPECT_ERR(r, sj_spmd_context_create(0, NULL, &other), SJ_ESTATE);
     EXPECT_OK(r, sj_spmd_barrier(ctx));
     return 0;
 }
 
-static int fail_on_last(sj_spmd_ctx_t ctx, void *arg)
+static int fail_on_last(sj_spmd_context_t ctx, void *arg)
 {
     return sj_spmd_rank(ctx) == sj_spmd_size(ctx) - 1 ? 3 : 0;
 }
@@ -572,7 +572,7 @@ typedef struct early {
     int variant; /* 0: return 3; 1: return a starjets error; 2: oversized bcast */
 } early_t;
 
-static int early_fn(sj_spmd_ctx_t ctx, void *arg)
+static int early_fn(sj_spmd_context_t ctx, void *arg)
 {
     early_t *e = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -588,7 +588,7 @@ static int early_fn(sj_spmd_ctx_t ctx, void *arg)
     return sj_spmd_gather(ctx, 0, x, me == 0 ? all : NULL, 4 * (size_t)n, sizeof(double));
 }
 
-static int check_fn(sj_spmd_ctx_t ctx, void *arg)
+static int check_fn(sj_spmd_context_t ctx, void *arg)
 {
     rec_t *r = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -609,7 +609,7 @@ static void test_early_return(void **state)
     const int np = sj_nranks();
     if (np > 4)
         skip();
-    sj_spmd_ctx_t ctx = NULL;
+    sj_spmd_context_t ctx = NULL;
     SJ_ASSERT_OK(sj_spmd_context_create(0, NULL, &ctx));
     for (int variant = 0; variant < 3; variant++)
         for (int leaver = 0; leaver < np; leaver++) {
@@ -617,7 +617,7 @@ static void test_early_return(void **state)
                 continue; /* nobody to leave behind; the plain failure is tested elsewhere */
             early_t e = {{0}, leaver, variant};
             for (int pass = 0; pass < 2; pass++) {
-                sj_spmd_ctx_t c = pass ? ctx : NULL;
+                sj_spmd_context_t c = pass ? ctx : NULL;
                 sj_clear_error();
                 int rc = sj_spmd_run(c, early_fn, &e);
                 assert_int_equal(rc, SJ_EUSER);
@@ -639,7 +639,7 @@ static void test_bad_input(void **state)
     rec_t r = {0};
     ASSERT_RUN(NULL, bad_fn, &r, r.failures);
     const int np = sj_nranks();
-    sj_spmd_ctx_t ctx = NULL;
+    sj_spmd_context_t ctx = NULL;
     /* NULL function */
     SJ_ASSERT_ERR(sj_spmd_run(NULL, NULL, NULL), SJ_ENULL);
     /* the function fails on one rank: every rank of the context says so */
@@ -670,7 +670,7 @@ typedef struct foreign {
     sj_array_t a;
 } foreign_t;
 
-static int foreign_fn(sj_spmd_ctx_t ctx, void *arg)
+static int foreign_fn(sj_spmd_context_t ctx, void *arg)
 {
     foreign_t *f = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);

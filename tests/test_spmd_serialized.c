@@ -39,7 +39,7 @@ static double part(int rank, size_t i)
     return (rank + 1) * 1000.0 + (double)(i % 1000);
 }
 
-static int ring_fn(sj_spmd_ctx_t ctx, void *arg)
+static int ring_fn(sj_spmd_context_t ctx, void *arg)
 {
     const ring_t *r = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
@@ -73,10 +73,10 @@ static int ring_fn(sj_spmd_ctx_t ctx, void *arg)
 /* ---- two contexts, sends in one order and receives in the other ------------------ */
 
 typedef struct cross {
-    sj_spmd_ctx_t a, b; /* b numbers the ranks backwards */
+    sj_spmd_context_t a, b; /* b numbers the ranks backwards */
 } cross_t;
 
-static int cross_fn(sj_spmd_ctx_t run, void *arg)
+static int cross_fn(sj_spmd_context_t run, void *arg)
 {
     cross_t *c = arg;
     const int np = sj_nranks(), w = sj_rank();
@@ -93,7 +93,7 @@ static int cross_fn(sj_spmd_ctx_t run, void *arg)
 
 /* ---- collectives and errors --------------------------------------------------------- */
 
-static int coll_fn(sj_spmd_ctx_t ctx, void *arg)
+static int coll_fn(sj_spmd_context_t ctx, void *arg)
 {
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
     for (int root = 0; root < n; root++) {
@@ -137,7 +137,7 @@ static int coll_fn(sj_spmd_ctx_t ctx, void *arg)
 }
 
 /* Storage kept between two runs of one context. */
-static int storage_fn(sj_spmd_ctx_t ctx, void *arg)
+static int storage_fn(sj_spmd_context_t ctx, void *arg)
 {
     int *count = NULL;
     EXPECT(sj_spmd_storage(ctx, "runs", sizeof *count, (void **)&count) == SJ_OK);
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
     EXPECT(sj_spmd_context_destroy(&c.b) == SJ_OK);
     free(rev);
 
-    sj_spmd_ctx_t kept;
+    sj_spmd_context_t kept;
     EXPECT(sj_spmd_context_create(0, NULL, &kept) == SJ_OK);
     for (int run = 0; run < 2; run++)
         EXPECT(sj_spmd_run(kept, storage_fn, &run) == SJ_OK);

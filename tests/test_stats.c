@@ -189,7 +189,7 @@ static void test_submission_bound(void **state)
     const sj_stats_t s0 = stats();
     int64_t most = 0;
     for (int i = 0; i < 2000; i++) {
-        SJ_ASSERT_OK(sj_array_scale(x, i % 2 ? 2.0 : 0.5));
+        SJ_ASSERT_OK(sj_array_scale(i % 2 ? 2.0 : 0.5, x));
         const sj_stats_t s = stats();
         if (s.tasks_in_flight > most)
             most = s.tasks_in_flight;
@@ -227,7 +227,7 @@ static void test_apply_temporaries(void **state)
     (void)state;
     const int np = sj_nranks();
     sj_op_t A;
-    SJ_ASSERT_OK(sj_op_block_create_fn(3, 3, NULL, make_block, NULL, &A));
+    SJ_ASSERT_OK(sj_op_block_create_fn(3, 3, NULL, make_block, NULL, 0, &A));
     sj_space_t dom;
     sj_dist_t dd;
     SJ_ASSERT_OK(sj_op_domain(A, &dom, &dd));
@@ -250,7 +250,7 @@ static void test_apply_temporaries(void **state)
         const int mine = round % 3 != 1;
         /* a new x every round: a temporary read on another rank and not
          * flushed would keep the previous round's value there */
-        SJ_ASSERT_OK(sj_array_fill(mine ? x1 : x2, round + 1.0));
+        SJ_ASSERT_OK(sj_array_fill(round + 1.0, mine ? x1 : x2));
         SJ_ASSERT_OK(sj_op_apply(A, mine ? x1 : x2, mine ? y1 : y2));
         double want[12];
         for (int k = 0; k < 12; k++)
@@ -316,8 +316,8 @@ static void test_stencil_strips(void **state)
         const int w = widths[k];
         const double f = (double)(1 << k); /* in doubles every step: a stale strip would show */
         if (k > 0)
-            SJ_ASSERT_OK(sj_array_scale(in, 2.0));
-        SJ_ASSERT_OK(sj_array_stencil(out, in, w, SJ_BOUNDARY_PERIODIC, NULL, shift_sum, NULL, 0));
+            SJ_ASSERT_OK(sj_array_scale(2.0, in));
+        SJ_ASSERT_OK(sj_array_stencil(in, out, w, SJ_BOUNDARY_PERIODIC, NULL, shift_sum, NULL, 0));
         double ref[128];
         for (int j = 0; j < 8; j++)
             for (int i = 0; i < 16; i++)

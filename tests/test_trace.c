@@ -28,7 +28,7 @@ static int scale_run(double *sum)
     SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, &n, (int[]){NBLOCKS}, &sp));
     SJ_ASSERT_OK(sj_array_filled(sp, NULL, 1.0, &x));
     for (int k = 0; k < NSCALES; k++)
-        SJ_ASSERT_OK(sj_array_scale(x, 2.0));
+        SJ_ASSERT_OK(sj_array_scale(2.0, x));
     SJ_ASSERT_OK(sj_array_sum(x, sum));
     SJ_ASSERT_OK(sj_array_local_blocks(x, &nlocal, &local));
     SJ_ASSERT_OK(sj_array_destroy(&x));

@@ -152,7 +152,7 @@ int main(int argc, char **argv)
     CHECK(sj_dist_create_cyclic(2, nb, p.by_rows ? sj_nranks() : 1, p.by_rows ? 1 : sj_nranks(),
                                 NULL, &dist));
     sj_op_t A;
-    CHECK(sj_op_block_create_fn(p.m, p.m, dist, make_block, &c, &A));
+    CHECK(sj_op_block_create_fn(p.m, p.m, dist, make_block, &c, sizeof c, &A));
 
     sj_space_t ds, rs;
     sj_dist_t dd, rd;
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
         CHECK(sj_op_apply_adjoint(A, y, x2));
     }
     double nx2;
-    CHECK(sj_array_norm(x2, SJ_NORM_2, &nx2));
+    CHECK(sj_array_norm(SJ_NORM_2, x2, &nx2));
     if (sj_rank() == 0)
         printf("trace_apply: %d x %d blocks of %" PRId64 " x %" PRId64 " on %" PRId64
                " vectors, %d ranks by %s, %d applies: |A'A x| = %.6g\n",

@@ -184,21 +184,21 @@ int sj_array_scatter(sj_array_t array, int root, const void *buf);
  * @param[in] root  the rank that receives the copy
  * @param[out] buf the block's elements, column-major; used on @p root only
  */
-int sj_array_getblock(sj_array_t array, int block, int root, void *buf);
+int sj_array_block_get(sj_array_t array, int block, int root, void *buf);
 
 /**
  * @brief Overwrite block @p block from @p buf on @p root (`setblock!`).
  * @p buf is read before the call returns.
  */
-int sj_array_setblock(sj_array_t array, int block, int root, const void *buf);
+int sj_array_block_set(sj_array_t array, int block, int root, const void *buf);
 
 /* ---- block-parallel algebra (asynchronous) ----------------------------- */
 
 /** @brief Set every element to @p value. */
-int sj_array_fill(sj_array_t array, double value);
+int sj_array_fill(double value, sj_array_t array);
 
 /** @brief `x = alpha * x`. */
-int sj_array_scale(sj_array_t x, double alpha);
+int sj_array_scale(double alpha, sj_array_t x);
 
 /**
  * @brief `y = alpha * x + y`.
@@ -210,7 +210,7 @@ int sj_array_axpy(double alpha, sj_array_t x, sj_array_t y);
 int sj_array_axpby(double alpha, sj_array_t x, double beta, sj_array_t y);
 
 /** @brief `z = x .* y` (elementwise); @p z may be @p x or @p y. */
-int sj_array_mul(sj_array_t z, sj_array_t x, sj_array_t y);
+int sj_array_mul(sj_array_t x, sj_array_t y, sj_array_t z);
 
 /** @brief Copy the contents of @p src into @p dst (same space and layout). */
 int sj_array_copyto(sj_array_t src, sj_array_t dst);
@@ -227,8 +227,7 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst);
  * @param[in] ctx      bytes copied into each task (may be NULL when @p ctx_size is 0)
  * @param[in] ctx_size size of @p ctx in bytes
  */
-int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn, const void *ctx,
-                 size_t ctx_size);
+int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx, size_t ctx_size);
 
 /* ---- reductions -------------------------------------------------------- */
 
@@ -287,7 +286,7 @@ int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_sca
 int sj_array_dot(sj_array_t x, sj_array_t y, double *value);
 
 /** @brief A norm of @p x on every rank (blocking). */
-int sj_array_norm(sj_array_t x, sj_norm_type_t type, double *value);
+int sj_array_norm(sj_norm_type_t type, sj_array_t x, double *value);
 
 /** @brief Sum of the elements on every rank (blocking). */
 int sj_array_sum(sj_array_t x, double *value);

@@ -59,7 +59,7 @@ typedef enum sj_op_dir {
 /* ---- user leaf operators ------------------------------------------------ */
 
 /** What a leaf function learns about the operator and the call. */
-typedef struct sj_op_ctx {
+typedef struct sj_op_info {
     sj_dtype_t dtype;              /**< element type of domain and range */
     int dom_ndims;                 /**< dimensions of the domain space */
     int64_t dom_dims[SJ_MAX_DIMS]; /**< domain shape (1 for unused dimensions) */
@@ -74,7 +74,7 @@ typedef struct sj_op_ctx {
     const void *point;             /**< Jacobian point `m0` (`dom_n` elements), else NULL */
     int block_row;                 /**< row of the enclosing block operator, or -1 */
     int block_col;                 /**< column of the enclosing block operator, or -1 */
-} sj_op_ctx_t;
+} sj_op_info_t;
 
 /**
  * A leaf function: writes `out` (overwriting it) from `in`, both column-major.
@@ -85,12 +85,12 @@ typedef struct sj_op_ctx {
  * @return 0 on success; non-zero marks the task failed (reported as SJ_EUSER
  *         by the next sj_wait() or blocking reduction on every rank)
  */
-typedef int (*sj_op_fn_t)(const sj_op_ctx_t *ctx, void *out, const void *in);
+typedef int (*sj_op_fn_t)(const sj_op_info_t *info, void *out, const void *in);
 
 /**
  * The functions of a leaf operator class. A linear class gives `forward` (`A x`)
  * and `adjoint` (`A' y`). A nonlinear class gives `forward` (`f(x)`),
- * `jacobian` (`J(m0) dx`, with `ctx->point = m0`) and `adjoint` (`J(m0)' dy`).
+ * `jacobian` (`J(m0) dx`, with `info->point = m0`) and `adjoint` (`J(m0)' dy`).
  * A NULL direction makes applies in that direction fail with SJ_ENOTSUP.
  * The CUDA members are stored for a future CUDA build and not called yet:
  * this version runs every leaf on CPU workers.
@@ -301,10 +301,16 @@ typedef int (*sj_op_block_fn_t)(int i, int j, int owner, void *ctx, sj_op_t *blo
  * @param[in] m, n  block rows and columns
  * @param[in] dist  a 2-D layout of an `m x n` block grid; NULL = contiguous
  * @param[in] fn    makes each block
- * @param[in] ctx   passed to @p fn as is
+ * @param[in] ctx   context for @p fn: copied before the first call when
+ *                  @p ctx_size > 0 (@p fn gets the copy), passed as is otherwise
+ * @param[in] ctx_size bytes of @p ctx to copy (at most 1 MiB), or 0
  * @param[out] A    the block operator
+ * @retval SJ_OK, SJ_ENULL (fn or A NULL, ctx NULL with ctx_size > 0),
+ *         SJ_ESIZE (grid, ctx_size over 1 MiB), SJ_EUSER (fn failed), and
+ *         the errors of sj_op_block_create()
  */
-int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, void *ctx, sj_op_t *A);
+int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, const void *ctx,
+                          size_t ctx_size, sj_op_t *A);
 
 /**
  * @brief A block-diagonal operator of the `n` operators @p blocks on the

@@ -47,7 +47,7 @@ int sj_op_zero(sj_space_t domain, sj_space_t range, int owner, sj_op_t *op);
 int sj_op_identity(sj_space_t space, int owner, sj_op_t *op);
 
 /** @brief `y = a x` as a leaf. */
-int sj_op_scaling(sj_space_t space, int owner, double a, sj_op_t *op);
+int sj_op_scaled_identity(sj_space_t space, int owner, double a, sj_op_t *op);
 
 /**
  * @brief Forward difference along @p dim (JopDifference):

@@ -65,7 +65,7 @@ extern "C" {
 /* ======================================================================== */
 
 /** An SPMD context: a set of ranks, their message space and their storage (opaque). */
-typedef struct sj_spmd_ctx_s *sj_spmd_ctx_t;
+typedef struct sj_spmd_context_s *sj_spmd_context_t;
 
 /**
  * The function sj_spmd_run() runs on each rank of a context.
@@ -75,7 +75,7 @@ typedef struct sj_spmd_ctx_s *sj_spmd_ctx_t;
  * @return 0 on success; any other value makes sj_spmd_run() return SJ_EUSER
  *         on every rank of the context
  */
-typedef int (*sj_spmd_fn_t)(sj_spmd_ctx_t ctx, void *arg);
+typedef int (*sj_spmd_fn_t)(sj_spmd_context_t ctx, void *arg);
 
 /** Largest tag of a message (tags are 0 .. SJ_SPMD_TAG_MAX). */
 #define SJ_SPMD_TAG_MAX ((1 << 24) - 1)
@@ -105,7 +105,7 @@ typedef int (*sj_spmd_fn_t)(sj_spmd_ctx_t ctx, void *arg);
  * @retval SJ_ERUNTIME MPI could not make the context's communicators
  * @see sj_spmd_context_destroy, sj_spmd_run
  */
-int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_ctx_t *ctx);
+int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_context_t *ctx);
 
 /**
  * @brief Destroy a context: free its communicators and its storage, drop the
@@ -115,7 +115,7 @@ int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_ctx_t *ctx);
  * NULL. Contexts still alive at sj_finalize() are destroyed there.
  * @retval SJ_OK, SJ_ESTATE (inside a run)
  */
-int sj_spmd_context_destroy(sj_spmd_ctx_t *ctx);
+int sj_spmd_context_destroy(sj_spmd_context_t *ctx);
 
 /**
  * @brief Run @p fn on the ranks of @p ctx (DistributedArrays' `spmd(f, args;
@@ -139,26 +139,26 @@ int sj_spmd_context_destroy(sj_spmd_ctx_t *ctx);
  * @retval SJ_EUSER @p fn returned non-zero on some rank of the context (the
  *         sentence names the lowest such context rank and its return value)
  */
-int sj_spmd_run(sj_spmd_ctx_t ctx, sj_spmd_fn_t fn, void *arg);
+int sj_spmd_run(sj_spmd_context_t ctx, sj_spmd_fn_t fn, void *arg);
 
 /**
  * @brief This rank's context rank in @p ctx. Local; callable outside runs.
  * @return the context rank (0 .. size-1), or a negative error: SJ_ENULL
  *         (@p ctx NULL), SJ_EINVAL (this rank is not in the context), SJ_ESTATE
  */
-int sj_spmd_rank(sj_spmd_ctx_t ctx);
+int sj_spmd_rank(sj_spmd_context_t ctx);
 
 /**
  * @brief Number of ranks in @p ctx. Local; callable outside runs.
  * @return the size (>= 1), or a negative error: SJ_ENULL, SJ_ESTATE
  */
-int sj_spmd_size(sj_spmd_ctx_t ctx);
+int sj_spmd_size(sj_spmd_context_t ctx);
 
 /**
  * @brief The rank (sj_rank() numbering) of context rank @p rank. Local.
  * @return that rank, or a negative error: SJ_ENULL, SJ_ERANGE, SJ_ESTATE
  */
-int sj_spmd_world_rank(sj_spmd_ctx_t ctx, int rank);
+int sj_spmd_world_rank(sj_spmd_context_t ctx, int rank);
 
 /**
  * @brief This rank's storage for @p key in @p ctx (DistributedArrays'
@@ -178,7 +178,7 @@ int sj_spmd_world_rank(sj_spmd_ctx_t ctx, int rank);
  *         in the context), SJ_ESIZE (the entry exists with another size),
  *         SJ_ENOMEM, SJ_ESTATE
  */
-int sj_spmd_storage(sj_spmd_ctx_t ctx, const char *key, size_t size, void **ptr);
+int sj_spmd_storage(sj_spmd_context_t ctx, const char *key, size_t size, void **ptr);
 
 /* ---- point-to-point (inside a run) ------------------------------------- */
 
@@ -200,7 +200,7 @@ int sj_spmd_storage(sj_spmd_ctx_t ctx, const char *key, size_t size, void **ptr)
  * @retval SJ_ESTATE not inside a run
  * @retval SJ_ERUNTIME MPI or StarPU-MPI failed
  */
-int sj_spmd_send(sj_spmd_ctx_t ctx, int dest, int tag, const void *buf, size_t size);
+int sj_spmd_send(sj_spmd_context_t ctx, int dest, int tag, const void *buf, size_t size);
 
 /**
  * @brief Receive the next message from context rank @p src with @p tag
@@ -216,7 +216,7 @@ int sj_spmd_send(sj_spmd_ctx_t ctx, int dest, int tag, const void *buf, size_t s
  *         with @p tag is waiting (it could never arrive)
  * @retval others as sj_spmd_send()
  */
-int sj_spmd_recv(sj_spmd_ctx_t ctx, int src, int tag, void *buf, size_t size);
+int sj_spmd_recv(sj_spmd_context_t ctx, int src, int tag, void *buf, size_t size);
 
 /**
  * @brief Receive the next message with @p tag from any rank of the context
@@ -230,7 +230,7 @@ int sj_spmd_recv(sj_spmd_ctx_t ctx, int src, int tag, void *buf, size_t size);
  *         receive with one source only)
  * @retval others as sj_spmd_recv()
  */
-int sj_spmd_recv_any(sj_spmd_ctx_t ctx, int tag, void *buf, size_t size, int *src);
+int sj_spmd_recv_any(sj_spmd_context_t ctx, int tag, void *buf, size_t size, int *src);
 
 /**
  * @brief Send block @p block of @p array, which this rank owns, to @p dest.
@@ -242,14 +242,14 @@ int sj_spmd_recv_any(sj_spmd_ctx_t ctx, int tag, void *buf, size_t size, int *sr
  *         owned here), SJ_ESTATE (the block is held by
  *         sj_array_localpart_get()), others as sj_spmd_send()
  */
-int sj_spmd_send_block(sj_spmd_ctx_t ctx, int dest, int tag, sj_array_t array, int block);
+int sj_spmd_send_block(sj_spmd_context_t ctx, int dest, int tag, sj_array_t array, int block);
 
 /**
  * @brief Receive a message into block @p block of @p array, which this rank
  * owns (the message must have the block's size in bytes). Local.
  * @retval as sj_spmd_send_block() and sj_spmd_recv()
  */
-int sj_spmd_recv_block(sj_spmd_ctx_t ctx, int src, int tag, sj_array_t array, int block);
+int sj_spmd_recv_block(sj_spmd_context_t ctx, int src, int tag, sj_array_t array, int block);
 
 /* ---- collectives over the context's ranks (inside a run) --------------- */
 
@@ -274,7 +274,7 @@ int sj_spmd_recv_block(sj_spmd_ctx_t ctx, int src, int tag, sj_array_t array, in
  * Collective over the context (binomial tree: up, then down).
  * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (not in ctx), SJ_ESTATE, SJ_ERUNTIME
  */
-int sj_spmd_barrier(sj_spmd_ctx_t ctx);
+int sj_spmd_barrier(sj_spmd_context_t ctx);
 
 /**
  * @brief Copy @p size bytes from @p root's @p buf to @p buf on every rank of
@@ -291,7 +291,7 @@ int sj_spmd_barrier(sj_spmd_ctx_t ctx);
  *         below it in the tree)
  * @retval SJ_ESIZE @p size > #SJ_SPMD_SIZE_MAX, or sizes differ between ranks
  */
-int sj_spmd_bcast(sj_spmd_ctx_t ctx, int root, void *buf, size_t size);
+int sj_spmd_bcast(sj_spmd_context_t ctx, int root, void *buf, size_t size);
 
 /**
  * @brief Cut @p root's @p count elements into equal parts, part `r` to context
@@ -313,7 +313,7 @@ int sj_spmd_bcast(sj_spmd_ctx_t ctx, int root, void *buf, size_t size);
  * @retval SJ_ENULL @p sendbuf NULL on the root (every rank of the context), or
  *         @p recvbuf NULL (that rank and those below it)
  */
-int sj_spmd_scatter(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
+int sj_spmd_scatter(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
                     size_t elem_size);
 
 /**
@@ -331,7 +331,7 @@ int sj_spmd_scatter(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recv
  *         ranks above it in the tree up to the root, a NULL @p recvbuf on the
  *         root fails the root only
  */
-int sj_spmd_gather(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
+int sj_spmd_gather(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
                    size_t elem_size);
 
 /* ======================================================================== */

@@ -170,9 +170,7 @@ void sj_stencil_options_default(sj_stencil_options_t *opts);
  * @retval SJ_ENOMEM, SJ_ERUNTIME
  * @see sj_array_map, docs/halo.md
  */
-int sj_array_stencil(sj_array_t out, sj_array_t in, int width, sj_boundary_t boundary,
-                     const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx,
-                     size_t ctx_size);
+int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t boundary, const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx, size_t ctx_size);
 
 #ifdef __cplusplus
 }

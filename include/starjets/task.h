@@ -277,9 +277,9 @@ typedef int (*sj_combine_fn_t)(void *a, const void *b, void *ctx);
  * @param[in] fold      `acc = acc (+) term(i)`
  * @param[in] combine   `a = a (+) b`
  * @param[in] init      the identity accumulator, @p acc_size bytes
- * @param[out] result   @p acc_size bytes, on every rank
  * @param[in] ctx       context of @p fold and @p combine
  * @param[in] ctx_size  bytes of @p ctx to copy (at most 1 MiB), or 0
+ * @param[out] result   @p acc_size bytes, on every rank
  * @retval SJ_OK
  * @retval SJ_EUSER on every rank when @p fold or @p combine returned
  *         non-zero; the sentence gives the index (fold) or the parts
@@ -291,8 +291,7 @@ typedef int (*sj_combine_fn_t)(void *a, const void *b, void *ctx);
  * @retval SJ_ESTATE starjets is not running
  * @retval SJ_ENOMEM, SJ_ERUNTIME
  */
-int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine,
-               const void *init, void *result, const void *ctx, size_t ctx_size);
+int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine, const void *init, const void *ctx, size_t ctx_size, void *result);
 
 /** A term of sj_preduce_double(): the value of index @p i. */
 typedef double (*sj_term_fn_t)(int64_t i, void *ctx);
@@ -306,15 +305,18 @@ typedef double (*sj_term_fn_t)(int64_t i, void *ctx);
  * SJ_REDUCE_MIN and SJ_REDUCE_MAX give NaN when a term is NaN. An empty range
  * gives 0, +inf and -inf respectively.
  * @param[in] lo, hi the range [lo, hi) of indices
- * @param[in] term  the value of each index
- * @param[in] ctx   passed to @p term as is
  * @param[in] op    SJ_REDUCE_SUM, SJ_REDUCE_MIN or SJ_REDUCE_MAX
+ * @param[in] term  the value of each index
+ * @param[in] ctx   context for @p term, handled as in sj_pmap(): copied
+ *                  once per rank when @p ctx_size > 0, passed as is otherwise
+ * @param[in] ctx_size bytes of @p ctx to copy (at most 1 MiB), or 0
  * @param[out] value the result, on every rank
- * @retval SJ_OK, SJ_ENULL (term or value NULL), SJ_ERANGE (hi < lo),
- *         SJ_EINVAL (another op), SJ_ESTATE, SJ_ENOMEM, SJ_ERUNTIME
+ * @retval SJ_OK, SJ_ENULL (term or value NULL, ctx NULL with ctx_size > 0),
+ *         SJ_ERANGE (hi < lo), SJ_EINVAL (another op), SJ_ESIZE (ctx_size
+ *         over 1 MiB), SJ_ESTATE, SJ_ENOMEM, SJ_ERUNTIME
  */
-int sj_preduce_double(int64_t lo, int64_t hi, sj_term_fn_t term, void *ctx, sj_reduce_op_t op,
-                      double *value);
+int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t term,
+                      const void *ctx, size_t ctx_size, double *value);
 
 #ifdef __cplusplus
 }

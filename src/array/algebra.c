@@ -26,14 +26,14 @@ int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj_
     return SJ_OK;
 }
 
-int sj_array_fill(sj_array_t array, double value)
+int sj_array_fill(double value, sj_array_t array)
 {
     SJ_TRY(sj__check_array(__func__, "array", array));
     sj__kargs_t args = {.dtype = array->space->dtype, .a = value};
     return sj__named(sj__array_submit_local(SJ__K_FILL, &args, 0, SJ__W, 1, &array), __func__);
 }
 
-int sj_array_scale(sj_array_t x, double alpha)
+int sj_array_scale(double alpha, sj_array_t x)
 {
     SJ_TRY(sj__check_array(__func__, "x", x));
     if (alpha == 1.0)
@@ -61,7 +61,7 @@ int sj_array_axpby(double alpha, sj_array_t x, double beta, sj_array_t y)
     return axpby(__func__, alpha, x, beta, y);
 }
 
-int sj_array_mul(sj_array_t z, sj_array_t x, sj_array_t y)
+int sj_array_mul(sj_array_t x, sj_array_t y, sj_array_t z)
 {
     SJ_TRY(sj__check_same(__func__, "z", z, "x", x));
     SJ_TRY(sj__check_same(__func__, "z", z, "y", y));
@@ -91,8 +91,7 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst)
     return sj__named(sj__array_submit_local(SJ__K_COPY, &args, 0, SJ__W, 2, arrays), __func__);
 }
 
-int sj_array_map(sj_array_t out, int nin, const sj_array_t in[], sj_block_fn_t fn, const void *ctx,
-                 size_t ctx_size)
+int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx, size_t ctx_size)
 {
     SJ_TRY(sj__check_array(__func__, "out", out));
     SJ_CHECK_NULL(fn);

@@ -216,7 +216,7 @@ int sj_array_create_init(sj_space_t space, sj_dist_t dist, sj_block_fn_t init, c
     SJ_CHECK_NULL(init);
     SJ_CHECK(ctx || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu", ctx_size);
     SJ_TRY(create_filled(__func__, space, dist, 0.0, array));
-    int rc = sj_array_map(*array, 0, NULL, init, ctx, ctx_size);
+    int rc = sj_array_map(0, NULL, *array, init, ctx, ctx_size);
     if (rc < 0) {
         sj_array_destroy(array);
         return sj__error_rename(rc, __func__);
@@ -520,12 +520,12 @@ static int move_one(const char *func, sj_array_t a, int block, int root, char *b
     return SJ_OK;
 }
 
-int sj_array_getblock(sj_array_t array, int block, int root, void *buf)
+int sj_array_block_get(sj_array_t array, int block, int root, void *buf)
 {
     return move_one(__func__, array, block, root, buf, 1);
 }
 
-int sj_array_setblock(sj_array_t array, int block, int root, const void *buf)
+int sj_array_block_set(sj_array_t array, int block, int root, const void *buf)
 {
     return move_one(__func__, array, block, root, (char *)buf, 0);
 }

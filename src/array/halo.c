@@ -514,9 +514,7 @@ void sj_stencil_options_default(sj_stencil_options_t *opts)
     opts->mode = SJ_STENCIL_SPLIT;
 }
 
-int sj_array_stencil(sj_array_t out, sj_array_t in, int width, sj_boundary_t boundary,
-                     const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx,
-                     size_t ctx_size)
+int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t boundary, const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx, size_t ctx_size)
 {
     SJ_TRY(sj__check_same(__func__, "out", out, "in", in));
     SJ_CHECK(out != in, SJ_EINVAL,

@@ -311,7 +311,7 @@ int sj_array_dot(sj_array_t x, sj_array_t y, double *value)
     return rc < 0 ? sj__error_rename(rc, __func__) : rc;
 }
 
-int sj_array_norm(sj_array_t x, sj_norm_type_t type, double *value)
+int sj_array_norm(sj_norm_type_t type, sj_array_t x, double *value)
 {
     SJ_CHECK(type == SJ_NORM_1 || type == SJ_NORM_2 || type == SJ_NORM_INF, SJ_EINVAL,
              "type is %d, not an sj_norm_type_t", (int)type);

@@ -229,7 +229,7 @@ static sj_op_fn_t leaf_fn(sj_op_t L, int dir, int *kdir)
     return cls->forward;
 }
 
-static void ctx_dims(sj_op_ctx_t *ctx, sj_space_t dom, sj_space_t rng)
+static void ctx_dims(sj_op_info_t *ctx, sj_space_t dom, sj_space_t rng)
 {
     ctx->dtype = dom->dtype;
     ctx->dom_ndims = dom->ndims;

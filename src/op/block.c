@@ -238,7 +238,8 @@ int sj_op_block_create(int m, int n, const sj_op_t blocks[], sj_dist_t dist, sj_
     return block_create(__func__, m, n, blocks, dist, A);
 }
 
-int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, void *ctx, sj_op_t *A)
+int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, const void *ctx,
+                          size_t ctx_size, sj_op_t *A)
 {
     SJ_CHECK_NULL(A);
     *A = NULL;
@@ -246,6 +247,8 @@ int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, voi
     SJ_CHECK_NULL(fn);
     SJ_CHECK(m >= 1 && n >= 1, SJ_ESIZE, "the block grid is %d x %d, expected >= 1 x 1", m, n);
     SJ_CHECK((int64_t)m * n <= (1 << 26), SJ_ESIZE, "the block grid %d x %d is too large", m, n);
+    SJ_CHECK(ctx != NULL || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu", ctx_size);
+    SJ_CHECK(ctx_size <= ((size_t)1 << 20), SJ_ESIZE, "ctx_size is %zu, more than 1 MiB", ctx_size);
     sj_dist_t own = NULL;
     if (!dist) {
         int nb[2] = {m, n};
@@ -255,11 +258,14 @@ int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, voi
     }
     int rc = check_layout(__func__, dist, m, n);
     sj_op_t *grid = rc == SJ_OK ? sj__calloc((size_t)m * n, sizeof *grid) : NULL;
-    if (rc == SJ_OK && !grid)
+    void *copy = rc == SJ_OK && ctx_size ? sj__calloc(1, ctx_size) : (void *)ctx;
+    if (rc == SJ_OK && (!grid || (ctx_size && !copy)))
         rc = SJ_ENOMEM;
+    else if (rc == SJ_OK && ctx_size)
+        memcpy(copy, ctx, ctx_size);
     for (int i = 0; i < m && rc == SJ_OK; i++)
         for (int j = 0; j < n && rc == SJ_OK; j++) {
-            rc = fn(i, j, dist->owner[i + m * j], ctx, &grid[i * n + j]);
+            rc = fn(i, j, dist->owner[i + m * j], copy, &grid[i * n + j]);
             if (rc != 0) {
                 char why[200];
                 snprintf(why, sizeof why, "%s", sj_last_error());
@@ -273,6 +279,8 @@ int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, voi
     for (int k = 0; grid && k < m * n; k++)
         sj_op_destroy(&grid[k]);
     free(grid);
+    if (ctx_size)
+        free(copy);
     sj_dist_destroy(&own);
     return rc;
 }

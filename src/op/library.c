@@ -146,7 +146,7 @@ int sj_op_identity(sj_space_t space, int owner, sj_op_t *op)
     return make(__func__, &sj__opclass_identity, space, space, owner, NULL, 0, NULL, 0, op);
 }
 
-int sj_op_scaling(sj_space_t space, int owner, double a, sj_op_t *op)
+int sj_op_scaled_identity(sj_space_t space, int owner, double a, sj_op_t *op)
 {
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));

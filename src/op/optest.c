@@ -86,13 +86,13 @@ int sj_op_linearity_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_result
         rc = sj_array_axpby(b, v[5], a, v[4]);
     double nl = 0, nr = 0, nd = 0;
     if (rc == SJ_OK)
-        rc = sj_array_norm(v[3], SJ_NORM_2, &nl);
+        rc = sj_array_norm(SJ_NORM_2, v[3], &nl);
     if (rc == SJ_OK)
-        rc = sj_array_norm(v[4], SJ_NORM_2, &nr);
+        rc = sj_array_norm(SJ_NORM_2, v[4], &nr);
     if (rc == SJ_OK)
         rc = sj_array_axpy(-1.0, v[3], v[4]);
     if (rc == SJ_OK)
-        rc = sj_array_norm(v[4], SJ_NORM_2, &nd);
+        rc = sj_array_norm(SJ_NORM_2, v[4], &nd);
     destroy_all(v, 6);
     if (rc < 0)
         return sj__error_rename(rc, __func__);
@@ -139,9 +139,9 @@ int sj_op_linearization_test(sj_op_t F, sj_array_t m0, uint64_t seed, double h0,
         rc = sj_op_apply(J, v[1], v[3]);
     double nf0 = 0, njd = 0;
     if (rc == SJ_OK)
-        rc = sj_array_norm(v[2], SJ_NORM_2, &nf0);
+        rc = sj_array_norm(SJ_NORM_2, v[2], &nf0);
     if (rc == SJ_OK)
-        rc = sj_array_norm(v[3], SJ_NORM_2, &njd);
+        rc = sj_array_norm(SJ_NORM_2, v[3], &njd);
     *result = (sj_op_taylor_result_t){.nsteps = nsteps};
     const double eps = F->dom_space->dtype == SJ_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
     int at_rounding = 1;
@@ -156,11 +156,11 @@ int sj_op_linearization_test(sj_op_t F, sj_array_t m0, uint64_t seed, double h0,
         if (rc == SJ_OK) /* f - f0 */
             rc = sj_array_axpy(-1.0, v[2], v[5]);
         if (rc == SJ_OK)
-            rc = sj_array_norm(v[5], SJ_NORM_2, &result->err0[k]);
+            rc = sj_array_norm(SJ_NORM_2, v[5], &result->err0[k]);
         if (rc == SJ_OK) /* f - f0 - h J dm */
             rc = sj_array_axpy(-h, v[3], v[5]);
         if (rc == SJ_OK)
-            rc = sj_array_norm(v[5], SJ_NORM_2, &result->err1[k]);
+            rc = sj_array_norm(SJ_NORM_2, v[5], &result->err1[k]);
         /* an affine operator leaves only rounding: 100 ulps of what was subtracted */
         at_rounding &= result->err1[k] <= 100 * eps * (nf0 + h * njd + result->err0[k]);
     }

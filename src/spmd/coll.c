@@ -22,13 +22,13 @@
 
 typedef struct coll {
     const char *func;
-    sj_spmd_ctx_t ctx;
+    sj_spmd_context_t ctx;
     int root;
     int v;   /* this rank's virtual rank */
     int err; /* first failure on this rank, 0 while none */
 } coll_t;
 
-static coll_t coll_start(const char *func, sj_spmd_ctx_t ctx, int root)
+static coll_t coll_start(const char *func, sj_spmd_context_t ctx, int root)
 {
     coll_t c = {func, ctx, root, (ctx->me - root + ctx->n) % ctx->n, 0};
     return c;
@@ -142,7 +142,7 @@ static void coll_send(coll_t *c, int v, const void *buf, size_t size)
                          c->err ? NULL : buf, c->err ? 0 : size));
 }
 
-static int check_root(const char *func, sj_spmd_ctx_t ctx, int root)
+static int check_root(const char *func, sj_spmd_context_t ctx, int root)
 {
     SJ_CHECK_FN(func, root >= 0 && root < ctx->n, SJ_ERANGE,
                 "root is %d, out of the context's ranks [0, %d)", root, ctx->n);
@@ -153,7 +153,7 @@ static int check_root(const char *func, sj_spmd_ctx_t ctx, int root)
 
 #define MAX_INTS 8
 
-int sj__spmd_allreduce_ints(const char *func, sj_spmd_ctx_t ctx, int *v, int k, const char *ops)
+int sj__spmd_allreduce_ints(const char *func, sj_spmd_context_t ctx, int *v, int k, const char *ops)
 {
     coll_t c = coll_start(func, ctx, 0);
     int got[MAX_INTS];
@@ -173,7 +173,7 @@ int sj__spmd_allreduce_ints(const char *func, sj_spmd_ctx_t ctx, int *v, int k, 
 }
 
 /* Send the flag-only mark @p flag to every other member of the context. */
-static int mark_all(const char *func, sj_spmd_ctx_t ctx, int flag)
+static int mark_all(const char *func, sj_spmd_context_t ctx, int flag)
 {
     int rc = SJ_OK;
     for (int d = 0; d < ctx->n && rc == SJ_OK; d++)
@@ -187,7 +187,7 @@ static int mark_all(const char *func, sj_spmd_ctx_t ctx, int flag)
  * dropping everything before it: data of a collective this rank left
  * (consumed and dropped as SJ_ESIZE) and other marks.
  */
-static int drop_until(const char *func, sj_spmd_ctx_t ctx, int src, int (*want)(int), int *flag)
+static int drop_until(const char *func, sj_spmd_context_t ctx, int src, int (*want)(int), int *flag)
 {
     for (;;) {
         int rc = sj__msg_recv(func, ctx->chan, SJ__LANE_COLL, src, 0, NULL, 0, NULL, flag);
@@ -199,7 +199,7 @@ static int drop_until(const char *func, sj_spmd_ctx_t ctx, int src, int (*want)(
 }
 
 /* The next end-of-run mark from context rank src (kept by a collective, or received). */
-static int agree_recv(const char *func, sj_spmd_ctx_t ctx, int src, int *mark)
+static int agree_recv(const char *func, sj_spmd_context_t ctx, int src, int *mark)
 {
     if (ctx->agree[src] > 0) {
         *mark = ctx->agree[src];
@@ -219,7 +219,7 @@ static void agree_combine(int mark, int *count, int *lowest)
 
 /* After a failed run: every member closes its stream to every other one with
  * FLUSH_MARK and reads each peer's stream up to its mark, dropping the rest. */
-static int flush_coll(const char *func, sj_spmd_ctx_t ctx)
+static int flush_coll(const char *func, sj_spmd_context_t ctx)
 {
     int rc = mark_all(func, ctx, FLUSH_MARK);
     for (int s = 0; s < ctx->n; s++) {
@@ -229,7 +229,7 @@ static int flush_coll(const char *func, sj_spmd_ctx_t ctx)
     return rc;
 }
 
-int sj__spmd_agree(const char *func, sj_spmd_ctx_t ctx, int failed, int *count, int *lowest)
+int sj__spmd_agree(const char *func, sj_spmd_context_t ctx, int failed, int *count, int *lowest)
 {
     coll_t c = coll_start(func, ctx, 0);
     int cnt = failed != 0, low = failed ? ctx->me : INT_MAX;
@@ -258,7 +258,7 @@ int sj__spmd_agree(const char *func, sj_spmd_ctx_t ctx, int failed, int *count, 
     return rc;
 }
 
-int sj_spmd_barrier(sj_spmd_ctx_t ctx)
+int sj_spmd_barrier(sj_spmd_context_t ctx)
 {
     SJ_TRY(sj__spmd_check(__func__, ctx));
     return sj__spmd_allreduce_ints(__func__, ctx, NULL, 0, "");
@@ -266,7 +266,7 @@ int sj_spmd_barrier(sj_spmd_ctx_t ctx)
 
 /* ---- broadcast ------------------------------------------------------------------ */
 
-int sj_spmd_bcast(sj_spmd_ctx_t ctx, int root, void *buf, size_t size)
+int sj_spmd_bcast(sj_spmd_context_t ctx, int root, void *buf, size_t size)
 {
     SJ_TRY(sj__spmd_check(__func__, ctx));
     SJ_TRY(check_root(__func__, ctx, root));
@@ -285,7 +285,7 @@ int sj_spmd_bcast(sj_spmd_ctx_t ctx, int root, void *buf, size_t size)
 /* ---- scatter and gather ----------------------------------------------------------- */
 
 /* Checks every rank makes alike; the bytes per rank in *chunk. */
-static int check_parts(const char *func, sj_spmd_ctx_t ctx, int root, size_t count,
+static int check_parts(const char *func, sj_spmd_context_t ctx, int root, size_t count,
                        size_t elem_size, size_t *chunk)
 {
     SJ_TRY(sj__spmd_check(func, ctx));
@@ -324,7 +324,7 @@ static char *coll_alloc(coll_t *c, size_t bytes)
     return p;
 }
 
-int sj_spmd_scatter(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
+int sj_spmd_scatter(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
                     size_t elem_size)
 {
     size_t chunk = 0;
@@ -361,7 +361,7 @@ int sj_spmd_scatter(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recv
     return c.err;
 }
 
-int sj_spmd_gather(sj_spmd_ctx_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
+int sj_spmd_gather(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
                    size_t elem_size)
 {
     size_t chunk = 0;

@@ -36,14 +36,14 @@ int sj__spmd_check_not_in_run(const char *func)
     return SJ_OK;
 }
 
-static int check_member(const char *func, sj_spmd_ctx_t ctx)
+static int check_member(const char *func, sj_spmd_context_t ctx)
 {
     SJ_CHECK_FN(func, ctx->me >= 0, SJ_EINVAL, "this rank (%d) is not in the context",
                 sj__rt_rank());
     return SJ_OK;
 }
 
-int sj__spmd_check(const char *func, sj_spmd_ctx_t ctx)
+int sj__spmd_check(const char *func, sj_spmd_context_t ctx)
 {
     SJ_TRY(check_running(func));
     SJ_CHECK_FN(func, ctx != NULL, SJ_ENULL, "argument 'ctx' is NULL");
@@ -62,7 +62,7 @@ int sj__spmd_check_size(const char *func, const char *what, size_t size)
 
 /* ---- contexts ------------------------------------------------------------- */
 
-static void store_clear(sj_spmd_ctx_t ctx)
+static void store_clear(sj_spmd_context_t ctx)
 {
     while (ctx->store) {
         sj__store_t *s = ctx->store;
@@ -72,7 +72,7 @@ static void store_clear(sj_spmd_ctx_t ctx)
     }
 }
 
-static void ctx_free(sj_spmd_ctx_t ctx)
+static void ctx_free(sj_spmd_context_t ctx)
 {
     sj__chan_destroy(ctx->chan);
     store_clear(ctx);
@@ -82,15 +82,15 @@ static void ctx_free(sj_spmd_ctx_t ctx)
 
 static void release_user(sj__object_t *obj)
 {
-    sj_spmd_ctx_t ctx = (sj_spmd_ctx_t)obj;
+    sj_spmd_context_t ctx = (sj_spmd_context_t)obj;
     sj__object_remove(obj);
     ctx_free(ctx);
 }
 
 /* A context of the given ranks (checked), registered when @p registered. */
-static int ctx_make(const char *func, int n, const int ranks[], int registered, sj_spmd_ctx_t *out)
+static int ctx_make(const char *func, int n, const int ranks[], int registered, sj_spmd_context_t *out)
 {
-    sj_spmd_ctx_t ctx = sj__calloc(1, sizeof *ctx);
+    sj_spmd_context_t ctx = sj__calloc(1, sizeof *ctx);
     int *agree = ctx ? sj__calloc((size_t)n, sizeof *agree) : NULL;
     if (!agree) {
         free(ctx);
@@ -111,7 +111,7 @@ static int ctx_make(const char *func, int n, const int ranks[], int registered, 
     return SJ_OK;
 }
 
-int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_ctx_t *ctx)
+int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_context_t *ctx)
 {
     SJ_CHECK_NULL(ctx);
     *ctx = NULL;
@@ -148,7 +148,7 @@ int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_ctx_t *ctx)
     return ctx_make(__func__, nranks, ranks, 1, ctx);
 }
 
-int sj_spmd_context_destroy(sj_spmd_ctx_t *ctx)
+int sj_spmd_context_destroy(sj_spmd_context_t *ctx)
 {
     if (!ctx || !*ctx)
         return SJ_OK;
@@ -160,7 +160,7 @@ int sj_spmd_context_destroy(sj_spmd_ctx_t *ctx)
 
 /* ---- queries and storage -------------------------------------------------- */
 
-int sj_spmd_rank(sj_spmd_ctx_t ctx)
+int sj_spmd_rank(sj_spmd_context_t ctx)
 {
     SJ_TRY(check_running(__func__));
     SJ_CHECK_NULL(ctx);
@@ -168,14 +168,14 @@ int sj_spmd_rank(sj_spmd_ctx_t ctx)
     return ctx->me;
 }
 
-int sj_spmd_size(sj_spmd_ctx_t ctx)
+int sj_spmd_size(sj_spmd_context_t ctx)
 {
     SJ_TRY(check_running(__func__));
     SJ_CHECK_NULL(ctx);
     return ctx->n;
 }
 
-int sj_spmd_world_rank(sj_spmd_ctx_t ctx, int rank)
+int sj_spmd_world_rank(sj_spmd_context_t ctx, int rank)
 {
     SJ_TRY(check_running(__func__));
     SJ_CHECK_NULL(ctx);
@@ -184,7 +184,7 @@ int sj_spmd_world_rank(sj_spmd_ctx_t ctx, int rank)
     return sj__chan_member(ctx->chan, rank);
 }
 
-int sj_spmd_storage(sj_spmd_ctx_t ctx, const char *key, size_t size, void **ptr)
+int sj_spmd_storage(sj_spmd_context_t ctx, const char *key, size_t size, void **ptr)
 {
     SJ_CHECK_NULL(ptr);
     *ptr = NULL;
@@ -222,13 +222,13 @@ int sj_spmd_storage(sj_spmd_ctx_t ctx, const char *key, size_t size, void **ptr)
 
 /* ---- runs ----------------------------------------------------------------- */
 
-int sj_spmd_run(sj_spmd_ctx_t ctx, sj_spmd_fn_t fn, void *arg)
+int sj_spmd_run(sj_spmd_context_t ctx, sj_spmd_fn_t fn, void *arg)
 {
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
     SJ_CHECK_NULL(fn);
     /* blocks must be quiescent before anyone sends them */
     SJ_TRY(sj__named(sj__rt_wait_all(), __func__));
-    sj_spmd_ctx_t tmp = NULL;
+    sj_spmd_context_t tmp = NULL;
     if (!ctx) {
         const int np = sj__rt_nranks();
         int *all = malloc((size_t)np * sizeof *all);
@@ -278,7 +278,7 @@ int sj_spmd_run(sj_spmd_ctx_t ctx, sj_spmd_fn_t fn, void *arg)
 
 /* ---- point-to-point -------------------------------------------------------- */
 
-static int check_peer(const char *func, const char *name, sj_spmd_ctx_t ctx, int peer)
+static int check_peer(const char *func, const char *name, sj_spmd_context_t ctx, int peer)
 {
     SJ_CHECK_FN(func, peer >= 0 && peer < ctx->n, SJ_ERANGE,
                 "%s is %d, out of the context's ranks [0, %d)", name, peer, ctx->n);
@@ -298,7 +298,7 @@ static int check_buf(const char *func, const void *buf, size_t size)
     return sj__spmd_check_size(func, "the message", size);
 }
 
-static int send_checked(const char *func, sj_spmd_ctx_t ctx, int dest, int tag, const void *buf,
+static int send_checked(const char *func, sj_spmd_context_t ctx, int dest, int tag, const void *buf,
                         size_t size)
 {
     SJ_TRY(sj__spmd_check(func, ctx));
@@ -308,7 +308,7 @@ static int send_checked(const char *func, sj_spmd_ctx_t ctx, int dest, int tag, 
     return sj__msg_send(func, ctx->chan, SJ__LANE_USER, dest, tag, 0, buf, size);
 }
 
-static int recv_checked(const char *func, sj_spmd_ctx_t ctx, int src, int tag, void *buf,
+static int recv_checked(const char *func, sj_spmd_context_t ctx, int src, int tag, void *buf,
                         size_t size, int *from)
 {
     SJ_TRY(sj__spmd_check(func, ctx));
@@ -319,17 +319,17 @@ static int recv_checked(const char *func, sj_spmd_ctx_t ctx, int src, int tag, v
     return sj__msg_recv(func, ctx->chan, SJ__LANE_USER, src, tag, buf, size, from, NULL);
 }
 
-int sj_spmd_send(sj_spmd_ctx_t ctx, int dest, int tag, const void *buf, size_t size)
+int sj_spmd_send(sj_spmd_context_t ctx, int dest, int tag, const void *buf, size_t size)
 {
     return send_checked(__func__, ctx, dest, tag, buf, size);
 }
 
-int sj_spmd_recv(sj_spmd_ctx_t ctx, int src, int tag, void *buf, size_t size)
+int sj_spmd_recv(sj_spmd_context_t ctx, int src, int tag, void *buf, size_t size)
 {
     return recv_checked(__func__, ctx, src, tag, buf, size, NULL);
 }
 
-int sj_spmd_recv_any(sj_spmd_ctx_t ctx, int tag, void *buf, size_t size, int *src)
+int sj_spmd_recv_any(sj_spmd_context_t ctx, int tag, void *buf, size_t size, int *src)
 {
     if (src)
         *src = -1;
@@ -352,7 +352,7 @@ static int block_take(const char *func, sj_array_t array, int block, void **ptr,
     return SJ_OK;
 }
 
-int sj_spmd_send_block(sj_spmd_ctx_t ctx, int dest, int tag, sj_array_t array, int block)
+int sj_spmd_send_block(sj_spmd_context_t ctx, int dest, int tag, sj_array_t array, int block)
 {
     SJ_TRY(sj__spmd_check(__func__, ctx));
     SJ_TRY(check_peer(__func__, "dest", ctx, dest));
@@ -365,7 +365,7 @@ int sj_spmd_send_block(sj_spmd_ctx_t ctx, int dest, int tag, sj_array_t array, i
     return rc;
 }
 
-int sj_spmd_recv_block(sj_spmd_ctx_t ctx, int src, int tag, sj_array_t array, int block)
+int sj_spmd_recv_block(sj_spmd_context_t ctx, int src, int tag, sj_array_t array, int block)
 {
     SJ_TRY(sj__spmd_check(__func__, ctx));
     SJ_TRY(check_peer(__func__, "src", ctx, src));

@@ -17,7 +17,7 @@ typedef struct sj__store {
     char key[];
 } sj__store_t;
 
-struct sj_spmd_ctx_s {
+struct sj_spmd_context_s {
     sj__object_t obj;
     sj__chan_t chan;
     int n, me; /* me: context rank, -1 when this rank is not in the context */
@@ -37,7 +37,7 @@ int sj__spmd_check_not_in_run(const char *func);
  * Checks of a messaging call: starjets running, @p ctx non-NULL, inside a
  * run, this rank a member.
  */
-int sj__spmd_check(const char *func, sj_spmd_ctx_t ctx);
+int sj__spmd_check(const char *func, sj_spmd_context_t ctx);
 
 /* Largest message (bytes) and whether @p size fits, with a sentence. */
 int sj__spmd_check_size(const char *func, const char *what, size_t size);
@@ -47,7 +47,7 @@ int sj__spmd_check_size(const char *func, const char *what, size_t size);
  * element i is summed when ops[i] == '+', the minimum when '<'. Every rank
  * gets the result.
  */
-int sj__spmd_allreduce_ints(const char *func, sj_spmd_ctx_t ctx, int *v, int k, const char *ops);
+int sj__spmd_allreduce_ints(const char *func, sj_spmd_context_t ctx, int *v, int k, const char *ops);
 
 /*
  * The end of a run (coll.c): every member says whether its function failed;
@@ -59,6 +59,6 @@ int sj__spmd_allreduce_ints(const char *func, sj_spmd_ctx_t ctx, int *v, int k, 
  * collective data still addressed to this rank, and after a failed run the
  * members flush the lane, so that the next run starts clean.
  */
-int sj__spmd_agree(const char *func, sj_spmd_ctx_t ctx, int failed, int *count, int *lowest);
+int sj__spmd_agree(const char *func, sj_spmd_context_t ctx, int failed, int *count, int *lowest);
 
 #endif /* SJ_SPMD_PRIVATE_H */

@@ -11,6 +11,7 @@
  * Each part travels as a record: a header (how the fold ended) followed by
  * the accumulator, padded so that every accumulator is 16-byte aligned.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,8 +118,7 @@ static int combine_parts(unsigned char *all, size_t rec, int64_t k, int64_t lo, 
     return SJ_OK;
 }
 
-int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine,
-               const void *init, void *result, const void *ctx, size_t ctx_size)
+int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine, const void *init, const void *ctx, size_t ctx_size, void *result)
 {
     SJ_TRY(check_preduce(lo, hi, acc_size, fold, combine, init, result, ctx, ctx_size));
     const int64_t len = (int64_t)((uint64_t)hi - (uint64_t)lo);
@@ -171,17 +171,19 @@ int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_co
 
 /* ---- built-in reducers for doubles ------------------------------------------------ */
 
+/* sj_preduce_double()'s context for sj_preduce(): this header, then the user's ctx bytes. */
 typedef struct term_ctx {
     sj_term_fn_t term;
-    void *ctx;
     int op;
+    void *as_is;                                /* ctx when ctx_size is 0 */
+    _Alignas(max_align_t) unsigned char user[]; /* ctx_size bytes of the user's ctx */
 } term_ctx_t;
 
 static int fold_double(void *acc, int64_t i, void *ctx)
 {
-    const term_ctx_t *t = ctx;
+    term_ctx_t *t = ctx;
     double *a = acc;
-    *a = sj__reduce_combine(t->op, *a, t->term(i, t->ctx));
+    *a = sj__reduce_combine(t->op, *a, t->term(i, t->as_is ? t->as_is : t->user));
     return 0;
 }
 
@@ -192,17 +194,26 @@ static int combine_double(void *a, const void *b, void *ctx)
     return 0;
 }
 
-int sj_preduce_double(int64_t lo, int64_t hi, sj_term_fn_t term, void *ctx, sj_reduce_op_t op,
-                      double *value)
+int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t term, const void *ctx, size_t ctx_size, double *value)
 {
     SJ_CHECK(sj__rt_running(), SJ_ESTATE, "starjets is not initialised");
     SJ_CHECK_NULL(term);
     SJ_CHECK_NULL(value);
     SJ_CHECK(op == SJ_REDUCE_SUM || op == SJ_REDUCE_MIN || op == SJ_REDUCE_MAX, SJ_EINVAL,
              "op is %d; expected SJ_REDUCE_SUM, SJ_REDUCE_MIN or SJ_REDUCE_MAX", (int)op);
-    const term_ctx_t t = {term, ctx, (int)op};
+    SJ_CHECK(ctx != NULL || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu", ctx_size);
+    SJ_CHECK(ctx_size <= MAX_BYTES, SJ_ESIZE, "ctx_size is %zu, more than 1 MiB", ctx_size);
+    const size_t bytes = sizeof(term_ctx_t) + ctx_size;
+    term_ctx_t *t = sj__calloc(1, bytes);
+    if (!t)
+        return sj__error_rename(SJ_ENOMEM, __func__);
+    t->term = term;
+    t->op = (int)op;
+    t->as_is = ctx_size ? NULL : (void *)ctx;
+    if (ctx_size)
+        memcpy(t->user, ctx, ctx_size);
     const double init = op == SJ_REDUCE_SUM ? 0.0 : op == SJ_REDUCE_MIN ? INFINITY : -INFINITY;
-    int rc =
-        sj_preduce(lo, hi, sizeof(double), fold_double, combine_double, &init, value, &t, sizeof t);
+    int rc = sj_preduce(lo, hi, sizeof(double), fold_double, combine_double, &init, t, bytes, value);
+    free(t);
     return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
