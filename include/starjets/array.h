@@ -4,8 +4,11 @@
  *
  * An array is a space (what) plus a layout (where) plus one StarPU data handle
  * per block, registered once for the array's life: real memory on the block's
- * owner, a placeholder elsewhere. Calls are **collective** unless marked
- * *local*: all ranks make them with the same arguments in the same order.
+ * owner, a placeholder elsewhere. Each call says whether it is *local*,
+ * *collective* or *logically collective* (docs/api-conventions.md): the last
+ * two are made by all ranks with the same arguments in the same order; a
+ * collective call may exchange messages or wait, a logically collective one
+ * only books tags and submits tasks.
  * Computing calls submit tasks that run on the owner of the data they write
  * ("owner computes") and return at once; sj_wait(), a blocking reduction or a
  * copy to a root buffer synchronise.
@@ -57,6 +60,7 @@ typedef struct sj_block_info {
  * @param[in,out] out the output block (column-major, `blk->nelems` elements)
  * @param[in] in    the input blocks, same shape, in the order given
  * @param[in] ctx   a private copy of the context bytes given at submission
+ *                  (NULL when their size is 0)
  * @return 0 on success; non-zero marks the task as failed: the next call that
  *         checks task errors (sj_wait(), a blocking reduction, sj_scalar_value())
  *         returns SJ_EUSER on every rank with the first failure's sentence, and
@@ -69,6 +73,8 @@ typedef int (*sj_block_fn_t)(const sj_block_info_t *blk, void *out, const void *
 
 /**
  * @brief An array of zeros.
+ *
+ * Logically collective; asynchronous (submits tasks and returns).
  * @param[in] space  its space
  * @param[in] dist   its layout (same block grid as @p space); NULL = contiguous over all ranks
  * @param[out] array the new array
@@ -76,28 +82,36 @@ typedef int (*sj_block_fn_t)(const sj_block_info_t *blk, void *out, const void *
  */
 int sj_array_zeros(sj_space_t space, sj_dist_t dist, sj_array_t *array);
 
-/** @brief An array of ones. @see sj_array_zeros */
+/** @brief An array of ones. Logically collective; asynchronous. @see sj_array_zeros */
 int sj_array_ones(sj_space_t space, sj_dist_t dist, sj_array_t *array);
 
-/** @brief An array filled with @p value. @see sj_array_zeros */
+/**
+ * @brief An array filled with @p value. Logically collective; asynchronous.
+ * @see sj_array_zeros
+ */
 int sj_array_filled(sj_space_t space, sj_dist_t dist, double value, sj_array_t *array);
 
 /**
  * @brief Uniform random numbers in [0, 1).
  *
- * Element `k` (column-major global index) is Philox4x32-10 keyed by @p seed at
- * counter `k`: the array is bit-identical for the same seed on any number of
- * ranks, with any blocking and any layout.
+ * Logically collective; asynchronous (submits tasks and returns). Element `k`
+ * (column-major global index) is Philox4x32-10 keyed by @p seed at counter `k`: the
+ * array is bit-identical for the same seed on any number of ranks, with any
+ * blocking and any layout.
  */
 int sj_array_rand(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array);
 
-/** @brief Standard normal random numbers (Box-Muller on Philox; see sj_array_rand). */
+/**
+ * @brief Standard normal random numbers (Box-Muller on Philox; see sj_array_rand).
+ * Logically collective; asynchronous.
+ */
 int sj_array_randn(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array);
 
 /**
  * @brief An array whose blocks are made by @p init on their owners
  * (DistributedArrays' `DArray(init, dims, procs, dist)`).
  *
+ * Logically collective; asynchronous (submits tasks and returns).
  * @p init receives the block's global index ranges in @p blk, the block memory
  * (zeroed) as `out`, no inputs, and a copy of @p ctx (@p ctx_size bytes).
  */
@@ -107,6 +121,7 @@ int sj_array_create_init(sj_space_t space, sj_dist_t dist, sj_block_fn_t init, c
 /**
  * @brief An array made from a whole column-major buffer on @p root.
  *
+ * Collective; blocking on @p root: @p buf has been read when the call returns.
  * @param[in] space  its space
  * @param[in] dist   its layout; NULL = contiguous over all ranks
  * @param[in] root   the rank that holds @p buf
@@ -117,15 +132,25 @@ int sj_array_create_init(sj_space_t space, sj_dist_t dist, sj_block_fn_t init, c
 int sj_array_distribute(sj_space_t space, sj_dist_t dist, int root, const void *buf,
                         sj_array_t *array);
 
-/** @brief A new array of zeros with the same space and layout as @p src. */
+/**
+ * @brief A new array of zeros with the same space and layout as @p src.
+ * Logically collective; asynchronous.
+ */
 int sj_array_similar(sj_array_t src, sj_array_t *array);
 
-/** @brief A new array with the space, layout and contents of @p src. */
+/**
+ * @brief A new array with the space, layout and contents of @p src.
+ * Logically collective; asynchronous (the copy is a task per block).
+ */
 int sj_array_copy(sj_array_t src, sj_array_t *array);
 
 /**
  * @brief Destroy an array: wait for its tasks, free its memory on every rank,
- * release its tags. NULL or `*array == NULL` is a no-op; sets `*array` to NULL.
+ * release its tags.
+ *
+ * Collective; blocking: each rank waits for its own tasks on the array (tags
+ * are released in the same order everywhere). NULL or `*array == NULL` is a
+ * no-op; sets `*array` to NULL.
  */
 int sj_array_destroy(sj_array_t *array);
 
@@ -146,8 +171,8 @@ int sj_array_block_info(sj_array_t array, int block, sj_block_info_t *info);
 /**
  * @brief Direct access to a block this rank owns (`localpart`).
  *
- * Local. Waits for the submitted tasks that use the block, then gives its memory
- * (column-major, sj_array_block_info() gives the shape). Tasks that use the
+ * Local; blocking. Waits for the submitted tasks that use the block, then gives its
+ * memory (column-major, sj_array_block_info() gives the shape). Tasks that use the
  * block wait until sj_array_localpart_restore(). Every get needs its restore.
  * @param[in] array  the array
  * @param[in] block  a block owned by this rank
@@ -167,18 +192,28 @@ int sj_array_localpart_restore(sj_array_t array, int block, void **ptr);
 
 /**
  * @brief Copy the whole array to a column-major buffer on @p root
- * (`convert(Array, d)`). Waits for the data.
+ * (`convert(Array, d)`).
+ *
+ * Collective; blocking on @p root: it waits for the tasks that write the
+ * blocks, then for the transfers. Other ranks queue their sends and return.
  * @param[in] array the array
  * @param[in] root  the rank that receives the copy
  * @param[out] buf `length` elements, written on @p root only (may be NULL elsewhere)
  */
 int sj_array_gather(sj_array_t array, int root, void *buf);
 
-/** @brief Overwrite the array from a column-major buffer on @p root. */
+/**
+ * @brief Overwrite the array from a column-major buffer on @p root.
+ *
+ * Collective; blocking on @p root: @p buf has been read when the call returns.
+ */
 int sj_array_scatter(sj_array_t array, int root, const void *buf);
 
 /**
- * @brief Copy block @p block to @p buf on @p root (`getblock`). Waits for the data.
+ * @brief Copy block @p block to @p buf on @p root (`getblock`).
+ *
+ * Collective; blocking on @p root (it waits for the block's data). @p block
+ * is the column-major block number (sj_space_block_index()).
  * @param[in] array the array
  * @param[in] block the block number
  * @param[in] root  the rank that receives the copy
@@ -188,38 +223,47 @@ int sj_array_block_get(sj_array_t array, int block, int root, void *buf);
 
 /**
  * @brief Overwrite block @p block from @p buf on @p root (`setblock!`).
- * @p buf is read before the call returns.
+ *
+ * Collective; blocking on @p root: @p buf is read before the call returns.
+ * @p block is the column-major block number (sj_space_block_index()).
  */
 int sj_array_block_set(sj_array_t array, int block, int root, const void *buf);
 
 /* ---- block-parallel algebra (asynchronous) ----------------------------- */
 
-/** @brief Set every element to @p value. */
+/** @brief Set every element to @p value. Logically collective; asynchronous. */
 int sj_array_fill(double value, sj_array_t array);
 
-/** @brief `x = alpha * x`. */
+/** @brief `x = alpha * x`. Logically collective; asynchronous. */
 int sj_array_scale(double alpha, sj_array_t x);
 
 /**
- * @brief `y = alpha * x + y`.
+ * @brief `y = alpha * x + y`. Logically collective; asynchronous.
  * @retval SJ_EMISMATCH when @p x and @p y differ in space or layout
  */
 int sj_array_axpy(double alpha, sj_array_t x, sj_array_t y);
 
-/** @brief `y = alpha * x + beta * y`. */
+/** @brief `y = alpha * x + beta * y`. Logically collective; asynchronous. */
 int sj_array_axpby(double alpha, sj_array_t x, double beta, sj_array_t y);
 
-/** @brief `z = x .* y` (elementwise); @p z may be @p x or @p y. */
+/**
+ * @brief `z = x .* y` (elementwise); @p z may be @p x or @p y.
+ * Logically collective; asynchronous.
+ */
 int sj_array_mul(sj_array_t x, sj_array_t y, sj_array_t z);
 
-/** @brief Copy the contents of @p src into @p dst (same space and layout). */
+/**
+ * @brief Copy the contents of @p src into @p dst (same space and layout).
+ * Logically collective; asynchronous.
+ */
 int sj_array_copyto(sj_array_t src, sj_array_t dst);
 
 /**
  * @brief Run @p fn on every block of @p out with the matching blocks of @p in.
  *
- * The task runs on the owner of the block of @p out; `out` is read-write, so
- * `fn` may update it in place; @p out must not also appear in @p in.
+ * Logically collective; asynchronous (submits tasks and returns). The task runs on
+ * the owner of the block of @p out; `out` is read-write, so `fn` may update it in
+ * place; @p out must not also appear in @p in.
  * @param[in,out] out  the output array
  * @param[in] nin      number of inputs (0 to 8)
  * @param[in] in       input arrays (same space and layout as @p out)
@@ -253,6 +297,7 @@ typedef enum sj_norm_type {
 /**
  * @brief Reduce and return the value on every rank (blocking).
  *
+ * Collective; blocking. Reports earlier task failures as sj_wait() does.
  * Per-block results travel by one MPI collective and are combined on every
  * rank in the fixed tree order: all ranks get the same bits. Accumulation is in
  * double for float arrays too. When this rank holds one block or at most 32768
@@ -268,13 +313,14 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
 /**
  * @brief Reduce into a scalar of the task graph, without waiting.
  *
- * Each rank computes its blocks' results in tasks, sends them to every other
- * rank (P - 1 small messages each way: one hop) and combines all of them along
- * the same tree as sj_array_reduce() in a task of its own, into its copy of
- * the scalar (so every copy has the bits of sj_array_reduce()). Later tasks
- * that read the scalar (sj_array_axpy_scalar(), sj_scalar_binary()) wait for
- * it in the graph. The first graph reduction of @p x registers one exchange
- * handle per rank, kept until @p x is destroyed.
+ * Logically collective; asynchronous: the exchange between ranks is part of the
+ * task graph. Each rank computes its blocks' results in tasks, sends them to every
+ * other rank (P - 1 small messages each way: one hop) and combines all of them
+ * along the same tree as sj_array_reduce() in a task of its own, into its copy of
+ * the scalar (so every copy has the bits of sj_array_reduce()). Later tasks that
+ * read the scalar (sj_array_axpy_scalar(), sj_scalar_binary()) wait for it in the
+ * graph. The first graph reduction of @p x registers one exchange handle per rank,
+ * kept until @p x is destroyed.
  * @param[in] op      the reduction
  * @param[in] x       the array
  * @param[in] y       second array for SJ_REDUCE_DOT (same space and layout), else NULL
@@ -282,30 +328,36 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
  */
 int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_scalar_t *result);
 
-/** @brief `x . y` on every rank (blocking). */
+/** @brief `x . y` on every rank. Collective; blocking. @see sj_array_reduce */
 int sj_array_dot(sj_array_t x, sj_array_t y, double *value);
 
-/** @brief A norm of @p x on every rank (blocking). */
+/** @brief A norm of @p x on every rank. Collective; blocking. @see sj_array_reduce */
 int sj_array_norm(sj_norm_type_t type, sj_array_t x, double *value);
 
-/** @brief Sum of the elements on every rank (blocking). */
+/** @brief Sum of the elements on every rank. Collective; blocking. */
 int sj_array_sum(sj_array_t x, double *value);
 
-/** @brief Smallest element on every rank (blocking). */
+/** @brief Smallest element on every rank. Collective; blocking. */
 int sj_array_min(sj_array_t x, double *value);
 
-/** @brief Largest element on every rank (blocking). */
+/** @brief Largest element on every rank. Collective; blocking. */
 int sj_array_max(sj_array_t x, double *value);
 
-/** @brief Mean of the elements on every rank (blocking). */
+/** @brief Mean of the elements on every rank. Collective; blocking. */
 int sj_array_mean(sj_array_t x, double *value);
 
 /* ---- algebra with graph scalars ---------------------------------------- */
 
-/** @brief `y = c * a * x + y`, @p a read in the task graph (no wait). */
+/**
+ * @brief `y = c * a * x + y`, @p a read in the task graph.
+ * Logically collective; asynchronous.
+ */
 int sj_array_axpy_scalar(double c, sj_scalar_t a, sj_array_t x, sj_array_t y);
 
-/** @brief `x = c * a * x`, @p a read in the task graph (no wait). */
+/**
+ * @brief `x = c * a * x`, @p a read in the task graph.
+ * Logically collective; asynchronous.
+ */
 int sj_array_scale_scalar(double c, sj_scalar_t a, sj_array_t x);
 
 #ifdef __cplusplus

@@ -19,9 +19,14 @@
  * - **explicit**: an owner per block.
  *
  * Any of them may use a subset of the ranks (`procs`), like `workers()[1:4]`.
- * Layouts are immutable and reference counted. Creating and destroying them is
- * local but must happen in the same order on all ranks when they are used by
- * collective calls.
+ * Layouts are immutable and reference counted. Every function here is local: a
+ * layout is a plain value, made and destroyed without any message or tag. A
+ * collective call that takes a layout needs an equal one on every rank.
+ *
+ * Block numbers are column-major over the block grid, as in space.h: block
+ * `(i, j)` of an `m x n` grid is number `i + m * j`. This is also how a block
+ * operator's layout numbers its blocks, while the `blocks[]` array given to
+ * sj_op_block_create() is row-major (`blocks[i * n + j]`).
  *
  * @defgroup dist Layouts
  * @{
@@ -56,7 +61,8 @@ typedef struct sj_box {
 /**
  * @brief Contiguous chunks of blocks (DistributedArrays' default layout).
  *
- * Local (same order on all ranks).
+ * Local: no message and no tag (collective calls that take the layout need an
+ * equal one on every rank).
  * @param[in] ndims   dimensions of the block grid (1 to 3)
  * @param[in] nblocks blocks per dimension
  * @param[in] nprocs  number of ranks used; <= 0 means all ranks
@@ -77,7 +83,8 @@ int sj_dist_create_contiguous(int ndims, const int nblocks[], int nprocs, const 
 /**
  * @brief Block-cyclic layout over a `pr x pc` process grid.
  *
- * Local (same order on all ranks).
+ * Local: no message and no tag (collective calls that take the layout need an
+ * equal one on every rank).
  * @param[in] ndims   dimensions of the block grid (1 to 3)
  * @param[in] nblocks blocks per dimension
  * @param[in] pr      process rows (>= 1)
@@ -91,10 +98,12 @@ int sj_dist_create_cyclic(int ndims, const int nblocks[], int pr, int pc, const 
 /**
  * @brief Layout from an owner table: `owners[b]` owns block `b`.
  *
- * Local (same order on all ranks).
+ * Local: no message and no tag (collective calls that take the layout need an
+ * equal one on every rank).
  * @param[in] ndims   dimensions of the block grid (1 to 3)
  * @param[in] nblocks blocks per dimension
- * @param[in] owners  one rank per block, in block order
+ * @param[in] owners  one rank per block, in block order (column-major: the
+ *                    owner of block `(i, j)` is `owners[i + nblocks[0] * j]`)
  * @param[out] dist   the new layout
  */
 int sj_dist_create_explicit(int ndims, const int nblocks[], const int owners[], sj_dist_t *dist);
@@ -102,7 +111,8 @@ int sj_dist_create_explicit(int ndims, const int nblocks[], const int owners[], 
 /**
  * @brief The default layout of a space: contiguous over all ranks.
  *
- * Local (same order on all ranks).
+ * Local: no message and no tag (collective calls that take the layout need an
+ * equal one on every rank).
  */
 int sj_dist_create_default(sj_space_t space, sj_dist_t *dist);
 
@@ -116,7 +126,13 @@ int sj_dist_destroy(sj_dist_t *dist);
 /** @brief Kind, block grid dimensions and blocks per dimension. Local; outputs may be NULL. */
 int sj_dist_info(sj_dist_t dist, sj_dist_kind_t *kind, int *ndims, int nblocks[], int *total);
 
-/** @brief The rank that owns block @p block. Local. */
+/**
+ * @brief The rank that owns block @p block. Local.
+ *
+ * @p block is the column-major block number: block `(i, j)` of an `m x n`
+ * grid is `i + m * j` (sj_space_block_index()), also for the layout of a block
+ * operator (sj_op_block_dist()), whose `blocks[]` array is row-major.
+ */
 int sj_dist_owner(sj_dist_t dist, int block, int *rank);
 
 /**

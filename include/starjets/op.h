@@ -17,14 +17,18 @@
  *   handles at once.
  * - A **block operator** is an `m x n` grid of operators placed on a 2-D layout
  *   (`sj_dist_t`): block `(i, j)` is owned by the layout's owner of block
- *   number `i + m * j`, and its domain and range are the `j`-th and `i`-th
- *   blocks of the block operator's domain and range. NULL blocks are zero and
- *   submit nothing.
+ *   number `i + m * j` (column-major, as every layout numbers blocks), and its
+ *   domain and range are the `j`-th and `i`-th blocks of the block operator's
+ *   domain and range. NULL blocks are zero and submit nothing. The `blocks[]`
+ *   array given to sj_op_block_create() is row-major: `blocks[i * n + j]`.
  *
- * All calls are **collective** (every rank, same arguments, same order) unless
- * marked *local*. Applies only submit tasks and return; they chain without a
- * global wait. Operator objects are reference counted; sj_finalize() releases
- * the ones still held.
+ * Each call says whether it is *local*, *collective* or *logically collective*
+ * (docs/api-conventions.md). Leaf constructors are collective (the owner tells
+ * every rank whether the state it was given is there); algebra, block operators,
+ * Jacobians, applies and sj_op_destroy() are logically collective: every rank, same
+ * arguments, same order, no message. Applies only submit tasks and return; they
+ * chain without a global wait. Operator objects are reference counted;
+ * sj_finalize() releases the ones still held.
  *
  * Spaces of operators and arrays are matched by *block lengths* and element
  * type: a leaf whose domain is a 2-D `(n, k)` space accepts any one-block
@@ -112,6 +116,8 @@ typedef struct sj_op_class {
 /**
  * @brief A leaf operator of a user class.
  *
+ * Collective: the owner tells every rank whether @p params and @p state were
+ * given, so that every rank returns the same error.
  * @param[in] cls       the class (copied; `cls->name` is copied too)
  * @param[in] domain    domain space (one block)
  * @param[in] range     range space (one block, same element type)
@@ -153,10 +159,12 @@ int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, 
 int sj_op_copy(sj_op_t op, int owner, sj_op_t *copy);
 
 /**
- * @brief Drop the caller's reference. Local; NULL or `*op == NULL` is a no-op.
+ * @brief Drop the caller's reference.
  *
- * The operator lives on while composites or pending tasks use it. Sets `*op`
- * to NULL. Must be called in the same order on all ranks.
+ * Logically collective; does not wait. NULL or `*op == NULL` is a no-op. The
+ * operator lives on while composites or pending tasks use it. Sets `*op` to
+ * NULL. The last reference releases the operator's tags and temporaries, so
+ * every rank drops its references in the same order.
  */
 int sj_op_destroy(sj_op_t *op);
 
@@ -165,21 +173,24 @@ int sj_op_destroy(sj_op_t *op);
 /**
  * @brief The domain space and its layout (borrowed: valid while @p op lives).
  *
- * For a block operator the domain space is 1-D with one block per block column,
- * and its layout puts block `j` on the owner of the first non-zero block of
+ * Local. For a block operator the domain space is 1-D with one block per block
+ * column, and its layout puts block `j` on the owner of the first non-zero block of
  * column `j` (the first block of the column when all are zero), so that
  * `sj_array_rand(space, dist, ...)` makes a matching array as `rand(domain(A))`
  * does. For a leaf it is the leaf's own space on its owner. Either may be NULL.
  */
 int sj_op_domain(sj_op_t op, sj_space_t *space, sj_dist_t *dist);
 
-/** @brief The range space and its layout (borrowed). @see sj_op_domain */
+/** @brief The range space and its layout (borrowed). Local. @see sj_op_domain */
 int sj_op_range(sj_op_t op, sj_space_t *space, sj_dist_t *dist);
 
-/** @brief 1 when the operator is linear, 0 when nonlinear. */
+/** @brief 1 when the operator is linear, 0 when nonlinear. Local. */
 int sj_op_is_linear(sj_op_t op, int *linear);
 
-/** @brief The rank that runs all of the operator's tasks, or -1 when distributed. */
+/**
+ * @brief The rank that runs all of the operator's tasks, or -1 when distributed.
+ * Local.
+ */
 int sj_op_owner(sj_op_t op, int *rank);
 
 /**
@@ -193,8 +204,9 @@ int sj_op_describe(sj_op_t op, char *buf, size_t size);
 /**
  * @brief Composition `B ∘ A` (apply A, then B).
  *
- * The range of @p A must match the domain of @p B (block lengths and type). The
- * adjoint is `A' ∘ B'`; the Jacobian at `m0` is `J_B(A(m0)) ∘ J_A(m0)`.
+ * Logically collective (no message). The range of @p A must match the domain of
+ * @p B (block lengths and type). The adjoint is `A' ∘ B'`; the Jacobian at `m0` is
+ * `J_B(A(m0)) ∘ J_A(m0)`.
  * @retval SJ_OK, SJ_ENULL, SJ_EMISMATCH, SJ_ENOMEM, SJ_ESTATE
  */
 int sj_op_compose(sj_op_t B, sj_op_t A, sj_op_t *BA);
@@ -202,24 +214,28 @@ int sj_op_compose(sj_op_t B, sj_op_t A, sj_op_t *BA);
 /**
  * @brief Linear combination `a A + b B` (sum: 1, 1; difference: 1, -1).
  *
- * @p A and @p B must have matching domains and ranges. Nonlinear parts are
- * allowed: the Jacobian is `a J_A + b J_B`.
+ * Logically collective (no message). @p A and @p B must have matching domains and
+ * ranges. Nonlinear parts are allowed: the Jacobian is `a J_A + b J_B`.
  */
 int sj_op_combine(double a, sj_op_t A, double b, sj_op_t B, sj_op_t *C);
 
-/** @brief `A + B`. @see sj_op_combine */
+/** @brief `A + B`. Logically collective. @see sj_op_combine */
 int sj_op_add(sj_op_t A, sj_op_t B, sj_op_t *C);
 
-/** @brief `A - B`. @see sj_op_combine */
+/** @brief `A - B`. Logically collective. @see sj_op_combine */
 int sj_op_sub(sj_op_t A, sj_op_t B, sj_op_t *C);
 
-/** @brief `a A`: same domain and range as @p A (non-square operators too). */
+/**
+ * @brief `a A`: same domain and range as @p A (non-square operators too).
+ * Logically collective.
+ */
 int sj_op_scale(double a, sj_op_t A, sj_op_t *C);
 
 /**
  * @brief The adjoint view `A'` of a linear operator (domain and range swapped).
  *
- * The adjoint of an adjoint view is the operator itself (a new reference).
+ * Logically collective (no message). The adjoint of an adjoint view is the operator
+ * itself (a new reference).
  * @retval SJ_EINVAL when @p A is nonlinear (take its Jacobian first)
  */
 int sj_op_adjoint(sj_op_t A, sj_op_t *At);
@@ -227,10 +243,10 @@ int sj_op_adjoint(sj_op_t A, sj_op_t *At);
 /**
  * @brief The Jacobian of @p F at the point @p m0, as a linear operator.
  *
- * Leaf Jacobians share their operator's state and keep a copy of their block
- * of `m0` on their owner (taken in the task graph: @p m0 may be changed or
- * destroyed right after the call). The Jacobian of a linear operator is the
- * operator itself (a new reference).
+ * Logically collective; asynchronous. Leaf Jacobians share their operator's state
+ * and keep a copy of their block of `m0` on their owner (taken in the task graph:
+ * @p m0 may be changed or destroyed right after the call). The Jacobian of a linear
+ * operator is the operator itself (a new reference).
  * @param[in] F   the operator
  * @param[in] m0  the point, an array of F's domain (any layout)
  * @param[out] J  the Jacobian
@@ -243,8 +259,10 @@ int sj_op_jacobian(sj_op_t F, sj_array_t m0, sj_op_t *J);
  * @brief `y = alpha op(x) + beta y`, where `op` is `A` (or `f`) forward and `A'`
  * adjoint.
  *
- * @p x matches the domain (forward) or range (adjoint), @p y the other; any
- * layouts. With `beta == 0`, `y` is not read. Only submits tasks.
+ * Logically collective; asynchronous: it only submits tasks, and the transfers
+ * between ranks are part of the task graph. @p x matches the domain (forward)
+ * or range (adjoint), @p y the other; any layouts. With `beta == 0`, `y` is not
+ * read.
  * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (x is y, bad direction), SJ_EMISMATCH,
  *         SJ_ENOTSUP (a leaf lacks the direction, adjoint of a nonlinear
  *         operator), SJ_ENOMEM, SJ_ESTATE
@@ -252,10 +270,10 @@ int sj_op_jacobian(sj_op_t F, sj_array_t m0, sj_op_t *J);
 int sj_op_apply_ex(sj_op_t A, sj_op_dir_t dir, double alpha, sj_array_t x, double beta,
                    sj_array_t y);
 
-/** @brief `y = A x` (or `y = f(x)`). @see sj_op_apply_ex */
+/** @brief `y = A x` (or `y = f(x)`). Logically collective; asynchronous. @see sj_op_apply_ex */
 int sj_op_apply(sj_op_t A, sj_array_t x, sj_array_t y);
 
-/** @brief `x = A' y`. @see sj_op_apply_ex */
+/** @brief `x = A' y`. Logically collective; asynchronous. @see sj_op_apply_ex */
 int sj_op_apply_adjoint(sj_op_t A, sj_array_t y, sj_array_t x);
 
 /* ---- block operators ------------------------------------------------------ */
@@ -270,6 +288,11 @@ typedef enum sj_op_block_kind {
 /**
  * @brief A block operator from an `m x n` grid of operators.
  *
+ * Logically collective (no message: every rank checks the blocks against the
+ * layout). Two numberings meet here: @p blocks is row-major (block `(i, j)` is
+ * `blocks[i * n + j]`), while the layout @p dist numbers blocks column-major,
+ * like every layout and space (block `(i, j)` is number `i + m * j` for
+ * sj_dist_owner() and sj_dist_local_blocks()).
  * @param[in] m, n    block rows and columns
  * @param[in] blocks  `m * n` operators, row-major (`blocks[i * n + j]`); NULL is a
  *                    zero block. Each non-NULL block must run on one rank, the
@@ -287,8 +310,9 @@ typedef enum sj_op_block_kind {
 int sj_op_block_create(int m, int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A);
 
 /**
- * Make block `(i, j)` owned by @p owner. Called on every rank, in block order
- * (row by row), with the same result everywhere (state arguments of leaves are
+ * Make block `(i, j)` owned by @p owner (the layout's owner of block number
+ * `i + m * j`). Called on every rank, row by row (`(0, 0)`, `(0, 1)`, ...,
+ * `(1, 0)`, ...), with the same result everywhere (state arguments of leaves are
  * read on the owner only). Set `*block` to NULL for a zero block.
  */
 typedef int (*sj_op_block_fn_t)(int i, int j, int owner, void *ctx, sj_op_t *block);
@@ -297,7 +321,11 @@ typedef int (*sj_op_block_fn_t)(int i, int j, int owner, void *ctx, sj_op_t *blo
  * @brief A block operator whose blocks are made by @p fn, like
  * `DArray(I -> [JopDiagonal(rand(2)) for ...])`.
  *
- * The blocks @p fn returns are handed over to the block operator.
+ * Collective: every rank calls @p fn for every block in the same order, and
+ * the leaf constructors it calls are collective. The blocks @p fn returns are
+ * handed over to the block operator. @p fn sees block `(i, j)` in row-major
+ * order, with the owner the layout gives block number `i + m * j`
+ * (column-major), as in sj_op_block_create().
  * @param[in] m, n  block rows and columns
  * @param[in] dist  a 2-D layout of an `m x n` block grid; NULL = contiguous
  * @param[in] fn    makes each block
@@ -318,6 +346,9 @@ int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, con
  * 1-D layout of `n` blocks giving the owner of each diagonal block; NULL =
  * contiguous over all ranks). When `x(i)`, `y(i)` and block `(i, i)` share an
  * owner, applies move no data.
+ *
+ * Logically collective (no message). Block `(i, i)` is number `i + n * i` of a
+ * 2-D layout.
  */
 int sj_op_block_diag(int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A);
 
@@ -328,6 +359,9 @@ int sj_op_block_grid(sj_op_t A, int *m, int *n);
  * @brief The 2-D layout of the block grid (borrowed): sj_dist_procs() gives
  * `procs(A)`, sj_dist_blockmap() `blockmap(A)`, sj_dist_local_blocks() the
  * blocks of a rank. Local.
+ *
+ * The layout numbers block `(i, j)` column-major, `i + m * j` (sj_dist_owner()),
+ * unlike the row-major `blocks[]` array of sj_op_block_create().
  */
 int sj_op_block_dist(sj_op_t A, sj_dist_t *dist);
 
@@ -338,6 +372,11 @@ int sj_op_block_kind(sj_op_t A, sj_op_block_kind_t *kind);
  * @brief A new reference to block `(i, j)` (NULL for a zero block). Local.
  *
  * The block is the operator on its owner; apply it to arrays placed anywhere.
+ * `(i, j)` are row and column: the block that sj_op_block_create() took from
+ * `blocks[i * n + j]`, owned by the layout's owner of block number `i + m * j`.
+ * Drop the reference with sj_op_destroy() (logically collective): a
+ * reference taken on some ranks only must be dropped while @p A still holds
+ * the block, so that the block is freed in the same order on every rank.
  */
 int sj_op_block_get(sj_op_t A, int i, int j, sj_op_t *block);
 
@@ -346,6 +385,8 @@ int sj_op_block_get(sj_op_t A, int i, int j, sj_op_t *block);
  * the layout's owner of `(i, j)` and match the row's and column's lengths. The
  * domain and range layouts of @p A do not change. Takes its own reference.
  *
+ * Logically collective (no message). `(i, j)` are row and column, as in
+ * sj_op_block_get(): the owner required is that of layout block `i + m * j`.
  * Tasks already submitted with the old block are unaffected.
  */
 int sj_op_block_set(sj_op_t A, int i, int j, sj_op_t block);
@@ -362,13 +403,17 @@ typedef struct sj_op_test_result {
 
 /**
  * @brief Dot-product (adjoint) test: `<A x, y>` against `<x, A' y>` for random
- * `x`, `y` drawn from @p seed. Blocking.
+ * `x`, `y` drawn from @p seed.
+ *
+ * Collective; blocking (it applies and reduces).
  */
 int sj_op_dot_product_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_result_t *result);
 
 /**
  * @brief Linearity test: `A(a x + b z)` against `a A x + b A z`; `lhs` and
  * `rhs` are their norms, `relerr` the norm of the difference over the larger.
+ *
+ * Collective; blocking.
  */
 int sj_op_linearity_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_result_t *result);
 
@@ -385,7 +430,8 @@ typedef struct sj_op_taylor_result {
 /**
  * @brief Linearisation test of a (nonlinear) operator at @p m0 (NULL: random)
  * along a random direction, with steps `h0, h0/2, ...` (`nsteps` <= 16).
- * Blocking.
+ *
+ * Collective; blocking.
  */
 int sj_op_linearization_test(sj_op_t F, sj_array_t m0, uint64_t seed, double h0, int nsteps,
                              sj_op_taylor_result_t *result);

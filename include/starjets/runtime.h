@@ -146,8 +146,9 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts);
 /**
  * @brief Wait for all work, release every object still alive, stop the runtime.
  *
- * Collective. Objects the user did not destroy are destroyed here; one line per
- * kind of object is printed on rank 0 (stderr) saying how many were forgotten.
+ * Collective; blocking: it waits for every task first. Objects the user did
+ * not destroy are destroyed here; one line per kind of object is printed on
+ * rank 0 (stderr) saying how many were forgotten.
  * Their handles are invalid afterwards: do not pass them to a destroy function.
  * MPI is finalised when sj_init() initialised it.
  * @retval SJ_OK on success
@@ -176,7 +177,8 @@ int sj_mpi_thread_multiple(void);
 /**
  * @brief Wait until every task submitted so far, on every rank, has run.
  *
- * Collective (it ends with a barrier).
+ * Collective; blocking (it ends with a barrier). Reports the tasks that failed
+ * since the last check: SJ_EUSER on every rank (see sj_last_error()).
  * @retval SJ_OK, or SJ_ESTATE when starjets is not running
  */
 int sj_wait(void);
@@ -195,7 +197,8 @@ int sj_barrier(void);
  * bisect ordering bugs. May be called before sj_init(); the environment variable
  * `SJ_SYNC` (0 or 1), when set, decides at sj_init().
  *
- * Collective (all ranks must agree). Slow: for debugging only.
+ * Logically collective: every rank calls it with the same value at the same
+ * point of the program (no message is sent). Slow: for debugging only.
  * @param[in] on non-zero to switch on
  */
 void sj_set_synchronous(int on);

@@ -7,7 +7,10 @@
  * copies have the same bits). Tasks on any rank read the local copy: scalar
  * arithmetic and the tasks that read a scalar never cross ranks, and an
  * iterative solver can chain reductions and updates without a global wait.
- * sj_scalar_value() turns it into a plain number. All calls are collective.
+ * sj_scalar_value() turns it into a plain number. Every rank makes every call,
+ * in the same order: sj_scalar_value() is collective (it waits, and the ranks
+ * agree on task failures); the others are logically collective (each rank
+ * submits the task on its own copy; no message).
  *
  * @defgroup scalar Graph scalars
  * @{
@@ -32,7 +35,7 @@ typedef enum sj_scalar_op {
 /**
  * @brief A scalar holding @p value.
  *
- * Collective; does not wait.
+ * Logically collective; asynchronous (submits one task per rank).
  * @param[in] value   its value (the same on every rank)
  * @param[out] scalar the new scalar
  */
@@ -41,7 +44,7 @@ int sj_scalar_create(double value, sj_scalar_t *scalar);
 /**
  * @brief `c = a op b`, computed by a task on every rank, on its copies.
  *
- * Collective; does not wait. Division by zero follows IEEE arithmetic.
+ * Logically collective; asynchronous. Division by zero follows IEEE arithmetic.
  * @param[in] op the operation
  * @param[in] a  the left operand
  * @param[in] b  the right operand
@@ -52,8 +55,8 @@ int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_
 /**
  * @brief Wait for the scalar and return its value on every rank (blocking).
  *
- * Collective: each rank waits for its own copy (no message), then the ranks
- * agree on task failures.
+ * Collective; blocking: each rank waits for its own copy (no message), then the
+ * ranks agree on task failures.
  * @param[in] scalar   the scalar
  * @param[out] value   its value, the same bits on every rank
  * @retval SJ_EUSER when a user callback failed before (see sj_wait())
@@ -62,8 +65,9 @@ int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_
 int sj_scalar_value(sj_scalar_t scalar, double *value);
 
 /**
- * @brief Destroy a scalar once the tasks that use it have run (does not wait).
- * Collective.
+ * @brief Destroy a scalar once the tasks that use it have run.
+ *
+ * Logically collective; does not wait.
  * NULL or `*scalar == NULL` is a no-op; sets `*scalar` to NULL.
  */
 int sj_scalar_destroy(sj_scalar_t *scalar);

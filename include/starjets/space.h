@@ -7,13 +7,16 @@
  * explicit, irregular block sizes). Blocks are numbered column-major over the
  * block grid (block (i, j) of an `m x n` grid is number `i + m * j`), indices are
  * 0-based and index ranges are half-open `[lo, hi)`. Arrays store elements
- * column-major, within a block and in sj_array_gather() buffers alike.
+ * column-major, within a block and in sj_array_gather() buffers alike. Layouts
+ * (dist.h) number blocks the same way; only the `blocks[]` array given to
+ * sj_op_block_create() is row-major (docs/api-conventions.md).
  *
  * Spaces are immutable and reference counted: objects built on a space keep it
  * alive, so a space may be destroyed as soon as the user no longer needs it.
- * All functions here are local (no communication) but sj_space_create*() and
- * sj_space_destroy() must be called by all ranks in the same order when the
- * space is used by collective calls (it is: it is a plain value).
+ * All functions here are local: a space is a plain value, made and destroyed
+ * without any message or tag, so any rank may make or query one at any time.
+ * A collective call that takes a space needs an equal one (same type, shape
+ * and cuts) on every rank.
  *
  * @defgroup space Spaces
  * @{
@@ -137,11 +140,18 @@ int sj_space_block_dims(sj_space_t space, int block, int64_t dims[], int64_t *ne
 
 /**
  * @brief Linear block number from block grid coordinates (column-major). Local.
+ *
+ * Block `(i, j)` of an `m x n` grid is number `i + m * j` (`i + m * (j + n * k)`
+ * in 3-D), as in layouts (sj_dist_owner()). The `blocks[]` array of
+ * sj_op_block_create() is row-major instead: `blocks[i * n + j]`.
  * @retval SJ_OK, SJ_ENULL, SJ_ERANGE
  */
 int sj_space_block_index(sj_space_t space, const int coords[], int *block);
 
-/** @brief Block grid coordinates of linear block number @p block. Local. */
+/**
+ * @brief Block grid coordinates of linear block number @p block (column-major,
+ * the inverse of sj_space_block_index()). Local.
+ */
 int sj_space_block_coords(sj_space_t space, int block, int coords[]);
 
 /**

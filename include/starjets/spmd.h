@@ -121,18 +121,19 @@ int sj_spmd_context_destroy(sj_spmd_context_t *ctx);
  * @brief Run @p fn on the ranks of @p ctx (DistributedArrays' `spmd(f, args;
  * context)`).
  *
- * Collective over all ranks. It first waits for every submitted task on every
- * rank (as sj_wait() does, without reporting their errors), so that array
- * blocks are quiescent and may be sent with sj_spmd_send_block(). Ranks
- * outside the context then return SJ_OK at once; the context's ranks run
- * `fn(ctx, arg)` and, after it returns, agree on its result (which also
- * completes every send of the run). StarPU's workers, which have nothing to
- * run, are paused meanwhile so that they leave the cores to @p fn; a task
- * submitted inside @p fn (which the rules above forbid) would not run.
+ * Collective over all ranks; blocking. It first waits for every submitted task on
+ * every rank (as sj_wait() does, without reporting their errors), so that array
+ * blocks are quiescent and may be sent with sj_spmd_send_block(). Ranks outside the
+ * context then return SJ_OK at once; the context's ranks run `fn(ctx, arg)` and,
+ * after it returns, agree on its result (which also completes every send of the
+ * run). StarPU's workers, which have nothing to run, are paused meanwhile so that
+ * they leave the cores to @p fn; a task submitted inside @p fn (which the rules
+ * above forbid) would not run.
  * @param[in] ctx the context; NULL = a temporary context of all ranks, made
  *                for this run and destroyed after it (its storage too)
  * @param[in] fn  the function
- * @param[in] arg passed to @p fn as is (each rank passes its own)
+ * @param[in] arg passed to @p fn as is, not copied (each rank passes its own;
+ *                @p fn runs before the call returns and may write results there)
  * @retval SJ_OK on success
  * @retval SJ_ENULL @p fn is NULL
  * @retval SJ_ESTATE starjets not running, or called inside a run (runs do not nest)
@@ -185,8 +186,9 @@ int sj_spmd_storage(sj_spmd_context_t ctx, const char *key, size_t size, void **
 /**
  * @brief Send @p size bytes to context rank @p dest under @p tag (`sendto`).
  *
- * Local. Buffered: returns once @p buf may be reused, whether or not @p dest
- * has posted the receive. Sending to oneself is allowed.
+ * Local (point-to-point: only this rank and @p dest take part). Buffered: returns
+ * once @p buf may be reused, whether or not @p dest has posted the receive. Sending
+ * to oneself is allowed.
  * @param[in] ctx  the context
  * @param[in] dest the receiver's context rank
  * @param[in] tag  0 .. #SJ_SPMD_TAG_MAX
@@ -204,7 +206,8 @@ int sj_spmd_send(sj_spmd_context_t ctx, int dest, int tag, const void *buf, size
 
 /**
  * @brief Receive the next message from context rank @p src with @p tag
- * (`recvfrom`). Local; blocks until it arrives.
+ * (`recvfrom`). Local (point-to-point); blocking: it waits until the message
+ * arrives.
  * @param[in] ctx   the context
  * @param[in] src   the sender's context rank
  * @param[in] tag   the tag it was sent with
@@ -220,7 +223,8 @@ int sj_spmd_recv(sj_spmd_context_t ctx, int src, int tag, void *buf, size_t size
 
 /**
  * @brief Receive the next message with @p tag from any rank of the context
- * (`recvfrom_any`). Local; blocks until one arrives.
+ * (`recvfrom_any`). Local (point-to-point); blocking: it waits until one
+ * arrives.
  * @param[in] ctx  the context
  * @param[in] tag  the tag it was sent with
  * @param[out] buf @p size bytes (may be NULL when @p size is 0)
@@ -358,11 +362,12 @@ typedef int (*sj_remote_fn_t)(const void *arg, size_t arg_size, void *out, size_
  * @brief Run @p fn on rank @p rank as a task and return at once (Distributed.jl
  * `@spawnat rank fn(arg)`, `remotecall`).
  *
- * Collective over all ranks, same arguments everywhere (only @p rank reads
- * @p arg). The task runs on one of @p rank's StarPU workers, after the tasks
- * submitted before it that it depends on (none: it uses no array), so @p fn
- * must be thread-safe with respect to other tasks and must not call starjets
- * (sj_rank() and sj_nranks() excepted).
+ * Logically collective over all ranks, same arguments everywhere (only @p rank
+ * reads @p arg); asynchronous: it submits one task and returns, with no message.
+ * The task runs on one of @p rank's StarPU workers, after the tasks submitted
+ * before it that it depends on (none: it uses no array), so @p fn must be
+ * thread-safe with respect to other tasks and must not call starjets (sj_rank() and
+ * sj_nranks() excepted).
  * @param[in] rank     the rank that runs @p fn
  * @param[in] fn       the function
  * @param[in] arg      @p arg_size bytes copied for @p fn (may be NULL when @p arg_size is 0)
@@ -381,7 +386,8 @@ int sj_spawn(int rank, sj_remote_fn_t fn, const void *arg, size_t arg_size, size
 /**
  * @brief Wait until the future's function has run.
  *
- * Collective over all ranks (the rank that ran it tells the others its result).
+ * Collective over all ranks; blocking (the rank that ran it tells the others
+ * its result).
  * @retval SJ_OK, SJ_ENULL, SJ_ESTATE
  * @retval SJ_EUSER the function returned non-zero (on every rank)
  */
@@ -406,10 +412,11 @@ int sj_future_wait(sj_future_t future);
 int sj_future_fetch(sj_future_t future, int root, void *out);
 
 /**
- * @brief Destroy a future once its task has run (does not wait).
+ * @brief Destroy a future once its task has run.
  *
- * Collective over all ranks. NULL or `*future == NULL` is a no-op; sets
- * `*future` to NULL. Futures still alive at sj_finalize() are destroyed there.
+ * Logically collective over all ranks (it releases the future's tags); does not
+ * wait. NULL or `*future == NULL` is a no-op; sets `*future` to NULL. Futures still
+ * alive at sj_finalize() are destroyed there.
  * @retval SJ_OK, SJ_ESTATE (inside a run)
  */
 int sj_future_destroy(sj_future_t *future);
@@ -425,7 +432,8 @@ typedef int (*sj_local_fn_t)(void *arg);
  * @brief Run `fn(arg)` on every rank now, on the calling thread
  * (Distributed.jl `@everywhere`: load a table, set up per-rank state).
  *
- * Collective over all ranks. It does not wait for submitted tasks: call
+ * Collective over all ranks; blocking: @p fn runs on the calling thread, then
+ * the ranks agree on its result. It does not wait for submitted tasks: call
  * sj_wait() first if tasks in flight use what @p fn changes.
  * @retval SJ_OK on success
  * @retval SJ_ENULL @p fn NULL (every rank)

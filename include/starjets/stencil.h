@@ -123,6 +123,7 @@ typedef struct sj_stencil_info {
  * @param[out] out  the output block (write the box only)
  * @param[in] in    the input with ghost cells (see sj_stencil_info_t)
  * @param[in] ctx   a private copy of the context bytes given to sj_array_stencil()
+ *                  (NULL when their size is 0)
  * @return 0 on success; non-zero marks the task as failed, reported as
  *         SJ_EUSER by the next sj_wait() (as for sj_array_map())
  */
@@ -141,8 +142,9 @@ void sj_stencil_options_default(sj_stencil_options_t *opts);
 /**
  * @brief One stencil step: `out = fn(in with ghost layers)`, block by block.
  *
- * Collective; asynchronous (submits tasks and returns; arguments and @p ctx
- * are copied). Calls may be chained without waiting: swapping @p in and
+ * Logically collective; asynchronous (submits tasks and returns; arguments
+ * and @p ctx are copied). The ghost strips travel in the task graph: the call
+ * itself sends no message. Calls may be chained without waiting: swapping @p in and
  * @p out between steps is the intended use (a time loop). Only the ghost
  * strips move between ranks; see the file comment for the tasks made.
  *

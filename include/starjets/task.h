@@ -166,7 +166,7 @@ void sj_pmap_options_default(sj_pmap_options_t *opts);
  * @brief Apply @p fn to @p n items with dynamic load balancing over the ranks
  * and their workers (Distributed.jl's `pmap`).
  *
- * Collective and blocking. @p fn runs in StarPU tasks, several at once on
+ * Collective; blocking. @p fn runs in StarPU tasks, several at once on
  * each rank: it must be thread-safe and must not call starjets or MPI. The
  * inputs are read on the root only: item `i` is
  * the `in_size` bytes at `in + i * in_size`; its result lands at
@@ -254,7 +254,7 @@ typedef int (*sj_combine_fn_t)(void *a, const void *b, void *ctx);
 /**
  * @brief A distributed loop with a reducer (`@distributed (op) for i in lo:hi-1`).
  *
- * Collective and blocking; the result is on every rank.
+ * Collective; blocking. The result is on every rank.
  *
  * The half-open range [lo, hi) of `len = hi - lo` indices is cut into
  * `K = min(len, SJ_PREDUCE_PARTS)` parts: with `q = len / K`, `r = len % K`,
@@ -300,7 +300,7 @@ typedef double (*sj_term_fn_t)(int64_t i, void *ctx);
  * @brief `op` over `term(i)` for i in [lo, hi), on every rank: the built-in
  * reducers of sj_preduce() for doubles.
  *
- * Collective and blocking. Same parts and tree as sj_preduce(); SJ_REDUCE_SUM
+ * Collective; blocking. Same parts and tree as sj_preduce(); SJ_REDUCE_SUM
  * adds in that order (so its bits do not depend on the number of ranks),
  * SJ_REDUCE_MIN and SJ_REDUCE_MAX give NaN when a term is NaN. An empty range
  * gives 0, +inf and -inf respectively.
