@@ -513,6 +513,12 @@ static int bad_fn(sj_spmd_context_t ctx, void *arg)
     EXPECT_ERR(r, sj_spmd_send(ctx, n, 0, x, sizeof x), SJ_ERANGE);
     EXPECT_ERR(r, sj_spmd_send(ctx, -1, 0, x, sizeof x), SJ_ERANGE);
     EXPECT_ERR(r, sj_spmd_recv(ctx, n, 0, y, sizeof y), SJ_ERANGE);
+    /* -1 is out of range too, not "any rank" (sj_spmd_recv_any is): a message to
+     * oneself waits, which a receive from any rank would take */
+    EXPECT_OK(r, sj_spmd_send(ctx, me, 13, x, sizeof x));
+    EXPECT_ERR(r, sj_spmd_recv(ctx, -1, 13, y, sizeof y), SJ_ERANGE);
+    EXPECT_ERR(r, sj_spmd_recv(ctx, -5, 13, y, sizeof y), SJ_ERANGE);
+    EXPECT_OK(r, sj_spmd_recv(ctx, me, 13, y, sizeof y));
     EXPECT_ERR(r, sj_spmd_bcast(ctx, n, x, sizeof x), SJ_ERANGE);
     EXPECT_ERR(r, sj_spmd_scatter(ctx, -1, x, y, (size_t)n, 1), SJ_ERANGE);
     EXPECT_ERR(r, sj_spmd_world_rank(ctx, n), SJ_ERANGE);

@@ -131,6 +131,8 @@ static int coll_fn(sj_spmd_context_t ctx, void *arg)
     int src = 0;
     EXPECT(sj_spmd_recv_any(ctx, 9, y, sizeof y, &src) == SJ_ENOTSUP);
     EXPECT(strstr(sj_last_error(), "MPI_THREAD_SERIALIZED") != NULL);
+    /* and -1 is a rank out of range, not "any source" */
+    EXPECT(sj_spmd_recv(ctx, -1, 9, y, sizeof y) == SJ_ERANGE);
     /* left unreceived: the context's destruction must clear it */
     EXPECT(sj_spmd_send(ctx, next, 11, x, sizeof x) == SJ_OK);
     return 0;

@@ -214,6 +214,8 @@ int sj_spmd_send(sj_spmd_context_t ctx, int dest, int tag, const void *buf, size
  * @param[out] buf  @p size bytes (may be NULL when @p size is 0)
  * @param[in] size  the message's exact size
  * @retval SJ_OK on success
+ * @retval SJ_ERANGE @p src out of [0, size), -1 included (sj_spmd_recv_any()
+ *         receives from any rank)
  * @retval SJ_ESIZE the message has another size (it is dropped)
  * @retval SJ_ESTATE also when @p src is this rank and no message to itself
  *         with @p tag is waiting (it could never arrive)

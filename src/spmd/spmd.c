@@ -88,7 +88,8 @@ static void release_user(sj__object_t *obj)
 }
 
 /* A context of the given ranks (checked), registered when @p registered. */
-static int ctx_make(const char *func, int n, const int ranks[], int registered, sj_spmd_context_t *out)
+static int ctx_make(const char *func, int n, const int ranks[], int registered,
+                    sj_spmd_context_t *out)
 {
     sj_spmd_context_t ctx = sj__calloc(1, sizeof *ctx);
     int *agree = ctx ? sj__calloc((size_t)n, sizeof *agree) : NULL;
@@ -267,8 +268,8 @@ int sj_spmd_run(sj_spmd_context_t ctx, sj_spmd_fn_t fn, void *arg)
                                ret, ctx->me, failed);
             else
                 rc = sj__error(SJ_EUSER, __func__,
-                               "the function failed on context rank %d (%d rank(s) failed)",
-                               lowest, failed);
+                               "the function failed on context rank %d (%d rank(s) failed)", lowest,
+                               failed);
         }
     }
     if (tmp)
@@ -308,11 +309,14 @@ static int send_checked(const char *func, sj_spmd_context_t ctx, int dest, int t
     return sj__msg_send(func, ctx->chan, SJ__LANE_USER, dest, tag, 0, buf, size);
 }
 
-static int recv_checked(const char *func, sj_spmd_context_t ctx, int src, int tag, void *buf,
-                        size_t size, int *from)
+/* @p any: receive from any rank (sj_spmd_recv_any); else @p src must be a context rank. */
+static int recv_checked(const char *func, sj_spmd_context_t ctx, int any, int src, int tag,
+                        void *buf, size_t size, int *from)
 {
     SJ_TRY(sj__spmd_check(func, ctx));
-    if (src != SJ__ANY_SOURCE)
+    if (any)
+        src = SJ__ANY_SOURCE;
+    else
         SJ_TRY(check_peer(func, "src", ctx, src));
     SJ_TRY(check_tag(func, tag));
     SJ_TRY(check_buf(func, buf, size));
@@ -326,7 +330,7 @@ int sj_spmd_send(sj_spmd_context_t ctx, int dest, int tag, const void *buf, size
 
 int sj_spmd_recv(sj_spmd_context_t ctx, int src, int tag, void *buf, size_t size)
 {
-    return recv_checked(__func__, ctx, src, tag, buf, size, NULL);
+    return recv_checked(__func__, ctx, 0, src, tag, buf, size, NULL);
 }
 
 int sj_spmd_recv_any(sj_spmd_context_t ctx, int tag, void *buf, size_t size, int *src)
@@ -338,7 +342,7 @@ int sj_spmd_recv_any(sj_spmd_context_t ctx, int tag, void *buf, size_t size, int
              "receiving from any rank needs MPI_THREAD_MULTIPLE; MPI runs at "
              "MPI_THREAD_SERIALIZED, where messages go through StarPU-MPI, which matches one "
              "source only (use sj_spmd_recv)");
-    return recv_checked(__func__, ctx, SJ__ANY_SOURCE, tag, buf, size, src);
+    return recv_checked(__func__, ctx, 1, -1, tag, buf, size, src);
 }
 
 /* The memory and byte size of a block this rank owns, taken with localpart_get. */
@@ -373,7 +377,7 @@ int sj_spmd_recv_block(sj_spmd_context_t ctx, int src, int tag, sj_array_t array
     void *p = NULL;
     size_t bytes = 0;
     SJ_TRY(block_take(__func__, array, block, &p, &bytes));
-    int rc = recv_checked(__func__, ctx, src, tag, p, bytes, NULL);
+    int rc = recv_checked(__func__, ctx, 0, src, tag, p, bytes, NULL);
     sj_array_localpart_restore(array, block, &p);
     return rc;
 }
