@@ -7,13 +7,8 @@
 #include <string.h>
 
 #include <Random123/philox.h>
-#include <starpu.h>
 
 #include "codelets_private.h"
-#include "runtime/rt.h"
-
-#define PTR(i) ((void *)STARPU_VECTOR_GET_PTR(buffers[i]))
-#define NELEMS(i) ((int64_t)STARPU_VECTOR_GET_NX(buffers[i]))
 
 void sj__cpu_fill(void *buffers[], void *cl_arg)
 {
@@ -159,5 +154,5 @@ void sj__cpu_map(void *buffers[], void *cl_arg)
     void *ctx = a->ctx_size ? (char *)a + sizeof *a : NULL;
     int rc = a->fn(&a->blk, PTR(0), in, ctx);
     if (rc != 0)
-        sj__rt_task_error("user block function returned %d on block %d", rc, a->blk.block);
+        sj__kernel_fail("user block function returned %d on block %d", rc, a->blk.block);
 }

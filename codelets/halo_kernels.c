@@ -8,12 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <starpu.h>
 
 #include "codelets_private.h"
-#include "halo_kernels.h"
-#include "runtime/rt.h"
+#include "kernels/halo.h"
 
+#undef PTR
 #define PTR(i) ((char *)STARPU_VECTOR_GET_PTR(buffers[i]))
 
 /* Offset of cell c in a buffer with strides s (elements). */
@@ -47,7 +46,7 @@ static void fill_box(char *dst, const int64_t dstride[SJ_MAX_DIMS], const int64_
             });
 }
 
-static void cpu_pack(void *buffers[], void *cl_arg)
+void sj__cpu_halo_pack(void *buffers[], void *cl_arg)
 {
     const sj__halo_pack_args_t *a = cl_arg;
     const char *src = PTR(0);
@@ -160,7 +159,7 @@ static const char *assemble(void *buffers[], const sj__halo_args_t *a, const sj_
     return (const char *)((uintptr_t)scratch - (uintptr_t)(offset_of(lo, stride) * (int64_t)es));
 }
 
-static void cpu_compute(void *buffers[], void *cl_arg)
+void sj__cpu_stencil(void *buffers[], void *cl_arg)
 {
     const sj__halo_args_t *a = cl_arg;
     void *ctx = a->ctx_size ? (char *)cl_arg + sizeof *a : NULL;
@@ -176,14 +175,14 @@ static void cpu_compute(void *buffers[], void *cl_arg)
         } else {
             in = assemble(buffers, a, &a->part[p], info.in_stride, es);
             if (!in) {
-                sj__rt_task_error("stencil on block %d: out of memory for a padded slab",
+                sj__kernel_fail("stencil on block %d: out of memory for a padded slab",
                                   info.blk.block);
                 return;
             }
         }
         int rc = a->fn(&info, PTR(0), in, ctx);
         if (rc != 0) {
-            sj__rt_task_error("user stencil function returned %d on block %d", rc,
+            sj__kernel_fail("user stencil function returned %d on block %d", rc,
                               info.blk.block);
             return;
         }
@@ -191,22 +190,8 @@ static void cpu_compute(void *buffers[], void *cl_arg)
 }
 
 /* Nothing to do: the task exists for its position in the graph (see halo.c). */
-static void cpu_gate(void *buffers[], void *cl_arg)
+void sj__cpu_halo_gate(void *buffers[], void *cl_arg)
 {
     (void)buffers;
     (void)cl_arg;
-}
-
-int sj__halo_kernel(int which)
-{
-    static const char *const names[] = {
-        [SJ__HALO_K_PACK] = "sj_halo_pack",
-        [SJ__HALO_K_INTERIOR] = "sj_stencil_interior",
-        [SJ__HALO_K_FRAME] = "sj_stencil_frame",
-        [SJ__HALO_K_PADDED] = "sj_stencil_padded",
-        [SJ__HALO_K_GATE] = "sj_halo_gate",
-    };
-    return sj__codelet_custom(names[which], which == SJ__HALO_K_PACK   ? cpu_pack
-                                            : which == SJ__HALO_K_GATE ? cpu_gate
-                                                                       : cpu_compute);
 }

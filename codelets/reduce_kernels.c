@@ -10,13 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <starpu.h>
+
+#include <starjets/scalar.h>
 
 #include "codelets_private.h"
-#include "runtime/rt.h"
-
-#define PTR(i) ((void *)STARPU_VECTOR_GET_PTR(buffers[i]))
-#define NELEMS(i) ((int64_t)STARPU_VECTOR_GET_NX(buffers[i]))
 
 /* A per-block sum of F(i) over i < n with four accumulators, in double. */
 #define DEFINE_SUM4(name, T, F)                                                                    \
@@ -188,7 +185,7 @@ void sj__cpu_reduce_all(void *buffers[], void *cl_arg)
         total += NELEMS(i);
     double *part = malloc((size_t)total * sizeof(double));
     if (!part) {
-        sj__rt_task_error("sj_reduce_all: no memory for %lld partial results", (long long)total);
+        sj__kernel_fail("sj_reduce_all: no memory for %lld partial results", (long long)total);
         return;
     }
     int64_t k = 0;

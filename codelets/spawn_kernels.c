@@ -4,10 +4,10 @@
 
 #include <starpu.h>
 
-#include "kernels.h"
-#include "spawn_kernels.h"
+#include "codelets.h"
+#include "kernels/spawn.h"
 
-static void cpu_spawn(void *buffers[], void *cl_arg)
+void sj__cpu_spawn(void *buffers[], void *cl_arg)
 {
     const sj__spawn_args_t *a = cl_arg;
     unsigned char *p = (unsigned char *)STARPU_VECTOR_GET_PTR(buffers[0]);
@@ -16,9 +16,4 @@ static void cpu_spawn(void *buffers[], void *cl_arg)
     int rc = a->fn(arg, a->arg_size, a->out_size ? p + SJ__SPAWN_HEAD : NULL, a->out_size);
     int64_t status = rc;
     memcpy(p, &status, sizeof status);
-}
-
-int sj__spawn_kernel(void)
-{
-    return sj__codelet_custom("sj_spawn", cpu_spawn);
 }

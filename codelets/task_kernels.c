@@ -5,8 +5,8 @@
  */
 #include <time.h>
 
-#include "kernels.h"
-#include "task_kernels.h"
+#include "codelets.h"
+#include "kernels/task.h"
 
 static double now(void)
 {
@@ -15,7 +15,7 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void cpu_pmap_item(void *buffers[], void *cl_arg)
+void sj__cpu_pmap_item(void *buffers[], void *cl_arg)
 {
     (void)buffers;
     sj__item_args_t *a = cl_arg;
@@ -31,7 +31,7 @@ static void cpu_pmap_item(void *buffers[], void *cl_arg)
     a->seconds = now() - t0;
 }
 
-static void cpu_preduce_part(void *buffers[], void *cl_arg)
+void sj__cpu_preduce_part(void *buffers[], void *cl_arg)
 {
     (void)buffers;
     sj__part_args_t *a = cl_arg;
@@ -44,14 +44,4 @@ static void cpu_preduce_part(void *buffers[], void *cl_arg)
             return;
         }
     }
-}
-
-int sj__kernel_pmap_item(void)
-{
-    return sj__codelet_custom("sj_pmap_item", cpu_pmap_item);
-}
-
-int sj__kernel_preduce_part(void)
-{
-    return sj__codelet_custom("sj_preduce_part", cpu_preduce_part);
 }

@@ -8,6 +8,7 @@
 #include <starjets/space.h>
 
 #include "base/base.h"
+#include "kernels/array.h"
 #include "runtime/rt.h"
 
 struct sj_space_s {

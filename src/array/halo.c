@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "array/array_private.h"
-#include "halo_kernels.h"
+#include "kernels/halo.h"
 #include "runtime/rt_halo.h"
 
 enum { PRIO_INTERIOR = 0, PRIO_FRAME = 1, PRIO_PACK = 2 };
@@ -336,9 +336,7 @@ static void free_strips(strips_t *st)
 /* A gate: a task that claims @p n received strips (W) once in(b) is ready. */
 static int submit_gate(sj_array_t in, int b, const sj__buf_t *claims, int n)
 {
-    const int kernel = sj__halo_kernel(SJ__HALO_K_GATE);
-    if (kernel < 0)
-        return sj__error(SJ_ENOMEM, "sj_array_stencil", "cannot make the gate codelet");
+    const sj__kernel_t kernel = SJ__K_HALO_GATE;
     sj__buf_t bufs[1 + SJ__HALO_MAX_DIRS] = {{in->handles[b], SJ__R}};
     memcpy(bufs + 1, claims, (size_t)n * sizeof *claims);
     return sj__rt_submit_local(kernel, NULL, 0, PRIO_PACK, 1 + n, bufs);
@@ -352,9 +350,7 @@ static int submit_gate(sj_array_t in, int b, const sj__buf_t *claims, int n)
  */
 static int submit_exchange(sj_array_t in, const int *owner, const strips_t *st, int me)
 {
-    const int kernel = sj__halo_kernel(SJ__HALO_K_PACK);
-    if (kernel < 0)
-        return sj__error(SJ_ENOMEM, "sj_array_stencil", "cannot make the pack codelet");
+    const sj__kernel_t kernel = SJ__K_HALO_PACK;
     const int count = in->dist->local_start[me + 1] - in->dist->local_start[me];
     const int *blocks = in->dist->local + in->dist->local_start[me];
     for (int i = 0; i < count; i++) {
@@ -483,9 +479,7 @@ static int submit_block(const plan_t *pl, sj_array_t out, sj_array_t in, int b,
         args->part[0] = interior;
         args->nsrc = 0;
         sj__buf_t bufs[2] = {{out->handles[b], SJ__W}, {in->handles[b], SJ__R}};
-        const int kernel = sj__halo_kernel(SJ__HALO_K_INTERIOR);
-        if (kernel < 0)
-            return sj__error(SJ_ENOMEM, "sj_array_stencil", "cannot make a codelet");
+        const sj__kernel_t kernel = SJ__K_HALO_INTERIOR;
         SJ_TRY(sj__rt_submit_local(kernel, args, argsize, PRIO_INTERIOR, 2, bufs));
     }
     if (nparts == 0)
@@ -498,10 +492,7 @@ static int submit_block(const plan_t *pl, sj_array_t out, sj_array_t in, int b,
     args->info.part = mode == SJ_STENCIL_SPLIT ? SJ_STENCIL_FRAME : SJ_STENCIL_WHOLE;
     args->nparts = nparts;
     memcpy(args->part, parts, (size_t)nparts * sizeof parts[0]);
-    const int kernel =
-        sj__halo_kernel(mode == SJ_STENCIL_SPLIT ? SJ__HALO_K_FRAME : SJ__HALO_K_PADDED);
-    if (kernel < 0)
-        return sj__error(SJ_ENOMEM, "sj_array_stencil", "cannot make a codelet");
+    const sj__kernel_t kernel = mode == SJ_STENCIL_SPLIT ? SJ__K_HALO_FRAME : SJ__K_HALO_PADDED;
     return sj__rt_submit_local(kernel, args, argsize, PRIO_FRAME, nbufs, bufs);
 }
 

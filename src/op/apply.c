@@ -8,9 +8,11 @@
  * submitted, so that several tasks of one call on a rank share one transfer.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/op.h"
 #include "op/op_private.h"
 
 /* ---- one call: temporaries and flushes ---------------------------------------- */
@@ -229,7 +231,7 @@ static sj_op_fn_t leaf_fn(sj_op_t L, int dir, int *kdir)
     return cls->forward;
 }
 
-static void ctx_dims(sj_op_info_t *ctx, sj_space_t dom, sj_space_t rng)
+static void info_dims(sj_op_info_t *ctx, sj_space_t dom, sj_space_t rng)
 {
     ctx->dtype = dom->dtype;
     ctx->dom_ndims = dom->ndims;
@@ -253,8 +255,14 @@ static int leaf_apply(sj__call_t *c, sj_op_t L, int dir, double alpha, const sj_
     if (!fn) /* sj__op_check_dir() rules this out before anything is submitted */
         return sj__error(SJ_ENOTSUP, c->func, "operator '%s' cannot be applied in that direction",
                          l->name);
-    if (l->kid[kdir] < 0 && (l->kid[kdir] = sj__codelet_op(l->name, kdir)) < 0)
-        return sj__error(SJ_ENOMEM, c->func, "cannot make the codelet of operator '%s'", l->name);
+    if (l->kid[kdir] < 0) {
+        static const char *suffix[] = {"fwd", "adj", "jac"};
+        char name[48];
+        snprintf(name, sizeof name, "sj_op_%s_%s", l->name, suffix[kdir]);
+        sj__kernel_t k;
+        SJ_TRY(sj__named(sj__rt_kernel_variant(SJ__K_OP, name, &k), c->func));
+        l->kid[kdir] = (int)k;
+    }
 
     const int r = l->owner;
     sj__vec_t out = *y;
@@ -274,11 +282,11 @@ static int leaf_apply(sj__call_t *c, sj_op_t L, int dir, double alpha, const sj_
     args->beta = b;
     args->has_state = l->state != NULL;
     args->has_point = L->point != NULL;
-    ctx_dims(&args->ctx, L->dom_space, L->rng_space);
-    args->ctx.params_size = l->params_size;
-    args->ctx.state_size = l->state_size;
-    args->ctx.block_row = c->brow;
-    args->ctx.block_col = c->bcol;
+    info_dims(&args->info, L->dom_space, L->rng_space);
+    args->info.params_size = l->params_size;
+    args->info.state_size = l->state_size;
+    args->info.block_row = c->brow;
+    args->info.block_col = c->bcol;
     memcpy(args->name, l->name, sizeof args->name);
     if (l->params) /* the owner's copy; the arguments are used on the owner only */
         memcpy(args + 1, l->params, l->params_size);
@@ -288,7 +296,7 @@ static int leaf_apply(sj__call_t *c, sj_op_t L, int dir, double alpha, const sj_
         bufs[nb++] = (sj__buf_t){l->state, SJ__R};
     if (L->point)
         bufs[nb++] = (sj__buf_t){L->point, SJ__R};
-    int rc = sj__rt_submit((sj__kernel_t)l->kid[kdir], args, size, nb, bufs);
+    int rc = sj__rt_submit((sj__kernel_t)l->kid[kdir], args, size, nb, bufs); /* a variant */
     free(args);
     SJ_TRY(rc);
     SJ_TRY(read_on(c, x, 0, r));

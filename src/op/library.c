@@ -1,7 +1,7 @@
 /*
  * The operator library (include/starjets/ops.h): constructors that check their
  * arguments, build the parameters and state of a leaf class of
- * codelets/op_library.c and hand them to sj_op_create().
+ * src/op/library_classes.c and hand them to sj_op_create().
  *
  * State arguments are read on the owner only, so checks of their contents run
  * there and sj__rt_agree() gives every rank the owner's verdict: all ranks
@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "op_library.h"
-#include "op_private.h"
+#include "op/library_classes.h"
+#include "op/op_private.h"
 
 /* Shape of a space, padded with 1s to SJ_MAX_DIMS dimensions. */
 typedef struct shape {

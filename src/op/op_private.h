@@ -33,7 +33,7 @@ typedef struct sj__leaf {
     sj__data_t state; /* NULL when state_size == 0 */
     size_t state_size;
     int64_t state_tag;
-    int kid[3]; /* kernel number per direction (sj__codelet_op), -1 until used */
+    int kid[3]; /* kernel per direction (sj__rt_kernel_variant of SJ__K_OP), -1 until used */
 } sj__leaf_t;
 
 typedef struct sj__block {

@@ -185,10 +185,10 @@ int sj_op_perfstat(const char *path)
 {
     SJ_TRY(sj__check_running(__func__));
     SJ_TRY(sj__rt_wait_all());
-    int bad = sj__perfstat_set(path, sj__rt_rank()) < 0, nbad = 0;
+    int bad = sj__rt_op_records(path, __func__) < 0, nbad = 0;
     SJ_TRY(sj__rt_sum_int(bad, &nbad));
     if (bad)
-        return sj__error_rename(SJ_EINVAL, __func__);
+        return SJ_EINVAL;
     SJ_CHECK(nbad == 0, SJ_EINVAL, "%d rank(s) could not open their record file", nbad);
     return SJ_OK;
 }

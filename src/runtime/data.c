@@ -141,20 +141,6 @@ void sj__rt_data_release(sj__data_t data)
     starpu_data_release(sj__h(data));
 }
 
-void *sj__rt_malloc(size_t size)
-{
-    void *p = NULL;
-    if (starpu_malloc_flags(&p, size ? size : 1, STARPU_MALLOC_PINNED) != 0)
-        return NULL;
-    return p;
-}
-
-void sj__rt_free(void *ptr, size_t size)
-{
-    if (ptr)
-        starpu_free_flags(ptr, size ? size : 1, STARPU_MALLOC_PINNED);
-}
-
 /* ---- transfers ------------------------------------------------------------ */
 
 /* Set when StarPU-MPI may have messages of ours in flight since the last wait. */
@@ -274,7 +260,7 @@ int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out
         ifaces[1 + acquired] = starpu_data_get_interface_on_node(h, STARPU_MAIN_RAM);
     }
     if (rc == SJ_OK)
-        sj__codelet(kernel)->cpu_funcs[0](ifaces, (void *)args);
+        sj__registry_run(kernel, ifaces, args);
     while (acquired > 0)
         starpu_data_release(sj__h(in[--acquired]));
     return rc;

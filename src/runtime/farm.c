@@ -102,7 +102,7 @@ static int pool_reserve(sj__pool_t p, int64_t need)
     return SJ_OK;
 }
 
-int sj__pool_submit(sj__pool_t pool, int kernel, void *args, int64_t cookie)
+int sj__pool_submit(sj__pool_t pool, sj__kernel_t kernel, void *args, int64_t cookie)
 {
     pool_done_t *d = malloc(sizeof *d);
     if (!d)
@@ -119,7 +119,7 @@ int sj__pool_submit(sj__pool_t pool, int kernel, void *args, int64_t cookie)
         return rc;
     }
     struct starpu_task *task = starpu_task_create();
-    task->cl = sj__codelet((sj__kernel_t)kernel);
+    task->cl = sj__codelet(kernel);
     task->nbuffers = 0;
     task->cl_arg = args;
     task->cl_arg_free = 0;

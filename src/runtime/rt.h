@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernels.h"
+#include "kernels/ids.h"
 
 /* A StarPU data handle, opaque to the algorithms. */
 typedef struct sj__data_s *sj__data_t;
@@ -63,10 +63,6 @@ int sj__rt_data_owner(sj__data_t data);
 void *sj__rt_data_acquire(sj__data_t data, sj__mode_t mode);
 void sj__rt_data_release(sj__data_t data);
 
-/* Memory for block data (pinned where CUDA is used). */
-void *sj__rt_malloc(size_t size);
-void sj__rt_free(void *ptr, size_t size);
-
 /* ---- point-to-point transfers of data (StarPU-MPI, ordered with tasks) --- */
 
 /* Send @p data to @p dest under @p tag; the send is ordered after earlier tasks. */
@@ -100,6 +96,22 @@ int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out
 
 /* Wait for all tasks on every rank (collective), then release deferred tags. */
 int sj__rt_wait_all(void);
+
+/* ---- kernels ------------------------------------------------------------- */
+
+/*
+ * The kernel number of the variant @p name of kernel @p family: the same body
+ * under a codelet and performance model of its own (one per operator class
+ * and direction, for instance), made on first use; the same name gives the
+ * same number. SJ_ENOMEM with a sentence when out of memory.
+ */
+int sj__rt_kernel_variant(sj__kernel_t family, const char *name, sj__kernel_t *kernel);
+/*
+ * Start (@p path non-NULL) or stop the per-task JSON records of operator tasks
+ * on this rank ("<path>.<rank>.jsonl"); SJ_EINVAL naming @p func when the file
+ * cannot be opened.
+ */
+int sj__rt_op_records(const char *path, const char *func);
 
 /* ---- errors raised inside tasks ----------------------------------------- */
 

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/ids.h"
+
 /* ---- local tasks without data handles ------------------------------------ */
 
 /* A set of tasks run on this rank's CPU workers, collected by cookie. */
@@ -21,7 +23,7 @@ int sj__pool_create(sj__pool_t *pool);
  * Submit a task of @p kernel whose argument block is @p args (NOT copied: it
  * must stay valid until the task's cookie came back from sj__pool_wait).
  */
-int sj__pool_submit(sj__pool_t pool, int kernel, void *args, int64_t cookie);
+int sj__pool_submit(sj__pool_t pool, sj__kernel_t kernel, void *args, int64_t cookie);
 /*
  * Wait up to @p timeout seconds (0: do not wait) until a task has finished;
  * store up to @p max cookies of finished tasks in @p cookies and return how

@@ -50,10 +50,16 @@ int sj__rt_wait_quietly(MPI_Request *req, const char *what);
 /* Unregister the pooled local handles (sj_finalize, before StarPU stops). */
 void sj__rt_pool_drain(void);
 
-/* The StarPU codelet of a kernel (codelets/codelets.c). */
+/* ---- the kernel registry (registry.c) ---- */
+
+/* Make the codelets of the fixed kernels (sj_init, before any submission). */
+void sj__registry_init(void);
+/* Free the variants' codelets (after StarPU stopped and saved their models). */
+void sj__registry_fini(void);
+/* The StarPU codelet of a kernel. */
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
-/* Free the operator codelets (after StarPU stopped and saved their models). */
-void sj__codelets_fini(void);
+/* Run a kernel's body on this thread on StarPU interfaces (sj__rt_run_here). */
+void sj__registry_run(sj__kernel_t kernel, void *buffers[], const void *args);
 
 /* Traces and the light profile (trace.c), in the order sj_init and sj_finalize
  * call them. */

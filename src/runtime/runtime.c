@@ -474,9 +474,9 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     sj__rt.app_thread = pthread_self();
     sj__rt.tasks_submitted = sj__rt.submission_waits = sj__rt.handles = 0;
     sj__tag_reset();
-    sj__codelets_init();
+    sj__registry_init();
     const char *perf = getenv("SJ_PERFSTAT");
-    if (perf && *perf && sj__perfstat_set(perf, sj__rt.rank) < 0)
+    if (perf && *perf && sj__rt_op_records(perf, "SJ_PERFSTAT") < 0)
         fprintf(stderr, "starjets: rank %d: SJ_PERFSTAT ignored: %s\n", sj__rt.rank,
                 sj_last_error());
     if (getenv("SJ_SYNC")) /* else keep what sj_set_synchronous() said */
@@ -505,7 +505,7 @@ int sj_finalize(void)
     starpu_mpi_shutdown();
     sj__trace_after_shutdown();
     blas_single_thread(0);
-    sj__codelets_fini();
+    sj__registry_fini();
     sj__farm_fini();
     sj__tag_reset();
     sj__rt.running = 0;

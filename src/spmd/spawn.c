@@ -16,7 +16,7 @@
 #include <starjets/spmd.h>
 
 #include "runtime/rt.h"
-#include "spawn_kernels.h"
+#include "kernels/spawn.h"
 #include "spmd/spmd_private.h"
 
 struct sj_future_s {
@@ -58,10 +58,6 @@ int sj_spawn(int rank, sj_remote_fn_t fn, const void *arg, size_t arg_size, size
     SJ_CHECK(arg_size <= SJ_SPMD_SIZE_MAX - sizeof(sj__spawn_args_t), SJ_ESIZE,
              "arg_size is %zu, more than %zu", arg_size,
              SJ_SPMD_SIZE_MAX - sizeof(sj__spawn_args_t));
-    const int kernel = sj__spawn_kernel();
-    if (kernel < 0)
-        return sj__error(SJ_ENOMEM, __func__, "cannot make the spawn codelet");
-
     /* only the rank that runs the task needs the argument bytes */
     sj__spawn_args_t head = {fn, arg_size, out_size};
     const int here = rank == sj__rt_rank();
@@ -86,7 +82,7 @@ int sj_spawn(int rank, sj_remote_fn_t fn, const void *arg, size_t arg_size, size
     f->out_size = out_size;
     sj__rt_data_register(&f->handle, rank, f->tag, NULL, SJ__SPAWN_HEAD + out_size, 1);
     sj__buf_t buf = {f->handle, SJ__W};
-    int rc = sj__rt_submit((sj__kernel_t)kernel, blk, blk_size, 1, &buf);
+    int rc = sj__rt_submit(SJ__K_SPAWN, blk, blk_size, 1, &buf);
     free(blk);
     if (rc < 0) {
         future_free(f);

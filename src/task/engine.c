@@ -48,9 +48,7 @@ int sj__engine_init(sj__engine_t *e, const sj_pmap_options_t *o, sj_item_fn_t fn
     e->output_ctx = o->output_ctx;
     e->batch_done = batch_done;
     e->owner = owner;
-    e->kernel = sj__kernel_pmap_item();
-    if (e->kernel < 0)
-        return sj__error(SJ_ENOMEM, "starjets", "cannot make the codelet of the task farm");
+    e->kernel = SJ__K_PMAP_ITEM;
     e->slots = sj__calloc((size_t)e->nslots, sizeof *e->slots);
     e->free_slots = sj__calloc((size_t)e->nslots, sizeof *e->free_slots);
     int rc = e->slots && e->free_slots ? sj__pool_create(&e->pool) : SJ_ENOMEM;

@@ -11,10 +11,12 @@
  * Each part travels as a record: a header (how the fold ended) followed by
  * the accumulator, padded so that every accumulator is 16-byte aligned.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/array.h"
 #include "task/task_private.h"
 
 enum { PART_OK = 0, PART_FOLD_FAILED = 1, PART_NOT_RUN = 2 };
@@ -37,7 +39,7 @@ static unsigned char *record(unsigned char *all, size_t rec, int64_t p)
 /* Fold this rank's parts [p0, p1) as tasks; fills their record heads. */
 static void fold_parts(unsigned char *all, size_t rec, int64_t p0, int64_t p1, int64_t lo,
                        int64_t len, int64_t k, sj_fold_fn_t fold, void *ctx, sj__part_args_t *args,
-                       sj__pool_t pool, int kernel)
+                       sj__pool_t pool, sj__kernel_t kernel)
 {
     int64_t submitted = 0;
     for (int64_t p = p0; p < p1; p++) {
@@ -49,7 +51,7 @@ static void fold_parts(unsigned char *all, size_t rec, int64_t p0, int64_t p1, i
         a->lo = lo + sj__split_lo(p, len, k);
         a->hi = lo + sj__split_lo(p + 1, len, k);
         a->acc = record(all, rec, p) + ACC_OFFSET;
-        if (kernel < 0 || sj__pool_submit(pool, kernel, a, p) < 0)
+        if (sj__pool_submit(pool, kernel, a, p) < 0)
             break;
         submitted++;
     }
@@ -150,7 +152,7 @@ int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_co
         for (int64_t p = p0; p < p1; p++)
             memcpy(record(all, rec, p) + ACC_OFFSET, init, acc_size);
         fold_parts(all, rec, p0, p1, lo, len, k, fold, ctx_copy, args, pool,
-                   sj__kernel_preduce_part());
+                   SJ__K_PREDUCE_PART);
         for (int r = 0; r < np; r++)
             sizes[r] = (size_t)(sj__split_lo(r + 1, k, np) - sj__split_lo(r, k, np)) * rec;
         rc = sj__farm_allgatherv(record(all, rec, p0), all, sizes);

@@ -16,7 +16,7 @@
 #include "base/base.h"
 #include "runtime/rt.h"
 #include "runtime/rt_farm.h"
-#include "task_kernels.h"
+#include "kernels/task.h"
 
 /*
  * Items of a batch: item j (0 <= j < count) has index start + j * stride,
@@ -61,7 +61,7 @@ typedef void (*sj__batch_done_fn_t)(sj__engine_t *e, sj__batch_t *b);
 
 struct sj__engine {
     sj__pool_t pool;
-    int kernel;
+    sj__kernel_t kernel;
     int workers;
     int cap;        /* tasks in flight at most, now */
     int per_worker; /* fixed queue per worker, or 0 for automatic */

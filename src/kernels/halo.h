@@ -1,19 +1,19 @@
 /*
- * Kernels of halo exchange and stencil steps, as seen by src/array/halo.c:
- * their argument blocks and kernel numbers. No StarPU here.
+ * The halo-exchange and stencil kernels (SJ__K_HALO_* in kernels/ids.h) as
+ * src/array/halo.c fills them: their argument blocks. No StarPU here.
  *
  * Coordinates are block-local to the block being computed (the consumer);
  * every buffer is column-major with stride 1 along dimension 0.
  */
-#ifndef SJ_HALO_KERNELS_H
-#define SJ_HALO_KERNELS_H
+#ifndef SJ_KERNELS_HALO_H
+#define SJ_KERNELS_HALO_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <starjets/stencil.h>
 
-#include "kernels.h"
+#include "kernels/ids.h"
 
 /* Directions from a block to its neighbours: 3^3 - 1 in 3-D. */
 #define SJ__HALO_MAX_DIRS 26
@@ -69,15 +69,4 @@ typedef struct sj__halo_args {
     size_t ctx_size;
 } sj__halo_args_t;
 
-enum {
-    SJ__HALO_K_PACK = 0,     /* sj__halo_pack_args_t */
-    SJ__HALO_K_INTERIOR = 1, /* sj__halo_args_t, in place */
-    SJ__HALO_K_FRAME = 2,    /* sj__halo_args_t, frame slabs */
-    SJ__HALO_K_PADDED = 3,   /* sj__halo_args_t, the whole block padded */
-    SJ__HALO_K_GATE = 4,     /* no arguments: orders the receives into its W buffers */
-};
-
-/* The kernel number of halo kernel @p which (SJ__HALO_K_*); -1 when out of memory. */
-int sj__halo_kernel(int which);
-
-#endif /* SJ_HALO_KERNELS_H */
+#endif /* SJ_KERNELS_HALO_H */

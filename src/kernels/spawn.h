@@ -1,9 +1,9 @@
 /*
- * The task of sj_spawn(): its argument block and its kernel. No StarPU here;
+ * The task of sj_spawn() (SJ__K_SPAWN): its argument block. No StarPU here;
  * codelets/spawn_kernels.c holds the CPU function.
  */
-#ifndef SJ_SPAWN_KERNELS_H
-#define SJ_SPAWN_KERNELS_H
+#ifndef SJ_KERNELS_SPAWN_H
+#define SJ_KERNELS_SPAWN_H
 
 #include <stddef.h>
 
@@ -22,7 +22,4 @@ typedef struct sj__spawn_args {
 
 #define SJ__SPAWN_HEAD 8
 
-/* The kernel number of the spawn codelet ("sj_spawn"), made on first use; -1 when out of memory. */
-int sj__spawn_kernel(void);
-
-#endif /* SJ_SPAWN_KERNELS_H */
+#endif /* SJ_KERNELS_SPAWN_H */

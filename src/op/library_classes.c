@@ -1,6 +1,6 @@
 /*
  * CPU kernels of the operator library: one sj_op_fn_t per direction of each
- * leaf class (see op_library.h). They run as tasks on the operator's owner,
+ * leaf class (see library_classes.h). They run as tasks on the operator's owner,
  * overwrite `out` entirely and handle SJ_FLOAT64 and SJ_FLOAT32. A kernel that
  * finds its parameters or state inconsistent returns 1, which the core reports
  * as a failed task rather than reading out of bounds.
@@ -11,8 +11,8 @@
 
 #include <cblas.h>
 
-#include "kernels.h"
-#include "op_library.h"
+#include "kernels/dtype.h"
+#include "op/library_classes.h"
 
 static const double PI = 3.14159265358979323846;
 

@@ -1,11 +1,11 @@
 /*
  * The kernels of the task farm and the distributed loop, as seen by src/task:
- * their argument blocks and their kernel numbers. These tasks have no data
+ * their argument blocks (SJ__K_PMAP_ITEM, SJ__K_PREDUCE_PART). These tasks have no data
  * handles: they run on the rank that submits them, read and write the memory
  * their argument block points to, and leave their outcome in it.
  */
-#ifndef SJ_TASK_KERNELS_H
-#define SJ_TASK_KERNELS_H
+#ifndef SJ_KERNELS_TASK_H
+#define SJ_KERNELS_TASK_H
 
 #include <stdint.h>
 
@@ -40,8 +40,4 @@ typedef struct sj__part_args {
     int64_t fail_index; /* the index fold failed on */
 } sj__part_args_t;
 
-/* Kernel numbers (made on first use after sj_init); -1 when out of memory. */
-int sj__kernel_pmap_item(void);
-int sj__kernel_preduce_part(void);
-
-#endif /* SJ_TASK_KERNELS_H */
+#endif /* SJ_KERNELS_TASK_H */

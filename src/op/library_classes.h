@@ -4,20 +4,20 @@
  * them. Pure C, no StarPU: the kernels are sj_op_fn_t functions that the core
  * runs as tasks on the operator's owner.
  *
- * Conventions: data are column-major; `ctx->dom_*` and `ctx->rng_*` always
+ * Conventions: data are column-major; `info->dom_*` and `info->rng_*` always
  * describe the operator's domain and range (also in the adjoint, where `in` is
  * range-sized and `out` domain-sized). Large state (a diagonal, a matrix, the
- * shift `b`, restriction indices) arrives in `ctx->state`; the point `m0` of a
- * nonlinear Jacobian in `ctx->point`.
+ * shift `b`, restriction indices) arrives in `info->state`; the point `m0` of a
+ * nonlinear Jacobian in `info->point`.
  */
-#ifndef SJ_OP_LIBRARY_H
-#define SJ_OP_LIBRARY_H
+#ifndef SJ_OP_LIBRARY_CLASSES_H
+#define SJ_OP_LIBRARY_CLASSES_H
 
 #include <stdint.h>
 
 #include <starjets/op.h>
 
-/* ---- parameter blocks (ctx->params) -------------------------------------- */
+/* ---- parameter blocks (info->params) -------------------------------------- */
 
 /* Dense: M is rows x cols (column-major), applied to k columns at once. */
 typedef struct sj__opp_dense {
@@ -90,4 +90,4 @@ extern const sj_op_class_t sj__opclass_shift;
 /* params sj__opp_clamp_t */
 extern const sj_op_class_t sj__opclass_clamp;
 
-#endif /* SJ_OP_LIBRARY_H */
+#endif /* SJ_OP_LIBRARY_CLASSES_H */

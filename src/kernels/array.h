@@ -1,0 +1,76 @@
+/*
+ * The array and reduction kernels (kernels/ids.h) as the algorithms fill them:
+ * their argument block, plus the reduction arithmetic shared by the task graph
+ * and the blocking reductions (so both give the same bits). No StarPU here.
+ */
+#ifndef SJ_KERNELS_ARRAY_H
+#define SJ_KERNELS_ARRAY_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <starjets/array.h>
+
+#include "kernels/ids.h"
+
+/* Most inputs a user map may take (plus its output). */
+#define SJ__MAP_MAX_IN 8
+
+/* Elementwise multiply variants (aliasing decides the buffers). */
+enum { SJ__MUL_ZXY = 0, SJ__MUL_ZZY = 1, SJ__MUL_ZZZ = 2 };
+
+/* Arguments of every kernel; MAP appends ctx_size bytes of user context. */
+typedef struct sj__kargs {
+    int dtype;
+    int op;
+    int nin;
+    double a, b;
+    uint64_t seed;
+    int64_t count; /* elements of the whole array (mean) */
+    sj_block_info_t blk;
+    sj_block_fn_t fn;
+    size_t ctx_size;
+} sj__kargs_t;
+
+/* ---- reduction arithmetic, one definition for tasks and blocking paths -- */
+
+static inline double sj__reduce_combine(int op, double a, double b)
+{
+    switch (op) {
+    case SJ_REDUCE_MIN:
+        return (a < b || isnan(a)) ? a : b;
+    case SJ_REDUCE_MAX:
+    case SJ_REDUCE_NORMINF:
+        return (a > b || isnan(a)) ? a : b;
+    default: /* SUM, MEAN, NORM1, NORM2 (sum of squares), DOT */
+        return a + b;
+    }
+}
+
+static inline double sj__reduce_finish(int op, double v, int64_t count)
+{
+    switch (op) {
+    case SJ_REDUCE_NORM2:
+        return sqrt(v);
+    case SJ_REDUCE_MEAN:
+        return v / (double)count;
+    default:
+        return v;
+    }
+}
+
+/*
+ * Combine per-block results in place in the fixed pairwise tree order:
+ * at stride s = 1, 2, 4, ... part[i] = combine(part[i], part[i + s]) for i a
+ * multiple of 2s. The task graph submits exactly these combines.
+ */
+static inline double sj__reduce_tree(int op, double *part, int n)
+{
+    for (int s = 1; s < n; s *= 2)
+        for (int i = 0; i + s < n; i += 2 * s)
+            part[i] = sj__reduce_combine(op, part[i], part[i + s]);
+    return part[0];
+}
+
+#endif /* SJ_KERNELS_ARRAY_H */

@@ -1,0 +1,160 @@
+/*
+ * The one registry from kernel numbers (kernels/ids.h) to StarPU codelets.
+ *
+ * Each kernel has a codelet with a history-based performance model (used by
+ * the dm* schedulers and shown in traces under the codelet's name). A family
+ * may also have named variants (sj__rt_kernel_variant): the same body under
+ * another codelet and model, so that for instance each operator class gets its
+ * own timings. Every codelet runs the same trampoline, which calls the body of
+ * its entry and turns a failure the body recorded (sj__kernel_fail) into a
+ * task error that the next wait reports on every rank.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <starpu.h>
+
+#include "base/base.h"
+#include "codelets/codelets.h"
+#include "runtime/rt_private.h"
+
+typedef struct entry {
+    struct starpu_codelet cl; /* first: the codelet of a task leads back to its entry */
+    struct starpu_perfmodel model;
+    sj__cpu_fn_t body;
+    char name[48];
+} entry_t;
+
+static const struct {
+    const char *name;
+    sj__cpu_fn_t body;
+} table[SJ__NKERNELS] = {
+    [SJ__K_FILL] = {"sj_fill", sj__cpu_fill},
+    [SJ__K_SCALE] = {"sj_scale", sj__cpu_scale},
+    [SJ__K_AXPBY] = {"sj_axpby", sj__cpu_axpby},
+    [SJ__K_MUL] = {"sj_mul", sj__cpu_mul},
+    [SJ__K_COPY] = {"sj_copy", sj__cpu_copy},
+    [SJ__K_RAND] = {"sj_rand", sj__cpu_rand},
+    [SJ__K_MAP] = {"sj_map", sj__cpu_map},
+    [SJ__K_PARTIAL] = {"sj_reduce_block", sj__cpu_partial},
+    [SJ__K_COMBINE] = {"sj_reduce_combine", sj__cpu_combine},
+    [SJ__K_FINISH] = {"sj_reduce_finish", sj__cpu_finish},
+    [SJ__K_SCALAR_BINARY] = {"sj_scalar_binary", sj__cpu_scalar_binary},
+    [SJ__K_AXPY_SCALAR] = {"sj_axpy_scalar", sj__cpu_axpy_scalar},
+    [SJ__K_SCALE_SCALAR] = {"sj_scale_scalar", sj__cpu_scale_scalar},
+    [SJ__K_SCALAR_SET] = {"sj_scalar_set", sj__cpu_scalar_set},
+    [SJ__K_GATHER] = {"sj_reduce_gather", sj__cpu_gather},
+    [SJ__K_REDUCE_ALL] = {"sj_reduce_all", sj__cpu_reduce_all},
+    [SJ__K_HALO_PACK] = {"sj_halo_pack", sj__cpu_halo_pack},
+    [SJ__K_HALO_INTERIOR] = {"sj_stencil_interior", sj__cpu_stencil},
+    [SJ__K_HALO_FRAME] = {"sj_stencil_frame", sj__cpu_stencil},
+    [SJ__K_HALO_PADDED] = {"sj_stencil_padded", sj__cpu_stencil},
+    [SJ__K_HALO_GATE] = {"sj_halo_gate", sj__cpu_halo_gate},
+    [SJ__K_PMAP_ITEM] = {"sj_pmap_item", sj__cpu_pmap_item},
+    [SJ__K_PREDUCE_PART] = {"sj_preduce_part", sj__cpu_preduce_part},
+    [SJ__K_SPAWN] = {"sj_spawn", sj__cpu_spawn},
+    [SJ__K_OP] = {"sj_op", sj__cpu_op},
+};
+
+static entry_t fixed[SJ__NKERNELS];
+static entry_t **variants; /* kernel SJ__NKERNELS + k */
+static int nvariants, capvariants;
+
+/* Report what the body that just ran on this thread recorded, if anything. */
+static void take_failure(void)
+{
+    char why[256];
+    if (sj__kernel_failure(why, sizeof why))
+        sj__rt_task_error("%s", why);
+}
+
+static void trampoline(void *buffers[], void *cl_arg)
+{
+    const entry_t *e = (const entry_t *)(void *)starpu_task_get_current()->cl;
+    e->body(buffers, cl_arg);
+    take_failure();
+}
+
+static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body)
+{
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->body = body;
+    starpu_codelet_init(&e->cl);
+    e->cl.where = STARPU_CPU;
+    e->cl.cpu_funcs[0] = trampoline;
+    e->cl.cpu_funcs_name[0] = e->name;
+    e->cl.nbuffers = STARPU_VARIABLE_NBUFFERS;
+    e->cl.name = e->name;
+    e->model.type = STARPU_HISTORY_BASED;
+    e->model.symbol = e->name;
+    e->cl.model = &e->model;
+}
+
+void sj__registry_init(void)
+{
+    for (int k = 0; k < SJ__NKERNELS; k++)
+        entry_init(&fixed[k], table[k].name, table[k].body);
+}
+
+void sj__registry_fini(void)
+{
+    sj__op_records(NULL, 0);
+    /* StarPU saved and dropped the models at shutdown: only our memory is left. */
+    for (int k = 0; k < nvariants; k++)
+        free(variants[k]);
+    free(variants);
+    variants = NULL;
+    nvariants = capvariants = 0;
+}
+
+static entry_t *entry_of(sj__kernel_t kernel)
+{
+    const int k = (int)kernel;
+    return k < SJ__NKERNELS ? &fixed[k] : variants[k - SJ__NKERNELS];
+}
+
+struct starpu_codelet *sj__codelet(sj__kernel_t kernel)
+{
+    return &entry_of(kernel)->cl;
+}
+
+void sj__registry_run(sj__kernel_t kernel, void *buffers[], const void *args)
+{
+    entry_of(kernel)->body(buffers, (void *)args);
+    take_failure();
+}
+
+int sj__rt_kernel_variant(sj__kernel_t family, const char *name, sj__kernel_t *kernel)
+{
+    for (int k = 0; k < nvariants; k++)
+        if (strcmp(variants[k]->name, name) == 0 && variants[k]->body == table[family].body) {
+            *kernel = (sj__kernel_t)(SJ__NKERNELS + k);
+            return SJ_OK;
+        }
+    if (nvariants == capvariants) {
+        int cap = capvariants ? 2 * capvariants : 16;
+        entry_t **p = realloc(variants, (size_t)cap * sizeof *p);
+        if (!p)
+            return sj__error(SJ_ENOMEM, "starjets", "cannot allocate the codelet table");
+        variants = p;
+        capvariants = cap;
+    }
+    entry_t *e = malloc(sizeof *e);
+    if (!e)
+        return sj__error(SJ_ENOMEM, "starjets", "cannot allocate a codelet");
+    entry_init(e, name, table[family].body);
+    variants[nvariants] = e;
+    *kernel = (sj__kernel_t)(SJ__NKERNELS + nvariants++);
+    return SJ_OK;
+}
+
+int sj__rt_op_records(const char *path, const char *func)
+{
+    if (sj__op_records(path, sj__rt.rank) < 0)
+        return sj__error(SJ_EINVAL, func, "cannot open '%s.%d.jsonl' for appending", path,
+                         sj__rt.rank);
+    return SJ_OK;
+}
