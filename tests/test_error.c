@@ -195,6 +195,68 @@ static void test_last_error(void **state)
     assert_string_equal(sj_last_error(), "");
 }
 
+static int fill_nothing(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    (void)blk, (void)out, (void)in, (void)ctx;
+    return 0;
+}
+
+/* Does @p trace name @p file (relative to the repository) followed by ":<line>"? */
+static int names_file(const char *trace, const char *file)
+{
+    for (const char *p = strstr(trace, file); p; p = strstr(p + 1, file)) {
+        const int at_start = p == trace || p[-1] == ' ';
+        if (at_start && p[strlen(file)] == ':' && atoi(p + strlen(file) + 1) > 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void test_last_error_trace(void **state)
+{
+    sj_clear_error();
+    assert_non_null(sj_last_error_trace());
+    assert_string_equal(sj_last_error_trace(), "");
+
+    /* found two files down: sj_array_map's check of ctx_size, reached through
+     * sj_array_create_init, which names itself in the sentence */
+    int64_t dims[1] = {12};
+    int nb[1] = {3};
+    sj_space_t s;
+    assert_int_equal(sj_space_create(SJ_FLOAT64, 1, dims, nb, &s), SJ_OK);
+    static const char big_ctx[1];
+    sj_array_t a = NULL;
+    sj_clear_error();
+    assert_int_equal(sj_array_create_init(s, NULL, fill_nothing, big_ctx, (size_t)2 << 20, &a),
+                     SJ_ESIZE);
+    assert_null(a);
+    assert_string_equal(sj_last_error(),
+                        "sj_array_create_init: ctx_size is 2097152, more than 1 MiB");
+    char trace[1024];
+    snprintf(trace, sizeof trace, "%s", sj_last_error_trace());
+    print_message("trace: %s\n", trace);
+    /* origin first, relative path, then the caller, then the public function */
+    assert_true(strncmp(trace, "src/array/algebra.c:", 20) == 0);
+    assert_true(names_file(trace, "src/array/array.c"));
+    assert_true(strstr(trace, "src/array/algebra.c:") < strstr(trace, " <- src/array/array.c:"));
+    const char *tail = " (sj_array_create_init)";
+    assert_true(strlen(trace) > strlen(tail));
+    assert_string_equal(trace + strlen(trace) - strlen(tail), tail);
+    assert_null(strstr(trace, "/work/"));
+
+    /* a new error starts a new trail: one frame, in the file that found it */
+    assert_int_equal(sj_dist_owner(NULL, 0, NULL), SJ_ENULL);
+    snprintf(trace, sizeof trace, "%s", sj_last_error_trace());
+    assert_true(names_file(trace, "src/array/dist.c"));
+    assert_null(strstr(trace, " <- "));
+    assert_null(strstr(trace, "algebra.c"));
+    assert_non_null(strstr(trace, " (sj_dist_owner)"));
+
+    sj_clear_error();
+    assert_string_equal(sj_last_error_trace(), "");
+    sj_space_destroy(&s);
+}
+
 static void *fail_in_thread(void *arg)
 {
     char *seen = arg;
@@ -203,7 +265,7 @@ static void *fail_in_thread(void *arg)
     int nb[1] = {11};
     sj_space_t s = NULL;
     int rc = sj_space_create(SJ_FLOAT64, 1, dims, nb, &s);
-    snprintf(seen, 512, "%d|%s", rc, sj_last_error());
+    snprintf(seen, 512, "%d|%s|%s", rc, sj_last_error(), sj_last_error_trace());
     return NULL;
 }
 
@@ -214,9 +276,11 @@ static void test_last_error_per_thread(void **state)
 
     sj_clear_error();
     assert_int_equal(sj_space_length(NULL, NULL), SJ_ENULL);
-    char mine[512];
+    char mine[512], my_trace[1024];
     snprintf(mine, sizeof mine, "%s", sj_last_error());
+    snprintf(my_trace, sizeof my_trace, "%s", sj_last_error_trace());
     assert_non_null(strstr(mine, "sj_space_length"));
+    assert_non_null(strstr(my_trace, "(sj_space_length)"));
 
     assert_int_equal(pthread_create(&t, NULL, fail_in_thread, seen), 0);
     assert_int_equal(pthread_join(t, NULL), 0);
@@ -226,7 +290,9 @@ static void test_last_error_per_thread(void **state)
     snprintf(expect, sizeof expect, "%d|", SJ_ESIZE);
     assert_memory_equal(seen, expect, strlen(expect));
     assert_non_null(strstr(seen, "sj_space_create"));
+    assert_non_null(strstr(seen, "|src/array/space.c:"));
     assert_string_equal(sj_last_error(), mine);
+    assert_string_equal(sj_last_error_trace(), my_trace);
 }
 
 static void test_version(void **state)
@@ -263,12 +329,12 @@ int main(int argc, char **argv)
     (void)argv;
     record_before_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_before_init),    cmocka_unit_test(test_init_bad_options),
-        cmocka_unit_test(test_init_twice),     cmocka_unit_test(test_codes_table),
-        cmocka_unit_test(test_stats_null),
-        cmocka_unit_test(test_codes_distinct), cmocka_unit_test(test_unknown_codes),
-        cmocka_unit_test(test_last_error),     cmocka_unit_test(test_last_error_per_thread),
-        cmocka_unit_test(test_version),        cmocka_unit_test(test_dtype_size),
+        cmocka_unit_test(test_before_init),      cmocka_unit_test(test_init_bad_options),
+        cmocka_unit_test(test_init_twice),       cmocka_unit_test(test_codes_table),
+        cmocka_unit_test(test_stats_null),       cmocka_unit_test(test_codes_distinct),
+        cmocka_unit_test(test_unknown_codes),    cmocka_unit_test(test_last_error),
+        cmocka_unit_test(test_last_error_trace), cmocka_unit_test(test_last_error_per_thread),
+        cmocka_unit_test(test_version),          cmocka_unit_test(test_dtype_size),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "error");
 }

@@ -72,7 +72,26 @@ const char *sj_err_name(int code);
 const char *sj_last_error(void);
 
 /**
- * @brief Forget the last error (sj_last_error() then returns "").
+ * @brief Where the last error of this thread was found, and the path it took up.
+ *
+ * Local. The trail starts at the source line that found the failure (the
+ * argument check, the failed allocation, the runtime call), then names each
+ * line inside the library that passed it up, innermost first, and ends with
+ * the function the sentence of sj_last_error() names, in parentheses:
+ * "src/op/block.c:83 <- src/op/block.c:171 <- src/op/block.c:238 (sj_op_block_create)".
+ * Paths are relative to the repository's root. At most 16 lines are kept
+ * (the origin and its nearest callers); "<- (3 more)" says how many were left
+ * out. A new error starts a new trail; sj_clear_error() empties it. Meant for
+ * bug reports and debugging: the lines change from one version to the next,
+ * so do not parse them.
+ * @return a thread-local string, "" when no call has failed; valid until the
+ *         next starjets call on this thread
+ * @see sj_last_error
+ */
+const char *sj_last_error_trace(void);
+
+/**
+ * @brief Forget the last error (sj_last_error() and sj_last_error_trace() then return "").
  *
  * Local.
  */

@@ -11,20 +11,36 @@
 #include <starjets/error.h>
 
 /*
- * Record the sentence "<func>: <message>" as the last error of this thread and
- * return @p code, so that a check reads `return sj__error(SJ_EINVAL, ...)`.
+ * Error trail. A failure is recorded once, where it is found (sj__error, an
+ * SJ_CHECK or sj__calloc): that sets the sentence sj_last_error() returns and
+ * starts the thread's trail at the origin's file and line. Each SJ_TRY,
+ * SJ_TRY_GOTO and sj__named/sj__error_rename that passes the failure up adds
+ * its own file and line, so sj_last_error_trace() names the path without
+ * threading function names through the callees. Frames cost nothing until a
+ * call fails: they are two stores on the error path.
  */
-int sj__error(int code, const char *func, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-/* Re-attribute the last error to public function @p func, keeping its reason. */
-int sj__error_rename(int code, const char *func);
+/*
+ * Record the sentence "<func>: <message>" as the last error of this thread,
+ * start the trail at @p file:@p line and return @p code.
+ */
+int sj__error_at(const char *file, int line, int code, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+#define sj__error(code, func, ...) sj__error_at(__FILE__, __LINE__, (code), (func), __VA_ARGS__)
+
+/* Add @p file:@p line to this thread's trail (bounded) and return @p code. */
+int sj__error_frame(const char *file, int line, int code);
+
+/* Re-attribute the last error to public function @p func, keeping its reason and trail. */
+int sj__error_rename_at(const char *file, int line, int code, const char *func);
+#define sj__error_rename(code, func) sj__error_rename_at(__FILE__, __LINE__, (code), (func))
 
 /* @p rc, with a failure re-attributed to public function @p func. */
-static inline int sj__named(int rc, const char *func)
+static inline int sj__named_at(const char *file, int line, int rc, const char *func)
 {
-    return rc < 0 ? sj__error_rename(rc, func) : rc;
+    return rc < 0 ? sj__error_rename_at(file, line, rc, func) : rc;
 }
+#define sj__named(rc, func) sj__named_at(__FILE__, __LINE__, (rc), (func))
 
 /* Validate a public argument: on failure return a clear error naming the function. */
 #define SJ_CHECK(cond, code, ...)                                                                  \
@@ -42,12 +58,24 @@ static inline int sj__named(int rc, const char *func)
 
 #define SJ_CHECK_NULL(p) SJ_CHECK((p) != NULL, SJ_ENULL, "argument '%s' is NULL", #p)
 
-/* Propagate an error from a callee: its sentence stays the last error. */
+/* Propagate an error from a callee: its sentence stays, this line joins the trail. */
 #define SJ_TRY(expr)                                                                               \
     do {                                                                                           \
         int sj__rc_ = (expr);                                                                      \
         if (sj__rc_ < 0)                                                                           \
-            return sj__rc_;                                                                        \
+            return sj__error_frame(__FILE__, __LINE__, sj__rc_);                                   \
+    } while (0)
+
+/*
+ * The same for a function with a cleanup label: @p rc = @p expr and, on
+ * failure, this line joins the trail and control goes to @p label.
+ */
+#define SJ_TRY_GOTO(rc, expr, label)                                                               \
+    do {                                                                                           \
+        if (((rc) = (expr)) < 0) {                                                                 \
+            sj__error_frame(__FILE__, __LINE__, (rc));                                             \
+            goto label;                                                                            \
+        }                                                                                          \
     } while (0)
 
 /*
@@ -102,7 +130,8 @@ int64_t sj__object_count(void);
 
 const char *sj__kind_name(sj__kind_t kind, int plural);
 
-/* calloc that records SJ_ENOMEM with a sentence on failure. */
-void *sj__calloc(size_t n, size_t size);
+/* calloc that records SJ_ENOMEM with a sentence (and the caller's line) on failure. */
+void *sj__calloc_at(const char *file, int line, size_t n, size_t size);
+#define sj__calloc(n, size) sj__calloc_at(__FILE__, __LINE__, (n), (size))
 
 #endif /* SJ_BASE_H */
