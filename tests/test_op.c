@@ -1342,8 +1342,11 @@ static void test_bad_input(void **state)
     cls.name = "bad name!";
     SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, 0, NULL, 0, NULL, 0, &C), SJ_EINVAL);
     cls.name = "ok";
+    /* a class without forward is an invalid class (op.h), not a NULL argument */
     cls.forward = NULL;
-    SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, 0, NULL, 0, NULL, 0, &C), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, 0, NULL, 0, NULL, 0, &C), SJ_EINVAL);
+    assert_string_equal(sj_last_error(), "sj_op_create: class 'ok' has no forward function; "
+                                         "every class needs cls->forward");
     cls.forward = dense_fwd;
     int64_t six = 6;
     int two = 2;

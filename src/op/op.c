@@ -247,7 +247,8 @@ int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, 
     SJ_CHECK(valid_name(cls->name), SJ_EINVAL,
              "cls->name '%s' must be 1 to 31 letters, digits or '_' (it names a perf model file)",
              cls->name);
-    SJ_CHECK(cls->forward != NULL, SJ_ENULL, "class '%s' has no forward function", cls->name);
+    SJ_CHECK(cls->forward != NULL, SJ_EINVAL,
+             "class '%s' has no forward function; every class needs cls->forward", cls->name);
     SJ_CHECK(cls->nonlinear == 0 || cls->nonlinear == 1, SJ_EINVAL,
              "cls->nonlinear is %d, expected 0 or 1", cls->nonlinear);
     SJ_CHECK(domain->total == 1, SJ_EINVAL,
