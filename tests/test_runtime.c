@@ -2,6 +2,11 @@
  * The runtime: ranks, workers, waiting, MPI from the application thread while
  * starjets runs, synchronous mode, init options.
  */
+#include <errno.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "sj_test.h"
 
 static void test_ranks(void **state)
@@ -22,14 +27,78 @@ static void test_ncpus(void **state)
     assert_true(sj_ncpus() >= 1);
 }
 
+/*
+ * @p sync holds every rank until the last one arrives: each round one rank
+ * arrives late (after a pause) and leaves a mark, a file, just before it
+ * calls @p sync; after @p sync every rank on its node must find the mark. A
+ * barrier that lets a rank through early finds none (the pause only makes
+ * that likely; a barrier that waits passes whatever the timing).
+ */
+static void check_holds(int (*sync)(void), const char *dir, const int node[])
+{
+    const int n = sj_nranks(), me = sj_rank();
+    static int round;
+    for (int late = 0; late < n; late++, round++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/mark%d", dir, round);
+        if (me == late) {
+            nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+            FILE *f = fopen(path, "w");
+            assert_non_null(f);
+            fclose(f);
+        }
+        SJ_ASSERT_OK(sync());
+        if (node[late] == node[me] && access(path, F_OK) != 0)
+            fail_msg("rank %d left the barrier of round %d before rank %d arrived", me, round,
+                     late);
+    }
+}
+
 static void test_wait_barrier(void **state)
 {
+    const int n = sj_nranks(), me = sj_rank();
+    /* node of each rank: the world rank of its node's first rank (marks are local files) */
+    MPI_Comm local;
+    int first = me, *node = calloc((size_t)n, sizeof *node);
+    assert_non_null(node);
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, me, MPI_INFO_NULL, &local);
+    MPI_Bcast(&first, 1, MPI_INT, 0, local);
+    MPI_Comm_free(&local);
+    MPI_Allgather(&first, 1, MPI_INT, node, 1, MPI_INT, MPI_COMM_WORLD);
+    char dir[64] = "/tmp/sj_barrier_XXXXXX";
+    if (me == 0)
+        assert_non_null(mkdtemp(dir));
+    MPI_Bcast(dir, sizeof dir, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (node[me] != node[0] && mkdir(dir, 0700) != 0)
+        assert_int_equal(errno, EEXIST); /* another node: a folder of the same name there */
+
+    check_holds(sj_barrier, dir, node);
+    check_holds(sj_wait, dir, node);
+
+    /* sj_wait also waits for every task submitted so far */
+    sj_space_t sp = NULL;
+    sj_array_t x = NULL;
+    sj_stats_t st;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){4000}, (int[]){8}, &sp));
+    SJ_ASSERT_OK(sj_array_rand(sp, NULL, 3, &x));
+    SJ_ASSERT_OK(sj_array_scale(2.0, x));
     SJ_ASSERT_OK(sj_wait());
+    SJ_ASSERT_OK(sj_stats_get(&st));
+    assert_int_equal(st.tasks_in_flight, 0);
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_space_destroy(&sp));
+
+    SJ_ASSERT_OK(sj_barrier()); /* nobody looks at the marks any more */
+    for (int r = 0; r < 2 * n; r++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/mark%d", dir, r);
+        if (me == r % n)
+            unlink(path);
+    }
     SJ_ASSERT_OK(sj_barrier());
-    SJ_ASSERT_OK(sj_wait());
-    SJ_ASSERT_OK(sj_wait());
-    SJ_ASSERT_OK(sj_barrier());
-    SJ_ASSERT_OK(sj_barrier());
+    if (me == 0 || node[me] != node[0])
+        rmdir(dir);
+    free(node);
 }
 
 static void test_thread_multiple(void **state)
