@@ -466,24 +466,47 @@ static void test_storage(void **state)
 
 typedef struct leftover {
     rec_t rec;
-    int step; /* 0: send only; 1: receive last run's message; 2: send and leave it */
+    /* 0: send only; 1: receive last run's messages; 2: send and leave them;
+     * 3: find none left, then exchange fresh ones */
+    int step;
 } leftover_t;
 
+/*
+ * Each rank sends to the next one (tag 8) and to itself (tag 9). A message to
+ * oneself shows whether one is left without waiting: a receive from oneself
+ * with nothing waiting fails with SJ_ESTATE. A message left by the previous
+ * rank would come before a fresh one with the same tag.
+ */
 static int leftover_fn(sj_spmd_context_t ctx, void *arg)
 {
     leftover_t *l = arg;
     const int me = sj_spmd_rank(ctx), n = sj_spmd_size(ctx);
+    const int next = (me + 1) % n, prev = (me + n - 1) % n;
     double v = 100.0 * l->step + me, got = -1;
-    if (l->step != 1)
-        EXPECT_OK(&l->rec, sj_spmd_send(ctx, (me + 1) % n, 8, &v, sizeof v));
     if (l->step == 1) {
-        EXPECT_OK(&l->rec, sj_spmd_recv(ctx, (me + n - 1) % n, 8, &got, sizeof got));
-        EXPECT(&l->rec, got == (me + n - 1) % n);
+        EXPECT_OK(&l->rec, sj_spmd_recv(ctx, prev, 8, &got, sizeof got));
+        EXPECT(&l->rec, got == prev);
+        EXPECT_OK(&l->rec, sj_spmd_recv(ctx, me, 9, &got, sizeof got));
+        EXPECT(&l->rec, got == me);
+        return 0;
+    }
+    if (l->step == 3)
+        EXPECT_ERR(&l->rec, sj_spmd_recv(ctx, me, 9, &got, sizeof got), SJ_ESTATE);
+    EXPECT_OK(&l->rec, sj_spmd_send(ctx, next, 8, &v, sizeof v));
+    if (l->step == 3) {
+        EXPECT_OK(&l->rec, sj_spmd_recv(ctx, prev, 8, &got, sizeof got));
+        EXPECT(&l->rec, got == 300.0 + prev);
+    } else {
+        EXPECT_OK(&l->rec, sj_spmd_send(ctx, me, 9, &v, sizeof v));
     }
     return 0;
 }
 
-/* A message not received in a run waits for a later run of its context; destroy drops it. */
+/*
+ * A message not received in a run waits for a later run of its context;
+ * destroy drops it, and so does the end of a run of a temporary context (the
+ * run after it finds none).
+ */
 static void test_leftover(void **state)
 {
     sj_spmd_context_t ctx;
@@ -492,8 +515,12 @@ static void test_leftover(void **state)
     for (l.step = 0; l.step < 3; l.step++)
         ASSERT_RUN(ctx, leftover_fn, &l, l.rec.failures);
     SJ_ASSERT_OK(sj_spmd_context_destroy(&ctx));
-    l.step = 2; /* a temporary context drops it at the end of its run */
-    ASSERT_RUN(NULL, leftover_fn, &l, l.rec.failures);
+    SJ_ASSERT_OK(sj_spmd_context_create(0, NULL, &ctx));
+    l.step = 3;
+    ASSERT_RUN(ctx, leftover_fn, &l, l.rec.failures);
+    SJ_ASSERT_OK(sj_spmd_context_destroy(&ctx));
+    for (l.step = 2; l.step < 4; l.step++)
+        ASSERT_RUN(NULL, leftover_fn, &l, l.rec.failures);
 }
 
 /* ---- bad input ------------------------------------------------------------------------ */
