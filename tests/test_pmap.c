@@ -600,6 +600,47 @@ static void test_no_io_and_empty(void **state)
     free(ranks);
 }
 
+/* Item 5 returns the status reserved for items that never ran. */
+static int reserved_fn(int64_t index, const void *in, void *out, void *ctx)
+{
+    (void)in, (void)out, (void)ctx;
+    return index == 5 ? SJ_PMAP_NOT_RUN : 0;
+}
+
+/* That item fails under each policy; it is not taken for an item that did not run. */
+static void test_reserved_status(void **state)
+{
+    (void)state;
+    const int64_t n = 40;
+    int status[40];
+    const sj_pmap_on_error_t policies[] = {SJ_PMAP_STOP, SJ_PMAP_SKIP, SJ_PMAP_RETRY};
+    for (int p = 0; p < 3; p++) {
+        sj_pmap_options_t o;
+        sj_pmap_options_default(&o);
+        o.on_error = policies[p];
+        o.retries = 2;
+        o.item_status = status;
+        sj_pmap_report_t rep;
+        if (policies[p] == SJ_PMAP_STOP) {
+            SJ_ASSERT_ERR(sj_pmap(n, NULL, 0, NULL, 0, reserved_fn, NULL, 0, &o, &rep), SJ_EUSER);
+            assert_non_null(strstr(sj_last_error(), "sj_pmap: item 5 failed: fn returned "
+                                                    "SJ_PMAP_NOT_RUN (INT32_MIN), a status "
+                                                    "reserved for items that did not run"));
+            assert_int_equal(rep.done + rep.not_run, n);
+        } else {
+            SJ_ASSERT_OK(sj_pmap(n, NULL, 0, NULL, 0, reserved_fn, NULL, 0, &o, &rep));
+            assert_int_equal(rep.done, n);
+            assert_int_equal(rep.not_run, 0);
+        }
+        assert_int_equal(rep.failed, 1);
+        assert_int_equal(rep.first_failed, 5);
+        assert_int_equal(rep.first_error, SJ_PMAP_RETURNED_NOT_RUN);
+        assert_int_equal(rep.retried, policies[p] == SJ_PMAP_RETRY ? 2 : 0);
+        if (sj_rank() == o.root)
+            assert_int_equal(status[5], SJ_PMAP_RETURNED_NOT_RUN);
+    }
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -694,11 +735,17 @@ int main(int argc, char **argv)
     (void)argc;
     (void)argv;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_uneven_default), cmocka_unit_test(test_uneven_batches_roots),
-        cmocka_unit_test(test_stop),           cmocka_unit_test(test_skip),
-        cmocka_unit_test(test_retry),          cmocka_unit_test(test_output_kept),
-        cmocka_unit_test(test_progress),       cmocka_unit_test(test_no_io_and_empty),
-        cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_lost_results),
+        cmocka_unit_test(test_uneven_default),
+        cmocka_unit_test(test_uneven_batches_roots),
+        cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_skip),
+        cmocka_unit_test(test_retry),
+        cmocka_unit_test(test_output_kept),
+        cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_no_io_and_empty),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_lost_results),
+        cmocka_unit_test(test_reserved_status),
 #ifdef __linux__
         cmocka_unit_test(test_threads),
 #endif

@@ -50,8 +50,10 @@ extern "C" {
  *                  `out_size` is 0), aligned in the same way
  * @param[in] ctx   the context of sj_pmap() (see there)
  * @return 0 on success; any other value marks the item as failed, and is
- *         recorded as its status (sj_pmap_options_t::item_status); do not
- *         return #SJ_PMAP_NOT_RUN
+ *         recorded as its status (sj_pmap_options_t::item_status), except
+ *         #SJ_PMAP_NOT_RUN, which is reserved: the item then fails with the
+ *         status #SJ_PMAP_RETURNED_NOT_RUN, under the farm's on_error policy
+ *         like any failure
  */
 typedef int (*sj_item_fn_t)(int64_t index, const void *in, void *out, void *ctx);
 
@@ -88,6 +90,14 @@ typedef enum sj_pmap_on_error {
 
 /** The status of an item that never ran (sj_pmap_options_t::item_status). */
 #define SJ_PMAP_NOT_RUN INT32_MIN
+
+/**
+ * The status of an item whose function returned #SJ_PMAP_NOT_RUN, a value an
+ * item function must not return: the item counts as failed (under
+ * SJ_PMAP_STOP sj_pmap() returns SJ_EUSER with a sentence that says so).
+ * Do not return this value from an item function either.
+ */
+#define SJ_PMAP_RETURNED_NOT_RUN (INT32_MIN + 1)
 
 /** Options of sj_pmap(). Fill with sj_pmap_options_default() first. */
 typedef struct sj_pmap_options {
@@ -130,7 +140,8 @@ typedef struct sj_pmap_options {
      * success, the value the item's last attempt returned when it failed,
      * #SJ_PMAP_NOT_RUN when it never ran (SJ_PMAP_STOP) or its result was
      * lost to a runtime failure (the call then returns that failure; the
-     * item may have run). Ignored elsewhere.
+     * item may have run), #SJ_PMAP_RETURNED_NOT_RUN when the item's function
+     * returned the reserved #SJ_PMAP_NOT_RUN. Ignored elsewhere.
      */
     int *item_status;
     /**

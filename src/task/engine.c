@@ -263,6 +263,9 @@ static int push_retry(sj__engine_t *e, sj__batch_t *b, int64_t j, int attempts)
 static void complete(sj__engine_t *e, int id)
 {
     sj__slot_t *s = &e->slots[id];
+        /* the status that means "never ran" cannot be an item's own */
+        if (a->status[k] == SJ_PMAP_NOT_RUN)
+            a->status[k] = SJ_PMAP_RETURNED_NOT_RUN;
     sj__batch_t *b = s->b;
     const sj__item_args_t *a = &s->args;
     e->running--;

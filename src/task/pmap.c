@@ -214,6 +214,14 @@ static int farm_result(const sj__farm_t *f)
         return sj__error(s->error, "sj_pmap", "the farm stopped after a failure on rank %d (%s)",
                          s->error_rank, sj_strerror(s->error));
     }
+    if (f->o.on_error == SJ_PMAP_STOP && s->failed > 0 &&
+        s->first_error == SJ_PMAP_RETURNED_NOT_RUN)
+        return sj__error(SJ_EUSER, "sj_pmap",
+                         "item %lld failed: fn returned SJ_PMAP_NOT_RUN (INT32_MIN), a status "
+                         "reserved for items that did not run (return another non-zero value "
+                         "for a failure); %lld of %lld items ran, %lld did not",
+                         (long long)s->first_failed, (long long)s->done, (long long)f->n,
+                         (long long)s->not_run);
     if (f->o.on_error == SJ_PMAP_STOP && s->failed > 0)
         return sj__error(SJ_EUSER, "sj_pmap",
                          "item %lld failed (fn returned %d); %lld of %lld items ran, %lld did not",
