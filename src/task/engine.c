@@ -263,9 +263,6 @@ static int push_retry(sj__engine_t *e, sj__batch_t *b, int64_t j, int attempts)
 static void complete(sj__engine_t *e, int id)
 {
     sj__slot_t *s = &e->slots[id];
-        /* the status that means "never ran" cannot be an item's own */
-        if (a->status[k] == SJ_PMAP_NOT_RUN)
-            a->status[k] = SJ_PMAP_RETURNED_NOT_RUN;
     sj__batch_t *b = s->b;
     const sj__item_args_t *a = &s->args;
     e->running--;
@@ -273,6 +270,9 @@ static void complete(sj__engine_t *e, int id)
     int64_t final = 0;
     int failed = 0;
     for (int64_t k = 0; k < a->count; k++) {
+        /* the status that means "never ran" cannot be an item's own */
+        if (a->status[k] == SJ_PMAP_NOT_RUN)
+            a->status[k] = SJ_PMAP_RETURNED_NOT_RUN;
         const int st = a->status[k];
         if (st != 0 && e->policy == SJ_PMAP_RETRY && !e->stopped && s->attempts <= e->retries &&
             push_retry(e, b, s->j + k, s->attempts + 1))
