@@ -6,20 +6,14 @@
 #include <time.h>
 
 #include "codelets.h"
+#include "kernels/clock.h"
 #include "kernels/task.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void sj__cpu_pmap_item(void *buffers[], void *cl_arg)
 {
     (void)buffers;
     sj__item_args_t *a = cl_arg;
-    const double t0 = now();
+    const double t0 = sj__now();
     int64_t failed = 0;
     for (int64_t j = 0; j < a->count; j++) {
         const void *in = a->in_size ? a->in + (size_t)j * a->in_step : NULL;
@@ -28,7 +22,7 @@ void sj__cpu_pmap_item(void *buffers[], void *cl_arg)
         failed += a->status[j] != 0;
     }
     a->failed = failed;
-    a->seconds = now() - t0;
+    a->seconds = sj__now() - t0;
 }
 
 void sj__cpu_preduce_part(void *buffers[], void *cl_arg)

@@ -667,6 +667,53 @@ static void test_early_return(void **state)
     SJ_ASSERT_OK(sj_spmd_context_destroy(&ctx));
 }
 
+/* Collective calls inside a run: refused with SJ_ESTATE on the ranks that make them. */
+typedef struct inside {
+    rec_t r;
+    sj_array_t x;
+    sj_space_t space;
+} inside_t;
+
+static int collective_inside_fn(sj_spmd_context_t ctx, void *arg)
+{
+    (void)ctx;
+    inside_t *in = arg;
+    double v = 0;
+    sj_array_t y = NULL;
+    sj_scalar_t s = NULL;
+    EXPECT(&in->r, sj_array_dot(in->x, in->x, &v) == SJ_ESTATE);
+    EXPECT(&in->r, strstr(sj_last_error(), "inside sj_spmd_run") != NULL);
+    EXPECT(&in->r, sj_wait() == SJ_ESTATE);
+    EXPECT(&in->r, sj_barrier() == SJ_ESTATE);
+    EXPECT(&in->r, sj_array_fill(5.0, in->x) == SJ_ESTATE);
+    EXPECT(&in->r, sj_array_scale(2.0, in->x) == SJ_ESTATE);
+    EXPECT(&in->r, sj_array_sum(in->x, &v) == SJ_ESTATE);
+    EXPECT(&in->r, sj_array_zeros(in->space, NULL, &y) == SJ_ESTATE && y == NULL);
+    EXPECT(&in->r, sj_array_reduce_scalar(SJ_REDUCE_SUM, in->x, NULL, &s) == SJ_ESTATE);
+    EXPECT(&in->r, sj_spmd_run(NULL, collective_inside_fn, arg) == SJ_ESTATE);
+    return 0;
+}
+
+static void test_collective_inside(void **state)
+{
+    (void)state;
+    inside_t in = {{0}, NULL, NULL};
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){100}, (int[]){5}, &in.space));
+    SJ_ASSERT_OK(sj_array_filled(in.space, NULL, 1.5, &in.x));
+    sj_spmd_context_t sub = NULL;
+    SJ_ASSERT_OK(sj_spmd_context_create(1, (int[]){0}, &sub)); /* rank 0 only */
+    for (int pass = 0; pass < 2; pass++)
+        ASSERT_RUN(pass ? sub : NULL, collective_inside_fn, &in, in.r.failures);
+    /* nothing was submitted: the array still holds 1.5 everywhere, and collectives work again */
+    double sum = 0;
+    SJ_ASSERT_OK(sj_array_sum(in.x, &sum));
+    assert_true(sum == 150.0);
+    SJ_ASSERT_OK(sj_wait());
+    SJ_ASSERT_OK(sj_spmd_context_destroy(&sub));
+    SJ_ASSERT_OK(sj_array_destroy(&in.x));
+    SJ_ASSERT_OK(sj_space_destroy(&in.space));
+}
+
 static void test_bad_input(void **state)
 {
     rec_t r = {0};
@@ -735,7 +782,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_scatter_gather), cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_storage),        cmocka_unit_test(test_leftover),
         cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_bad_blocks),
-        cmocka_unit_test(test_early_return),
+        cmocka_unit_test(test_early_return),   cmocka_unit_test(test_collective_inside),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "spmd");
 }

@@ -13,6 +13,7 @@
 #include <starpu_mpi.h>
 
 #include "base/base.h"
+#include "kernels/clock.h"
 #include "runtime/rt_private.h"
 
 /* ---- data ---------------------------------------------------------------- */
@@ -20,6 +21,7 @@
 int sj__rt_data_register(sj__data_t *data, int owner, int64_t tag, void *ptr, size_t n,
                          size_t elemsize)
 {
+    SJ__RT_NOT_IN_RUN();
     starpu_data_handle_t h;
     if (owner == sj__rt.rank && ptr)
         starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)ptr, (uint32_t)n, elemsize);
@@ -180,6 +182,7 @@ static void throttle(void)
 int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbufs,
                   const sj__buf_t *bufs)
 {
+    SJ__RT_NOT_IN_RUN();
     assert(nbufs >= 1 && nbufs <= SJ__RT_MAX_BUFS);
     const int me = sj__rt.rank;
     const int exec = sj__rt_data_owner(bufs[0].data);
@@ -240,6 +243,7 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
 int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out_n,
                     size_t out_elemsize, int nin, const sj__data_t in[])
 {
+    SJ__RT_NOT_IN_RUN();
     assert(nin >= 0 && nin < SJ__RT_MAX_BUFS);
     struct starpu_vector_interface result = {
         .id = STARPU_VECTOR_INTERFACE_ID,
@@ -285,23 +289,16 @@ int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out
 #define SLEEP_MIN 5e-6
 #define SLEEP_MAX 1e-3
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int sj__rt_wait_quietly(MPI_Request *req, const char *what)
 {
-    const double t0 = now_seconds();
+    const double t0 = sj__now();
     for (;;) {
         int done = 0;
         if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
             return sj__error(SJ_ERUNTIME, "starjets", "%s failed", what);
         if (done)
             return SJ_OK;
-        const double waited = now_seconds() - t0;
+        const double waited = sj__now() - t0;
         if (waited < SPIN_SECONDS)
             continue;
         const double pause = waited / 16 < SLEEP_MIN   ? SLEEP_MIN
@@ -329,6 +326,7 @@ static int quiet_barrier(const char *func)
  */
 int sj__rt_wait_all(void)
 {
+    SJ__RT_NOT_IN_RUN();
     if (sj__rt.thread_multiple && !mpi_traffic) {
         starpu_task_wait_for_all();
         /* blocking, as the barrier that ends starpu_mpi_wait_for_all on ranks
@@ -379,87 +377,9 @@ int sj__rt_check_task_errors(const char *func)
     return sj__error(SJ_EUSER, func, "%d task(s) failed on other ranks", global);
 }
 
-/* ---- small control messages through StarPU-MPI (any MPI thread level) ------ */
-
-/* A tag the allocator never books (it stops below 2^62): no handle carries it. */
-#define SJ__TAG_CONTROL ((int64_t)1 << 62)
-
-static int control_send(int value, int dest)
-{
-    starpu_data_handle_t h;
-    starpu_variable_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)&value, sizeof value);
-    int ret = starpu_mpi_send(h, dest, SJ__TAG_CONTROL, sj__rt.comm);
-    starpu_data_unregister(h);
-    return ret == 0 ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "control send failed (%d)", ret);
-}
-
-static int control_recv(int *value, int src)
-{
-    starpu_data_handle_t h;
-    MPI_Status status;
-    starpu_variable_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)value, sizeof *value);
-    int ret = starpu_mpi_recv(h, src, SJ__TAG_CONTROL, sj__rt.comm, &status);
-    starpu_data_unregister(h);
-    return ret == 0 ? SJ_OK
-                    : sj__error(SJ_ERUNTIME, "starjets", "control receive failed (%d)", ret);
-}
-
-int sj__rt_agree(int *flag, int root)
-{
-    if (sj__rt.thread_multiple)
-        return sj__rt_bcast(flag, sizeof *flag, root);
-    if (sj__rt.rank != root)
-        return control_recv(flag, root);
-    for (int r = 0; r < sj__rt.nranks; r++)
-        if (r != root)
-            SJ_TRY(control_send(*flag, r));
-    return SJ_OK;
-}
-
-int sj__rt_sum_int(int value, int *sum)
-{
-    if (sj__rt.thread_multiple) {
-        MPI_Request req;
-        *sum = value;
-        if (MPI_Iallreduce(MPI_IN_PLACE, sum, 1, MPI_INT, MPI_SUM, sj__rt.comm, &req) !=
-            MPI_SUCCESS)
-            return sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallreduce failed");
-        return sj__rt_wait_quietly(&req, "MPI_Iallreduce");
-    }
-    *sum = value;
-    if (sj__rt.rank != 0)
-        SJ_TRY(control_send(value, 0));
-    else
-        for (int r = 1; r < sj__rt.nranks; r++) {
-            int v = 0;
-            SJ_TRY(control_recv(&v, r));
-            *sum += v;
-        }
-    return sj__rt_agree(sum, 0);
-}
-
-/* ---- direct MPI ----------------------------------------------------------- */
-
-int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
-                             const int displs[])
-{
-    MPI_Request req;
-    if (MPI_Iallgatherv(send, count, MPI_DOUBLE, recv, counts, displs, MPI_DOUBLE, sj__rt.comm,
-                        &req) != MPI_SUCCESS)
-        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallgatherv failed");
-    return sj__rt_wait_quietly(&req, "MPI_Iallgatherv");
-}
-
-int sj__rt_bcast(void *buf, size_t size, int root)
-{
-    MPI_Request req;
-    if (MPI_Ibcast(buf, (int)size, MPI_BYTE, root, sj__rt.comm, &req) != MPI_SUCCESS)
-        return sj__error(SJ_ERUNTIME, "starjets", "MPI_Ibcast failed");
-    return sj__rt_wait_quietly(&req, "MPI_Ibcast");
-}
-
 int sj__rt_barrier(void)
 {
+    SJ__RT_NOT_IN_RUN();
     if (sj__rt.thread_multiple)
         return quiet_barrier("sj_barrier");
     if (starpu_mpi_barrier(sj__rt.comm) != 0)

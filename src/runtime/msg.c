@@ -425,6 +425,7 @@ int sj__msg_recv(const char *func, sj__chan_t c, int lane, int src, int tag, voi
 
 void sj__msg_workers_pause(int on)
 {
+    sj__rt.in_run = on;
     if (on)
         starpu_pause();
     else

@@ -120,20 +120,34 @@ void sj__rt_task_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 /* Collective: SJ_EUSER on every rank when a task failed on any, then clears. */
 int sj__rt_check_task_errors(const char *func);
 
-/* ---- direct MPI, for latency-bound steps -------------------------------- */
+/* ---- collectives and byte moves at any MPI thread level (coll.c) -------- */
 
-/* Allgather of doubles: @p counts and @p displs per rank (collective). */
+/*
+ * Blocking send and receive of bytes between the application threads of two
+ * ranks. Messages between a pair of ranks arrive in the order they were
+ * sent; a size of 0 sends nothing. Every rank makes these calls and the
+ * collectives below in the same program order.
+ */
+int sj__rt_send(const void *buf, size_t size, int dest);
+int sj__rt_recv(void *buf, size_t size, int src);
+/* The root's bytes on every rank (collective). */
+int sj__rt_bcast(void *buf, size_t size, int root);
+/* Give every rank the root's *flag (collective), so that a check only the root can make fails on all. */
+int sj__rt_agree(int *flag, int root);
+/* Every rank gets every rank's bytes, rank by rank (collective; sizes[r] known everywhere). */
+int sj__rt_allgatherv(const void *mine, void *all, const size_t sizes[]);
+
+typedef enum sj__rt_op { SJ__RT_SUM = 0, SJ__RT_MIN, SJ__RT_MAX } sj__rt_op_t;
+/* Most integers one allreduce combines. */
+#define SJ__RT_ALLREDUCE_MAX 16
+/* Elementwise @p op of @p n integers over all ranks, on every rank (collective). */
+int sj__rt_allreduce_i64(int64_t *values, int n, sj__rt_op_t op);
+/* The same for sums of ints: @p values in place, or one @p value into @p sum. */
+int sj__rt_sum_ints(int *values, int n);
+int sj__rt_sum_int(int value, int *sum);
+/* Allgather of doubles with direct MPI: sj__rt_direct_mpi() only. */
 int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
                              const int displs[]);
-int sj__rt_bcast(void *buf, size_t size, int root);
-/*
- * Give every rank the root's value of *flag (collective), so that a check only
- * the root can make fails on all ranks. Direct MPI when the thread level
- * allows, else small StarPU-MPI messages.
- */
-int sj__rt_agree(int *flag, int root);
-/* The sum of @p value over all ranks, on every rank (collective; same paths). */
-int sj__rt_sum_int(int value, int *sum);
 int sj__rt_barrier(void);
 
 /* ---- tags --------------------------------------------------------------- */

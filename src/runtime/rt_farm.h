@@ -113,21 +113,4 @@ void sj__farm_chan_close(sj__farm_chan_t *chan, int clean);
 /* Free the kept communicator and the cached buffers (sj_finalize, before MPI stops). */
 void sj__farm_fini(void);
 
-/* ---- byte moves at any MPI thread level ---------------------------------- */
-
-/*
- * Blocking send and receive of bytes between the application threads of two
- * ranks (StarPU-MPI below MPI_THREAD_MULTIPLE). Messages between a pair of
- * ranks arrive in the order they were sent; a size of 0 sends nothing.
- */
-int sj__farm_send(const void *buf, size_t size, int dest);
-int sj__farm_recv(void *buf, size_t size, int src);
-/* Every rank gets every rank's bytes, rank by rank (collective; sizes[r] known everywhere). */
-int sj__farm_allgatherv(const void *mine, void *all, const size_t sizes[]);
-/* The root's bytes on every rank (collective). */
-int sj__farm_bcast(void *buf, size_t size, int root);
-/* Elementwise sums of @p n <= SJ__FARM_SUM_MAX ints over all ranks, on every rank (collective). */
-#define SJ__FARM_SUM_MAX 16
-int sj__farm_sum_int(int *values, int n);
-
 #endif /* SJ_RT_FARM_H */

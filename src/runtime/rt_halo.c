@@ -11,6 +11,7 @@
 int sj__rt_submit_local(sj__kernel_t kernel, const void *args, size_t argsize, int priority,
                         int nbufs, const sj__buf_t *bufs)
 {
+    SJ__RT_NOT_IN_RUN();
     if (nbufs < 1 || nbufs > SJ__RT_MAX_BUFS)
         return sj__error(SJ_EINVAL, "starjets", "a task takes 1 to %d buffers, not %d",
                          SJ__RT_MAX_BUFS, nbufs);

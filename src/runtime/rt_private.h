@@ -22,6 +22,8 @@ struct sj__rt {
     int max_in_flight;
     pthread_t app_thread;
     int64_t tasks_submitted, submission_waits, handles;
+    /* an sj_spmd_run function runs on this rank (workers paused): see SJ__RT_NOT_IN_RUN */
+    int in_run;
 };
 
 extern struct sj__rt sj__rt;
@@ -46,6 +48,19 @@ static inline sj__data_t sj__d(starpu_data_handle_t h)
 /* Wait for a non-blocking MPI request, spinning briefly and then sleeping
  * between tests (data.c); SJ_ERUNTIME naming @p what on failure. */
 int sj__rt_wait_quietly(MPI_Request *req, const char *what);
+
+/*
+ * Inside an SPMD run only the context's ranks run the function and StarPU's
+ * workers are paused: a call that submits tasks, waits for them or exchanges
+ * messages with every rank would hang. The runtime's entry points for those
+ * refuse with SJ_ESTATE instead.
+ */
+int sj__rt_refuse_in_run(void);
+#define SJ__RT_NOT_IN_RUN()                                                                        \
+    do {                                                                                           \
+        if (sj__rt.in_run)                                                                         \
+            return sj__rt_refuse_in_run();                                                         \
+    } while (0)
 
 /* Unregister the pooled local handles (sj_finalize, before StarPU stops). */
 void sj__rt_pool_drain(void);

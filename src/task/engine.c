@@ -22,13 +22,6 @@
 #define QUEUE_SECONDS 2e-3
 #define CHUNK_SECONDS 5e-4
 
-double sj__now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int sj__engine_init(sj__engine_t *e, const sj_pmap_options_t *o, sj_item_fn_t fn, void *ctx,
                     size_t in_size, size_t out_size, sj__batch_done_fn_t batch_done, void *owner)
 {

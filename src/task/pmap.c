@@ -86,7 +86,7 @@ static int share_summary(sj__farm_t *f)
         return sj__error(SJ_ENOMEM, "starjets", "cannot allocate the farm's summary");
     memcpy(buf, &f->sum, sizeof f->sum);
     memcpy(buf + sizeof f->sum, f->rank_items, (size_t)f->np * sizeof *f->rank_items);
-    int rc = sj__farm_bcast(buf, size, f->o.root);
+    int rc = sj__rt_bcast(buf, size, f->o.root);
     memcpy(&f->sum, buf, sizeof f->sum);
     memcpy(f->rank_items, buf + sizeof f->sum, (size_t)f->np * sizeof *f->rank_items);
     free(buf);
@@ -287,7 +287,7 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
                             SHAPE_MOD);
     int agree[5] = {f.me == root ? root_check(n, in, in_size, out, out_size, &f.o) : ROOT_OK, bad,
                     f.e.workers, shape, shape * shape};
-    int rc = sj__named(sj__farm_sum_int(agree, 5), __func__);
+    int rc = sj__named(sj__rt_sum_ints(agree, 5), __func__);
     if (rc == SJ_OK && (int64_t)agree[3] * agree[3] != (int64_t)f.np * agree[4])
         rc = sj__error(SJ_EINVAL, __func__,
                        "n, in_size, out_size or whether opts->output is set differ between ranks");

@@ -36,7 +36,7 @@ static int deal_inputs(sj__farm_t *f, unsigned char *pack)
         for (int64_t j = 0; j < cnt; j++)
             memcpy(pack + (size_t)j * f->in_size, f->in + (size_t)(r + j * f->np) * f->in_size,
                    f->in_size);
-        SJ_TRY(sj__farm_send(pack, (size_t)cnt * f->in_size, r));
+        SJ_TRY(sj__rt_send(pack, (size_t)cnt * f->in_size, r));
     }
     return SJ_OK;
 }
@@ -49,13 +49,13 @@ static int collect_results(sj__farm_t *f, int *status, unsigned char *pack)
         if (r == f->me || cnt == 0)
             continue;
         int64_t head[2] = {0, 0}; /* retried, runtime failure */
-        SJ_TRY(sj__farm_recv(head, sizeof head, r));
+        SJ_TRY(sj__rt_recv(head, sizeof head, r));
         if (head[1] < 0)
             sj__farm_error(f, sj__error((int)head[1], "starjets", "a task could not be run there"),
                            r);
-        SJ_TRY(sj__farm_recv(status, (size_t)cnt * sizeof *status, r));
+        SJ_TRY(sj__rt_recv(status, (size_t)cnt * sizeof *status, r));
         if (!f->o.output && f->out_size) {
-            SJ_TRY(sj__farm_recv(pack, (size_t)cnt * f->out_size, r));
+            SJ_TRY(sj__rt_recv(pack, (size_t)cnt * f->out_size, r));
             sj__farm_copy_results(f, r, f->np, cnt, status, pack);
         }
         sj__farm_account(f, r, f->np, cnt, status, head[0], r);
@@ -96,7 +96,7 @@ int sj__farm_run_static(sj__farm_t *f)
     if (rc == SJ_OK && nbad)
         rc = sj__error(SJ_ENOMEM, "starjets", "cannot allocate the shares of the farm");
     if (rc == SJ_OK)
-        rc = me == root ? deal_inputs(f, pack) : sj__farm_recv(in, (size_t)mine * f->in_size, root);
+        rc = me == root ? deal_inputs(f, pack) : sj__rt_recv(in, (size_t)mine * f->in_size, root);
     sj__batch_t b = {.start = me, .stride = np, .count = mine, .status = status};
     if (me == root) {
         b.in = f->in_size ? f->in + (size_t)me * f->in_size : NULL;
@@ -117,11 +117,11 @@ int sj__farm_run_static(sj__farm_t *f)
         sj__farm_progress(f, f->sum.done, 1);
     } else if (rc == SJ_OK && mine > 0) {
         const int64_t head[2] = {b.retried, f->e.error};
-        rc = sj__farm_send(head, sizeof head, root);
+        rc = sj__rt_send(head, sizeof head, root);
         if (rc == SJ_OK)
-            rc = sj__farm_send(status, (size_t)mine * sizeof *status, root);
+            rc = sj__rt_send(status, (size_t)mine * sizeof *status, root);
         if (rc == SJ_OK && !f->o.output)
-            rc = sj__farm_send(out, (size_t)mine * f->out_size, root);
+            rc = sj__rt_send(out, (size_t)mine * f->out_size, root);
     }
     free(status);
     free(pack);

@@ -155,7 +155,7 @@ int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_co
                    SJ__K_PREDUCE_PART);
         for (int r = 0; r < np; r++)
             sizes[r] = (size_t)(sj__split_lo(r + 1, k, np) - sj__split_lo(r, k, np)) * rec;
-        rc = sj__farm_allgatherv(record(all, rec, p0), all, sizes);
+        rc = sj__rt_allgatherv(record(all, rec, p0), all, sizes);
     }
     if (rc == SJ_OK)
         rc = combine_parts(all, rec, k, lo, len, combine, ctx_copy);

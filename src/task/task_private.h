@@ -14,9 +14,10 @@
 #include <starjets/task.h>
 
 #include "base/base.h"
+#include "kernels/clock.h"
+#include "kernels/task.h"
 #include "runtime/rt.h"
 #include "runtime/rt_farm.h"
-#include "kernels/task.h"
 
 /*
  * Items of a batch: item j (0 <= j < count) has index start + j * stride,
@@ -112,8 +113,5 @@ int64_t sj__engine_room(const sj__engine_t *e);
 /* Seconds of work the queue bound holds per worker (mean item time x items
  * per task x tasks in flight / workers); 0 before any item was timed. */
 double sj__engine_queued_seconds(const sj__engine_t *e);
-
-/* Seconds on a monotonic clock. */
-double sj__now(void);
 
 #endif /* SJ_TASK_PRIVATE_H */
