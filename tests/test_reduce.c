@@ -343,6 +343,143 @@ static void test_determinism(void **state)
     SJ_ASSERT_OK(sj_space_destroy(&s));
 }
 
+/* ---- the documented bits ---------------------------------------------------------- */
+
+/*
+ * docs/arrays.md, "How the result is computed", written from the text: the
+ * term of element k of a block for a sum-like reduction.
+ */
+static double doc_term(sj_reduce_op_t op, const double *e, const double *f, int64_t k)
+{
+    switch (op) {
+    case SJ_REDUCE_NORM1:
+        return fabs(e[k]);
+    case SJ_REDUCE_NORM2:
+        return e[k] * e[k];
+    case SJ_REDUCE_DOT:
+        return e[k] * f[k];
+    default:
+        return e[k];
+    }
+}
+
+/* Step 1: four accumulators over the block's terms in its column-major order. */
+static double doc_block(sj_reduce_op_t op, const double *e, const double *f, int64_t m)
+{
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+        s0 += doc_term(op, e, f, i);
+        s1 += doc_term(op, e, f, i + 1);
+        s2 += doc_term(op, e, f, i + 2);
+        s3 += doc_term(op, e, f, i + 3);
+    }
+    for (; i < m; i++)
+        s0 += doc_term(op, e, f, i);
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* Steps 2 and 3: the pairwise tree over block numbers, then sqrt or / length. */
+static double doc_reduce(sj_reduce_op_t op, sj_space_t s, const double *x, const double *y)
+{
+    int nb = 0;
+    int64_t n = 0;
+    SJ_ASSERT_OK(sj_space_blocks(s, NULL, &nb));
+    SJ_ASSERT_OK(sj_space_length(s, &n));
+    double *p = malloc((size_t)nb * sizeof(double));
+    double *e = malloc((size_t)n * sizeof(double)), *f = malloc((size_t)n * sizeof(double));
+    for (int b = 0; b < nb; b++) {
+        int64_t m = sj_t_extract(s, b, x, e);
+        if (y)
+            sj_t_extract(s, b, y, f);
+        p[b] = doc_block(op, e, y ? f : e, m);
+    }
+    for (int st = 1; st < nb; st *= 2)
+        for (int i = 0; i + st < nb; i += 2 * st)
+            p[i] = p[i] + p[i + st];
+    double r = p[0];
+    free(p);
+    free(e);
+    free(f);
+    if (op == SJ_REDUCE_NORM2)
+        r = sqrt(r);
+    if (op == SJ_REDUCE_MEAN)
+        r = r / (double)n;
+    return r;
+}
+
+/*
+ * sj_array_sum, _mean, _dot and the 1- and 2-norms (blocking and graph
+ * paths) have exactly the bits of the documented recipe, on every rank, for
+ * float64 and float32, 1-D irregular blocks (with blocks of fewer than 4
+ * elements and a large one on tasks), 2-D and 3-D blocks (whose own
+ * column-major order is not the array's), default and cyclic layouts.
+ */
+static void test_documented_bits(void **state)
+{
+    const int n = sj_nranks();
+    const sj_reduce_op_t ops[5] = {SJ_REDUCE_SUM, SJ_REDUCE_MEAN, SJ_REDUCE_NORM1, SJ_REDUCE_NORM2,
+                                   SJ_REDUCE_DOT};
+    int64_t big[NB16];
+    sizes16(big);
+    for (int t = 0; t < 2; t++) {
+        sj_dtype_t dt = t == 0 ? SJ_FLOAT64 : SJ_FLOAT32;
+        sj_space_t spaces[4] = {NULL, NULL, NULL, NULL};
+        SJ_ASSERT_OK(
+            sj_space_create_blocks(dt, 7, (int64_t[]){100, 3, 250, 1, 47, 600, 6}, &spaces[0]));
+        SJ_ASSERT_OK(sj_space_create_blocks(dt, NB16, big, &spaces[1]));
+        SJ_ASSERT_OK(sj_space_create(dt, 2, (int64_t[]){41, 31}, (int[]){3, 4}, &spaces[2]));
+        SJ_ASSERT_OK(sj_space_create(dt, 3, (int64_t[]){9, 8, 7}, (int[]){2, 3, 2}, &spaces[3]));
+        for (int w = 0; w < 4; w++) {
+            sj_space_t s = spaces[w];
+            int ndims = 0, nb[3] = {1, 1, 1};
+            SJ_ASSERT_OK(sj_space_shape(s, NULL, &ndims, NULL));
+            SJ_ASSERT_OK(sj_space_blocks(s, nb, NULL));
+            sj_dist_t cyc = NULL;
+            SJ_ASSERT_OK(sj_dist_create_cyclic(ndims, nb, n, 1, NULL, &cyc));
+            /* an offset makes the sums cancel: the order of additions shows in the bits */
+            sj_t_gen_t gx = {SJ_T_SINE, 1000.0, 0.3}, gy = {SJ_T_COSINE, 1.0, 1e-3};
+            double *rx = sj_t_ref(s, &gx), *ry = sj_t_ref(s, &gy);
+            for (int k = 0; k < 2; k++) {
+                sj_array_t x = NULL, y = NULL;
+                SJ_ASSERT_OK(sj_t_make(s, k ? cyc : NULL, gx, &x));
+                SJ_ASSERT_OK(sj_t_make(s, k ? cyc : NULL, gy, &y));
+                for (int o = 0; o < 5; o++) {
+                    const sj_reduce_op_t op = ops[o];
+                    sj_array_t yy = op == SJ_REDUCE_DOT ? y : NULL;
+                    double want = doc_reduce(op, s, rx, yy ? ry : NULL), got = 0, graph = 0;
+                    if (op == SJ_REDUCE_SUM)
+                        SJ_ASSERT_OK(sj_array_sum(x, &got));
+                    else if (op == SJ_REDUCE_MEAN)
+                        SJ_ASSERT_OK(sj_array_mean(x, &got));
+                    else if (op == SJ_REDUCE_DOT)
+                        SJ_ASSERT_OK(sj_array_dot(x, y, &got));
+                    else
+                        SJ_ASSERT_OK(sj_array_norm((sj_norm_type_t)op, x, &got));
+                    sj_scalar_t sc = NULL;
+                    SJ_ASSERT_OK(sj_array_reduce_scalar(op, x, yy, &sc));
+                    SJ_ASSERT_OK(sj_scalar_value(sc, &graph));
+                    SJ_ASSERT_OK(sj_scalar_destroy(&sc));
+                    if (sj_t_bits(got) != sj_t_bits(want) || sj_t_bits(graph) != sj_t_bits(want))
+                        print_error("%s, space %d, %s, %s layout: %a (graph %a), the documented "
+                                    "recipe gives %a\n",
+                                    op_name(op), w, t ? "float32" : "float64",
+                                    k ? "cyclic" : "default", got, graph, want);
+                    assert_true(sj_t_bits(got) == sj_t_bits(want));
+                    assert_true(sj_t_bits(graph) == sj_t_bits(want));
+                    assert_same_on_all_ranks(got);
+                }
+                SJ_ASSERT_OK(sj_array_destroy(&x));
+                SJ_ASSERT_OK(sj_array_destroy(&y));
+            }
+            free(rx);
+            free(ry);
+            SJ_ASSERT_OK(sj_dist_destroy(&cyc));
+            SJ_ASSERT_OK(sj_space_destroy(&spaces[w]));
+        }
+    }
+}
+
 /* ---- graph scalars -------------------------------------------------------------- */
 
 static void test_reduce_scalar_bits(void **state)
@@ -720,6 +857,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_exact_cases),
         cmocka_unit_test(test_nan),
         cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_documented_bits),
         cmocka_unit_test(test_reduce_scalar_bits),
         cmocka_unit_test(test_scalars),
         cmocka_unit_test(test_scalar_algebra),

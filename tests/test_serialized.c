@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <starjets.h>
 
@@ -16,7 +17,7 @@ static int failures;
 #define EXPECT(cond)                                                                               \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: expected %s (%s)\n", __FILE__, __LINE__, #cond,               \
+            fprintf(stderr, "%s:%d: expected %s (%s)\n", __FILE__, __LINE__, #cond,                \
                     sj_last_error());                                                              \
             failures++;                                                                            \
         }                                                                                          \
@@ -50,6 +51,13 @@ int main(int argc, char **argv)
     EXPECT(sj_array_max(y, &mx) == SJ_OK);
     EXPECT(dot == 2500.0 && sum == 2500.0 && mx == 2.5);
 
+    /* agreement without direct MPI */
+    int64_t total = me + 1, all = me != np - 1, any = me == np - 1;
+    EXPECT(sj_allreduce_int64(SJ_REDUCE_SUM, &total) == SJ_OK);
+    EXPECT(sj_allreduce_int64(SJ_REDUCE_MIN, &all) == SJ_OK);
+    EXPECT(sj_allreduce_int64(SJ_REDUCE_MAX, &any) == SJ_OK);
+    EXPECT(total == (int64_t)np * (np + 1) / 2 && all == (np == 1 ? 0 : 0) && any == 1);
+
     sj_scalar_t a, b, c;
     EXPECT(sj_array_reduce_scalar(SJ_REDUCE_SUM, x, NULL, &a) == SJ_OK);
     EXPECT(sj_scalar_create(4.0, &b) == SJ_OK);
@@ -60,9 +68,11 @@ int main(int argc, char **argv)
     /* checks only the root can make fail on every rank */
     EXPECT(sj_array_gather(y, np - 1, NULL) == SJ_ENULL);
     EXPECT(sj_array_block_set(y, 0, 0, NULL) == SJ_ENULL);
-    /* a task error reaches every rank */
+    /* a task error reaches every rank: the failing one names it, the others say where */
     EXPECT(sj_array_map(0, NULL, y, fail_block, NULL, 0) == SJ_OK);
     EXPECT(sj_wait() == SJ_EUSER);
+    EXPECT(strstr(sj_last_error(), "returned 7 on block 3") != NULL ||
+           strstr(sj_last_error(), "1 task(s) failed on other ranks") != NULL);
     EXPECT(sj_wait() == SJ_OK);
 
     double *whole = me == np - 1 ? malloc((size_t)n * sizeof(double)) : NULL;

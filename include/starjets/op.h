@@ -195,7 +195,7 @@ int sj_op_owner(sj_op_t op, int *rank);
 
 /**
  * @brief One line describing the operator, e.g.
- * `linear block operator 4x3, (6,) -> (8,)`. Local.
+ * `linear block 4x3 operator, (6,) -> (8,)`. Local.
  */
 int sj_op_describe(sj_op_t op, char *buf, size_t size);
 
