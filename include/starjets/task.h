@@ -329,6 +329,26 @@ typedef double (*sj_term_fn_t)(int64_t i, void *ctx);
 int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t term,
                       const void *ctx, size_t ctx_size, double *value);
 
+/* ---- agreement ---------------------------------------------------------- */
+
+/**
+ * @brief Combine one integer from every rank and give the result to every
+ * rank (`MPI_Allreduce` of one `int64_t`): the way for all ranks to agree on a
+ * count, a size or a flag (SJ_REDUCE_MIN of 0/1 flags: "all true";
+ * SJ_REDUCE_MAX: "any true").
+ *
+ * Collective; blocking. Works at every MPI thread level that sj_init()
+ * accepts (below MPI_THREAD_MULTIPLE a program may not call MPI itself
+ * between sj_init() and sj_finalize(), so this is the call to use there).
+ * Exact: the sum must fit in an `int64_t`.
+ *
+ * @param[in] op        SJ_REDUCE_SUM, SJ_REDUCE_MIN or SJ_REDUCE_MAX
+ * @param[in,out] value this rank's value in; the combined value out, on every rank
+ * @retval SJ_OK, SJ_ENULL (value NULL), SJ_EINVAL (another op), SJ_ESTATE
+ *         (starjets not running, or called inside sj_spmd_run()), SJ_ERUNTIME
+ */
+int sj_allreduce_int64(sj_reduce_op_t op, int64_t *value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,11 +24,6 @@ int sj__chan_rank(sj__chan_t c)
     return c->me;
 }
 
-int sj__chan_size(sj__chan_t c)
-{
-    return c->n;
-}
-
 int sj__chan_member(sj__chan_t c, int i)
 {
     return c->world[i];

@@ -58,7 +58,6 @@ void sj__chan_destroy(sj__chan_t chan);
 
 /* This rank's position in the channel, -1 when not a member. */
 int sj__chan_rank(sj__chan_t chan);
-int sj__chan_size(sj__chan_t chan);
 /* The runtime rank of member @p i. */
 int sj__chan_member(sj__chan_t chan, int i);
 

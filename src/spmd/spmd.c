@@ -16,11 +16,6 @@
 /* The function of a run is running on this rank (runs do not nest). */
 static int in_run;
 
-int sj__spmd_in_run(void)
-{
-    return in_run;
-}
-
 static int check_running(const char *func)
 {
     SJ_CHECK_FN(func, sj__rt_running(), SJ_ESTATE, "starjets is not initialised (call sj_init)");

@@ -27,9 +27,6 @@ struct sj_spmd_context_s {
     int *agree;
 };
 
-/* Non-zero while this rank runs the function of an sj_spmd_run(). */
-int sj__spmd_in_run(void);
-
 /* Refuse collective calls over all ranks inside a run (only some ranks run it). */
 int sj__spmd_check_not_in_run(const char *func);
 

@@ -219,3 +219,17 @@ int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t te
     free(t);
     return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
+
+/* ---- agreement -------------------------------------------------------------------- */
+
+int sj_allreduce_int64(sj_reduce_op_t op, int64_t *value)
+{
+    SJ_CHECK(sj__rt_running(), SJ_ESTATE, "starjets is not initialised");
+    SJ_CHECK_NULL(value);
+    SJ_CHECK(op == SJ_REDUCE_SUM || op == SJ_REDUCE_MIN || op == SJ_REDUCE_MAX, SJ_EINVAL,
+             "op is %d; expected SJ_REDUCE_SUM, SJ_REDUCE_MIN or SJ_REDUCE_MAX", (int)op);
+    const sj__rt_op_t how = op == SJ_REDUCE_SUM   ? SJ__RT_SUM
+                            : op == SJ_REDUCE_MIN ? SJ__RT_MIN
+                                                  : SJ__RT_MAX;
+    return sj__named(sj__rt_allreduce_i64(value, 1, how), __func__);
+}
