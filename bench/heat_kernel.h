@@ -1,8 +1,9 @@
 /*
  * The heat step that bench_heat and bench_strong both time: a 5-point
- * explicit update (kappa 0.2) on a column-major grid, its initial state, and
- * the starjets callbacks around it. One definition, so that both benchmarks
- * and their serial references compute the same cells.
+ * explicit update (kappa 0.2) on a column-major grid, its initial state, the
+ * padded-grid loop (bench_heat's baseline, bench_strong's reference) and the
+ * starjets callbacks around it. One definition, so that both benchmarks and
+ * their references compute the same cells.
  */
 #ifndef SJ_BENCH_HEAT_KERNEL_H
 #define SJ_BENCH_HEAT_KERNEL_H
@@ -10,7 +11,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include <starjets.h>
+#include "bench.h"
 
 #define KAPPA 0.2
 
@@ -31,6 +32,39 @@ static inline double initial(int64_t i, int64_t j, int64_t n)
 {
     double x = (double)i / (double)n, y = (double)j / (double)n;
     return sin(3.14159 * x) * sin(3.14159 * y) + 0.25 * cos(7.0 * x + 3.0 * y);
+}
+
+/*
+ * The serial reference, and bench_heat's OpenMP baseline: `untimed + steps`
+ * steps on padded grids u, v of (n + 2)^2 cells (a frame of zeros) from the
+ * initial state, u and v swapped after each step; the result in *u. With
+ * `parallel`, OpenMP threads take contiguous ranges of columns. Returns the
+ * seconds of the last `steps` steps.
+ */
+static inline double heat_padded(double **u, double **v, int64_t n, int untimed, int steps,
+                                 int parallel)
+{
+    const int64_t p = n + 2;
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t j = 0; j < p; j++)
+        for (int64_t i = 0; i < p; i++) {
+            int inside = i > 0 && i <= n && j > 0 && j <= n;
+            (*u)[i + p * j] = inside ? initial(i - 1, j - 1, n) : 0.0;
+            (*v)[i + p * j] = 0.0;
+        }
+    double t0 = 0;
+    for (int s = 0; s < untimed + steps; s++) {
+        if (s == untimed)
+            t0 = now();
+        double *in = *u + 1 + p, *out = *v + 1 + p;
+#pragma omp parallel for schedule(static) if (parallel)
+        for (int64_t j = 0; j < n; j++)
+            heat_box(out, p, in, p, 0, n, j, j + 1);
+        double *t = *u;
+        *u = *v;
+        *v = t;
+    }
+    return now() - t0;
 }
 
 /* The stencil function: one heat step on the box it is given. */

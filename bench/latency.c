@@ -64,9 +64,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <starjets.h>
-
-#include "bench_util.h"
+#include "bench.h"
 
 #define TARGET_HOP_US 20.0
 #define TARGET_DOT_US 20.0
@@ -299,32 +297,20 @@ static double run_chained(state_t *st, const cfg_t *c, int round)
 
 /* ---- driver ---------------------------------------------------------------------- */
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-R rounds] [-w warm-up rounds] [-l MPI round trips] [-H hop loops] "
-            "[-d dot calls] [-n dot length] [-s chained steps] [-c constant] [-v]\n",
-            prog);
-}
-
 int main(int argc, char **argv)
 {
     cfg_t c = {15, 1, 10000, 2000, 2000, 1000, 0, 2000, 1e-6};
-    int opt;
-    while ((opt = getopt(argc, argv, "R:w:l:H:d:n:s:c:vh")) != -1) {
-        switch (opt) {
-        case 'R': c.rounds = atoi(optarg); break;
-        case 'w': c.warm = atoi(optarg); break;
-        case 'l': c.round_trips = atoi(optarg); break;
-        case 'H': c.hops = atoi(optarg); break;
-        case 'd': c.dots = atoi(optarg); break;
-        case 'n': c.n = strtoll(optarg, NULL, 0); break;
-        case 's': c.steps = atoi(optarg); break;
-        case 'c': c.c = strtod(optarg, NULL); break;
-        case 'v': c.verbose = 1; break;
-        default: usage(argv[0]); return 2;
-        }
-    }
+    bench_opt_t opt[] = {OPT('R', c.rounds, "rounds"),
+                         OPT('w', c.warm, "warm-up_rounds"),
+                         OPT('l', c.round_trips, "MPI_round_trips"),
+                         OPT('H', c.hops, "hop_loops"),
+                         OPT('d', c.dots, "dot_calls"),
+                         OPT('n', c.n, "dot_length"),
+                         OPT('s', c.steps, "chained_steps"),
+                         OPT('c', c.c, "constant"),
+                         OPT_FLAG('v', c.verbose)};
+    if (bench_parse(argc, argv, opt, NOPT(opt)))
+        return bench_usage(argv[0], opt, NOPT(opt));
     int level = 0, me = 0, np = 1;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &level);
     MPI_Comm_rank(MPI_COMM_WORLD, &me);
@@ -332,7 +318,7 @@ int main(int argc, char **argv)
     if (c.rounds < 1 || c.warm < 0 || c.round_trips < 1 || c.hops < 1 || c.dots < 1 ||
         c.steps < 1 || c.n < np || !(c.c == c.c) || level < MPI_THREAD_MULTIPLE) {
         if (me == 0) {
-            usage(argv[0]);
+            bench_usage(argv[0], opt, NOPT(opt));
             if (level < MPI_THREAD_MULTIPLE)
                 fprintf(stderr, "bench_latency: needs MPI_THREAD_MULTIPLE\n");
         }
@@ -384,8 +370,8 @@ int main(int argc, char **argv)
                "\"warmup_rounds\":%d,\"mpi_round_trips\":%d,\"hop_loops\":%d,\"dot_calls\":%d,"
                "\"dot_length\":%lld,\"chained_steps\":%d,\"chained_c\":%g,\"load\":[%.2f,%.2f,"
                "%.2f]",
-               np, ncpus, c.rounds, c.warm, c.round_trips, c.hops, c.dots, (long long)c.n,
-               c.steps, c.c, load[0], load[1], load[2]);
+               np, ncpus, c.rounds, c.warm, c.round_trips, c.hops, c.dots, (long long)c.n, c.steps,
+               c.c, load[0], load[1], load[2]);
         for (int m = 0; m < NM; m++) {
             const double *v = t[m] + c.warm;
             const int have = m >= M_HOP || pair;

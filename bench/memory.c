@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench_util.h"
+#include "bench.h"
 
 static double rss_mib(void)
 {
@@ -74,46 +74,18 @@ static void steps(sj_op_t A, sj_array_t x, sj_array_t y, sj_array_t x2, int coun
     }
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n block] [-b blocks] [-e early] [-a applies] [-k every]\n", prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
-    int n = 256, b = 4, early = 10, applies = 1000, every = 10, opt;
-    while ((opt = getopt(argc, argv, "n:b:e:a:k:")) != -1) {
-        switch (opt) {
-        case 'n':
-            n = atoi(optarg);
-            break;
-        case 'b':
-            b = atoi(optarg);
-            break;
-        case 'e':
-            early = atoi(optarg);
-            break;
-        case 'a':
-            applies = atoi(optarg);
-            break;
-        case 'k':
-            every = atoi(optarg);
-            break;
-        default:
-            usage(argv[0]);
-        }
-    }
-    if (n < 1 || b < 1 || early < 1 || applies < early || every < 1)
-        usage(argv[0]);
+    int n = 256, b = 4, early = 10, applies = 1000, every = 10;
+    bench_opt_t opt[] = {OPT('n', n, "block"), OPT('b', b, "blocks"), OPT('e', early, "early"),
+                         OPT('a', applies, "applies"), OPT('k', every, "every")};
+    if (bench_parse(argc, argv, opt, NOPT(opt)) || n < 1 || b < 1 || early < 1 || applies < early ||
+        every < 1)
+        return bench_usage(argv[0], opt, NOPT(opt));
 
     CHECK(sj_init(&argc, &argv, NULL));
     const int me = sj_rank(), np = sj_nranks();
-    blocks_ctx_t bc = {n, malloc((size_t)n * (size_t)n * sizeof(double))};
-    if (!bc.matrix) {
-        fprintf(stderr, "bench_memory: out of memory\n");
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
+    blocks_ctx_t bc = {n, xmalloc((size_t)n * (size_t)n * sizeof(double))};
     for (size_t k = 0; k < (size_t)n * (size_t)n; k++)
         bc.matrix[k] = (double)((k * 7919) % 101) / 101.0 - 0.5;
     sj_op_t A = NULL;
@@ -128,8 +100,8 @@ int main(int argc, char **argv)
     CHECK(sj_array_zeros(dom, ddist, &x2));
     int64_t ylen = 0;
     CHECK(sj_space_length(rng, &ylen));
-    double *first = me == 0 ? malloc((size_t)ylen * sizeof *first) : NULL;
-    double *last = me == 0 ? malloc((size_t)ylen * sizeof *last) : NULL;
+    double *first = me == 0 ? xmalloc((size_t)ylen * sizeof *first) : NULL;
+    double *last = me == 0 ? xmalloc((size_t)ylen * sizeof *last) : NULL;
 
     steps(A, x, y, x2, 1, every);
     CHECK(sj_array_gather(y, 0, first));
@@ -142,8 +114,7 @@ int main(int argc, char **argv)
     MPI_Bcast(&same, 1, MPI_INT, 0, MPI_COMM_WORLD);
 
     double mine[2] = {rss_early, rss_late};
-    double *all = me == 0 ? malloc((size_t)np * 2 * sizeof *all) : NULL;
-    MPI_Gather(mine, 2, MPI_DOUBLE, all, 2, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    double *all = gather(mine, 2, MPI_DOUBLE);
     if (me == 0) {
         double worst = 0;
         for (int r = 0; r < np; r++) {

@@ -37,9 +37,7 @@
 
 #include <starpu.h>
 
-#include <starjets.h>
-
-#include "bench_util.h"
+#include "bench.h"
 
 /* Busy microseconds per item (-c). */
 static double busy_us;
@@ -96,56 +94,25 @@ static double raw_starpu(raw_item_t *items, int64_t n)
     return now() - t0;
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-n items] [-r reps] [-w warmups] [-b batch] [-q queue] [-c us]\n",
-            prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
     int64_t n = 100000, batch = 0;
-    int reps = 7, warm = 2, queue = 0, opt;
-    while ((opt = getopt(argc, argv, "n:r:w:b:q:c:")) != -1) {
-        switch (opt) {
-        case 'n':
-            n = atoll(optarg);
-            break;
-        case 'r':
-            reps = atoi(optarg);
-            break;
-        case 'w':
-            warm = atoi(optarg);
-            break;
-        case 'b':
-            batch = atoll(optarg);
-            break;
-        case 'q':
-            queue = atoi(optarg);
-            break;
-        case 'c':
-            busy_us = atof(optarg);
-            break;
-        default:
-            usage(argv[0]);
-        }
-    }
-    if (n < 1 || reps < 1 || warm < 0 || batch < 0 || queue < 0 || busy_us < 0)
-        usage(argv[0]);
+    int reps = 7, warm = 2, queue = 0;
+    bench_opt_t opt[] = {OPT('n', n, "items"),      OPT('r', reps, "reps"),
+                         OPT('w', warm, "warmups"), OPT('b', batch, "batch"),
+                         OPT('q', queue, "queue"),  OPT('c', busy_us, "us")};
+    if (bench_parse(argc, argv, opt, NOPT(opt)) || n < 1 || reps < 1 || warm < 0 || batch < 0 ||
+        queue < 0 || busy_us < 0)
+        return bench_usage(argv[0], opt, NOPT(opt));
     CHECK(sj_init(&argc, &argv, NULL));
     const int me = sj_rank(), np = sj_nranks();
-    int64_t *in = malloc((size_t)n * sizeof *in), *out = malloc((size_t)n * sizeof *out);
-    raw_item_t *raw = malloc((size_t)n * sizeof *raw);
-    double *t_pmap = malloc((size_t)reps * sizeof(double));
-    double *t_raw = malloc((size_t)reps * sizeof(double));
-    double *t_serial = malloc((size_t)reps * sizeof(double));
-    int64_t *ranks = calloc((size_t)np, sizeof *ranks),
-            *ranks_sum = calloc((size_t)np, sizeof *ranks_sum);
-    if (!in || !out || !raw || !t_pmap || !t_raw || !t_serial || !ranks || !ranks_sum) {
-        fprintf(stderr, "bench_pmap_rate: out of memory\n");
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
+    int64_t *in = xmalloc((size_t)n * sizeof *in), *out = xmalloc((size_t)n * sizeof *out);
+    raw_item_t *raw = xmalloc((size_t)n * sizeof *raw);
+    double *t_pmap = xmalloc((size_t)reps * sizeof(double));
+    double *t_raw = xmalloc((size_t)reps * sizeof(double));
+    double *t_serial = xmalloc((size_t)reps * sizeof(double));
+    int64_t *ranks = xcalloc((size_t)np, sizeof *ranks),
+            *ranks_sum = xcalloc((size_t)np, sizeof *ranks_sum);
     for (int64_t i = 0; i < n; i++)
         in[i] = i;
     sj_pmap_options_t o;
@@ -206,10 +173,9 @@ int main(int argc, char **argv)
         printf("\"batches_per_farm\":%.1f,\"rank_items_mean\":[", (double)batches / reps);
         for (int k = 0; k < np; k++)
             printf("%s%.0f", k ? "," : "", (double)ranks_sum[k] / reps);
-        printf("],\"pmap_s_per_rep\":[");
-        for (int r = 0; r < reps; r++)
-            printf("%s%.6f", r ? "," : "", t_pmap[r]);
-        printf("],\"correct\":%s}\n", wrong ? "false" : "true");
+        printf("],");
+        print_array("pmap_s_per_rep", "%.6f", t_pmap, reps);
+        printf("\"correct\":%s}\n", json_bool(!wrong));
     }
     free(in);
     free(out);

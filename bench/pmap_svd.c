@@ -32,13 +32,9 @@
  * cores: the 1.8 x target is 90 % of the ceiling of two equal
  * cores, so `efficiency` >= 0.9 is the same target made fair to them.
  *
- * Order of events, so that no spinning StarPU thread disturbs the baseline:
- *  1. MPI_Init_thread(MPI_THREAD_MULTIPLE) (sj_init accepts it);
- *  2. rank 0 runs the serial loop while the other ranks wait in an
- *     MPI_Ibarrier polled every millisecond (asleep, not spinning);
- *  3. sj_init, the sj_pmap maps (timed on rank 0: the call is blocking and
- *     the results are in place when it returns), sj_finalize;
- *  4. steps 2-3 are one round; rounds repeat (-R).
+ * Rounds (common/bench.h): rank 0 runs the serial loop while the other ranks
+ * sleep; then sj_init, the sj_pmap maps (timed on rank 0: the call is
+ * blocking and the results are in place when it returns), sj_finalize.
  * Reported: the median over rounds of the per-round medians, the speedup
  * serial / pmap, each round's speedup, and how many matrices each rank did.
  * Every pmap result is compared with the serial one (relative difference at
@@ -57,13 +53,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <starjets.h>
+#include "bench.h"
 
 #if SJ_HAVE_LAPACKE
 #include <lapacke.h>
 #endif
-
-#include "bench_util.h"
 
 #if SJ_HAVE_LAPACKE
 
@@ -121,9 +115,7 @@ static int time_items(const void *arg, size_t arg_size, void *out, size_t out_si
 /* Every rank's seconds per item on one of its workers, timed at the same time on all ranks. */
 static void time_workers(int np, double *item_s)
 {
-    sj_future_t *fut = malloc((size_t)np * sizeof *fut);
-    if (!fut)
-        MPI_Abort(MPI_COMM_WORLD, 2);
+    sj_future_t *fut = xmalloc((size_t)np * sizeof *fut);
     for (int r = 0; r < np; r++)
         CHECK(sj_spawn(r, time_items, NULL, 0, sizeof(double), &fut[r]));
     for (int r = 0; r < np; r++) {
@@ -141,9 +133,7 @@ static void time_workers(int np, double *item_s)
 static double ideal_seconds(int count, int np, int workers, const double *item_s)
 {
     const int w = np * workers;
-    double *finish = calloc((size_t)w, sizeof *finish), end = 0.0;
-    if (!finish)
-        MPI_Abort(MPI_COMM_WORLD, 2);
+    double *finish = xcalloc((size_t)w, sizeof *finish), end = 0.0;
     for (int k = 0; k < count; k++) {
         int best = 0;
         for (int i = 1; i < w; i++)
@@ -156,74 +146,37 @@ static double ideal_seconds(int count, int np, int workers, const double *item_s
     return end;
 }
 
-static int cores_allowed(void)
-{
-    cpu_set_t set;
-    return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-}
-
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-m matrices] [-n order] [-r reps] [-w warmups] [-R rounds]\n",
-            prog);
-    exit(2);
-}
-
 int main(int argc, char **argv)
 {
-    int count = 10, n = 200, reps = 5, warm = 1, rounds = 3, opt;
-    while ((opt = getopt(argc, argv, "m:n:r:w:R:")) != -1) {
-        switch (opt) {
-        case 'm':
-            count = atoi(optarg);
-            break;
-        case 'n':
-            n = atoi(optarg);
-            break;
-        case 'r':
-            reps = atoi(optarg);
-            break;
-        case 'w':
-            warm = atoi(optarg);
-            break;
-        case 'R':
-            rounds = atoi(optarg);
-            break;
-        default:
-            usage(argv[0]);
-        }
-    }
-    if (count < 1 || n < 1 || reps < 1 || warm < 0 || rounds < 1)
-        usage(argv[0]);
+    int count = 10, n = 200, reps = 5, warm = 1, rounds = 3;
+    bench_opt_t opt[] = {OPT('m', count, "matrices"), OPT('n', n, "order"), OPT('r', reps, "reps"),
+                         OPT('w', warm, "warmups"), OPT('R', rounds, "rounds")};
+    if (bench_parse(argc, argv, opt, NOPT(opt)) || count < 1 || n < 1 || reps < 1 || warm < 0 ||
+        rounds < 1)
+        return bench_usage(argv[0], opt, NOPT(opt));
     int level = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &level);
     int me, np;
     MPI_Comm_rank(MPI_COMM_WORLD, &me);
     MPI_Comm_size(MPI_COMM_WORLD, &np);
     const size_t nn = (size_t)n * (size_t)n;
-    double *m = malloc((size_t)count * nn * sizeof *m);
-    double *ref = malloc((size_t)count * n * sizeof *ref);
-    double *got = malloc((size_t)count * n * sizeof *got);
-    double *t_serial = malloc((size_t)(rounds * reps) * sizeof(double));
-    double *t_blas = malloc((size_t)(rounds * reps) * sizeof(double));
-    double *t_pmap = malloc((size_t)(rounds * reps) * sizeof(double));
-    double *r_serial = malloc((size_t)rounds * sizeof(double)),
-           *r_blas = malloc((size_t)rounds * sizeof(double));
-    double *r_pmap = malloc((size_t)rounds * sizeof(double)),
-           *speedup = malloc((size_t)rounds * sizeof(double));
-    double *r_ideal = malloc((size_t)rounds * sizeof(double)),
-           *r_eff = malloc((size_t)rounds * sizeof(double));
-    double *item_s = calloc((size_t)np, sizeof(double)),
-           *item_s2 = calloc((size_t)np, sizeof(double)),
-           *item_sum = calloc((size_t)np, sizeof(double));
-    int64_t *ranks = calloc((size_t)np, sizeof *ranks),
-            *ranks_sum = calloc((size_t)np, sizeof *ranks_sum);
-    if (!m || !ref || !got || !t_serial || !t_blas || !t_pmap || !r_serial || !r_blas || !r_pmap ||
-        !speedup || !ranks || !ranks_sum || !r_ideal || !r_eff || !item_s || !item_s2 ||
-        !item_sum) {
-        fprintf(stderr, "bench_pmap_svd: out of memory\n");
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
+    double *m = xmalloc((size_t)count * nn * sizeof *m);
+    double *ref = xmalloc((size_t)count * n * sizeof *ref);
+    double *got = xmalloc((size_t)count * n * sizeof *got);
+    double *t_serial = xmalloc((size_t)(rounds * reps) * sizeof(double));
+    double *t_blas = xmalloc((size_t)(rounds * reps) * sizeof(double));
+    double *t_pmap = xmalloc((size_t)(rounds * reps) * sizeof(double));
+    double *r_serial = xmalloc((size_t)rounds * sizeof(double)),
+           *r_blas = xmalloc((size_t)rounds * sizeof(double));
+    double *r_pmap = xmalloc((size_t)rounds * sizeof(double)),
+           *speedup = xmalloc((size_t)rounds * sizeof(double));
+    double *r_ideal = xmalloc((size_t)rounds * sizeof(double)),
+           *r_eff = xmalloc((size_t)rounds * sizeof(double));
+    double *item_s = xcalloc((size_t)np, sizeof(double)),
+           *item_s2 = xcalloc((size_t)np, sizeof(double)),
+           *item_sum = xcalloc((size_t)np, sizeof(double));
+    int64_t *ranks = xcalloc((size_t)np, sizeof *ranks),
+            *ranks_sum = xcalloc((size_t)np, sizeof *ranks_sum);
     uint64_t state = 12345;
     for (size_t i = 0; i < (size_t)count * nn; i++) {
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -300,6 +253,7 @@ int main(int argc, char **argv)
         printf("{\"bench\":\"pmap_svd\",\"ranks\":%d,\"workers_per_rank\":%d,\"matrices\":%d,"
                "\"order\":%d,\"reps\":%d,\"warmups\":%d,\"rounds\":%d,",
                np, workers, count, n, reps, warm, rounds);
+        print_blas_core();
         printf("\"serial_s\":%.6f,\"serial_blas_threads\":%d,\"serial_blas_threads_s\":%.6f,"
                "\"pmap_s\":%.6f,\"speedup\":%.3f,\"target\":1.8,\"speedup_per_round\":[",
                ts, threads, tb, tp, ts / tp);

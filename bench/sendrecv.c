@@ -38,9 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <starjets.h>
-
-#include "bench_util.h"
+#include "bench.h"
 
 enum { V_MPI = 0, V_MPI_STARPU = 1, V_STARJETS = 2, NV = 3 };
 static const char *vname[NV] = {"mpi", "mpi_starpu", "starjets"};
@@ -79,7 +77,7 @@ static int check(const unsigned char *buf, size_t size, int rep)
 
 /* One transport: send or receive @p size bytes to / from the other rank. */
 typedef struct transport {
-    MPI_Comm comm;     /* raw MPI variants */
+    MPI_Comm comm;         /* raw MPI variants */
     sj_spmd_context_t ctx; /* starjets */
 } transport_t;
 
@@ -226,47 +224,18 @@ static void print_json(const results_t *res, const cfg_t *c, int np, const doubl
     printf("],\"correct\":%s}\n", res->wrong || res->failed ? "false" : "true");
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-R rounds] [-r reps] [-w warmups] [-l latency round trips] "
-            "[-b bytes per repetition] [-v]\n",
-            prog);
-}
-
 int main(int argc, char **argv)
 {
     cfg_t c = {3, 5, 1, 2000, 0, (size_t)64 << 20};
-    int opt;
-    while ((opt = getopt(argc, argv, "R:r:w:l:b:vh")) != -1) {
-        switch (opt) {
-        case 'R':
-            c.rounds = atoi(optarg);
-            break;
-        case 'r':
-            c.reps = atoi(optarg);
-            break;
-        case 'w':
-            c.warm = atoi(optarg);
-            break;
-        case 'l':
-            c.lat_iters = atoi(optarg);
-            break;
-        case 'b':
-            c.bw_bytes = (size_t)strtoull(optarg, NULL, 0);
-            break;
-        case 'v':
-            c.verbose = 1;
-            break;
-        default:
-            usage(argv[0]);
-            return 2;
-        }
-    }
-    if (c.rounds < 1 || c.reps < 1 || c.warm < 0 || c.lat_iters < 1) {
-        usage(argv[0]);
-        return 2;
-    }
+    bench_opt_t opt[] = {OPT('R', c.rounds, "rounds"),
+                         OPT('r', c.reps, "reps"),
+                         OPT('w', c.warm, "warmups"),
+                         OPT('l', c.lat_iters, "latency_round_trips"),
+                         OPT('b', c.bw_bytes, "bytes_per_repetition"),
+                         OPT_FLAG('v', c.verbose)};
+    if (bench_parse(argc, argv, opt, NOPT(opt)) || c.rounds < 1 || c.reps < 1 || c.warm < 0 ||
+        c.lat_iters < 1)
+        return bench_usage(argv[0], opt, NOPT(opt));
     sizes[0] = 8;
     for (int s = 1; s < NSIZES; s++)
         sizes[s] = (size_t)8192 << (s - 1);

@@ -28,8 +28,8 @@
  * -i I blockop steps per round (300), -g G heat grid side (1024), -B PxQ heat
  * blocks (4x2), -s S heat steps per round (150), -w W untimed steps before
  * each round's timed ones (5, both cases), -R R rounds (9), -v per-round lines
- * on stderr (the defaults take about 5 s on a 2-core node, either rank count). Reported: per case the median over rounds of the time per step,
- * in microseconds, and each round's.
+ * on stderr (the defaults take about 5 s on a 2-core node, either rank count). Reported: per case
+ * the median over rounds of the time per step, in microseconds, and each round's.
  *
  * Correctness (exit status 1 when wrong, 2 on a runtime failure), after every
  * round, on rank 0 against a serial reference computed there once:
@@ -50,37 +50,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <starjets.h>
-
-#include "bench_util.h"
+#include "bench.h"
 #include "heat_kernel.h"
 
 #define TOL 1e-12
-#define MAX_ROUNDS 64
 
 static int wrong = 0;
-
-static void *xmalloc(size_t bytes)
-{
-    void *p = malloc(bytes ? bytes : 1);
-    if (!p) {
-        fprintf(stderr, "bench_strong: out of memory\n");
-        MPI_Abort(MPI_COMM_WORLD, 2);
-    }
-    return p;
-}
-
-/* max |got - ref| / max |ref| */
-static double rel_err(const double *got, const double *ref, int64_t n)
-{
-    double err = 0, mag = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double e = fabs(got[i] - ref[i]);
-        err = e > err || e != e ? e : err;
-        mag = fmax(mag, fabs(ref[i]));
-    }
-    return mag > 0 ? err / mag : err;
-}
 
 /* ---- blockop --------------------------------------------------------------------- */
 
@@ -93,8 +68,8 @@ static inline double entry(int64_t r, int64_t c)
 typedef struct blockop {
     sj_op_t A;
     sj_array_t x, y, x2;
-    int64_t len;             /* b * n */
-    double *yref, *x2ref;    /* rank 0 */
+    int64_t len;          /* b * n */
+    double *yref, *x2ref; /* rank 0 */
 } blockop_t;
 
 static void blockop_setup(blockop_t *bo, int n, int b)
@@ -239,18 +214,7 @@ static void heat_setup(heat_t *h, int64_t g, const int nb[2], int total_steps)
         return;
     const int64_t p = g + 2;
     double *u = xmalloc((size_t)(p * p) * sizeof *u), *v = xmalloc((size_t)(p * p) * sizeof *v);
-    for (int64_t j = 0; j < p; j++)
-        for (int64_t i = 0; i < p; i++) {
-            int inside = i > 0 && i <= g && j > 0 && j <= g;
-            u[i + p * j] = inside ? initial(i - 1, j - 1, g) : 0.0;
-            v[i + p * j] = 0.0;
-        }
-    for (int s_ = 0; s_ < total_steps; s_++) {
-        heat_box(v + 1 + p, p, u + 1 + p, p, 0, g, 0, g);
-        double *t = u;
-        u = v;
-        v = t;
-    }
+    heat_padded(&u, &v, g, 0, total_steps, 0);
     h->ref = xmalloc((size_t)(g * g) * sizeof *h->ref);
     for (int64_t j = 0; j < g; j++)
         for (int64_t i = 0; i < g; i++)
@@ -305,42 +269,24 @@ static void heat_teardown(heat_t *h)
 
 /* ---- driver ---------------------------------------------------------------------- */
 
-static void usage(const char *prog)
-{
-    fprintf(stderr,
-            "usage: %s [-n block rows] [-b blocks per dim] [-i blockop steps] [-g heat side] "
-            "[-B PxQ heat blocks] [-s heat steps] [-w warm-up steps] [-R rounds] [-v]\n",
-            prog);
-}
-
 int main(int argc, char **argv)
 {
     int n = 256, b = 4, isteps = 300, hsteps = 150, warm = 5, rounds = 9, verbose = 0;
     int nb[2] = {4, 2};
     int64_t g = 1024;
-    int opt;
-    while ((opt = getopt(argc, argv, "n:b:i:g:B:s:w:R:vh")) != -1) {
-        switch (opt) {
-        case 'n': n = atoi(optarg); break;
-        case 'b': b = atoi(optarg); break;
-        case 'i': isteps = atoi(optarg); break;
-        case 'g': g = strtoll(optarg, NULL, 0); break;
-        case 'B':
-            if (sscanf(optarg, "%dx%d", &nb[0], &nb[1]) != 2)
-                nb[0] = -1;
-            break;
-        case 's': hsteps = atoi(optarg); break;
-        case 'w': warm = atoi(optarg); break;
-        case 'R': rounds = atoi(optarg); break;
-        case 'v': verbose = 1; break;
-        default: usage(argv[0]); return 2;
-        }
-    }
-    if (n < 1 || b < 1 || isteps < 1 || g < 3 || nb[0] < 1 || nb[1] < 1 || nb[0] > g ||
-        nb[1] > g || hsteps < 1 || warm < 0 || rounds < 1 || rounds > MAX_ROUNDS) {
-        usage(argv[0]);
-        return 2;
-    }
+    bench_opt_t opt[] = {OPT('n', n, "block_rows"),
+                         OPT('b', b, "blocks_per_dim"),
+                         OPT('i', isteps, "blockop_steps"),
+                         OPT('g', g, "heat_side"),
+                         OPT_GRID('B', nb, "PxQ_heat_blocks"),
+                         OPT('s', hsteps, "heat_steps"),
+                         OPT('w', warm, "warm-up_steps"),
+                         OPT('R', rounds, "rounds"),
+                         OPT_FLAG('v', verbose)};
+    if (bench_parse(argc, argv, opt, NOPT(opt)) || n < 1 || b < 1 || isteps < 1 || g < 3 ||
+        nb[0] < 1 || nb[1] < 1 || nb[0] > g || nb[1] > g || hsteps < 1 || warm < 0 || rounds < 1 ||
+        rounds > MAX_ROUNDS)
+        return bench_usage(argv[0], opt, NOPT(opt));
     double load[3] = {0, 0, 0};
     if (getloadavg(load, 3) < 0)
         load[0] = -1;

@@ -54,15 +54,13 @@
 #include <starpu.h>
 #include <starpu_mpi.h>
 
-#include <starjets.h>
-
-#include "bench_util.h"
+#include "bench.h"
 
 #define SCHECK(call)                                                                               \
     do {                                                                                           \
         int rc_ = (call);                                                                          \
         if (rc_ != 0) {                                                                            \
-            fprintf(stderr, "%s:%d: %s failed (%d)\n", __FILE__, __LINE__, #call, rc_);           \
+            fprintf(stderr, "%s:%d: %s failed (%d)\n", __FILE__, __LINE__, #call, rc_);            \
             MPI_Abort(MPI_COMM_WORLD, 2);                                                          \
         }                                                                                          \
     } while (0)
@@ -139,8 +137,8 @@ static struct starpu_codelet cl_sjpath = {
 typedef struct raw {
     int tasks, b0, b1;
     int64_t elems;
-    double *mem;                 /* local blocks */
-    starpu_data_handle_t *h;     /* local blocks only (plain) or all blocks (mpi) */
+    double *mem;             /* local blocks */
+    starpu_data_handle_t *h; /* local blocks only (plain) or all blocks (mpi) */
     int mpi;
 } raw_t;
 
@@ -153,8 +151,7 @@ static int owner_of(int b, int tasks, int np)
     return np - 1;
 }
 
-static void raw_create(raw_t *r, int tasks, int64_t elems, int mpi, int64_t tag0, int me,
-                       int np)
+static void raw_create(raw_t *r, int tasks, int64_t elems, int mpi, int64_t tag0, int me, int np)
 {
     r->tasks = tasks;
     r->elems = elems;
@@ -207,8 +204,8 @@ static double raw_run(raw_t *r, struct starpu_codelet *cl, double alpha, int np,
     double t0 = MPI_Wtime();
     if (!r->mpi) {
         for (int i = 0; i < r->b1 - r->b0; i++)
-            SCHECK(starpu_task_insert(cl, STARPU_RW, r->h[i], STARPU_VALUE, &alpha, sizeof alpha,
-                                      0));
+            SCHECK(
+                starpu_task_insert(cl, STARPU_RW, r->h[i], STARPU_VALUE, &alpha, sizeof alpha, 0));
         *submit = MPI_Wtime() - t0;
         starpu_task_wait_for_all();
         if (np > 1)
@@ -234,8 +231,8 @@ static double sjpath_run(raw_t *r, double alpha, double *submit)
         sjpath_args_t *a = malloc(sizeof *a);
         memset(a, 0, sizeof *a);
         a->alpha = alpha;
-        SCHECK(starpu_task_insert(&cl_sjpath, STARPU_DATA_MODE_ARRAY, &descr, 1, STARPU_CL_ARGS,
-                                  a, sizeof *a, 0));
+        SCHECK(starpu_task_insert(&cl_sjpath, STARPU_DATA_MODE_ARRAY, &descr, 1, STARPU_CL_ARGS, a,
+                                  sizeof *a, 0));
     }
     *submit = MPI_Wtime() - t0;
     starpu_mpi_wait_for_all(MPI_COMM_WORLD);
@@ -253,11 +250,6 @@ static int64_t count_wrong(const double *x, int64_t n, double want)
     return bad;
 }
 
-static void usage(const char *prog)
-{
-    fprintf(stderr, "usage: %s [-t tasks] [-e elems_per_block] [-r reps] [-w warmups]\n", prog);
-}
-
 enum { V_SJ, V_RAW, V_MPI, V_MODEL, V_SJPATH, V_SJPLAIN, NV };
 static const char *vname[NV] = {"starjets",     "starpu",        "starpu_mpi",
                                 "starpu_model", "starpu_sjpath", "starjets_plainwait"};
@@ -266,25 +258,13 @@ int main(int argc, char **argv)
 {
     int tasks = 20000, reps = 10, warm = 3;
     int64_t elems = 8;
-    int opt;
-    while ((opt = getopt(argc, argv, "t:e:r:w:h")) != -1) {
-        switch (opt) {
-        case 't': tasks = atoi(optarg); break;
-        case 'e': elems = strtoll(optarg, NULL, 0); break;
-        case 'r': reps = atoi(optarg); break;
-        case 'w': warm = atoi(optarg); break;
-        default: usage(argv[0]); return 2;
-        }
-    }
-    if (tasks < 1 || elems < 1 || reps < 1 || warm < 0) {
-        usage(argv[0]);
-        return 2;
-    }
+    bench_opt_t opt[] = {OPT('t', tasks, "tasks"), OPT('e', elems, "elems_per_block"),
+                         OPT('r', reps, "reps"), OPT('w', warm, "warmups")};
+    if (bench_parse(argc, argv, opt, NOPT(opt)) || tasks < 1 || elems < 1 || reps < 1 || warm < 0)
+        return bench_usage(argv[0], opt, NOPT(opt));
     int level = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &level);
-    double load[3] = {0, 0, 0};
-    if (getloadavg(load, 3) < 0)
-        load[0] = -1;
+    const double load = load1();
     sj_init_options_t opts;
     sj_init_options_default(&opts);
     CHECK(sj_init(&argc, &argv, &opts));
@@ -429,12 +409,11 @@ int main(int argc, char **argv)
             us[v] = median(t[v], reps) / tasks * 1e6;
             sub_us[v] = median(ts[v], reps) / tasks * 1e6;
         }
-        const char *pl = getenv("SJ_PLACEMENT");
-        const char *sc = getenv("SJ_SCHED");
-        printf("{\"bench\":\"task_overhead\",\"ranks\":%d,\"tasks\":%d,\"elems_per_block\":%lld,"
-               "\"reps\":%d,\"warmups\":%d,\"ncpus_rank0\":%d,\"sched\":\"%s\",\"placement\":\"%s\",",
-               np, tasks, (long long)elems, reps, warm, ncpus, sc && *sc ? sc : "lws",
-               pl && *pl ? pl : "split");
+        printf(
+            "{\"bench\":\"task_overhead\",\"ranks\":%d,\"tasks\":%d,\"elems_per_block\":%lld,"
+            "\"reps\":%d,\"warmups\":%d,\"ncpus_rank0\":%d,\"sched\":\"%s\",\"placement\":\"%s\",",
+            np, tasks, (long long)elems, reps, warm, ncpus, env_or("SJ_SCHED", "lws"),
+            env_or("SJ_PLACEMENT", "split"));
         printf("\"starjets_us_per_task\":%.3f,\"starpu_us_per_task\":%.3f,"
                "\"starpu_mpi_us_per_task\":%.3f,\"starpu_model_us_per_task\":%.3f,"
                "\"starpu_sjpath_us_per_task\":%.3f,\"starjets_plainwait_us_per_task\":%.3f,",
@@ -450,8 +429,8 @@ int main(int argc, char **argv)
                wait_us[W_SJ], wait_us[W_SMPI], wait_us[W_PLAIN]);
         printf("\"ratio\":%.3f,\"ratio_vs_starpu_mpi\":%.3f,\"ratio_vs_starpu_sjpath\":%.3f,"
                "\"target\":1.2,\"load1\":%.2f,\"correct\":%s}\n",
-               us[V_SJ] / us[V_RAW], us[V_SJ] / us[V_MPI], us[V_SJ] / us[V_SJPATH], load[0],
-               anybad ? "false" : "true");
+               us[V_SJ] / us[V_RAW], us[V_SJ] / us[V_MPI], us[V_SJ] / us[V_SJPATH], load,
+               json_bool(!anybad));
         fflush(stdout);
     }
     for (int v = 0; v < NV; v++) {
