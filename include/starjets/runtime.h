@@ -62,7 +62,10 @@ typedef struct sj_init_options {
      * reads them first).
      */
     int environment_overrides;
-    /** Print the placement decided on each rank to stderr. Default 0. */
+    /**
+     * Print the placement decided on each rank to stderr, and on rank 0 the
+     * default layouts that leave ranks without blocks. Default 0.
+     */
     int verbose;
     /**
      * Folder for an FxT trace of the run, NULL (default, or the environment

@@ -1,4 +1,5 @@
 /* Layouts: owner of each block, per-rank block lists and block maps. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,39 @@ static int default_grid(int ndims, const int nblocks[], int nprocs, int grid[])
     return best;
 }
 
+/* "4 x 3": the first @p ndims values of @p v. */
+static void grid_str(int ndims, const int v[], char *buf, size_t size)
+{
+    int n = 0;
+    for (int k = 0; k < ndims && n >= 0 && (size_t)n < size; k++)
+        n += snprintf(buf + n, size - (size_t)n, k ? " x %d" : "%d", v[k]);
+}
+
+/*
+ * With verbose on (sj_init_options_t.verbose, SJ_VERBOSE), rank 0 says when
+ * the default process grid leaves some of the ranks asked for without a block
+ * (a 4 x 3 grid on 5 ranks uses 4); once per block grid and rank count in a
+ * row, since every array made with the default layout asks again.
+ */
+static void report_idle(int ndims, const int nblocks[], int nprocs, const int g[], int used)
+{
+    static int last[SJ_MAX_DIMS + 2];
+    int key[SJ_MAX_DIMS + 2] = {ndims, nprocs};
+    for (int k = 0; k < ndims; k++)
+        key[2 + k] = nblocks[k];
+    if (used >= nprocs || !sj__rt_verbose() || sj__rt_rank() != 0 ||
+        memcmp(key, last, sizeof key) == 0)
+        return;
+    memcpy(last, key, sizeof key);
+    char blocks[64] = "", grid[64] = "";
+    grid_str(ndims, nblocks, blocks, sizeof blocks);
+    grid_str(ndims, g, grid, sizeof grid);
+    fprintf(stderr,
+            "starjets: layout of %s blocks: the default process grid %s uses %d of %d ranks, "
+            "%d rank(s) get no block (another block grid or an explicit layout can use them)\n",
+            blocks, grid, used, nprocs, nprocs - used);
+}
+
 int sj_dist_create_contiguous(int ndims, const int nblocks[], int nprocs, const int procs[],
                               const int grid[], sj_dist_t *dist)
 {
@@ -273,6 +307,7 @@ int sj_dist_create_contiguous(int ndims, const int nblocks[], int nprocs, const 
         used = (int)prod;
     } else {
         used = default_grid(ndims, nblocks, nprocs, g);
+        report_idle(ndims, nblocks, nprocs, g, used);
     }
     sj_dist_t d = dist_new(SJ_DIST_CONTIGUOUS, ndims, nblocks, (int)total);
     if (!d)

@@ -40,6 +40,8 @@ int sj__rt_rank(void);
 int sj__rt_nranks(void);
 /* Non-zero when the application thread may call MPI (MPI_THREAD_MULTIPLE). */
 int sj__rt_direct_mpi(void);
+/* sj_init_options_t.verbose (or SJ_VERBOSE) of the running sj_init; 0 when not running. */
+int sj__rt_verbose(void);
 
 /* ---- data --------------------------------------------------------------- */
 

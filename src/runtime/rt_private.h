@@ -14,6 +14,7 @@ struct sj__rt {
     int thread_multiple;
     int we_initialized_mpi;
     int synchronous;
+    int verbose; /* sj_init_options_t.verbose */
     MPI_Comm comm;
     char placement[160];
     /* confine StarPU-MPI's thread to this rank's cores once it runs */
@@ -64,6 +65,16 @@ int sj__rt_refuse_in_run(void);
 
 /* Unregister the pooled local handles (sj_finalize, before StarPU stops). */
 void sj__rt_pool_drain(void);
+
+/* ---- BLAS kernels (blas_check.c) ---- */
+
+/* The core type OpenBLAS chose (openblas_get_corename), NULL when another BLAS is linked. */
+const char *sj__rt_blas_core(void);
+/*
+ * 1 and a sentence in @p line when OpenBLAS picked kernels narrower than the
+ * CPU can run and the user did not choose them (OPENBLAS_CORETYPE); else 0.
+ */
+int sj__rt_blas_advice(char *line, size_t size);
 
 /* ---- the kernel registry (registry.c) ---- */
 

@@ -68,6 +68,10 @@ int sj__rt_direct_mpi(void)
 {
     return sj__rt.thread_multiple;
 }
+int sj__rt_verbose(void)
+{
+    return sj__rt.running ? sj__rt.verbose : 0;
+}
 
 int sj_initialized(void)
 {
@@ -471,6 +475,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                 conf.sched_policy_name,
                 adaptive_polling() ? "adaptive" : "busy (stock StarPU-MPI: docs/latency.md)");
     sj__rt.max_in_flight = o.max_tasks_in_flight;
+    sj__rt.verbose = o.verbose;
     sj__rt.app_thread = pthread_self();
     sj__rt.tasks_submitted = sj__rt.submission_waits = sj__rt.handles = 0;
     sj__tag_reset();
