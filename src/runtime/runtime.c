@@ -376,37 +376,38 @@ static void stop_mpi(void)
     sj__trace_env_restore();
 }
 
-int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
+static int check_options(const sj_init_options_t *o)
 {
-    SJ_CHECK(!sj__rt.running, SJ_ESTATE, "starjets is already initialised");
-    sj_init_options_t o;
-    if (opts)
-        o = *opts;
-    else
-        sj_init_options_default(&o);
-    SJ_CHECK(o.ncuda >= 0, SJ_EINVAL, "opts->ncuda is %d, expected >= 0", o.ncuda);
-    SJ_CHECK(o.ncuda == 0 || SJ_USE_CUDA, SJ_EINVAL,
-             "opts->ncuda is %d but starjets was built without CUDA (SJ_USE_CUDA=OFF)", o.ncuda);
-    SJ_CHECK(o.placement >= SJ_PLACE_SPLIT && o.placement <= SJ_PLACE_STARPU, SJ_EINVAL,
-             "opts->placement is %d, not an sj_placement_t", (int)o.placement);
-    SJ_CHECK(o.ncpus >= -1, SJ_EINVAL, "opts->ncpus is %d, expected -1 (automatic) or >= 0",
-             o.ncpus);
-    SJ_CHECK(o.worker_nice >= 0 && o.worker_nice <= 19, SJ_EINVAL,
-             "opts->worker_nice is %d, expected 0 to 19", o.worker_nice);
-    SJ_CHECK(o.max_tasks_in_flight >= 0, SJ_EINVAL,
-             "opts->max_tasks_in_flight is %d, expected 0 (no bound) or more",
-             o.max_tasks_in_flight);
-    SJ_TRY(sj__trace_check_options(o.trace_dir, __func__));
+    const char *f = "sj_init";
+    SJ_CHECK_FN(f, o->ncuda >= 0, SJ_EINVAL, "opts->ncuda is %d, expected >= 0", o->ncuda);
+    SJ_CHECK_FN(f, o->ncuda == 0 || SJ_USE_CUDA, SJ_EINVAL,
+                "opts->ncuda is %d but starjets was built without CUDA (SJ_USE_CUDA=OFF)",
+                o->ncuda);
+    SJ_CHECK_FN(f, o->placement >= SJ_PLACE_SPLIT && o->placement <= SJ_PLACE_STARPU, SJ_EINVAL,
+                "opts->placement is %d, not an sj_placement_t", (int)o->placement);
+    SJ_CHECK_FN(f, o->ncpus >= -1, SJ_EINVAL,
+                "opts->ncpus is %d, expected -1 (automatic) or >= 0", o->ncpus);
+    SJ_CHECK_FN(f, o->worker_nice >= 0 && o->worker_nice <= 19, SJ_EINVAL,
+                "opts->worker_nice is %d, expected 0 to 19", o->worker_nice);
+    SJ_CHECK_FN(f, o->max_tasks_in_flight >= 0, SJ_EINVAL,
+                "opts->max_tasks_in_flight is %d, expected 0 (no bound) or more",
+                o->max_tasks_in_flight);
+    return sj__trace_check_options(o->trace_dir, f);
+}
 
+/* MPI at MPI_THREAD_SERIALIZED or more (started here unless the program did), and our communicator. */
+static int start_mpi(int *argc, char ***argv)
+{
+    const char *f = "sj_init";
     int initialized = 0, finalized = 0, level = MPI_THREAD_SINGLE;
     MPI_Finalized(&finalized);
-    SJ_CHECK(!finalized, SJ_ESTATE,
-             "MPI is already finalised (sj_finalize finalises MPI when sj_init started it: "
-             "initialise MPI yourself to run starjets more than once)");
+    SJ_CHECK_FN(f, !finalized, SJ_ESTATE,
+                "MPI is already finalised (sj_finalize finalises MPI when sj_init started it: "
+                "initialise MPI yourself to run starjets more than once)");
     MPI_Initialized(&initialized);
     if (!initialized) {
         if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &level) != MPI_SUCCESS)
-            return sj__error(SJ_ERUNTIME, __func__, "MPI_Init_thread failed");
+            return sj__error(SJ_ERUNTIME, f, "MPI_Init_thread failed");
         sj__rt.we_initialized_mpi = 1;
     } else {
         MPI_Query_thread(&level);
@@ -415,7 +416,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     if (level < MPI_THREAD_SERIALIZED) {
         if (sj__rt.we_initialized_mpi)
             MPI_Finalize();
-        return sj__error(SJ_ERUNTIME, __func__,
+        return sj__error(SJ_ERUNTIME, f,
                          "MPI runs at thread level %d; StarPU-MPI needs MPI_THREAD_SERIALIZED or "
                          "more",
                          level);
@@ -426,58 +427,82 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     if (MPI_Comm_dup(MPI_COMM_WORLD, &sj__rt.comm) != MPI_SUCCESS) {
         if (sj__rt.we_initialized_mpi)
             MPI_Finalize();
-        return sj__error(SJ_ERUNTIME, __func__, "MPI_Comm_dup of MPI_COMM_WORLD failed");
+        return sj__error(SJ_ERUNTIME, f, "MPI_Comm_dup of MPI_COMM_WORLD failed");
     }
     MPI_Comm_rank(sj__rt.comm, &sj__rt.rank);
     MPI_Comm_size(sj__rt.comm, &sj__rt.nranks);
+    return SJ_OK;
+}
 
-    struct starpu_conf conf;
-    starpu_conf_init(&conf);
-    conf.sched_policy_name = o.sched ? o.sched : "lws";
-    conf.ncuda = o.ncuda;
-    conf.nopencl = 0;
-    conf.precedence_over_environment_variables = !o.environment_overrides;
+/* StarPU and StarPU-MPI on this rank's share of the node, and the threads placed. */
+static int start_starpu(const sj_init_options_t *o, int *argc, char ***argv,
+                        struct starpu_conf *conf)
+{
+    starpu_conf_init(conf);
+    conf->sched_policy_name = o->sched ? o->sched : "lws";
+    conf->ncuda = o->ncuda;
+    conf->nopencl = 0;
+    conf->precedence_over_environment_variables = !o->environment_overrides;
     have_share = have_worker_cpus = 0;
     sj__rt.pin_mpi = 0;
-    if (o.placement != SJ_PLACE_STARPU)
-        place_threads(&o, &conf);
-    else {
-        conf.ncpus = o.ncpus;
+    if (o->placement != SJ_PLACE_STARPU) {
+        place_threads(o, conf);
+    } else {
+        conf->ncpus = o->ncpus;
         snprintf(sj__rt.placement, sizeof sj__rt.placement, "placement left to StarPU");
     }
-
-    sj__trace_before_start(o.trace_dir, o.profile);
-    int ret = starpu_mpi_init_conf(argc, argv, 0, sj__rt.comm, &conf);
+    sj__trace_before_start(o->trace_dir, o->profile);
+    int ret = starpu_mpi_init_conf(argc, argv, 0, sj__rt.comm, conf);
     if (ret != 0) {
         stop_mpi();
-        return sj__error(ret == -ENODEV ? SJ_ENODEV : SJ_ERUNTIME, __func__,
+        return sj__error(ret == -ENODEV ? SJ_ENODEV : SJ_ERUNTIME, "sj_init",
                          "starpu_mpi_init_conf failed (%d) with %s", ret, sj__rt.placement);
     }
     pin_mpi_thread();
     sj__trace_after_start();
     blas_single_thread(1);
-    char nice_text[32] = "";
-#ifdef __linux__
-    if (o.worker_nice > 0)
-        snprintf(nice_text, sizeof nice_text, " (niceness +%d)", o.worker_nice);
-#endif
-    nice_workers(o.worker_nice);
+    nice_workers(o->worker_nice);
     find_worker_cpus();
     if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
         starpu_mpi_shutdown();
         stop_mpi();
-        return sj__error(SJ_ENODEV, __func__, "StarPU started without any worker (%s)",
+        return sj__error(SJ_ENODEV, "sj_init", "StarPU started without any worker (%s)",
                          sj__rt.placement);
     }
-    if (o.verbose)
-        fprintf(stderr, "starjets: rank %d: %s, %u CPU worker(s)%s, scheduler %s, MPI polling %s\n",
+    return SJ_OK;
+}
+
+/* What sj_init says on stderr: the placement when verbose, slow BLAS kernels always (rank 0). */
+static void report_start(const sj_init_options_t *o, const struct starpu_conf *conf)
+{
+    if (o->verbose) {
+        char nice_text[32] = "";
+#ifdef __linux__
+        if (o->worker_nice > 0)
+            snprintf(nice_text, sizeof nice_text, " (niceness +%d)", o->worker_nice);
+#endif
+        const char *core = sj__rt_blas_core();
+        fprintf(stderr,
+                "starjets: rank %d: %s, %u CPU worker(s)%s, scheduler %s, MPI polling %s, "
+                "BLAS kernels %s\n",
                 sj__rt.rank, sj__rt.placement, starpu_cpu_worker_get_count(), nice_text,
-                conf.sched_policy_name,
-                adaptive_polling() ? "adaptive" : "busy (stock StarPU-MPI: docs/latency.md)");
-    sj__rt.max_in_flight = o.max_tasks_in_flight;
-    sj__rt.verbose = o.verbose;
+                conf->sched_policy_name,
+                adaptive_polling() ? "adaptive" : "busy (stock StarPU-MPI: docs/latency.md)",
+                core ? core : "(not OpenBLAS)");
+    }
+    char line[400];
+    if (sj__rt.rank == 0 && sj__rt_blas_advice(line, sizeof line))
+        fprintf(stderr, "starjets: %s\n", line);
+}
+
+/* The runtime's state for a new run: bounds, counters, tags, kernels, records. */
+static void reset_state(const sj_init_options_t *o)
+{
+    sj__rt.max_in_flight = o->max_tasks_in_flight;
+    sj__rt.verbose = o->verbose;
     sj__rt.app_thread = pthread_self();
     sj__rt.tasks_submitted = sj__rt.submission_waits = sj__rt.handles = 0;
+    sj__rt.in_run = 0;
     sj__tag_reset();
     sj__registry_init();
     const char *perf = getenv("SJ_PERFSTAT");
@@ -486,6 +511,22 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
                 sj_last_error());
     if (getenv("SJ_SYNC")) /* else keep what sj_set_synchronous() said */
         sj__rt.synchronous = env_int("SJ_SYNC", 0);
+}
+
+int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
+{
+    SJ_CHECK(!sj__rt.running, SJ_ESTATE, "starjets is already initialised");
+    sj_init_options_t o;
+    if (opts)
+        o = *opts;
+    else
+        sj_init_options_default(&o);
+    SJ_TRY(check_options(&o));
+    SJ_TRY(start_mpi(argc, argv));
+    struct starpu_conf conf;
+    SJ_TRY(start_starpu(&o, argc, argv, &conf));
+    report_start(&o, &conf);
+    reset_state(&o);
     sj__rt.running = 1;
     return SJ_OK;
 }
