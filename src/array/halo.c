@@ -505,7 +505,9 @@ void sj_stencil_options_default(sj_stencil_options_t *opts)
     opts->mode = SJ_STENCIL_SPLIT;
 }
 
-int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t boundary, const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx, size_t ctx_size)
+int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t boundary,
+                     const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx,
+                     size_t ctx_size)
 {
     SJ_TRY(sj__check_same(__func__, "out", out, "in", in));
     SJ_CHECK(out != in, SJ_EINVAL,
@@ -544,36 +546,40 @@ int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t bou
     args->info.width = width;
     args->fixed_value = o.fixed_value;
     args->ctx_size = ctx_size;
+    args->ctx_as_is = ctx_size ? NULL : ctx;
     if (ctx_size)
         memcpy((char *)args + sizeof *args, ctx, ctx_size);
 
     struct sj__halo_cache *hc = in->halo;
     if (hc && (hc->width != width || memcmp(hc->bc, pl.bc, sizeof pl.bc) != 0))
         sj__array_halo_fini(in);
-    int rc = SJ_OK;
+    int rc;
     if (!in->halo) {
         hc = sj__calloc(1, sizeof *hc);
         if (!hc) {
-            free(args);
-            return sj__error(SJ_ENOMEM, __func__, "cannot allocate the ghost strips");
+            rc = sj__error(SJ_ENOMEM, __func__, "cannot allocate the ghost strips");
+            goto done;
         }
         hc->width = width;
         memcpy(hc->bc, pl.bc, sizeof pl.bc);
-        rc = make_strips(&pl, in->dist->owner, me, &hc->st);
+        const int made = make_strips(&pl, in->dist->owner, me, &hc->st);
         in->halo = hc; /* even when incomplete: freed with the array, or at the next change */
-        if (rc < 0)
+        if (made < 0)
             sj__array_halo_fini(in);
+        SJ_TRY_GOTO(rc, made, done);
     }
-    const strips_t st = rc == SJ_OK ? in->halo->st : (strips_t){0};
-    if (rc == SJ_OK)
-        rc = submit_exchange(in, in->dist->owner, &st, me);
+    const strips_t st = in->halo->st;
+    SJ_TRY_GOTO(rc, submit_exchange(in, in->dist->owner, &st, me), done);
     const int count = out->dist->local_start[me + 1] - out->dist->local_start[me];
     const int *blocks = out->dist->local + out->dist->local_start[me];
-    for (int i = 0; i < count && rc == SJ_OK; i++) {
+    for (int i = 0; i < count; i++) {
         const int b = blocks[i];
-        rc = submit_block(&pl, out, in, b, o.mode, st.list + st.to_start[b],
-                          st.to_start[b + 1] - st.to_start[b], args, argsize);
+        SJ_TRY_GOTO(rc,
+                    submit_block(&pl, out, in, b, o.mode, st.list + st.to_start[b],
+                                 st.to_start[b + 1] - st.to_start[b], args, argsize),
+                    done);
     }
+done:
     free(args);
     return sj__named(rc, __func__);
 }

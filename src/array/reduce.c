@@ -72,6 +72,39 @@ static int reduce_via_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, doub
     return rc;
 }
 
+/*
+ * This rank's per-block results into @p local (nlocal doubles, in the order of
+ * the layout's local blocks @p mine), on this thread when they are small, else
+ * as tasks waited for here.
+ */
+static int local_partials(sj_reduce_op_t op, sj_array_t x, sj_array_t y, int nlocal,
+                          const int mine[], double local[])
+{
+    if (inline_partials(x, nlocal, mine)) {
+        sj__kargs_t args = {.dtype = x->space->dtype, .op = op};
+        for (int i = 0; i < nlocal; i++) {
+            sj__data_t in[2] = {x->handles[mine[i]], y ? y->handles[mine[i]] : NULL};
+            SJ_TRY(
+                sj__rt_run_here(SJ__K_PARTIAL, &args, &local[i], 1, sizeof(double), y ? 2 : 1, in));
+        }
+        return SJ_OK;
+    }
+    sj__data_t *tmp = sj__calloc((size_t)nlocal, sizeof *tmp);
+    if (!tmp)
+        return SJ_ENOMEM;
+    int rc = SJ_OK, submitted = 0;
+    while (submitted < nlocal) {
+        const int i = submitted++;
+        sj__rt_data_register_local(&tmp[i], &local[i], 1, sizeof(double));
+        SJ_TRY_GOTO(rc, submit_partial(op, x, y, mine[i], tmp[i]), out);
+    }
+out:
+    for (int i = 0; i < submitted; i++)
+        sj__rt_data_unregister(tmp[i]); /* waits for the task, leaves the result in local[i] */
+    free(tmp);
+    return rc;
+}
+
 int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value)
 {
     SJ_TRY(check_reduce(__func__, op, x, y));
@@ -82,44 +115,24 @@ int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value
     const sj_dist_t d = x->dist;
     const int me = sj__rt_rank(), nranks = sj__rt_nranks(), total = d->total;
     const int nlocal = d->local_start[me + 1] - d->local_start[me];
-    const int *mine = d->local + d->local_start[me];
     double *local = sj__calloc((size_t)nlocal, sizeof(double));
     double *all = sj__calloc((size_t)total, sizeof(double));
     double *part = sj__calloc((size_t)total, sizeof(double));
     int *counts = sj__calloc((size_t)nranks, sizeof(int));
-    sj__data_t *tmp = sj__calloc((size_t)nlocal, sizeof(sj__data_t));
-    int rc = (local && all && part && counts && tmp) ? SJ_OK : SJ_ENOMEM;
-    int submitted = 0;
-    if (inline_partials(x, nlocal, mine)) {
-        sj__kargs_t args = {.dtype = x->space->dtype, .op = op};
-        for (int i = 0; rc == SJ_OK && i < nlocal; i++) {
-            sj__data_t in[2] = {x->handles[mine[i]], y ? y->handles[mine[i]] : NULL};
-            rc = sj__rt_run_here(SJ__K_PARTIAL, &args, &local[i], 1, sizeof(double), y ? 2 : 1,
-                                 in);
-        }
-    } else {
-        for (; rc == SJ_OK && submitted < nlocal; submitted++) {
-            sj__rt_data_register_local(&tmp[submitted], &local[submitted], 1, sizeof(double));
-            rc = submit_partial(op, x, y, mine[submitted], tmp[submitted]);
-        }
-    }
-    for (int i = 0; i < submitted; i++)
-        sj__rt_data_unregister(tmp[i]); /* waits for the task, leaves the result in local[i] */
-    if (rc == SJ_OK) {
-        for (int r = 0; r < nranks; r++)
-            counts[r] = d->local_start[r + 1] - d->local_start[r];
-        rc = sj__rt_allgatherv_double(local, nlocal, all, counts, d->local_start);
-    }
-    if (rc == SJ_OK) {
-        for (int i = 0; i < total; i++) /* grouped by owner -> block order */
-            part[d->local[i]] = all[i];
-        *value = sj__reduce_finish(op, sj__reduce_tree(op, part, total), array_length(x));
-    }
+    int rc;
+    SJ_TRY_GOTO(rc, local && all && part && counts ? SJ_OK : SJ_ENOMEM, out);
+    SJ_TRY_GOTO(rc, local_partials(op, x, y, nlocal, d->local + d->local_start[me], local), out);
+    for (int r = 0; r < nranks; r++)
+        counts[r] = d->local_start[r + 1] - d->local_start[r];
+    SJ_TRY_GOTO(rc, sj__rt_allgatherv_double(local, nlocal, all, counts, d->local_start), out);
+    for (int i = 0; i < total; i++) /* grouped by owner -> block order */
+        part[d->local[i]] = all[i];
+    *value = sj__reduce_finish(op, sj__reduce_tree(op, part, total), array_length(x));
+out:
     free(local);
     free(all);
     free(part);
     free(counts);
-    free(tmp);
     return rc < 0 ? sj__error_rename(rc, __func__) : sj__rt_check_task_errors(__func__);
 }
 
@@ -172,14 +185,16 @@ static int submit_local_partials(sj_reduce_op_t op, sj_array_t x, sj_array_t y, 
         return submit_partial(op, x, y, blocks[0], mine);
     sj__data_t *part = sj__calloc((size_t)nlocal, sizeof *part);
     int *ones = sj__calloc((size_t)nlocal, sizeof *ones);
-    int rc = part && ones ? SJ_OK : SJ_ENOMEM, made = 0;
-    for (; rc == SJ_OK && made < nlocal; made++) {
-        sj__rt_data_register_local(&part[made], NULL, 1, sizeof(double));
-        ones[made] = 1;
-        rc = submit_partial(op, x, y, blocks[made], part[made]);
+    int rc, made = 0;
+    SJ_TRY_GOTO(rc, part && ones ? SJ_OK : SJ_ENOMEM, out);
+    while (made < nlocal) {
+        const int i = made++;
+        sj__rt_data_register_local(&part[i], NULL, 1, sizeof(double));
+        ones[i] = 1;
+        SJ_TRY_GOTO(rc, submit_partial(op, x, y, blocks[i], part[i]), out);
     }
-    if (rc == SJ_OK)
-        rc = submit_gather(mine, nlocal, part, ones);
+    SJ_TRY_GOTO(rc, submit_gather(mine, nlocal, part, ones), out);
+out:
     for (int i = 0; i < made; i++)
         sj__rt_data_unregister_submit(part[i]);
     free(part);
@@ -265,38 +280,37 @@ int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_sca
             in[nin] = x->xvec[r];
             len[nin++] = d->local_start[r + 1] - d->local_start[r];
         }
+    sj__data_t s = NULL, all = NULL;
     if (mine >= 0) {
-        rc = submit_local_partials(op, x, y, len[mine], d->local + d->local_start[me], in[mine]);
-        for (int r = 0; rc == SJ_OK && r < nranks; r++)
+        SJ_TRY_GOTO(
+            rc, submit_local_partials(op, x, y, len[mine], d->local + d->local_start[me], in[mine]),
+            out);
+        for (int r = 0; r < nranks; r++)
             if (r != me)
                 sj__rt_send_detached(in[mine], r, x->xtag + me);
     }
-    for (int r = 0; rc == SJ_OK && r < nranks; r++)
+    for (int r = 0; r < nranks; r++)
         if (r != me && x->xvec[r])
             sj__rt_recv_detached(x->xvec[r], r, x->xtag + r);
 
-    sj__data_t s = NULL, all = NULL;
-    if (rc == SJ_OK) {
-        sj__rt_data_register_local(&s, NULL, 1, sizeof(double));
-        *args = (sj__kargs_t){.op = op, .count = array_length(x), .nin = nin};
-        memcpy(args + 1, d->local, (size_t)total * sizeof(int));
-        sj__buf_t bufs[SJ__RT_MAX_BUFS] = {{s, SJ__W}};
-        if (nin <= gather_max()) {
-            for (int k = 0; k < nin; k++)
-                bufs[1 + k] = (sj__buf_t){in[k], SJ__R};
-        } else {
-            sj__rt_data_register_local(&all, NULL, (size_t)total, sizeof(double));
-            rc = submit_gather(all, nin, in, len);
-            bufs[1] = (sj__buf_t){all, SJ__R};
-            args->nin = 1;
-        }
-        if (rc == SJ_OK)
-            rc = sj__rt_submit(SJ__K_REDUCE_ALL, args, argsize, 1 + args->nin, bufs);
+    sj__rt_data_register_local(&s, NULL, 1, sizeof(double));
+    *args = (sj__kargs_t){.op = op, .count = array_length(x), .nin = nin};
+    memcpy(args + 1, d->local, (size_t)total * sizeof(int));
+    sj__buf_t bufs[SJ__RT_MAX_BUFS] = {{s, SJ__W}};
+    if (nin <= gather_max()) {
+        for (int k = 0; k < nin; k++)
+            bufs[1 + k] = (sj__buf_t){in[k], SJ__R};
+    } else {
+        sj__rt_data_register_local(&all, NULL, (size_t)total, sizeof(double));
+        SJ_TRY_GOTO(rc, submit_gather(all, nin, in, len), out);
+        bufs[1] = (sj__buf_t){all, SJ__R};
+        args->nin = 1;
     }
+    SJ_TRY_GOTO(rc, sj__rt_submit(SJ__K_REDUCE_ALL, args, argsize, 1 + args->nin, bufs), out);
+    SJ_TRY_GOTO(rc, sj__scalar_wrap(s, result), out);
+out:
     if (all)
         sj__rt_data_unregister_submit(all);
-    if (rc == SJ_OK && sj__scalar_wrap(s, result) < 0)
-        rc = SJ_ENOMEM;
     if (rc < 0 && s)
         sj__rt_data_unregister_submit(s);
     free(in);

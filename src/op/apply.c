@@ -446,40 +446,33 @@ int sj__op_jacobian(sj__call_t *c, sj_op_t F, const sj__vec_t *m0, sj_op_t *J)
         return SJ_OK;
     }
     sj_op_t Ja = NULL, Jb = NULL;
+    sj__vec_t t;
     int rc = SJ_OK;
     switch (F->type) {
     case SJ__OP_LEAF:
         return leaf_jacobian(c, F, m0, J);
     case SJ__OP_SCALE:
-        SJ_TRY(sj__op_jacobian(c, F->a, m0, &Ja));
-        rc = sj_op_scale(F->ca, Ja, J);
+        SJ_TRY_GOTO(rc, sj__op_jacobian(c, F->a, m0, &Ja), out);
+        SJ_TRY_GOTO(rc, sj_op_scale(F->ca, Ja, J), out);
         break;
     case SJ__OP_COMBINE:
-        rc = sj__op_jacobian(c, F->a, m0, &Ja);
-        if (rc == SJ_OK)
-            rc = sj__op_jacobian(c, F->b, m0, &Jb);
-        if (rc == SJ_OK)
-            rc = sj_op_combine(F->ca, Ja, F->cb, Jb, J);
+        SJ_TRY_GOTO(rc, sj__op_jacobian(c, F->a, m0, &Ja), out);
+        SJ_TRY_GOTO(rc, sj__op_jacobian(c, F->b, m0, &Jb), out);
+        SJ_TRY_GOTO(rc, sj_op_combine(F->ca, Ja, F->cb, Jb, J), out);
         break;
-    case SJ__OP_COMPOSE: {
-        /* chain rule: J_b(a(m0)) o J_a(m0) */
-        sj__vec_t t;
-        rc = sj__op_jacobian(c, F->a, m0, &Ja);
-        if (rc == SJ_OK)
-            rc = sj__call_temp(c, F->a->rng_space, F->a->rng_dist->owner, &t);
-        if (rc == SJ_OK)
-            rc = sj__op_apply(c, F->a, SJ_OP_FORWARD, 1.0, m0, 0.0, &t);
-        if (rc == SJ_OK)
-            rc = sj__op_jacobian(c, F->b, &t, &Jb);
-        if (rc == SJ_OK)
-            rc = sj_op_compose(Jb, Ja, J);
+    case SJ__OP_COMPOSE: /* chain rule: J_b(a(m0)) o J_a(m0) */
+        SJ_TRY_GOTO(rc, sj__op_jacobian(c, F->a, m0, &Ja), out);
+        SJ_TRY_GOTO(rc, sj__call_temp(c, F->a->rng_space, F->a->rng_dist->owner, &t), out);
+        SJ_TRY_GOTO(rc, sj__op_apply(c, F->a, SJ_OP_FORWARD, 1.0, m0, 0.0, &t), out);
+        SJ_TRY_GOTO(rc, sj__op_jacobian(c, F->b, &t, &Jb), out);
+        SJ_TRY_GOTO(rc, sj_op_compose(Jb, Ja, J), out);
         break;
-    }
     case SJ__OP_BLOCK:
         return sj__block_jacobian(c, F, m0, J);
     case SJ__OP_ADJOINT: /* adjoints are linear */
         break;
     }
+out:
     sj_op_destroy(&Ja);
     sj_op_destroy(&Jb);
     return rc;

@@ -149,18 +149,22 @@ static int block_create(const char *func, int m, int n, const sj_op_t blocks[], 
                 n);
     SJ_CHECK_FN(func, (int64_t)m * n <= (1 << 26), SJ_ESIZE, "the block grid %d x %d is too large",
                 m, n);
-    sj_dist_t own = NULL;
+    sj_dist_t own = NULL, rd = NULL, dd = NULL;
+    int64_t *rlen = NULL, *clen = NULL;
+    int *rown = NULL, *cown = NULL;
+    sj_space_t rs = NULL, ds = NULL;
+    sj_op_t o = NULL;
+    int rc;
     if (!dist) {
         int nb[2] = {m, n};
-        SJ_TRY(
-            sj__named(sj_dist_create_contiguous(2, nb, sj__rt_nranks(), NULL, NULL, &own), func));
+        SJ_TRY_GOTO(rc, sj_dist_create_contiguous(2, nb, sj__rt_nranks(), NULL, NULL, &own), out);
         dist = own;
     }
-    int rc = check_layout(func, dist, m, n);
+    SJ_TRY_GOTO(rc, check_layout(func, dist, m, n), out);
     sj_dtype_t dtype = SJ_FLOAT64;
     int have = 0;
-    for (int i = 0; i < m && rc == SJ_OK; i++)
-        for (int j = 0; j < n && rc == SJ_OK; j++) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
             sj_op_t op = blocks[i * n + j];
             if (!op)
                 continue;
@@ -168,54 +172,35 @@ static int block_create(const char *func, int m, int n, const sj_op_t blocks[], 
                 dtype = op->dom_space->dtype;
                 have = 1;
             }
-            rc = check_block(func, dist, m, i, j, op, dtype);
+            SJ_TRY_GOTO(rc, check_block(func, dist, m, i, j, op, dtype), out);
         }
-    int64_t *rlen = NULL, *clen = NULL;
-    int *rown = NULL, *cown = NULL;
-    if (rc == SJ_OK) {
-        rlen = sj__calloc((size_t)m, sizeof *rlen);
-        clen = sj__calloc((size_t)n, sizeof *clen);
-        rown = sj__calloc((size_t)m, sizeof *rown);
-        cown = sj__calloc((size_t)n, sizeof *cown);
-        rc = rlen && clen && rown && cown ? SJ_OK : SJ_ENOMEM;
-    }
-    if (rc == SJ_OK)
-        rc = lengths(func, m, n, blocks, 1, rlen, rown);
-    if (rc == SJ_OK)
-        rc = lengths(func, m, n, blocks, 0, clen, cown);
-    sj_space_t rs = NULL, ds = NULL;
-    sj_dist_t rd = NULL, dd = NULL;
-    if (rc == SJ_OK)
-        rc = sj_space_create_blocks(dtype, m, rlen, &rs);
-    if (rc == SJ_OK)
-        rc = sj_space_create_blocks(dtype, n, clen, &ds);
-    if (rc == SJ_OK)
-        rc = sj_dist_create_explicit(1, &m, rown, &rd);
-    if (rc == SJ_OK)
-        rc = sj_dist_create_explicit(1, &n, cown, &dd);
-    sj_op_t o = NULL;
-    if (rc == SJ_OK)
-        rc = sj__op_new(SJ__OP_BLOCK, ds, dd, rs, rd, &o);
-    if (rc == SJ_OK) {
-        o->blk = sj__calloc(1, sizeof *o->blk);
-        rc = o->blk ? SJ_OK : SJ_ENOMEM;
-    }
-    if (rc == SJ_OK) {
-        sj__block_t *b = o->blk;
-        b->m = m;
-        b->n = n;
-        b->dist = dist;
-        sj__dist_ref(dist);
-        b->grid = sj__calloc((size_t)m * n, sizeof *b->grid);
-        rc = b->grid ? SJ_OK : SJ_ENOMEM;
-        for (int k = 0; k < m * n && rc == SJ_OK; k++)
-            if ((b->grid[k] = blocks[k]) != NULL) {
-                sj__op_ref(blocks[k]);
-                o->linear &= blocks[k]->linear;
-            }
-        if (rc == SJ_OK)
-            rc = index_blocks(b);
-    }
+    rlen = sj__calloc((size_t)m, sizeof *rlen);
+    clen = sj__calloc((size_t)n, sizeof *clen);
+    rown = sj__calloc((size_t)m, sizeof *rown);
+    cown = sj__calloc((size_t)n, sizeof *cown);
+    SJ_TRY_GOTO(rc, rlen && clen && rown && cown ? SJ_OK : SJ_ENOMEM, out);
+    SJ_TRY_GOTO(rc, lengths(func, m, n, blocks, 1, rlen, rown), out);
+    SJ_TRY_GOTO(rc, lengths(func, m, n, blocks, 0, clen, cown), out);
+    SJ_TRY_GOTO(rc, sj_space_create_blocks(dtype, m, rlen, &rs), out);
+    SJ_TRY_GOTO(rc, sj_space_create_blocks(dtype, n, clen, &ds), out);
+    SJ_TRY_GOTO(rc, sj_dist_create_explicit(1, &m, rown, &rd), out);
+    SJ_TRY_GOTO(rc, sj_dist_create_explicit(1, &n, cown, &dd), out);
+    SJ_TRY_GOTO(rc, sj__op_new(SJ__OP_BLOCK, ds, dd, rs, rd, &o), out);
+    sj__block_t *b = o->blk = sj__calloc(1, sizeof *o->blk);
+    SJ_TRY_GOTO(rc, b ? SJ_OK : SJ_ENOMEM, out);
+    b->m = m;
+    b->n = n;
+    b->dist = dist;
+    sj__dist_ref(dist);
+    b->grid = sj__calloc((size_t)m * n, sizeof *b->grid);
+    SJ_TRY_GOTO(rc, b->grid ? SJ_OK : SJ_ENOMEM, out);
+    for (int k = 0; k < m * n; k++)
+        if ((b->grid[k] = blocks[k]) != NULL) {
+            sj__op_ref(blocks[k]);
+            o->linear &= blocks[k]->linear;
+        }
+    SJ_TRY_GOTO(rc, index_blocks(b), out);
+out:
     free(rlen);
     free(clen);
     free(rown);
@@ -250,37 +235,64 @@ int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, con
     SJ_CHECK(ctx != NULL || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu", ctx_size);
     SJ_CHECK(ctx_size <= ((size_t)1 << 20), SJ_ESIZE, "ctx_size is %zu, more than 1 MiB", ctx_size);
     sj_dist_t own = NULL;
+    sj_op_t *grid = NULL;
+    void *copy = NULL;
+    int rc;
     if (!dist) {
         int nb[2] = {m, n};
-        SJ_TRY(sj__named(sj_dist_create_contiguous(2, nb, sj__rt_nranks(), NULL, NULL, &own),
-                         __func__));
+        SJ_TRY_GOTO(rc, sj_dist_create_contiguous(2, nb, sj__rt_nranks(), NULL, NULL, &own), out);
         dist = own;
     }
-    int rc = check_layout(__func__, dist, m, n);
-    sj_op_t *grid = rc == SJ_OK ? sj__calloc((size_t)m * n, sizeof *grid) : NULL;
-    void *copy = rc == SJ_OK && ctx_size ? sj__calloc(1, ctx_size) : (void *)ctx;
-    if (rc == SJ_OK && (!grid || (ctx_size && !copy)))
-        rc = SJ_ENOMEM;
-    else if (rc == SJ_OK && ctx_size)
+    SJ_TRY_GOTO(rc, check_layout(__func__, dist, m, n), out);
+    grid = sj__calloc((size_t)m * n, sizeof *grid);
+    copy = ctx_size ? sj__calloc(1, ctx_size) : NULL;
+    SJ_TRY_GOTO(rc, grid && (copy || !ctx_size) ? SJ_OK : SJ_ENOMEM, out);
+    if (ctx_size)
         memcpy(copy, ctx, ctx_size);
-    for (int i = 0; i < m && rc == SJ_OK; i++)
-        for (int j = 0; j < n && rc == SJ_OK; j++) {
-            rc = fn(i, j, dist->owner[i + m * j], copy, &grid[i * n + j]);
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            rc = fn(i, j, dist->owner[i + m * j], ctx_size ? copy : (void *)ctx, &grid[i * n + j]);
             if (rc != 0) {
                 char why[200];
                 snprintf(why, sizeof why, "%s", sj_last_error());
                 rc = sj__error(rc < 0 ? rc : SJ_EUSER, __func__,
                                "the block function failed for block (%d, %d) with %d (%s)", i, j,
                                rc, why);
+                goto out;
             }
         }
-    if (rc == SJ_OK)
-        rc = block_create(__func__, m, n, grid, dist, A);
+    SJ_TRY_GOTO(rc, block_create(__func__, m, n, grid, dist, A), out);
+out:
     for (int k = 0; grid && k < m * n; k++)
         sj_op_destroy(&grid[k]);
     free(grid);
-    if (ctx_size)
-        free(copy);
+    free(copy);
+    sj_dist_destroy(&own);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
+}
+
+/*
+ * The 2-D layout of an n x n block grid that gives row i to the owner of block
+ * i of the 1-D layout @p d1 (a contiguous one when NULL).
+ */
+static int diagonal_layout(int n, sj_dist_t d1, sj_dist_t *d2)
+{
+    sj_dist_t own = NULL;
+    int *owners = NULL;
+    int rc;
+    if (!d1) {
+        SJ_TRY_GOTO(rc, sj_dist_create_contiguous(1, &n, sj__rt_nranks(), NULL, NULL, &own), out);
+        d1 = own;
+    }
+    owners = sj__calloc((size_t)n * n, sizeof *owners);
+    SJ_TRY_GOTO(rc, owners ? SJ_OK : SJ_ENOMEM, out);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            owners[i + n * j] = d1->owner[i];
+    int nb[2] = {n, n};
+    SJ_TRY_GOTO(rc, sj_dist_create_explicit(2, nb, owners, d2), out);
+out:
+    free(owners);
     sj_dist_destroy(&own);
     return rc;
 }
@@ -292,47 +304,31 @@ int sj_op_block_diag(int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A)
     SJ_TRY(sj__check_running(__func__));
     SJ_CHECK_NULL(blocks);
     SJ_CHECK(n >= 1 && n <= (1 << 13), SJ_ESIZE, "n is %d, expected 1 to 8192", n);
+    SJ_CHECK(!dist || dist->ndims == 2 || (dist->ndims == 1 && dist->nblocks[0] == n), SJ_EMISMATCH,
+             "the layout is neither a 1-D layout of %d blocks nor a 2-D %d x %d one", n, n, n);
     sj_dist_t d2 = NULL;
-    int rc = SJ_OK;
+    sj_op_t *grid = NULL;
+    int rc;
     if (dist && dist->ndims == 2) {
         d2 = dist;
         sj__dist_ref(d2);
     } else {
-        /* a 1-D layout of the diagonal: row i of the grid goes to the owner of block i */
-        sj_dist_t d1 = dist;
-        if (!d1)
-            rc = sj_dist_create_contiguous(1, &n, sj__rt_nranks(), NULL, NULL, &d1);
-        else
-            SJ_CHECK(d1->ndims == 1 && d1->nblocks[0] == n, SJ_EMISMATCH,
-                     "the layout is neither a 1-D layout of %d blocks nor a 2-D %d x %d one", n, n,
-                     n);
-        int *owners = rc == SJ_OK ? sj__calloc((size_t)n * n, sizeof *owners) : NULL;
-        if (rc == SJ_OK && !owners)
-            rc = SJ_ENOMEM;
-        for (int i = 0; rc == SJ_OK && i < n; i++)
-            for (int j = 0; j < n; j++)
-                owners[i + n * j] = d1->owner[i];
-        int nb[2] = {n, n};
-        if (rc == SJ_OK)
-            rc = sj_dist_create_explicit(2, nb, owners, &d2);
-        free(owners);
-        if (!dist)
-            sj_dist_destroy(&d1);
+        SJ_TRY_GOTO(rc, diagonal_layout(n, dist, &d2), out);
     }
-    sj_op_t *grid = rc == SJ_OK ? sj__calloc((size_t)n * n, sizeof *grid) : NULL;
-    if (rc == SJ_OK && !grid)
-        rc = SJ_ENOMEM;
-    for (int i = 0; rc == SJ_OK && i < n; i++) {
-        if (!blocks[i])
+    grid = sj__calloc((size_t)n * n, sizeof *grid);
+    SJ_TRY_GOTO(rc, grid ? SJ_OK : SJ_ENOMEM, out);
+    for (int i = 0; i < n; i++) {
+        if (!blocks[i]) {
             rc = sj__error(SJ_ENULL, __func__,
                            "blocks[%d] is NULL; a diagonal block gives the sizes of its row and "
                            "column (use sj_op_zero)",
                            i);
-        else
-            grid[i * n + i] = blocks[i];
+            goto out;
+        }
+        grid[i * n + i] = blocks[i];
     }
-    if (rc == SJ_OK)
-        rc = block_create(__func__, n, n, grid, d2, A);
+    SJ_TRY_GOTO(rc, block_create(__func__, n, n, grid, d2, A), out);
+out:
     free(grid);
     if (d2)
         sj__dist_unref(d2); /* our reference, or the one sj_dist_create_explicit gave */
@@ -499,8 +495,10 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
     /* the readers of each input block, and their copies */
     source_t *src = sj__calloc((size_t)nin, sizeof *src);
     int *readers = sj__calloc((size_t)sj__rt_nranks() + 1, sizeof *readers);
-    int rc = src && readers ? SJ_OK : SJ_ENOMEM;
-    for (int t = 0; t < nin && rc == SJ_OK; t++) {
+    sj__vec_t *part = NULL;
+    int rc;
+    SJ_TRY_GOTO(rc, src && readers ? SJ_OK : SJ_ENOMEM, out);
+    for (int t = 0; t < nin; t++) {
         int nr = 0;
         sj_space_t space = NULL;
         for (int p = iptr[t]; p < iptr[t + 1]; p++) {
@@ -512,31 +510,28 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
             if (!seen)
                 readers[nr++] = r;
         }
-        rc = broadcast(c, x, t, readers, nr, space, &src[t]);
+        SJ_TRY_GOTO(rc, broadcast(c, x, t, readers, nr, space, &src[t]), out);
     }
 
-    for (int o = 0; o < nout && rc == SJ_OK; o++) {
+    for (int o = 0; o < nout; o++) {
         const int K = ptr[o + 1] - ptr[o];
         sj__vec_t yo;
         if (K == 0) {
             sj__vec_block(y, o, y->space, &yo);
-            rc = sj__vec_scale(beta, &yo);
+            SJ_TRY_GOTO(rc, sj__vec_scale(beta, &yo), out);
             continue;
         }
         sj_op_t E0 = BLOCK_AT(o, inner[ptr[o]]);
         sj__vec_block(y, o, fwd ? E0->rng_space : E0->dom_space, &yo);
-        sj__vec_t *part = sj__calloc((size_t)K, sizeof *part);
-        if (!part) {
-            rc = SJ_ENOMEM;
-            break;
-        }
+        part = sj__calloc((size_t)K, sizeof *part);
+        SJ_TRY_GOTO(rc, part ? SJ_OK : SJ_ENOMEM, out);
         /*
          * The first partial goes straight into y(o) when they share a rank, and
          * when that gives the same bits as the partial-then-update path: with one
          * block, or for y = A x. So the bits never depend on the layout.
          */
         const int direct = E0->home == y->owner[o] && (K == 1 || (alpha == 1.0 && beta == 0.0));
-        for (int k = 0; k < K && rc == SJ_OK; k++) {
+        for (int k = 0; k < K; k++) {
             const int t = inner[ptr[o] + k];
             sj_op_t E = BLOCK_AT(o, t);
             sj__vec_t xin;
@@ -545,22 +540,27 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
             c->bcol = fwd ? t : o;
             if (k == 0 && direct) {
                 part[0] = yo;
-                rc = sj__op_apply(c, E, dir, alpha, &xin, beta, &yo);
+                SJ_TRY_GOTO(rc, sj__op_apply(c, E, dir, alpha, &xin, beta, &yo), out);
             } else {
-                rc = sj__call_temp(c, fwd ? E->rng_space : E->dom_space, &E->home, &part[k]);
-                if (rc == SJ_OK)
-                    rc = sj__op_apply(c, E, dir, 1.0, &xin, 0.0, &part[k]);
+                SJ_TRY_GOTO(rc,
+                            sj__call_temp(c, fwd ? E->rng_space : E->dom_space, &E->home, &part[k]),
+                            out);
+                SJ_TRY_GOTO(rc, sj__op_apply(c, E, dir, 1.0, &xin, 0.0, &part[k]), out);
             }
         }
         c->brow = c->bcol = -1;
         /* the pairwise tree over k, then y(o) = alpha sum + beta y(o) */
-        for (int s = 1; s < K && rc == SJ_OK; s *= 2)
-            for (int k = 0; k + s < K && rc == SJ_OK; k += 2 * s)
-                rc = sj__vec_axpby(c, 1.0, &part[k + s], 1.0, &part[k]);
-        if (rc == SJ_OK && !direct)
-            rc = sj__vec_axpby(c, alpha, &part[0], beta, &yo);
+        for (int s = 1; s < K; s *= 2)
+            for (int k = 0; k + s < K; k += 2 * s)
+                SJ_TRY_GOTO(rc, sj__vec_axpby(c, 1.0, &part[k + s], 1.0, &part[k]), out);
+        if (!direct)
+            SJ_TRY_GOTO(rc, sj__vec_axpby(c, alpha, &part[0], beta, &yo), out);
         free(part);
+        part = NULL;
     }
+out:
+    c->brow = c->bcol = -1;
+    free(part);
     for (int t = 0; src && t < nin; t++) {
         free(src[t].rank);
         free(src[t].copy);
@@ -580,17 +580,17 @@ int sj__block_jacobian(sj__call_t *c, sj_op_t F, const sj__vec_t *m0, sj_op_t *J
     sj_op_t *grid = sj__calloc((size_t)m * n, sizeof *grid);
     if (!grid)
         return SJ_ENOMEM;
-    int rc = SJ_OK;
-    for (int k = 0; k < m * n && rc == SJ_OK; k++) {
+    int rc;
+    for (int k = 0; k < m * n; k++) {
         sj_op_t E = b->grid[k];
         if (!E)
             continue;
         sj__vec_t mj;
         sj__vec_block(m0, k % n, E->dom_space, &mj);
-        rc = sj__op_jacobian(c, E, &mj, &grid[k]);
+        SJ_TRY_GOTO(rc, sj__op_jacobian(c, E, &mj, &grid[k]), out);
     }
-    if (rc == SJ_OK)
-        rc = block_create(c->func, m, n, grid, b->dist, J);
+    SJ_TRY_GOTO(rc, block_create(c->func, m, n, grid, b->dist, J), out);
+out:
     for (int k = 0; k < m * n; k++)
         sj_op_destroy(&grid[k]);
     free(grid);

@@ -214,12 +214,12 @@ static int leaf_wrap(const char *func, sj__leaf_t *l, sj_space_t domain, sj_spac
 {
     sj_dist_t ddist = NULL, rdist = NULL;
     const int ones[SJ_MAX_DIMS] = {1, 1, 1};
-    int rc = sj_dist_create_explicit(domain->ndims, ones, &l->owner, &ddist);
-    if (rc == SJ_OK)
-        rc = sj_dist_create_explicit(range->ndims, ones, &l->owner, &rdist);
     sj_op_t o = NULL;
-    if (rc == SJ_OK)
-        rc = sj__op_new(SJ__OP_LEAF, domain, ddist, range, rdist, &o);
+    int rc;
+    SJ_TRY_GOTO(rc, sj_dist_create_explicit(domain->ndims, ones, &l->owner, &ddist), out);
+    SJ_TRY_GOTO(rc, sj_dist_create_explicit(range->ndims, ones, &l->owner, &rdist), out);
+    SJ_TRY_GOTO(rc, sj__op_new(SJ__OP_LEAF, domain, ddist, range, rdist, &o), out);
+out:
     sj_dist_destroy(&ddist);
     sj_dist_destroy(&rdist);
     if (rc < 0) {
@@ -342,13 +342,15 @@ static int copy_params(const sj__leaf_t *from, sj__leaf_t *to)
     sj__rt_data_register(&dst, to->owner, tag + 1, NULL, from->params_size, 1);
     sj__kargs_t args = {0};
     sj__buf_t bufs[2] = {{dst, SJ__W}, {src, SJ__R}};
-    int rc = sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs);
-    if (rc == SJ_OK && me == to->owner) {
+    int rc;
+    SJ_TRY_GOTO(rc, sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs), out);
+    if (me == to->owner) {
         const void *mem = sj__rt_data_acquire(dst, SJ__R); /* waits for the copy */
         if (mem && to->params)
             memcpy(to->params, mem, from->params_size);
         sj__rt_data_release(dst);
     }
+out:
     sj__rt_data_flush(src);
     sj__rt_data_unregister(src);
     sj__rt_data_unregister(dst);
@@ -381,21 +383,23 @@ int sj_op_copy(sj_op_t op, int owner, sj_op_t *copy)
     l->state = NULL;
     for (int d = 0; d < 3; d++)
         l->kid[d] = -1;
-    int rc = l->params_size ? copy_params(from, l) : SJ_OK;
-    if (rc == SJ_OK && l->state_size) {
+    int rc;
+    if (l->params_size)
+        SJ_TRY_GOTO(rc, copy_params(from, l), fail);
+    if (l->state_size) {
         l->state_tag = sj__tag_book(1);
         sj__rt_data_register(&l->state, owner, l->state_tag, NULL, l->state_size, 1);
         sj__kargs_t args = {0};
         sj__buf_t bufs[2] = {{l->state, SJ__W}, {from->state, SJ__R}};
-        rc = sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs);
+        const int submitted = sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs);
         if (owner != from->owner)
             sj__rt_data_flush(from->state); /* the new owner keeps no cached copy */
-    }
-    if (rc < 0) {
-        leaf_unref(l);
-        return sj__error_rename(rc, __func__);
+        SJ_TRY_GOTO(rc, submitted, fail);
     }
     return leaf_wrap(__func__, l, op->dom_space, op->rng_space, copy);
+fail:
+    leaf_unref(l);
+    return sj__error_rename(rc, __func__);
 }
 
 /* ---- queries ------------------------------------------------------------------- */

@@ -35,28 +35,21 @@ int sj_op_dot_product_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_resu
     SJ_CHECK(tol >= 0, SJ_EINVAL, "tol is %g, expected >= 0", tol);
     SJ_CHECK(A->linear, SJ_EINVAL, "A is nonlinear: test its Jacobian (sj_op_jacobian)");
     sj_array_t v[4] = {NULL}; /* x, y, Ax, A'y */
-    int rc = make(A, 0, 1, seed, &v[0]);
-    if (rc == SJ_OK)
-        rc = make(A, 1, 1, seed + 0x9e3779b97f4a7c15ull, &v[1]);
-    if (rc == SJ_OK)
-        rc = make(A, 1, 0, 0, &v[2]);
-    if (rc == SJ_OK)
-        rc = make(A, 0, 0, 0, &v[3]);
-    if (rc == SJ_OK)
-        rc = sj_op_apply(A, v[0], v[2]);
-    if (rc == SJ_OK)
-        rc = sj_op_apply_adjoint(A, v[1], v[3]);
     double lhs = 0, rhs = 0;
-    if (rc == SJ_OK)
-        rc = sj_array_dot(v[2], v[1], &lhs);
-    if (rc == SJ_OK)
-        rc = sj_array_dot(v[0], v[3], &rhs);
-    destroy_all(v, 4);
-    if (rc < 0)
-        return sj__error_rename(rc, __func__);
+    int rc;
+    SJ_TRY_GOTO(rc, make(A, 0, 1, seed, &v[0]), out);
+    SJ_TRY_GOTO(rc, make(A, 1, 1, seed + 0x9e3779b97f4a7c15ull, &v[1]), out);
+    SJ_TRY_GOTO(rc, make(A, 1, 0, 0, &v[2]), out);
+    SJ_TRY_GOTO(rc, make(A, 0, 0, 0, &v[3]), out);
+    SJ_TRY_GOTO(rc, sj_op_apply(A, v[0], v[2]), out);
+    SJ_TRY_GOTO(rc, sj_op_apply_adjoint(A, v[1], v[3]), out);
+    SJ_TRY_GOTO(rc, sj_array_dot(v[2], v[1], &lhs), out);
+    SJ_TRY_GOTO(rc, sj_array_dot(v[0], v[3], &rhs), out);
     *result = (sj_op_test_result_t){.lhs = lhs, .rhs = rhs, .relerr = relerr(lhs, rhs)};
     result->pass = result->relerr <= tol;
-    return SJ_OK;
+out:
+    destroy_all(v, 4);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 int sj_op_linearity_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_result_t *result)
@@ -66,46 +59,51 @@ int sj_op_linearity_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_result
     SJ_CHECK(tol >= 0, SJ_EINVAL, "tol is %g, expected >= 0", tol);
     const double a = 0.75, b = -1.25;
     sj_array_t v[6] = {NULL}; /* x, z, w = a x + b z, Aw, Ax, Az */
-    int rc = make(A, 0, 1, seed, &v[0]);
-    if (rc == SJ_OK)
-        rc = make(A, 0, 1, seed + 0x9e3779b97f4a7c15ull, &v[1]);
-    if (rc == SJ_OK)
-        rc = sj_array_copy(v[0], &v[2]);
-    if (rc == SJ_OK)
-        rc = sj_array_axpby(b, v[1], a, v[2]);
-    for (int k = 3; k < 6 && rc == SJ_OK; k++)
-        rc = make(A, 1, 0, 0, &v[k]);
-    if (rc == SJ_OK)
-        rc = sj_op_apply(A, v[2], v[3]);
-    if (rc == SJ_OK)
-        rc = sj_op_apply(A, v[0], v[4]);
-    if (rc == SJ_OK)
-        rc = sj_op_apply(A, v[1], v[5]);
-    /* v[4] = a Ax + b Az; compare with Aw */
-    if (rc == SJ_OK)
-        rc = sj_array_axpby(b, v[5], a, v[4]);
     double nl = 0, nr = 0, nd = 0;
-    if (rc == SJ_OK)
-        rc = sj_array_norm(SJ_NORM_2, v[3], &nl);
-    if (rc == SJ_OK)
-        rc = sj_array_norm(SJ_NORM_2, v[4], &nr);
-    if (rc == SJ_OK)
-        rc = sj_array_axpy(-1.0, v[3], v[4]);
-    if (rc == SJ_OK)
-        rc = sj_array_norm(SJ_NORM_2, v[4], &nd);
-    destroy_all(v, 6);
-    if (rc < 0)
-        return sj__error_rename(rc, __func__);
+    int rc;
+    SJ_TRY_GOTO(rc, make(A, 0, 1, seed, &v[0]), out);
+    SJ_TRY_GOTO(rc, make(A, 0, 1, seed + 0x9e3779b97f4a7c15ull, &v[1]), out);
+    SJ_TRY_GOTO(rc, sj_array_copy(v[0], &v[2]), out);
+    SJ_TRY_GOTO(rc, sj_array_axpby(b, v[1], a, v[2]), out);
+    for (int k = 3; k < 6; k++)
+        SJ_TRY_GOTO(rc, make(A, 1, 0, 0, &v[k]), out);
+    SJ_TRY_GOTO(rc, sj_op_apply(A, v[2], v[3]), out);
+    SJ_TRY_GOTO(rc, sj_op_apply(A, v[0], v[4]), out);
+    SJ_TRY_GOTO(rc, sj_op_apply(A, v[1], v[5]), out);
+    /* v[4] = a Ax + b Az; compare with Aw */
+    SJ_TRY_GOTO(rc, sj_array_axpby(b, v[5], a, v[4]), out);
+    SJ_TRY_GOTO(rc, sj_array_norm(SJ_NORM_2, v[3], &nl), out);
+    SJ_TRY_GOTO(rc, sj_array_norm(SJ_NORM_2, v[4], &nr), out);
+    SJ_TRY_GOTO(rc, sj_array_axpy(-1.0, v[3], v[4]), out);
+    SJ_TRY_GOTO(rc, sj_array_norm(SJ_NORM_2, v[4], &nd), out);
     double m = fmax(nl, nr);
     *result = (sj_op_test_result_t){.lhs = nl, .rhs = nr, .relerr = m > 0 ? nd / m : 0.0};
     result->pass = result->relerr <= tol;
-    return SJ_OK;
+out:
+    destroy_all(v, 6);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* The median observed order of the first-order remainder, and the verdict. */
+static void set_order(sj_op_taylor_result_t *result, int at_rounding)
+{
+    const int nsteps = result->nsteps;
+    double orders[16];
+    int n = 0;
+    for (int k = 1; k < nsteps; k++)
+        if (result->err1[k] > 0 && result->err1[k - 1] > 0)
+            orders[n++] = log2(result->err1[k - 1] / result->err1[k]);
+    if (n) {
+        qsort(orders, (size_t)n, sizeof *orders, cmp_double);
+        result->order = n % 2 ? orders[n / 2] : 0.5 * (orders[n / 2 - 1] + orders[n / 2]);
+    }
+    result->pass = at_rounding || result->order >= 1.8;
 }
 
 int sj_op_linearization_test(sj_op_t F, sj_array_t m0, uint64_t seed, double h0, int nsteps,
@@ -120,65 +118,41 @@ int sj_op_linearization_test(sj_op_t F, sj_array_t m0, uint64_t seed, double h0,
             sj__check_compatible(__func__, "m0", m0->space, "the operator's domain", F->dom_space));
     sj_array_t v[6] = {NULL}; /* m0, dm, f0, Jdm, m, f */
     sj_op_t J = NULL;
-    int rc = m0 ? sj_array_copy(m0, &v[0]) : make(F, 0, 1, seed, &v[0]);
-    if (rc == SJ_OK)
-        rc = sj_array_rand(v[0]->space, v[0]->dist, seed + 0x9e3779b97f4a7c15ull, &v[1]);
-    if (rc == SJ_OK)
-        rc = make(F, 1, 0, 0, &v[2]);
-    if (rc == SJ_OK)
-        rc = make(F, 1, 0, 0, &v[3]);
-    if (rc == SJ_OK)
-        rc = sj_array_similar(v[0], &v[4]);
-    if (rc == SJ_OK)
-        rc = make(F, 1, 0, 0, &v[5]);
-    if (rc == SJ_OK)
-        rc = sj_op_apply(F, v[0], v[2]);
-    if (rc == SJ_OK)
-        rc = sj_op_jacobian(F, v[0], &J);
-    if (rc == SJ_OK)
-        rc = sj_op_apply(J, v[1], v[3]);
     double nf0 = 0, njd = 0;
-    if (rc == SJ_OK)
-        rc = sj_array_norm(SJ_NORM_2, v[2], &nf0);
-    if (rc == SJ_OK)
-        rc = sj_array_norm(SJ_NORM_2, v[3], &njd);
     *result = (sj_op_taylor_result_t){.nsteps = nsteps};
+    int rc;
+    SJ_TRY_GOTO(rc, m0 ? sj_array_copy(m0, &v[0]) : make(F, 0, 1, seed, &v[0]), out);
+    SJ_TRY_GOTO(rc, sj_array_rand(v[0]->space, v[0]->dist, seed + 0x9e3779b97f4a7c15ull, &v[1]),
+                out);
+    SJ_TRY_GOTO(rc, make(F, 1, 0, 0, &v[2]), out);
+    SJ_TRY_GOTO(rc, make(F, 1, 0, 0, &v[3]), out);
+    SJ_TRY_GOTO(rc, sj_array_similar(v[0], &v[4]), out);
+    SJ_TRY_GOTO(rc, make(F, 1, 0, 0, &v[5]), out);
+    SJ_TRY_GOTO(rc, sj_op_apply(F, v[0], v[2]), out);
+    SJ_TRY_GOTO(rc, sj_op_jacobian(F, v[0], &J), out);
+    SJ_TRY_GOTO(rc, sj_op_apply(J, v[1], v[3]), out);
+    SJ_TRY_GOTO(rc, sj_array_norm(SJ_NORM_2, v[2], &nf0), out);
+    SJ_TRY_GOTO(rc, sj_array_norm(SJ_NORM_2, v[3], &njd), out);
     const double eps = F->dom_space->dtype == SJ_FLOAT64 ? DBL_EPSILON : FLT_EPSILON;
     int at_rounding = 1;
-    for (int k = 0; k < nsteps && rc == SJ_OK; k++) {
+    for (int k = 0; k < nsteps; k++) {
         const double h = h0 / (double)(1u << k);
         result->h[k] = h;
-        rc = sj_array_copyto(v[0], v[4]);
-        if (rc == SJ_OK)
-            rc = sj_array_axpy(h, v[1], v[4]);
-        if (rc == SJ_OK)
-            rc = sj_op_apply(F, v[4], v[5]);
-        if (rc == SJ_OK) /* f - f0 */
-            rc = sj_array_axpy(-1.0, v[2], v[5]);
-        if (rc == SJ_OK)
-            rc = sj_array_norm(SJ_NORM_2, v[5], &result->err0[k]);
-        if (rc == SJ_OK) /* f - f0 - h J dm */
-            rc = sj_array_axpy(-h, v[3], v[5]);
-        if (rc == SJ_OK)
-            rc = sj_array_norm(SJ_NORM_2, v[5], &result->err1[k]);
+        SJ_TRY_GOTO(rc, sj_array_copyto(v[0], v[4]), out);
+        SJ_TRY_GOTO(rc, sj_array_axpy(h, v[1], v[4]), out);
+        SJ_TRY_GOTO(rc, sj_op_apply(F, v[4], v[5]), out);
+        SJ_TRY_GOTO(rc, sj_array_axpy(-1.0, v[2], v[5]), out); /* f - f0 */
+        SJ_TRY_GOTO(rc, sj_array_norm(SJ_NORM_2, v[5], &result->err0[k]), out);
+        SJ_TRY_GOTO(rc, sj_array_axpy(-h, v[3], v[5]), out); /* f - f0 - h J dm */
+        SJ_TRY_GOTO(rc, sj_array_norm(SJ_NORM_2, v[5], &result->err1[k]), out);
         /* an affine operator leaves only rounding: 100 ulps of what was subtracted */
         at_rounding &= result->err1[k] <= 100 * eps * (nf0 + h * njd + result->err0[k]);
     }
+    set_order(result, at_rounding);
+out:
     sj_op_destroy(&J);
     destroy_all(v, 6);
-    if (rc < 0)
-        return sj__error_rename(rc, __func__);
-    double orders[16];
-    int n = 0;
-    for (int k = 1; k < nsteps; k++)
-        if (result->err1[k] > 0 && result->err1[k - 1] > 0)
-            orders[n++] = log2(result->err1[k - 1] / result->err1[k]);
-    if (n) {
-        qsort(orders, (size_t)n, sizeof *orders, cmp_double);
-        result->order = n % 2 ? orders[n / 2] : 0.5 * (orders[n / 2 - 1] + orders[n / 2]);
-    }
-    result->pass = at_rounding || result->order >= 1.8;
-    return SJ_OK;
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 int sj_op_perfstat(const char *path)

@@ -53,9 +53,9 @@ typedef struct msg_head {
  * it 10 to 30 microseconds (measured on the project's virtual machines), so
  * polls are as rare as the queue allows: a quarter of the work queued per
  * worker (so that a request and its batch cross before the queue runs dry),
- * between POLL_FLOOR and POLL_CEIL (items of 2.5 ms: a poll every 1.25 ms). A rank with no task running only waits
- * for messages (its first batch, the last results): it polls every
- * POLL_IDLE, as its workers have nothing to lose.
+ * between POLL_FLOOR and POLL_CEIL (items of 2.5 ms: a poll every 1.25 ms). A rank with no task
+ * running only waits for messages (its first batch, the last results): it polls every POLL_IDLE, as
+ * its workers have nothing to lose.
  */
 #define POLL_FLOOR 2e-4
 #define POLL_CEIL 4e-3
@@ -133,9 +133,10 @@ static int take_results(sj__farm_t *f, int w, int64_t start, int64_t count, cons
         SJ_TRY(sj__farm_chan_drop_data(f->chan, w));
         return sj__error(SJ_ENOMEM, "starjets", "no memory for results of %zu bytes", bytes);
     }
-    int rc = sj__farm_chan_recv_data(f->chan, w, tmp, bytes);
-    if (rc == SJ_OK)
-        sj__farm_copy_results(f, start, 1, count, status, tmp);
+    int rc;
+    SJ_TRY_GOTO(rc, sj__farm_chan_recv_data(f->chan, w, tmp, bytes), out);
+    sj__farm_copy_results(f, start, 1, count, status, tmp);
+out:
     sj__farm_chan_buf_free(tmp);
     return rc;
 }
@@ -166,9 +167,9 @@ static int take_result(sj__farm_t *f, int w, const msg_head_t *h, size_t size)
         f->stopping = 1;
         return SJ_OK;
     }
-    if (rc == SJ_OK)
-        sj__farm_account(f, h->start, 1, count, status, h->retried, w);
-    return rc;
+    SJ_TRY(rc);
+    sj__farm_account(f, h->start, 1, count, status, h->retried, w);
+    return SJ_OK;
 }
 
 /* Receive and handle one message from rank w. */
@@ -455,13 +456,13 @@ int sj__farm_run_dynamic(sj__farm_t *f)
     f->test_nomem = f->me == root && nomem ? atoi(nomem) : 0;
     if (f->np > 1)
         SJ_TRY(sj__farm_chan_open(&f->chan));
-    int rc = f->me == root ? root_loop(f) : worker_loop(f);
-    if (rc == SJ_OK && f->me == root) {
+    SJ_TRY(f->me == root ? root_loop(f) : worker_loop(f));
+    if (f->me == root) {
         sj__farm_account(f, f->next, 1, f->n - f->next, NULL, 0, root);
         f->next = f->n;
         /* results that never came: not run (item_status says so already, pmap.c) */
         f->sum.not_run = f->n - f->sum.done;
         sj__farm_progress(f, f->sum.done, 1);
     }
-    return rc;
+    return SJ_OK;
 }

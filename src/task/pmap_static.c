@@ -92,11 +92,15 @@ int sj__farm_run_static(sj__farm_t *f)
     int bad = !status || (me == root && !pack) || (me != root && !in) ||
               ((me != root || f->o.output) && !out);
     int nbad = 0;
-    int rc = sj__rt_sum_int(bad, &nbad);
-    if (rc == SJ_OK && nbad)
+    int rc;
+    SJ_TRY_GOTO(rc, sj__rt_sum_int(bad, &nbad), done);
+    if (nbad) {
         rc = sj__error(SJ_ENOMEM, "starjets", "cannot allocate the shares of the farm");
-    if (rc == SJ_OK)
-        rc = me == root ? deal_inputs(f, pack) : sj__rt_recv(in, (size_t)mine * f->in_size, root);
+        goto done;
+    }
+    SJ_TRY_GOTO(
+        rc, me == root ? deal_inputs(f, pack) : sj__rt_recv(in, (size_t)mine * f->in_size, root),
+        done);
     sj__batch_t b = {.start = me, .stride = np, .count = mine, .status = status};
     if (me == root) {
         b.in = f->in_size ? f->in + (size_t)me * f->in_size : NULL;
@@ -109,20 +113,20 @@ int sj__farm_run_static(sj__farm_t *f)
         b.out = out;
         b.out_step = f->out_size;
     }
-    if (rc == SJ_OK && mine > 0)
+    if (mine > 0)
         run_share(f, &b);
-    if (rc == SJ_OK && me == root) {
+    if (me == root) {
         sj__farm_account(f, me, np, mine, status, b.retried, me);
         rc = collect_results(f, status, pack);
         sj__farm_progress(f, f->sum.done, 1);
-    } else if (rc == SJ_OK && mine > 0) {
+    } else if (mine > 0) {
         const int64_t head[2] = {b.retried, f->e.error};
-        rc = sj__rt_send(head, sizeof head, root);
-        if (rc == SJ_OK)
-            rc = sj__rt_send(status, (size_t)mine * sizeof *status, root);
-        if (rc == SJ_OK && !f->o.output)
-            rc = sj__rt_send(out, (size_t)mine * f->out_size, root);
+        SJ_TRY_GOTO(rc, sj__rt_send(head, sizeof head, root), done);
+        SJ_TRY_GOTO(rc, sj__rt_send(status, (size_t)mine * sizeof *status, root), done);
+        if (!f->o.output)
+            SJ_TRY_GOTO(rc, sj__rt_send(out, (size_t)mine * f->out_size, root), done);
     }
+done:
     free(status);
     free(pack);
     free(in);

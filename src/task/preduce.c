@@ -120,7 +120,8 @@ static int combine_parts(unsigned char *all, size_t rec, int64_t k, int64_t lo, 
     return SJ_OK;
 }
 
-int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine, const void *init, const void *ctx, size_t ctx_size, void *result)
+int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine,
+               const void *init, const void *ctx, size_t ctx_size, void *result)
 {
     SJ_TRY(check_preduce(lo, hi, acc_size, fold, combine, init, result, ctx, ctx_size));
     const int64_t len = (int64_t)((uint64_t)hi - (uint64_t)lo);
@@ -141,26 +142,25 @@ int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_co
     sj__pool_t pool = NULL;
     int bad = !all || !args || !sizes || (ctx_size && !ctx_copy) || sj__pool_create(&pool) < 0;
     int nbad = 0;
-    int rc = sj__rt_sum_int(bad, &nbad);
-    if (rc == SJ_OK && nbad)
+    int rc;
+    SJ_TRY_GOTO(rc, sj__rt_sum_int(bad, &nbad), out);
+    if (nbad) {
         rc = sj__error(SJ_ENOMEM, __func__,
                        "cannot allocate %lld parts of %zu bytes (on %d rank(s))", (long long)k, rec,
                        nbad);
-    if (rc == SJ_OK) {
-        if (ctx_size)
-            memcpy(ctx_copy, ctx, ctx_size);
-        for (int64_t p = p0; p < p1; p++)
-            memcpy(record(all, rec, p) + ACC_OFFSET, init, acc_size);
-        fold_parts(all, rec, p0, p1, lo, len, k, fold, ctx_copy, args, pool,
-                   SJ__K_PREDUCE_PART);
-        for (int r = 0; r < np; r++)
-            sizes[r] = (size_t)(sj__split_lo(r + 1, k, np) - sj__split_lo(r, k, np)) * rec;
-        rc = sj__rt_allgatherv(record(all, rec, p0), all, sizes);
+        goto out;
     }
-    if (rc == SJ_OK)
-        rc = combine_parts(all, rec, k, lo, len, combine, ctx_copy);
-    if (rc == SJ_OK)
-        memcpy(result, record(all, rec, 0) + ACC_OFFSET, acc_size);
+    if (ctx_size)
+        memcpy(ctx_copy, ctx, ctx_size);
+    for (int64_t p = p0; p < p1; p++)
+        memcpy(record(all, rec, p) + ACC_OFFSET, init, acc_size);
+    fold_parts(all, rec, p0, p1, lo, len, k, fold, ctx_copy, args, pool, SJ__K_PREDUCE_PART);
+    for (int r = 0; r < np; r++)
+        sizes[r] = (size_t)(sj__split_lo(r + 1, k, np) - sj__split_lo(r, k, np)) * rec;
+    SJ_TRY_GOTO(rc, sj__rt_allgatherv(record(all, rec, p0), all, sizes), out);
+    SJ_TRY_GOTO(rc, combine_parts(all, rec, k, lo, len, combine, ctx_copy), out);
+    memcpy(result, record(all, rec, 0) + ACC_OFFSET, acc_size);
+out:
     sj__pool_destroy(&pool);
     sj__farm_timer_slack(slack);
     free(all);
@@ -196,7 +196,8 @@ static int combine_double(void *a, const void *b, void *ctx)
     return 0;
 }
 
-int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t term, const void *ctx, size_t ctx_size, double *value)
+int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t term, const void *ctx,
+                      size_t ctx_size, double *value)
 {
     SJ_CHECK(sj__rt_running(), SJ_ESTATE, "starjets is not initialised");
     SJ_CHECK_NULL(term);
@@ -215,7 +216,8 @@ int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t te
     if (ctx_size)
         memcpy(t->user, ctx, ctx_size);
     const double init = op == SJ_REDUCE_SUM ? 0.0 : op == SJ_REDUCE_MIN ? INFINITY : -INFINITY;
-    int rc = sj_preduce(lo, hi, sizeof(double), fold_double, combine_double, &init, t, bytes, value);
+    int rc =
+        sj_preduce(lo, hi, sizeof(double), fold_double, combine_double, &init, t, bytes, value);
     free(t);
     return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
