@@ -151,7 +151,7 @@ void sj__cpu_map(void *buffers[], void *cl_arg)
     const void *in[SJ__MAP_MAX_IN];
     for (int i = 0; i < a->nin; i++)
         in[i] = PTR(1 + i);
-    void *ctx = a->ctx_size ? (char *)a + sizeof *a : NULL;
+    void *ctx = a->ctx_size ? (char *)a + sizeof *a : (void *)a->ctx_as_is;
     int rc = a->fn(&a->blk, PTR(0), in, ctx);
     if (rc != 0)
         sj__kernel_fail("user block function returned %d on block %d", rc, a->blk.block);

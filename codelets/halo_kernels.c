@@ -162,7 +162,7 @@ static const char *assemble(void *buffers[], const sj__halo_args_t *a, const sj_
 void sj__cpu_stencil(void *buffers[], void *cl_arg)
 {
     const sj__halo_args_t *a = cl_arg;
-    void *ctx = a->ctx_size ? (char *)cl_arg + sizeof *a : NULL;
+    void *ctx = a->ctx_size ? (char *)cl_arg + sizeof *a : (void *)a->ctx_as_is;
     const size_t es = STARPU_VECTOR_GET_ELEMSIZE(buffers[0]);
     sj_stencil_info_t info = a->info;
     for (int p = 0; p < a->nparts; p++) {

@@ -424,11 +424,15 @@ static void test_map(void **state)
     }
 }
 
-/* No context: ctx may be NULL when ctx_size is 0. Writes 1000 * block + local index. */
+/*
+ * ctx_size 0: ctx is the caller's pointer as is, NULL or not. Writes base +
+ * 1000 * block + local index, base = *ctx (0 without a context).
+ */
 static int block_stamp(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
 {
+    const double base = ctx ? *(const double *)ctx : 0.0;
     for (int64_t e = 0; e < blk->nelems; e++)
-        put(out, blk->dtype, e, 1000.0 * blk->block + (double)e);
+        put(out, blk->dtype, e, base + 1000.0 * blk->block + (double)e);
     return 0;
 }
 
@@ -454,6 +458,13 @@ static void test_map_without_ctx(void **state)
     SJ_ASSERT_ARRAY(a, ref);
     SJ_ASSERT_OK(sj_array_create_init(s, d, block_stamp, NULL, 0, &c));
     SJ_ASSERT_ARRAY(c, ref);
+    /* a pointer with ctx_size 0 reaches the function as is (valid until the wait) */
+    const double base = 0.5;
+    for (int64_t i = 0; i < n; i++)
+        ref[i] += base;
+    SJ_ASSERT_OK(sj_array_map(0, NULL, a, block_stamp, &base, 0));
+    SJ_ASSERT_OK(sj_wait());
+    SJ_ASSERT_ARRAY(a, ref);
     free(ref);
     SJ_ASSERT_OK(sj_array_destroy(&a));
     SJ_ASSERT_OK(sj_array_destroy(&c));

@@ -59,8 +59,8 @@ typedef struct sj_block_info {
  * @param[in] blk   the block being computed
  * @param[in,out] out the output block (column-major, `blk->nelems` elements)
  * @param[in] in    the input blocks, same shape, in the order given
- * @param[in] ctx   a private copy of the context bytes given at submission
- *                  (NULL when their size is 0)
+ * @param[in] ctx   a private copy of the context bytes given at submission, or,
+ *                  when their size is 0, the ctx pointer given, as is
  * @return 0 on success; non-zero marks the task as failed: the next call that
  *         checks task errors (sj_wait(), a blocking reduction, sj_scalar_value())
  *         returns SJ_EUSER on every rank with the first failure's sentence, and
@@ -203,6 +203,24 @@ int sj_array_localpart_restore(sj_array_t array, int block, void **ptr);
 int sj_array_gather(sj_array_t array, int root, void *buf);
 
 /**
+ * @brief Copy the whole array to a column-major buffer on every rank
+ * (`convert(Array, d)` everywhere).
+ *
+ * Collective; blocking on every rank: it waits for the tasks that write the
+ * blocks, then for the transfers (a gather to rank 0, then a broadcast).
+ * Element `(i0, i1, i2)` is at `i0 + d0 * (i1 + d1 * i2)`, as for
+ * sj_array_gather().
+ * @param[in] array the array
+ * @param[out] buf  `length` elements of the array's type, on every rank
+ * @retval SJ_OK on success
+ * @retval SJ_ENULL @p array NULL, or @p buf NULL on any rank (every rank fails)
+ * @retval SJ_ESTATE starjets not running, or called inside sj_spmd_run()
+ * @retval SJ_ERUNTIME the transfers failed
+ * @see sj_array_gather
+ */
+int sj_array_allgather(sj_array_t array, void *buf);
+
+/**
  * @brief Overwrite the array from a column-major buffer on @p root.
  *
  * Collective; blocking on @p root: @p buf has been read when the call returns.
@@ -268,7 +286,9 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst);
  * @param[in] nin      number of inputs (0 to 8)
  * @param[in] in       input arrays (same space and layout as @p out)
  * @param[in] fn       the per-block function
- * @param[in] ctx      bytes copied into each task (may be NULL when @p ctx_size is 0)
+ * @param[in] ctx      bytes copied into each task when @p ctx_size > 0; with
+ *                     @p ctx_size 0 the pointer is handed to @p fn as is (it must
+ *                     stay valid until the tasks ran), and may be NULL
  * @param[in] ctx_size size of @p ctx in bytes
  */
 int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx, size_t ctx_size);

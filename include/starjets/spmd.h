@@ -70,12 +70,12 @@ typedef struct sj_spmd_context_s *sj_spmd_context_t;
 /**
  * The function sj_spmd_run() runs on each rank of a context.
  *
- * @param[in] ctx the context of the run (use it for sj_spmd_rank() and the messages)
+ * @param[in] context the context of the run (use it for sj_spmd_rank() and the messages)
  * @param[in] arg the pointer given to sj_spmd_run() (this rank's own memory)
  * @return 0 on success; any other value makes sj_spmd_run() return SJ_EUSER
  *         on every rank of the context
  */
-typedef int (*sj_spmd_fn_t)(sj_spmd_context_t ctx, void *arg);
+typedef int (*sj_spmd_fn_t)(sj_spmd_context_t context, void *arg);
 
 /** Largest tag of a message (tags are 0 .. SJ_SPMD_TAG_MAX). */
 #define SJ_SPMD_TAG_MAX ((1 << 24) - 1)
@@ -94,9 +94,9 @@ typedef int (*sj_spmd_fn_t)(sj_spmd_context_t ctx, void *arg);
  * @param[in] ranks  the ranks (as sj_rank() numbers them), distinct, in the
  *                   order that gives their context ranks; NULL = all ranks in
  *                   order (context rank = rank)
- * @param[out] ctx   the new context
+ * @param[out] context   the new context
  * @retval SJ_OK on success
- * @retval SJ_ENULL @p ctx is NULL
+ * @retval SJ_ENULL @p context is NULL
  * @retval SJ_ESIZE @p nranks < 1, or not 0 / sj_nranks() with @p ranks NULL
  * @retval SJ_ERANGE a rank out of [0, sj_nranks())
  * @retval SJ_EINVAL a rank listed twice
@@ -105,31 +105,31 @@ typedef int (*sj_spmd_fn_t)(sj_spmd_context_t ctx, void *arg);
  * @retval SJ_ERUNTIME MPI could not make the context's communicators
  * @see sj_spmd_context_destroy, sj_spmd_run
  */
-int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_context_t *ctx);
+int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_context_t *context);
 
 /**
  * @brief Destroy a context: free its communicators and its storage, drop the
  * messages sent in it and never received.
  *
- * Collective over all ranks. NULL or `*ctx == NULL` is a no-op; sets `*ctx` to
+ * Collective over all ranks. NULL or `*context == NULL` is a no-op; sets `*context` to
  * NULL. Contexts still alive at sj_finalize() are destroyed there.
  * @retval SJ_OK, SJ_ESTATE (inside a run)
  */
-int sj_spmd_context_destroy(sj_spmd_context_t *ctx);
+int sj_spmd_context_destroy(sj_spmd_context_t *context);
 
 /**
- * @brief Run @p fn on the ranks of @p ctx (DistributedArrays' `spmd(f, args;
+ * @brief Run @p fn on the ranks of @p context (DistributedArrays' `spmd(f, args;
  * context)`).
  *
  * Collective over all ranks; blocking. It first waits for every submitted task on
  * every rank (as sj_wait() does, without reporting their errors), so that array
  * blocks are quiescent and may be sent with sj_spmd_send_block(). Ranks outside the
- * context then return SJ_OK at once; the context's ranks run `fn(ctx, arg)` and,
+ * context then return SJ_OK at once; the context's ranks run `fn(context, arg)` and,
  * after it returns, agree on its result (which also completes every send of the
  * run). StarPU's workers, which have nothing to run, are paused meanwhile so that
  * they leave the cores to @p fn; a task submitted inside @p fn (which the rules
  * above forbid) would not run.
- * @param[in] ctx the context; NULL = a temporary context of all ranks, made
+ * @param[in] context the context; NULL = a temporary context of all ranks, made
  *                for this run and destroyed after it (its storage too)
  * @param[in] fn  the function
  * @param[in] arg passed to @p fn as is, not copied (each rank passes its own;
@@ -140,46 +140,46 @@ int sj_spmd_context_destroy(sj_spmd_context_t *ctx);
  * @retval SJ_EUSER @p fn returned non-zero on some rank of the context (the
  *         sentence names the lowest such context rank and its return value)
  */
-int sj_spmd_run(sj_spmd_context_t ctx, sj_spmd_fn_t fn, void *arg);
+int sj_spmd_run(sj_spmd_context_t context, sj_spmd_fn_t fn, void *arg);
 
 /**
- * @brief This rank's context rank in @p ctx. Local; callable outside runs.
+ * @brief This rank's context rank in @p context. Local; callable outside runs.
  * @return the context rank (0 .. size-1), or a negative error: SJ_ENULL
- *         (@p ctx NULL), SJ_EINVAL (this rank is not in the context), SJ_ESTATE
+ *         (@p context NULL), SJ_EINVAL (this rank is not in the context), SJ_ESTATE
  */
-int sj_spmd_rank(sj_spmd_context_t ctx);
+int sj_spmd_rank(sj_spmd_context_t context);
 
 /**
- * @brief Number of ranks in @p ctx. Local; callable outside runs.
+ * @brief Number of ranks in @p context. Local; callable outside runs.
  * @return the size (>= 1), or a negative error: SJ_ENULL, SJ_ESTATE
  */
-int sj_spmd_size(sj_spmd_context_t ctx);
+int sj_spmd_size(sj_spmd_context_t context);
 
 /**
  * @brief The rank (sj_rank() numbering) of context rank @p rank. Local.
  * @return that rank, or a negative error: SJ_ENULL, SJ_ERANGE, SJ_ESTATE
  */
-int sj_spmd_world_rank(sj_spmd_context_t ctx, int rank);
+int sj_spmd_world_rank(sj_spmd_context_t context, int rank);
 
 /**
- * @brief This rank's storage for @p key in @p ctx (DistributedArrays'
+ * @brief This rank's storage for @p key in @p context (DistributedArrays'
  * `context_local_storage()`).
  *
  * Local, on a rank of the context, inside or outside a run. The first call for
  * a key allocates @p size bytes filled with zeros; later calls (in the same or
  * a later run) return the same memory. It lives until the context is
  * destroyed (or sj_finalize()).
- * @param[in] ctx  the context
+ * @param[in] context  the context
  * @param[in] key  a NUL-terminated name (copied)
  * @param[in] size bytes: > 0 to get or create the entry (an existing entry
  *                 must have this size); 0 to look up only (`*ptr` is NULL
  *                 when the key is absent)
  * @param[out] ptr the entry's memory
- * @retval SJ_OK, SJ_ENULL (ctx, key or ptr NULL), SJ_EINVAL (this rank is not
+ * @retval SJ_OK, SJ_ENULL (context, key or ptr NULL), SJ_EINVAL (this rank is not
  *         in the context), SJ_ESIZE (the entry exists with another size),
  *         SJ_ENOMEM, SJ_ESTATE
  */
-int sj_spmd_storage(sj_spmd_context_t ctx, const char *key, size_t size, void **ptr);
+int sj_spmd_storage(sj_spmd_context_t context, const char *key, size_t size, void **ptr);
 
 /* ---- point-to-point (inside a run) ------------------------------------- */
 
@@ -189,26 +189,26 @@ int sj_spmd_storage(sj_spmd_context_t ctx, const char *key, size_t size, void **
  * Local (point-to-point: only this rank and @p dest take part). Buffered: returns
  * once @p buf may be reused, whether or not @p dest has posted the receive. Sending
  * to oneself is allowed.
- * @param[in] ctx  the context
+ * @param[in] context  the context
  * @param[in] dest the receiver's context rank
  * @param[in] tag  0 .. #SJ_SPMD_TAG_MAX
  * @param[in] buf  the bytes (may be NULL when @p size is 0)
  * @param[in] size bytes at @p buf
  * @retval SJ_OK on success
- * @retval SJ_ENULL @p ctx NULL, or @p buf NULL with @p size > 0
+ * @retval SJ_ENULL @p context NULL, or @p buf NULL with @p size > 0
  * @retval SJ_ERANGE @p dest out of [0, size)
- * @retval SJ_EINVAL @p tag < 0 or > #SJ_SPMD_TAG_MAX; this rank not in @p ctx
+ * @retval SJ_EINVAL @p tag < 0 or > #SJ_SPMD_TAG_MAX; this rank not in @p context
  * @retval SJ_ESIZE @p size > #SJ_SPMD_SIZE_MAX
  * @retval SJ_ESTATE not inside a run
  * @retval SJ_ERUNTIME MPI or StarPU-MPI failed
  */
-int sj_spmd_send(sj_spmd_context_t ctx, int dest, int tag, const void *buf, size_t size);
+int sj_spmd_send(sj_spmd_context_t context, int dest, int tag, const void *buf, size_t size);
 
 /**
  * @brief Receive the next message from context rank @p src with @p tag
  * (`recvfrom`). Local (point-to-point); blocking: it waits until the message
  * arrives.
- * @param[in] ctx   the context
+ * @param[in] context   the context
  * @param[in] src   the sender's context rank
  * @param[in] tag   the tag it was sent with
  * @param[out] buf  @p size bytes (may be NULL when @p size is 0)
@@ -221,13 +221,13 @@ int sj_spmd_send(sj_spmd_context_t ctx, int dest, int tag, const void *buf, size
  *         with @p tag is waiting (it could never arrive)
  * @retval others as sj_spmd_send()
  */
-int sj_spmd_recv(sj_spmd_context_t ctx, int src, int tag, void *buf, size_t size);
+int sj_spmd_recv(sj_spmd_context_t context, int src, int tag, void *buf, size_t size);
 
 /**
  * @brief Receive the next message with @p tag from any rank of the context
  * (`recvfrom_any`). Local (point-to-point); blocking: it waits until one
  * arrives.
- * @param[in] ctx  the context
+ * @param[in] context  the context
  * @param[in] tag  the tag it was sent with
  * @param[out] buf @p size bytes (may be NULL when @p size is 0)
  * @param[in] size the message's exact size
@@ -236,7 +236,7 @@ int sj_spmd_recv(sj_spmd_context_t ctx, int src, int tag, void *buf, size_t size
  *         receive with one source only)
  * @retval others as sj_spmd_recv()
  */
-int sj_spmd_recv_any(sj_spmd_context_t ctx, int tag, void *buf, size_t size, int *src);
+int sj_spmd_recv_any(sj_spmd_context_t context, int tag, void *buf, size_t size, int *src);
 
 /**
  * @brief Send block @p block of @p array, which this rank owns, to @p dest.
@@ -248,14 +248,14 @@ int sj_spmd_recv_any(sj_spmd_context_t ctx, int tag, void *buf, size_t size, int
  *         owned here), SJ_ESTATE (the block is held by
  *         sj_array_localpart_get()), others as sj_spmd_send()
  */
-int sj_spmd_send_block(sj_spmd_context_t ctx, int dest, int tag, sj_array_t array, int block);
+int sj_spmd_send_block(sj_spmd_context_t context, int dest, int tag, sj_array_t array, int block);
 
 /**
  * @brief Receive a message into block @p block of @p array, which this rank
  * owns (the message must have the block's size in bytes). Local.
  * @retval as sj_spmd_send_block() and sj_spmd_recv()
  */
-int sj_spmd_recv_block(sj_spmd_context_t ctx, int src, int tag, sj_array_t array, int block);
+int sj_spmd_recv_block(sj_spmd_context_t context, int src, int tag, sj_array_t array, int block);
 
 /* ---- collectives over the context's ranks (inside a run) --------------- */
 
@@ -275,19 +275,19 @@ int sj_spmd_recv_block(sj_spmd_context_t ctx, int src, int tag, sj_array_t array
  */
 
 /**
- * @brief Wait until every rank of @p ctx has reached the barrier (`barrier`).
+ * @brief Wait until every rank of @p context has reached the barrier (`barrier`).
  *
  * Collective over the context (binomial tree: up, then down).
- * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (not in ctx), SJ_ESTATE, SJ_ERUNTIME
+ * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (not in context), SJ_ESTATE, SJ_ERUNTIME
  */
-int sj_spmd_barrier(sj_spmd_context_t ctx);
+int sj_spmd_barrier(sj_spmd_context_t context);
 
 /**
  * @brief Copy @p size bytes from @p root's @p buf to @p buf on every rank of
- * @p ctx (`bcast`; ipyparallel's `push`).
+ * @p context (`bcast`; ipyparallel's `push`).
  *
  * Collective over the context, same @p root and @p size everywhere.
- * @param[in] ctx     the context
+ * @param[in] context     the context
  * @param[in] root    the context rank that sends
  * @param[in,out] buf @p size bytes on every rank (read on @p root, written elsewhere)
  * @param[in] size    bytes at @p buf
@@ -297,7 +297,7 @@ int sj_spmd_barrier(sj_spmd_context_t ctx);
  *         below it in the tree)
  * @retval SJ_ESIZE @p size > #SJ_SPMD_SIZE_MAX, or sizes differ between ranks
  */
-int sj_spmd_bcast(sj_spmd_context_t ctx, int root, void *buf, size_t size);
+int sj_spmd_bcast(sj_spmd_context_t context, int root, void *buf, size_t size);
 
 /**
  * @brief Cut @p root's @p count elements into equal parts, part `r` to context
@@ -306,7 +306,7 @@ int sj_spmd_bcast(sj_spmd_context_t ctx, int root, void *buf, size_t size);
  * Collective over the context, same @p root, @p count and @p elem_size
  * everywhere. Rank `r` receives elements `[r * count / size, (r + 1) * count /
  * size)` into @p recvbuf.
- * @param[in] ctx      the context
+ * @param[in] context      the context
  * @param[in] root     the context rank that holds the elements
  * @param[in] sendbuf  @p count elements, read on @p root only (may be NULL elsewhere)
  * @param[out] recvbuf `count / size` elements
@@ -319,7 +319,7 @@ int sj_spmd_bcast(sj_spmd_context_t ctx, int root, void *buf, size_t size);
  * @retval SJ_ENULL @p sendbuf NULL on the root (every rank of the context), or
  *         @p recvbuf NULL (that rank and those below it)
  */
-int sj_spmd_scatter(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
+int sj_spmd_scatter(sj_spmd_context_t context, int root, const void *sendbuf, void *recvbuf, size_t count,
                     size_t elem_size);
 
 /**
@@ -327,7 +327,7 @@ int sj_spmd_scatter(sj_spmd_context_t ctx, int root, const void *sendbuf, void *
  * order, into @p root's @p recvbuf (`gather`; ipyparallel's `pull` of a list).
  *
  * Collective over the context; the mirror image of sj_spmd_scatter().
- * @param[in] ctx      the context
+ * @param[in] context      the context
  * @param[in] root     the context rank that receives the elements
  * @param[in] sendbuf  `count / size` elements on every rank
  * @param[out] recvbuf @p count elements, written on @p root only (may be NULL elsewhere)
@@ -337,7 +337,7 @@ int sj_spmd_scatter(sj_spmd_context_t ctx, int root, const void *sendbuf, void *
  *         ranks above it in the tree up to the root, a NULL @p recvbuf on the
  *         root fails the root only
  */
-int sj_spmd_gather(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
+int sj_spmd_gather(sj_spmd_context_t context, int root, const void *sendbuf, void *recvbuf, size_t count,
                    size_t elem_size);
 
 /* ======================================================================== */

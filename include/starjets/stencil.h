@@ -122,8 +122,8 @@ typedef struct sj_stencil_info {
  * @param[in] info  the box and the layouts of @p out and @p in
  * @param[out] out  the output block (write the box only)
  * @param[in] in    the input with ghost cells (see sj_stencil_info_t)
- * @param[in] ctx   a private copy of the context bytes given to sj_array_stencil()
- *                  (NULL when their size is 0)
+ * @param[in] ctx   a private copy of the context bytes given to sj_array_stencil(),
+ *                  or, when their size is 0, the ctx pointer given, as is
  * @return 0 on success; non-zero marks the task as failed, reported as
  *         SJ_EUSER by the next sj_wait() (as for sj_array_map())
  */
@@ -159,7 +159,9 @@ void sj_stencil_options_default(sj_stencil_options_t *opts);
  *                     is its own neighbour.
  * @param[in] opts     options; NULL = sj_stencil_options_default()
  * @param[in] fn       the per-box update
- * @param[in] ctx      bytes copied into each task (may be NULL when @p ctx_size is 0)
+ * @param[in] ctx      bytes copied into each task when @p ctx_size > 0; with
+ *                     @p ctx_size 0 the pointer is handed to @p fn as is (it must
+ *                     stay valid until the tasks ran), and may be NULL
  * @param[in] ctx_size size of @p ctx (at most 1 MiB)
  * @retval SJ_OK
  * @retval SJ_ENULL    @p out, @p in or @p fn NULL, or @p ctx NULL with a size

@@ -116,6 +116,7 @@ int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t f
     args->nin = nin;
     args->fn = fn;
     args->ctx_size = ctx_size;
+    args->ctx_as_is = ctx_size ? NULL : ctx;
     if (ctx_size)
         memcpy(args + 1, ctx, ctx_size);
     const int me = sj__rt_rank();

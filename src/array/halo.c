@@ -546,6 +546,7 @@ int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t bou
     args->info.width = width;
     args->fixed_value = o.fixed_value;
     args->ctx_size = ctx_size;
+    args->ctx_as_is = ctx_size ? NULL : ctx;
     if (ctx_size)
         memcpy((char *)args + sizeof *args, ctx, ctx_size);
 

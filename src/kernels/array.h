@@ -31,6 +31,7 @@ typedef struct sj__kargs {
     sj_block_info_t blk;
     sj_block_fn_t fn;
     size_t ctx_size;
+    const void *ctx_as_is; /* MAP with ctx_size 0: the user's ctx pointer, passed as is */
 } sj__kargs_t;
 
 /* ---- reduction arithmetic, one definition for tasks and blocking paths -- */

@@ -67,6 +67,7 @@ typedef struct sj__halo_args {
     int nsrc;
     sj__halo_src_t src[SJ__HALO_MAX_DIRS + 1];
     size_t ctx_size;
+    const void *ctx_as_is; /* with ctx_size 0: the user's ctx pointer, passed as is */
 } sj__halo_args_t;
 
 #endif /* SJ_KERNELS_HALO_H */
