@@ -55,6 +55,13 @@ def mib(nbytes):
 
 
 SPECS = {
+    "blas_core": [
+        row("OpenBLAS kernel (dgemm)", lambda j: "n = %d, %d threads; fastest correct: %s"
+            % (j["n"], j["threads"], j["fastest"]),
+            (lambda j: j["fastest_GFlops"], "GFlop/s"), (lambda j: j["default_GFlops"], "GFlop/s"),
+            "OpenBLAS's own pick, %(default_core)s", lambda j: j["ratio"],
+            "fastest / OpenBLAS's pick", None, chart=False),
+    ],
     "axpy_dot": [
         row("axpy + dot", lambda j: "n = %s doubles, %d blocks, %d iterations, rounds: %d"
             % (pow2(j["n"]), j["blocks"], j["iterations"], j["rounds"]),
@@ -505,6 +512,15 @@ def ranks_text(r):
     return "%d" % r["ranks"]
 
 
+def blas_text(meta):
+    """The OpenBLAS kernel the runs used, and the one OpenBLAS picks by itself."""
+    forced, own = meta.get("openblas_coretype"), meta.get("openblas_default_core")
+    text = "%s, OPENBLAS_CORETYPE" % forced if forced else "OpenBLAS's own pick"
+    if own:
+        text += "; OpenBLAS alone picks %s" % own
+    return text
+
+
 def write_md(path, rows, meta, mode):
     m = meta["machine"]
     out = []
@@ -512,14 +528,15 @@ def write_md(path, rows, meta, mode):
                % (meta["date"], " --quick" if mode == "quick" else "", meta["runs_per_benchmark"],
                   "" if meta["runs_per_benchmark"] == 1 else "s", m["git_commit"][:7],
                   " with modified library sources" if m["library_sources_modified"] else ""))
-    out.append("Machine: %s%s, %d cores, %s GiB, %s (Linux %s); StarPU %s, %s, OpenBLAS %s; "
-               "load average %.1f-%.1f during the runs."
+    out.append("Machine: %s%s, %d cores, %s GiB, %s (Linux %s); StarPU %s, %s, OpenBLAS %s "
+               "(kernel: %s); load average %.1f-%.1f during the runs."
                % (m["cpu_model"], " (family/model %s, L3 %s%s)" % (
                    m["cpu_family_model"], m["l3_cache"].split(" (")[0],
                    ", %s guest" % m["hypervisor"] if m["hypervisor"] else ""),
                   m["cores"], m["memory_GiB"], m["os"], m["kernel"], m["starpu"],
                   "Open MPI " + m["openmpi"],
-                  m["openblas"].split(" ")[0], meta["load1_min"], meta["load1_max"]))
+                  m["openblas"].split(" ")[0], blas_text(meta), meta["load1_min"],
+                  meta["load1_max"]))
     if mode == "quick":
         out.append("A `--quick` smoke run: small sizes and one round, which shows that every "
                    "benchmark runs and reports its ratios; the ratios are not measurements.")
@@ -621,6 +638,8 @@ def main():
     ap.add_argument("--started", help="when the runs started (default: now)")
     ap.add_argument("--no-chart", action="store_true")
     ap.add_argument("--readme", help="a README whose results section is replaced")
+    ap.add_argument("--blas-coretype", default="",
+                    help="the OPENBLAS_CORETYPE of the runs (empty: OpenBLAS's own pick)")
     a = ap.parse_args()
 
     runs = load_runs(a.raw)
@@ -641,6 +660,9 @@ def main():
         "mode": a.mode, "runs_per_benchmark": a.runs,
         "load1_min": min(loads) if loads else 0.0, "load1_max": max(loads) if loads else 0.0,
         "machine": machine(a.build, a.repo),
+        "openblas_coretype": a.blas_coretype or None,
+        "openblas_default_core": next((r["json"].get("default_core") for r in runs
+                                       if r["name"] == "blas_core" and r["json"]), None),
     }
     doc = dict(meta)
     doc["summary"] = rows
