@@ -138,6 +138,87 @@ static int check_layout(const char *func, sj_dist_t dist, int m, int n)
     return SJ_OK;
 }
 
+/* The layout and every block against it; @p dtype: the first block's element type. */
+static int check_blocks(const char *func, sj_dist_t dist, int m, int n, const sj_op_t blocks[],
+                        sj_dtype_t *dtype)
+{
+    SJ_TRY(check_layout(func, dist, m, n));
+    *dtype = SJ_FLOAT64;
+    int have = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            sj_op_t op = blocks[i * n + j];
+            if (!op)
+                continue;
+            if (!have) {
+                *dtype = op->dom_space->dtype;
+                have = 1;
+            }
+            SJ_TRY(check_block(func, dist, m, i, j, op, *dtype));
+        }
+    return SJ_OK;
+}
+
+/* The range (rows) and domain (columns) of a block operator, and their 1-D layouts. */
+typedef struct outer {
+    sj_space_t rs, ds;
+    sj_dist_t rd, dd;
+} outer_t;
+
+static void outer_free(outer_t *sp)
+{
+    sj_space_destroy(&sp->rs);
+    sj_space_destroy(&sp->ds);
+    sj_dist_destroy(&sp->rd);
+    sj_dist_destroy(&sp->dd);
+}
+
+/* Block lengths and owners of the rows and columns, checked along each, as spaces and layouts. */
+static int outer_spaces(const char *func, int m, int n, const sj_op_t blocks[], sj_dtype_t dtype,
+                        outer_t *sp)
+{
+    int64_t *rlen = sj__calloc((size_t)m, sizeof *rlen);
+    int64_t *clen = sj__calloc((size_t)n, sizeof *clen);
+    int *rown = sj__calloc((size_t)m, sizeof *rown);
+    int *cown = sj__calloc((size_t)n, sizeof *cown);
+    int rc;
+    SJ_TRY_GOTO(rc, rlen && clen && rown && cown ? SJ_OK : SJ_ENOMEM, out);
+    SJ_TRY_GOTO(rc, lengths(func, m, n, blocks, 1, rlen, rown), out);
+    SJ_TRY_GOTO(rc, lengths(func, m, n, blocks, 0, clen, cown), out);
+    SJ_TRY_GOTO(rc, sj_space_create_blocks(dtype, m, rlen, &sp->rs), out);
+    SJ_TRY_GOTO(rc, sj_space_create_blocks(dtype, n, clen, &sp->ds), out);
+    SJ_TRY_GOTO(rc, sj_dist_create_explicit(1, &m, rown, &sp->rd), out);
+    SJ_TRY_GOTO(rc, sj_dist_create_explicit(1, &n, cown, &sp->dd), out);
+out:
+    free(rlen);
+    free(clen);
+    free(rown);
+    free(cown);
+    return rc;
+}
+
+/* The grid of block operator @p o: a reference to each block and to the layout. */
+static int fill_grid(sj_op_t o, int m, int n, const sj_op_t blocks[], sj_dist_t dist)
+{
+    sj__block_t *b = o->blk = sj__calloc(1, sizeof *o->blk);
+    if (!b)
+        return SJ_ENOMEM;
+    b->m = m;
+    b->n = n;
+    b->dist = dist;
+    sj__dist_ref(dist);
+    b->grid = sj__calloc((size_t)m * n, sizeof *b->grid);
+    if (!b->grid)
+        return SJ_ENOMEM;
+    for (int k = 0; k < m * n; k++)
+        if ((b->grid[k] = blocks[k]) != NULL) {
+            sj__op_ref(blocks[k]);
+            o->linear &= blocks[k]->linear;
+        }
+    SJ_TRY(index_blocks(b));
+    return SJ_OK;
+}
+
 static int block_create(const char *func, int m, int n, const sj_op_t blocks[], sj_dist_t dist,
                         sj_op_t *A)
 {
@@ -149,66 +230,22 @@ static int block_create(const char *func, int m, int n, const sj_op_t blocks[], 
                 n);
     SJ_CHECK_FN(func, (int64_t)m * n <= (1 << 26), SJ_ESIZE, "the block grid %d x %d is too large",
                 m, n);
-    sj_dist_t own = NULL, rd = NULL, dd = NULL;
-    int64_t *rlen = NULL, *clen = NULL;
-    int *rown = NULL, *cown = NULL;
-    sj_space_t rs = NULL, ds = NULL;
+    sj_dist_t own = NULL;
+    outer_t sp = {0};
     sj_op_t o = NULL;
+    sj_dtype_t dtype = SJ_FLOAT64;
     int rc;
     if (!dist) {
         int nb[2] = {m, n};
         SJ_TRY_GOTO(rc, sj_dist_create_contiguous(2, nb, sj__rt_nranks(), NULL, NULL, &own), out);
         dist = own;
     }
-    SJ_TRY_GOTO(rc, check_layout(func, dist, m, n), out);
-    sj_dtype_t dtype = SJ_FLOAT64;
-    int have = 0;
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            sj_op_t op = blocks[i * n + j];
-            if (!op)
-                continue;
-            if (!have) {
-                dtype = op->dom_space->dtype;
-                have = 1;
-            }
-            SJ_TRY_GOTO(rc, check_block(func, dist, m, i, j, op, dtype), out);
-        }
-    rlen = sj__calloc((size_t)m, sizeof *rlen);
-    clen = sj__calloc((size_t)n, sizeof *clen);
-    rown = sj__calloc((size_t)m, sizeof *rown);
-    cown = sj__calloc((size_t)n, sizeof *cown);
-    SJ_TRY_GOTO(rc, rlen && clen && rown && cown ? SJ_OK : SJ_ENOMEM, out);
-    SJ_TRY_GOTO(rc, lengths(func, m, n, blocks, 1, rlen, rown), out);
-    SJ_TRY_GOTO(rc, lengths(func, m, n, blocks, 0, clen, cown), out);
-    SJ_TRY_GOTO(rc, sj_space_create_blocks(dtype, m, rlen, &rs), out);
-    SJ_TRY_GOTO(rc, sj_space_create_blocks(dtype, n, clen, &ds), out);
-    SJ_TRY_GOTO(rc, sj_dist_create_explicit(1, &m, rown, &rd), out);
-    SJ_TRY_GOTO(rc, sj_dist_create_explicit(1, &n, cown, &dd), out);
-    SJ_TRY_GOTO(rc, sj__op_new(SJ__OP_BLOCK, ds, dd, rs, rd, &o), out);
-    sj__block_t *b = o->blk = sj__calloc(1, sizeof *o->blk);
-    SJ_TRY_GOTO(rc, b ? SJ_OK : SJ_ENOMEM, out);
-    b->m = m;
-    b->n = n;
-    b->dist = dist;
-    sj__dist_ref(dist);
-    b->grid = sj__calloc((size_t)m * n, sizeof *b->grid);
-    SJ_TRY_GOTO(rc, b->grid ? SJ_OK : SJ_ENOMEM, out);
-    for (int k = 0; k < m * n; k++)
-        if ((b->grid[k] = blocks[k]) != NULL) {
-            sj__op_ref(blocks[k]);
-            o->linear &= blocks[k]->linear;
-        }
-    SJ_TRY_GOTO(rc, index_blocks(b), out);
+    SJ_TRY_GOTO(rc, check_blocks(func, dist, m, n, blocks, &dtype), out);
+    SJ_TRY_GOTO(rc, outer_spaces(func, m, n, blocks, dtype, &sp), out);
+    SJ_TRY_GOTO(rc, sj__op_new(SJ__OP_BLOCK, sp.ds, sp.dd, sp.rs, sp.rd, &o), out);
+    SJ_TRY_GOTO(rc, fill_grid(o, m, n, blocks, dist), out);
 out:
-    free(rlen);
-    free(clen);
-    free(rown);
-    free(cown);
-    sj_space_destroy(&rs);
-    sj_space_destroy(&ds);
-    sj_dist_destroy(&rd);
-    sj_dist_destroy(&dd);
+    outer_free(&sp); /* the operator holds its own references */
     sj_dist_destroy(&own);
     if (rc < 0) {
         sj_op_destroy(&o);
@@ -481,28 +518,28 @@ static int broadcast(sj__call_t *c, const sj__vec_t *in, int t, const int reader
     return SJ_OK;
 }
 
-int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__vec_t *x,
-                    double beta, const sj__vec_t *y)
+/* Block (o, t) of a walk over outputs o: (o, t) forward, (t, o) for the adjoint. */
+static sj_op_t block_at(const sj__block_t *b, int fwd, int o, int t)
 {
-    const sj__block_t *b = A->blk;
-    const int fwd = dir == SJ_OP_FORWARD;
-    const int nout = fwd ? b->m : b->n, nin = fwd ? b->n : b->m;
-    /* the non-zero blocks of output o are inner[ptr[o] .. ptr[o+1]) */
-    const int *ptr = fwd ? b->row_ptr : b->col_ptr, *inner = fwd ? b->row_idx : b->col_idx;
-    const int *iptr = fwd ? b->col_ptr : b->row_ptr, *iidx = fwd ? b->col_idx : b->row_idx;
-#define BLOCK_AT(o, t) (fwd ? b->grid[(o)*b->n + (t)] : b->grid[(t)*b->n + (o)])
+    return fwd ? b->grid[o * b->n + t] : b->grid[t * b->n + o];
+}
 
-    /* the readers of each input block, and their copies */
-    source_t *src = sj__calloc((size_t)nin, sizeof *src);
+/* The ranks that read each input block, and the copies the tree makes for them. */
+static int copy_inputs(sj__call_t *c, const sj__block_t *b, int fwd, const sj__vec_t *x,
+                       source_t src[])
+{
+    const int nin = fwd ? b->n : b->m;
+    /* the non-zero blocks of input t are at outputs iidx[iptr[t] .. iptr[t+1]) */
+    const int *iptr = fwd ? b->col_ptr : b->row_ptr, *iidx = fwd ? b->col_idx : b->row_idx;
     int *readers = sj__calloc((size_t)sj__rt_nranks() + 1, sizeof *readers);
-    sj__vec_t *part = NULL;
-    int rc;
-    SJ_TRY_GOTO(rc, src && readers ? SJ_OK : SJ_ENOMEM, out);
+    if (!readers)
+        return SJ_ENOMEM;
+    int rc = SJ_OK;
     for (int t = 0; t < nin; t++) {
         int nr = 0;
         sj_space_t space = NULL;
         for (int p = iptr[t]; p < iptr[t + 1]; p++) {
-            sj_op_t op = BLOCK_AT(iidx[p], t);
+            sj_op_t op = block_at(b, fwd, iidx[p], t);
             space = fwd ? op->dom_space : op->rng_space;
             int r = op->home, seen = r == x->owner[t];
             for (int q = 0; q < nr && !seen; q++)
@@ -512,63 +549,88 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
         }
         SJ_TRY_GOTO(rc, broadcast(c, x, t, readers, nr, space, &src[t]), out);
     }
+out:
+    free(readers);
+    return rc;
+}
 
-    for (int o = 0; o < nout; o++) {
-        const int K = ptr[o + 1] - ptr[o];
-        sj__vec_t yo;
-        if (K == 0) {
-            sj__vec_block(y, o, y->space, &yo);
-            SJ_TRY_GOTO(rc, sj__vec_scale(beta, &yo), out);
-            continue;
-        }
-        sj_op_t E0 = BLOCK_AT(o, inner[ptr[o]]);
-        sj__vec_block(y, o, fwd ? E0->rng_space : E0->dom_space, &yo);
-        part = sj__calloc((size_t)K, sizeof *part);
-        SJ_TRY_GOTO(rc, part ? SJ_OK : SJ_ENOMEM, out);
-        /*
-         * The first partial goes straight into y(o) when they share a rank, and
-         * when that gives the same bits as the partial-then-update path: with one
-         * block, or for y = A x. So the bits never depend on the layout.
-         */
-        const int direct = E0->home == y->owner[o] && (K == 1 || (alpha == 1.0 && beta == 0.0));
-        for (int k = 0; k < K; k++) {
-            const int t = inner[ptr[o] + k];
-            sj_op_t E = BLOCK_AT(o, t);
-            sj__vec_t xin;
-            source_on(&src[t], x, t, fwd ? E->dom_space : E->rng_space, E->home, &xin);
-            c->brow = fwd ? o : t;
-            c->bcol = fwd ? t : o;
-            if (k == 0 && direct) {
-                part[0] = yo;
-                SJ_TRY_GOTO(rc, sj__op_apply(c, E, dir, alpha, &xin, beta, &yo), out);
-            } else {
-                SJ_TRY_GOTO(rc,
-                            sj__call_temp(c, fwd ? E->rng_space : E->dom_space, &E->home, &part[k]),
-                            out);
-                SJ_TRY_GOTO(rc, sj__op_apply(c, E, dir, 1.0, &xin, 0.0, &part[k]), out);
-            }
-        }
-        c->brow = c->bcol = -1;
-        /* the pairwise tree over k, then y(o) = alpha sum + beta y(o) */
-        for (int s = 1; s < K; s *= 2)
-            for (int k = 0; k + s < K; k += 2 * s)
-                SJ_TRY_GOTO(rc, sj__vec_axpby(c, 1.0, &part[k + s], 1.0, &part[k]), out);
-        if (!direct)
-            SJ_TRY_GOTO(rc, sj__vec_axpby(c, alpha, &part[0], beta, &yo), out);
-        free(part);
-        part = NULL;
+/*
+ * Output block o: the partial of each of its non-zero blocks on the block's
+ * rank, summed along the pairwise tree over k, then y(o) = alpha sum + beta y(o).
+ */
+static int apply_output(sj__call_t *c, sj_op_t A, int dir, int o, double alpha, const sj__vec_t *x,
+                        const source_t src[], double beta, const sj__vec_t *y)
+{
+    const sj__block_t *b = A->blk;
+    const int fwd = dir == SJ_OP_FORWARD;
+    /* the non-zero blocks of output o are inner[ptr[o] .. ptr[o+1]) */
+    const int *ptr = fwd ? b->row_ptr : b->col_ptr, *inner = fwd ? b->row_idx : b->col_idx;
+    const int K = ptr[o + 1] - ptr[o];
+    sj__vec_t yo;
+    if (K == 0) {
+        sj__vec_block(y, o, y->space, &yo);
+        return sj__vec_scale(beta, &yo);
     }
+    sj_op_t E0 = block_at(b, fwd, o, inner[ptr[o]]);
+    sj__vec_block(y, o, fwd ? E0->rng_space : E0->dom_space, &yo);
+    sj__vec_t *part = sj__calloc((size_t)K, sizeof *part);
+    if (!part)
+        return SJ_ENOMEM;
+    /*
+     * The first partial goes straight into y(o) when they share a rank, and
+     * when that gives the same bits as the partial-then-update path: with one
+     * block, or for y = A x. So the bits never depend on the layout.
+     */
+    const int direct = E0->home == y->owner[o] && (K == 1 || (alpha == 1.0 && beta == 0.0));
+    int rc = SJ_OK;
+    for (int k = 0; k < K; k++) {
+        const int t = inner[ptr[o] + k];
+        sj_op_t E = block_at(b, fwd, o, t);
+        sj__vec_t xin;
+        source_on(&src[t], x, t, fwd ? E->dom_space : E->rng_space, E->home, &xin);
+        c->brow = fwd ? o : t;
+        c->bcol = fwd ? t : o;
+        if (k == 0 && direct) {
+            part[0] = yo;
+            SJ_TRY_GOTO(rc, sj__op_apply(c, E, dir, alpha, &xin, beta, &yo), out);
+        } else {
+            SJ_TRY_GOTO(rc, sj__call_temp(c, fwd ? E->rng_space : E->dom_space, &E->home, &part[k]),
+                        out);
+            SJ_TRY_GOTO(rc, sj__op_apply(c, E, dir, 1.0, &xin, 0.0, &part[k]), out);
+        }
+    }
+    c->brow = c->bcol = -1;
+    for (int s = 1; s < K; s *= 2)
+        for (int k = 0; k + s < K; k += 2 * s)
+            SJ_TRY_GOTO(rc, sj__vec_axpby(c, 1.0, &part[k + s], 1.0, &part[k]), out);
+    if (!direct)
+        SJ_TRY_GOTO(rc, sj__vec_axpby(c, alpha, &part[0], beta, &yo), out);
 out:
     c->brow = c->bcol = -1;
     free(part);
-    for (int t = 0; src && t < nin; t++) {
+    return rc;
+}
+
+int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__vec_t *x,
+                    double beta, const sj__vec_t *y)
+{
+    const sj__block_t *b = A->blk;
+    const int fwd = dir == SJ_OP_FORWARD;
+    const int nout = fwd ? b->m : b->n, nin = fwd ? b->n : b->m;
+    source_t *src = sj__calloc((size_t)nin, sizeof *src);
+    if (!src)
+        return SJ_ENOMEM;
+    int rc;
+    SJ_TRY_GOTO(rc, copy_inputs(c, b, fwd, x, src), out);
+    for (int o = 0; o < nout; o++)
+        SJ_TRY_GOTO(rc, apply_output(c, A, dir, o, alpha, x, src, beta, y), out);
+out:
+    for (int t = 0; t < nin; t++) {
         free(src[t].rank);
         free(src[t].copy);
     }
     free(src);
-    free(readers);
     return rc;
-#undef BLOCK_AT
 }
 
 /* ---- Jacobian ---------------------------------------------------------------------- */

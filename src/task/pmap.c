@@ -230,6 +230,96 @@ static int farm_result(const sj__farm_t *f)
     return SJ_OK;
 }
 
+/* Each rank's view of the call: only the root keeps the buffers and statuses. */
+static void farm_prepare(sj__farm_t *f)
+{
+    f->me = sj__rt_rank();
+    f->np = sj__rt_nranks();
+    if (f->me != f->o.root) {
+        f->o.item_status = NULL;
+        f->in = NULL;
+        f->out = NULL;
+    } else if (f->o.item_status) {
+        /* an item whose status never comes did not run */
+        for (int64_t i = 0; i < f->n; i++)
+            f->o.item_status[i] = SJ_PMAP_NOT_RUN;
+    }
+    if (f->o.rank_items)
+        memset(f->o.rank_items, 0, (size_t)f->np * sizeof *f->o.rank_items);
+    f->sum.first_failed = -1;
+}
+
+/*
+ * Allocate the farm and start its engine (@p ctx_missing: the copy of the
+ * context could not be made), then one sum tells every rank the root's verdict
+ * on its buffers, whether every rank has its memory, and how many workers
+ * there are.
+ */
+static int farm_start(sj__farm_t *f, sj_item_fn_t fn, void *ctx, int ctx_missing)
+{
+    const int64_t n = f->n;
+    const int root = f->o.root;
+    int bad = n > 0 && (ctx_missing || farm_alloc(f) < 0);
+    if (n > 0 && !bad &&
+        sj__engine_init(&f->e, &f->o, fn, ctx, f->in_size, f->out_size,
+                        f->np > 1 && !sj__rt_direct_mpi() ? sj__farm_static_batch_done
+                        : f->me == root                   ? sj__farm_root_batch_done
+                                                          : sj__farm_worker_batch_done,
+                        f) < 0)
+        bad = 1;
+    /* The call's shape, hashed: equal on every rank exactly when the sum of
+     * the squares times the rank count is the square of the sum (the same
+     * verdict everywhere, from the same sums). */
+    const int shape = (int)(((uint64_t)n * 3 + (uint64_t)f->in_size * 7 +
+                             (uint64_t)f->out_size * 13 + (f->o.output != NULL) * 17) %
+                            SHAPE_MOD);
+    int agree[5] = {f->me == root ? root_check(n, f->in, f->in_size, f->out, f->out_size, &f->o)
+                                  : ROOT_OK,
+                    bad, f->e.workers, shape, shape * shape};
+    SJ_TRY(sj__rt_sum_ints(agree, 5));
+    SJ_CHECK_FN("sj_pmap", (int64_t)agree[3] * agree[3] == (int64_t)f->np * agree[4], SJ_EINVAL,
+                "n, in_size, out_size or whether opts->output is set differ between ranks");
+    if (agree[0] != ROOT_OK)
+        return root_check_error(agree[0], root, n, f->in_size, f->out_size);
+    SJ_CHECK_FN("sj_pmap", !agree[1], SJ_ENOMEM, "cannot allocate the farm (on %d rank(s))",
+                agree[1]);
+    f->all_workers = agree[2];
+    return SJ_OK;
+}
+
+/* Hand out and run the items, then every rank gets the root's summary. */
+static int farm_run(sj__farm_t *f)
+{
+    /* on this rank's cores until the summary: a rank that finished first polls
+     * for it while another rank's worker computes the last items */
+    void *confined = sj__farm_confine();
+    int rc;
+    SJ_TRY_GOTO(
+        rc, f->np > 1 && !sj__rt_direct_mpi() ? sj__farm_run_static(f) : sj__farm_run_dynamic(f),
+        out);
+    if (f->np > 1)
+        SJ_TRY_GOTO(rc, share_summary(f), out);
+out:
+    sj__farm_unconfine(confined);
+    return rc;
+}
+
+/* The summary, the same on every rank, into the caller's report and counts. */
+static void farm_report(const sj__farm_t *f, sj_pmap_report_t *report)
+{
+    if (f->o.rank_items)
+        memcpy(f->o.rank_items, f->rank_items, (size_t)f->np * sizeof *f->rank_items);
+    if (!report)
+        return;
+    report->done = f->sum.done;
+    report->failed = f->sum.failed;
+    report->not_run = f->sum.not_run;
+    report->retried = f->sum.retried;
+    report->first_failed = f->sum.first_failed;
+    report->first_error = f->sum.first_error;
+    report->batches = f->sum.batches;
+}
+
 int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_size, sj_item_fn_t fn,
             const void *ctx, size_t ctx_size, const sj_pmap_options_t *opts,
             sj_pmap_report_t *report)
@@ -246,95 +336,29 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
     else
         sj_pmap_options_default(&f.o);
     SJ_TRY(check_options(&f.o));
-    f.me = sj__rt_rank();
-    f.np = sj__rt_nranks();
-    const int root = f.o.root;
-    if (f.me != root) {
-        f.o.item_status = NULL;
-        f.in = NULL;
-        f.out = NULL;
-    } else if (f.o.item_status) {
-        /* an item whose status never comes did not run */
-        for (int64_t i = 0; i < n; i++)
-            f.o.item_status[i] = SJ_PMAP_NOT_RUN;
-    }
-    if (f.o.rank_items)
-        memset(f.o.rank_items, 0, (size_t)f.np * sizeof *f.o.rank_items);
+    farm_prepare(&f);
     if (report)
         report->total = n;
 
     const long slack = sj__farm_timer_slack(1000); /* short polls must stay short */
-    /* Set up, then one sum tells every rank the root's verdict on its buffers,
-     * whether every rank has its memory, and how many workers there are. */
     void *ctx_copy = ctx_size && n > 0 ? malloc(ctx_size) : (void *)ctx;
     if (ctx_size && ctx_copy && n > 0)
         memcpy(ctx_copy, ctx, ctx_size);
-    f.sum.first_failed = -1;
     f.progress_at = t0;
-    int bad = n > 0 && ((ctx_size && !ctx_copy) || farm_alloc(&f) < 0);
-    if (n > 0 && !bad &&
-        sj__engine_init(&f.e, &f.o, fn, ctx_copy, in_size, out_size,
-                        f.np > 1 && !sj__rt_direct_mpi() ? sj__farm_static_batch_done
-                        : f.me == root                   ? sj__farm_root_batch_done
-                                                         : sj__farm_worker_batch_done,
-                        &f) < 0)
-        bad = 1;
-    /* The call's shape, hashed: equal on every rank exactly when the sum of
-     * the squares times the rank count is the square of the sum (the same
-     * verdict everywhere, from the same sums). */
-    const int shape = (int)(((uint64_t)n * 3 + (uint64_t)in_size * 7 + (uint64_t)out_size * 13 +
-                             (f.o.output != NULL) * 17) %
-                            SHAPE_MOD);
-    int agree[5] = {f.me == root ? root_check(n, in, in_size, out, out_size, &f.o) : ROOT_OK, bad,
-                    f.e.workers, shape, shape * shape};
-    int rc = sj__named(sj__rt_sum_ints(agree, 5), __func__);
-    if (rc == SJ_OK && (int64_t)agree[3] * agree[3] != (int64_t)f.np * agree[4])
-        rc = sj__error(SJ_EINVAL, __func__,
-                       "n, in_size, out_size or whether opts->output is set differ between ranks");
-    else if (rc == SJ_OK && agree[0] != ROOT_OK)
-        rc = root_check_error(agree[0], root, n, in_size, out_size);
-    else if (rc == SJ_OK && agree[1])
-        rc = sj__error(SJ_ENOMEM, __func__, "cannot allocate the farm (on %d rank(s))", agree[1]);
-    f.all_workers = agree[2];
-    if (rc < 0 || n == 0) {
-        sj__farm_timer_slack(slack);
-        farm_free(&f, 0);
-        if (ctx_size && n > 0)
-            free(ctx_copy);
-        if (report)
-            report->seconds = sj__now() - t0;
-        return rc;
-    }
-    /* on this rank's cores until the summary: a rank that finished first polls
-     * for it while another rank's worker computes the last items */
-    void *confined = sj__farm_confine();
-    rc = f.np > 1 && !sj__rt_direct_mpi() ? sj__farm_run_static(&f) : sj__farm_run_dynamic(&f);
-    if (rc == SJ_OK && f.np > 1)
-        rc = share_summary(&f);
-    sj__farm_unconfine(confined);
-    /* the same on every rank once the summary is shared */
-    const int clean = rc == SJ_OK && f.sum.error == 0;
-    sj__farm_timer_slack(slack);
-    if (rc == SJ_OK) {
-        if (f.o.rank_items)
-            memcpy(f.o.rank_items, f.rank_items, (size_t)f.np * sizeof *f.rank_items);
-        if (report) {
-            report->done = f.sum.done;
-            report->failed = f.sum.failed;
-            report->not_run = f.sum.not_run;
-            report->retried = f.sum.retried;
-            report->first_failed = f.sum.first_failed;
-            report->first_error = f.sum.first_error;
-            report->batches = f.sum.batches;
-        }
+    int rc, clean = 0;
+    SJ_TRY_GOTO(rc, farm_start(&f, fn, ctx_copy, ctx_size && !ctx_copy), done);
+    if (n > 0) {
+        SJ_TRY_GOTO(rc, farm_run(&f), done);
+        clean = f.sum.error == 0; /* the same on every rank once the summary is shared */
+        farm_report(&f, report);
         rc = farm_result(&f);
-    } else {
-        rc = sj__error_rename(rc, __func__);
     }
+done:
+    sj__farm_timer_slack(slack);
     farm_free(&f, clean);
-    if (ctx_size)
+    if (ctx_size && n > 0)
         free(ctx_copy);
     if (report)
         report->seconds = sj__now() - t0;
-    return rc;
+    return rc < 0 ? sj__error_rename(rc, __func__) : rc;
 }
