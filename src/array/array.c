@@ -352,9 +352,9 @@ static void block_unpack(const sj_block_info_t *bi, size_t es, const char *block
 /* A transfer between a root buffer and one block, in flight on the root. */
 typedef struct move {
     int block;
-    sj__data_t tmp; /* local handle on the root's side of a remote transfer */
-    char *pack;     /* packing buffer, or NULL when the root's buffer is used directly */
-    char *where;    /* the block's place in the root buffer (whole == 0: the buffer) */
+    sj__data_t tmp;    /* local handle on the root's side of a remote transfer */
+    char *pack;        /* packing buffer, or NULL when the root's buffer is used directly */
+    char *where;       /* the block's place in the root buffer (whole == 0: the buffer) */
     sj__data_t landed; /* on an owner receiving the block: its handle, to wait for */
 } move_t;
 
@@ -477,6 +477,32 @@ int sj_array_gather(sj_array_t array, int root, void *buf)
     SJ_TRY(sj__check_root(__func__, root));
     SJ_TRY(check_root_buf(__func__, root, buf));
     int rc = move_all(array, root, buf, 1);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
+}
+
+/*
+ * A gather to rank 0, then its broadcast. Every rank must pass a buffer: they
+ * agree on that first, and on rank 0's gather before the broadcast, so that a
+ * failure on one rank fails every rank instead of leaving them waiting.
+ */
+int sj_array_allgather(sj_array_t array, void *buf)
+{
+    SJ_TRY(sj__check_array(__func__, "array", array));
+    int missing = 0;
+    SJ_TRY(sj__named(sj__rt_sum_int(buf == NULL, &missing), __func__));
+    if (missing)
+        return sj__error(SJ_ENULL, __func__, "buf is NULL on %d rank(s)%s", missing,
+                         buf ? ", not here" : ", this one included");
+    int rc = move_all(array, 0, buf, 1);
+    int ok = rc == SJ_OK;
+    SJ_TRY(sj__named(sj__rt_agree(&ok, 0), __func__));
+    if (rc < 0)
+        return sj__error_rename(rc, __func__);
+    if (!ok)
+        return sj__error(SJ_ERUNTIME, __func__, "the gather to rank 0 failed there");
+    int64_t n = 0;
+    sj_space_length(array->space, &n);
+    rc = sj__rt_bcast(buf, (size_t)n * sj_dtype_size(array->space->dtype), 0);
     return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
