@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "codelets_private.h"
 #include "kernels/halo.h"
 
@@ -23,8 +22,7 @@ static inline int64_t offset_of(const int64_t c[SJ_MAX_DIMS], const int64_t s[SJ
 
 /* Copy a box of extents ext between two buffers; both have stride 1 along dimension 0. */
 static void copy_box(char *dst, const int64_t dstride[SJ_MAX_DIMS], const char *src,
-                     const int64_t sstride[SJ_MAX_DIMS], const int64_t ext[SJ_MAX_DIMS],
-                     size_t es)
+                     const int64_t sstride[SJ_MAX_DIMS], const int64_t ext[SJ_MAX_DIMS], size_t es)
 {
     const size_t run = (size_t)ext[0] * es;
     for (int64_t k = 0; k < ext[2]; k++)
@@ -58,8 +56,8 @@ void sj__cpu_halo_pack(void *buffers[], void *cl_arg)
         st[0] = 1;
         st[1] = ext[0];
         st[2] = ext[0] * ext[1];
-        copy_box(PTR(1 + s), st, src + (size_t)offset_of(b->lo, a->stride) * a->elemsize,
-                 a->stride, ext, a->elemsize);
+        copy_box(PTR(1 + s), st, src + (size_t)offset_of(b->lo, a->stride) * a->elemsize, a->stride,
+                 ext, a->elemsize);
     }
 }
 
@@ -176,14 +174,13 @@ void sj__cpu_stencil(void *buffers[], void *cl_arg)
             in = assemble(buffers, a, &a->part[p], info.in_stride, es);
             if (!in) {
                 sj__kernel_fail("stencil on block %d: out of memory for a padded slab",
-                                  info.blk.block);
+                                info.blk.block);
                 return;
             }
         }
         int rc = a->fn(&info, PTR(0), in, ctx);
         if (rc != 0) {
-            sj__kernel_fail("user stencil function returned %d on block %d", rc,
-                              info.blk.block);
+            sj__kernel_fail("user stencil function returned %d on block %d", rc, info.blk.block);
             return;
         }
     }

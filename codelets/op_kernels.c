@@ -92,7 +92,7 @@ void sj__cpu_op(void *buffers[], void *cl_arg)
         void *tmp = malloc((size_t)n * esize);
         if (!tmp) {
             sj__kernel_fail("operator %s: cannot allocate %lld bytes of scratch", a->name,
-                              (long long)((size_t)n * esize));
+                            (long long)((size_t)n * esize));
             return;
         }
         rc = a->fn(&info, tmp, in);
@@ -119,10 +119,10 @@ void sj__cpu_op(void *buffers[], void *cl_arg)
     }
     if (rc != 0)
         sj__kernel_fail("operator %s (%s, block (%d,%d)) returned %d", a->name,
-                          a->dir == SJ__OPDIR_FORWARD   ? "forward"
-                          : a->dir == SJ__OPDIR_ADJOINT ? "adjoint"
-                                                        : "jacobian",
-                          a->info.block_row, a->info.block_col, rc);
+                        a->dir == SJ__OPDIR_FORWARD   ? "forward"
+                        : a->dir == SJ__OPDIR_ADJOINT ? "adjoint"
+                                                      : "jacobian",
+                        a->info.block_row, a->info.block_col, rc);
     if (timed)
         perf_record(a, wall, sj__now() - t0, rc);
 }

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include <starjets/scalar.h>
 
 #include "codelets_private.h"

@@ -335,8 +335,8 @@ static void run_case_waits(const char *name, sj_space_t s, int layout, const st_
     SJ_ASSERT_OK(sj_array_similar(a, &b));
     for (int step = 0; step < steps; step++) {
         /* odd steps hand c over as is (ctx_size 0): it outlives the tasks */
-        SJ_ASSERT_OK(sj_array_stencil(a, b, c->width, boundary, o, generic_fn, c,
-                                      step % 2 ? 0 : sizeof *c));
+        SJ_ASSERT_OK(
+            sj_array_stencil(a, b, c->width, boundary, o, generic_fn, c, step % 2 ? 0 : sizeof *c));
         if (wait_each) /* released strip tags come back into use after two waits */
             SJ_ASSERT_OK(sj_wait());
         sj_array_t x = a;
@@ -536,7 +536,8 @@ static void test_bad_input(void **state)
     sj_stencil_options_default(NULL); /* ignored */
 
     /* Nothing was submitted by the failed calls; a valid call still works. */
-    SJ_ASSERT_OK(sj_array_stencil(a, b, 2, P, NULL, generic_fn, &(st_ctx_t){K_LAP4, 2, 0.1}, sizeof(st_ctx_t)));
+    SJ_ASSERT_OK(sj_array_stencil(a, b, 2, P, NULL, generic_fn, &(st_ctx_t){K_LAP4, 2, 0.1},
+                                  sizeof(st_ctx_t)));
     SJ_ASSERT_OK(sj_wait());
     double sum = 0;
     SJ_ASSERT_OK(sj_array_sum(b, &sum));

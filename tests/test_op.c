@@ -1424,13 +1424,20 @@ static void test_bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_user_leaf),       cmocka_unit_test(test_missing_direction),
-        cmocka_unit_test(test_algebra),         cmocka_unit_test(test_nonlinear),
-        cmocka_unit_test(test_notebook_grid),   cmocka_unit_test(test_notebook_diagonals),
-        cmocka_unit_test(test_process_grids),   cmocka_unit_test(test_block_diag),
-        cmocka_unit_test(test_tall_and_skinny), cmocka_unit_test(test_chained),
-        cmocka_unit_test(test_perfstat),        cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_copy),            cmocka_unit_test(test_default_layouts),
+        cmocka_unit_test(test_user_leaf),
+        cmocka_unit_test(test_missing_direction),
+        cmocka_unit_test(test_algebra),
+        cmocka_unit_test(test_nonlinear),
+        cmocka_unit_test(test_notebook_grid),
+        cmocka_unit_test(test_notebook_diagonals),
+        cmocka_unit_test(test_process_grids),
+        cmocka_unit_test(test_block_diag),
+        cmocka_unit_test(test_tall_and_skinny),
+        cmocka_unit_test(test_chained),
+        cmocka_unit_test(test_perfstat),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_copy),
+        cmocka_unit_test(test_default_layouts),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "op");
 }

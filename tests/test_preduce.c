@@ -82,7 +82,8 @@ static void test_sum_bits(void **state)
     for (int r = 0; r < 5; r++) {
         const int64_t lo = ranges[r][0], hi = ranges[r][1];
         double got = -1.0;
-        SJ_ASSERT_OK(sj_preduce_double(lo, hi, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, &got));
+        SJ_ASSERT_OK(
+            sj_preduce_double(lo, hi, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, &got));
         const double ref = serial_sum(lo, hi, sine_term, &scale);
         if (sj_t_bits(got) != sj_t_bits(ref))
             fail_msg("[%lld, %lld): %.17g (%016llx), serial %.17g (%016llx)", (long long)lo,
@@ -107,8 +108,10 @@ static void test_min_max(void **state)
 {
     (void)state;
     double mn, mx, scale = 2.0;
-    SJ_ASSERT_OK(sj_preduce_double(-500, 20000, SJ_REDUCE_MIN, sine_term, &scale, sizeof scale, &mn));
-    SJ_ASSERT_OK(sj_preduce_double(-500, 20000, SJ_REDUCE_MAX, sine_term, &scale, sizeof scale, &mx));
+    SJ_ASSERT_OK(
+        sj_preduce_double(-500, 20000, SJ_REDUCE_MIN, sine_term, &scale, sizeof scale, &mn));
+    SJ_ASSERT_OK(
+        sj_preduce_double(-500, 20000, SJ_REDUCE_MAX, sine_term, &scale, sizeof scale, &mx));
     double rmn = INFINITY, rmx = -INFINITY;
     for (int64_t i = -500; i < 20000; i++) {
         double v = sine_term(i, &scale);
@@ -223,7 +226,8 @@ static void test_user_ordered(void **state)
     for (int k = 0; k < 7; k++) {
         span_t got;
         int64_t stride = 3; /* copied: ctx_size > 0 */
-        SJ_ASSERT_OK(sj_preduce(10, 10 + lens[k], sizeof got, span_fold, span_combine, &init, &stride, sizeof stride, &got));
+        SJ_ASSERT_OK(sj_preduce(10, 10 + lens[k], sizeof got, span_fold, span_combine, &init,
+                                &stride, sizeof stride, &got));
         assert_int_equal(got.count, lens[k]);
         assert_int_equal(got.first, 30);
         assert_int_equal(got.last, 3 * (10 + lens[k] - 1));
@@ -314,7 +318,8 @@ static void test_failures(void **state)
                   SJ_EUSER);
     assert_non_null(strstr(sj_last_error(), "index 4321"));
     assert_non_null(strstr(sj_last_error(), "returned 5"));
-    SJ_ASSERT_ERR(sj_preduce(0, 1000, sizeof r, heads_fold, combine_fails, &zero, &(uint64_t){1}, sizeof(uint64_t), &r),
+    SJ_ASSERT_ERR(sj_preduce(0, 1000, sizeof r, heads_fold, combine_fails, &zero, &(uint64_t){1},
+                             sizeof(uint64_t), &r),
                   SJ_EUSER);
     assert_non_null(strstr(sj_last_error(), "combine returned 6"));
     /* one part: no combine at all */
@@ -346,11 +351,16 @@ static void test_bad_input(void **state)
     SJ_ASSERT_ERR(
         sj_preduce(0, 10, sizeof r, heads_fold, add_int64, &zero, &scale, (size_t)2 << 20, &r),
         SJ_ESIZE);
-    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_SUM, NULL, &scale, sizeof scale, &v), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, NULL), SJ_ENULL);
-    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_DOT, sine_term, &scale, sizeof scale, &v), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_preduce_double(0, 10, (sj_reduce_op_t)42, sine_term, &scale, sizeof scale, &v), SJ_EINVAL);
-    SJ_ASSERT_ERR(sj_preduce_double(3, 2, SJ_REDUCE_MAX, sine_term, &scale, sizeof scale, &v), SJ_ERANGE);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_SUM, NULL, &scale, sizeof scale, &v),
+                  SJ_ENULL);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, NULL),
+                  SJ_ENULL);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_DOT, sine_term, &scale, sizeof scale, &v),
+                  SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, (sj_reduce_op_t)42, sine_term, &scale, sizeof scale, &v),
+                  SJ_EINVAL);
+    SJ_ASSERT_ERR(sj_preduce_double(3, 2, SJ_REDUCE_MAX, sine_term, &scale, sizeof scale, &v),
+                  SJ_ERANGE);
     /* nothing left behind */
     SJ_ASSERT_OK(sj_preduce_double(0, 10, SJ_REDUCE_SUM, sine_term, &scale, sizeof scale, &v));
     assert_true(sj_t_bits(v) == sj_t_bits(serial_sum(0, 10, sine_term, &scale)));

@@ -42,7 +42,7 @@ static void test_stats_fields(void **state)
     sj_array_t x;
     SJ_ASSERT_OK(sj_array_ones(sp, NULL, &x));
     sj_stats_t s1 = stats();
-    assert_true(s1.objects >= s0.objects + 2); /* the space, the array (and its layout) */
+    assert_true(s1.objects >= s0.objects + 2);    /* the space, the array (and its layout) */
     assert_int_equal(s1.handles, s0.handles + 4); /* one per block, on every rank */
     assert_true(s1.tags_booked >= s0.tags_booked + 4);
     assert_true(s1.tasks_submitted >= s0.tasks_submitted);
@@ -159,8 +159,8 @@ static void test_scalar_everywhere(void **state)
     SJ_ASSERT_OK(sj_scalar_create(3.0, &a));
     SJ_ASSERT_OK(sj_scalar_create(0.5, &b));
     SJ_ASSERT_OK(sj_scalar_binary(SJ_SCALAR_MUL, a, b, &c)); /* 1.5 */
-    SJ_ASSERT_OK(sj_array_axpy_scalar(2.0, c, x, y));         /* y = 3 */
-    SJ_ASSERT_OK(sj_array_scale_scalar(1.0, a, y));           /* y = 9 */
+    SJ_ASSERT_OK(sj_array_axpy_scalar(2.0, c, x, y));        /* y = 3 */
+    SJ_ASSERT_OK(sj_array_scale_scalar(1.0, a, y));          /* y = 9 */
     double v;
     SJ_ASSERT_OK(sj_scalar_value(c, &v));
     assert_true(v == 1.5);
@@ -282,8 +282,8 @@ static int shift_sum(const sj_stencil_info_t *info, void *out, const void *in, v
     const double *x = in;
     for (int64_t j = info->lo[1]; j < info->hi[1]; j++)
         for (int64_t i = info->lo[0]; i < info->hi[0]; i++)
-            o[i + j * info->out_stride[1]] = x[(i - w) + j * info->in_stride[1]] +
-                                             x[(i + w) + j * info->in_stride[1]];
+            o[i + j * info->out_stride[1]] =
+                x[(i - w) + j * info->in_stride[1]] + x[(i + w) + j * info->in_stride[1]];
     return 0;
 }
 
@@ -346,12 +346,9 @@ int main(int argc, char **argv)
      * more than 31 blocks per rank */
     setenv("SJ_TEST_GATHER_MAX", "2", 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stats_fields),
-        cmocka_unit_test(test_graph_loop_is_flat),
-        cmocka_unit_test(test_scalar_everywhere),
-        cmocka_unit_test(test_many_blocks),
-        cmocka_unit_test(test_submission_bound),
-        cmocka_unit_test(test_apply_temporaries),
+        cmocka_unit_test(test_stats_fields),      cmocka_unit_test(test_graph_loop_is_flat),
+        cmocka_unit_test(test_scalar_everywhere), cmocka_unit_test(test_many_blocks),
+        cmocka_unit_test(test_submission_bound),  cmocka_unit_test(test_apply_temporaries),
         cmocka_unit_test(test_stencil_strips),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "stats");

@@ -28,7 +28,7 @@
     do {                                                                                           \
         int rc_ = (call);                                                                          \
         if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "trace_apply: %s failed: %s (%s)\n", #call, sj_err_name(rc_),         \
+            fprintf(stderr, "trace_apply: %s failed: %s (%s)\n", #call, sj_err_name(rc_),          \
                     sj_last_error());                                                              \
             exit(1);                                                                               \
         }                                                                                          \
@@ -109,8 +109,9 @@ static int make_block(int i, int j, int owner, void *ctx, sj_op_t *block)
             return SJ_ENOMEM;
         for (int64_t col = 0; col < b; col++)
             for (int64_t row = 0; row < b; row++)
-                M[row + b * col] = (row == col && i == j ? 2.0 : 0.0) +
-                                   0.5 * sin(0.1 * (double)(row + 3 * col + 7 * i + 11 * j)) / (double)b;
+                M[row + b * col] =
+                    (row == col && i == j ? 2.0 : 0.0) +
+                    0.5 * sin(0.1 * (double)(row + 3 * col + 7 * i + 11 * j)) / (double)b;
     }
     int rc = sj_op_dense(c->leaf, c->leaf, owner, M, block);
     free(M);
@@ -171,7 +172,8 @@ int main(int argc, char **argv)
     if (sj_rank() == 0)
         printf("trace_apply: %d x %d blocks of %" PRId64 " x %" PRId64 " on %" PRId64
                " vectors, %d ranks by %s, %d applies: |A'A x| = %.6g\n",
-               p.m, p.m, p.b, p.b, p.k, sj_nranks(), p.by_rows ? "rows" : "columns", p.napplies, nx2);
+               p.m, p.m, p.b, p.b, p.k, sj_nranks(), p.by_rows ? "rows" : "columns", p.napplies,
+               nx2);
     if (!isfinite(nx2) || nx2 <= 0.0) {
         fprintf(stderr, "trace_apply: |A'A x| = %g: the applies went wrong\n", nx2);
         return 1;

@@ -291,7 +291,8 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst);
  *                     stay valid until the tasks ran), and may be NULL
  * @param[in] ctx_size size of @p ctx in bytes
  */
-int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx, size_t ctx_size);
+int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx,
+                 size_t ctx_size);
 
 /* ---- reductions -------------------------------------------------------- */
 

@@ -319,8 +319,8 @@ int sj_spmd_bcast(sj_spmd_context_t context, int root, void *buf, size_t size);
  * @retval SJ_ENULL @p sendbuf NULL on the root (every rank of the context), or
  *         @p recvbuf NULL (that rank and those below it)
  */
-int sj_spmd_scatter(sj_spmd_context_t context, int root, const void *sendbuf, void *recvbuf, size_t count,
-                    size_t elem_size);
+int sj_spmd_scatter(sj_spmd_context_t context, int root, const void *sendbuf, void *recvbuf,
+                    size_t count, size_t elem_size);
 
 /**
  * @brief Collect `count / size` elements from each context rank, in rank
@@ -337,8 +337,8 @@ int sj_spmd_scatter(sj_spmd_context_t context, int root, const void *sendbuf, vo
  *         ranks above it in the tree up to the root, a NULL @p recvbuf on the
  *         root fails the root only
  */
-int sj_spmd_gather(sj_spmd_context_t context, int root, const void *sendbuf, void *recvbuf, size_t count,
-                   size_t elem_size);
+int sj_spmd_gather(sj_spmd_context_t context, int root, const void *sendbuf, void *recvbuf,
+                   size_t count, size_t elem_size);
 
 /* ======================================================================== */
 /* Spawn / fetch and everywhere                                             */

@@ -103,13 +103,13 @@ typedef enum sj_stencil_part {
  * dimensions have `lo = 0`, `hi = 1`.
  */
 typedef struct sj_stencil_info {
-    sj_block_info_t blk;              /**< the whole block: number, global range, shape, type */
-    int width;                        /**< ghost layers along each dimension of the array */
-    sj_stencil_part_t part;           /**< which part of the block this is */
-    int64_t lo[SJ_MAX_DIMS];          /**< first cell of the box (block-local) */
-    int64_t hi[SJ_MAX_DIMS];          /**< one past the last cell of the box (block-local) */
-    int64_t in_stride[SJ_MAX_DIMS];   /**< element strides of `in` */
-    int64_t out_stride[SJ_MAX_DIMS];  /**< element strides of `out` (the block's own) */
+    sj_block_info_t blk;             /**< the whole block: number, global range, shape, type */
+    int width;                       /**< ghost layers along each dimension of the array */
+    sj_stencil_part_t part;          /**< which part of the block this is */
+    int64_t lo[SJ_MAX_DIMS];         /**< first cell of the box (block-local) */
+    int64_t hi[SJ_MAX_DIMS];         /**< one past the last cell of the box (block-local) */
+    int64_t in_stride[SJ_MAX_DIMS];  /**< element strides of `in` */
+    int64_t out_stride[SJ_MAX_DIMS]; /**< element strides of `out` (the block's own) */
 } sj_stencil_info_t;
 
 /**
@@ -127,8 +127,7 @@ typedef struct sj_stencil_info {
  * @return 0 on success; non-zero marks the task as failed, reported as
  *         SJ_EUSER by the next sj_wait() (as for sj_array_map())
  */
-typedef int (*sj_stencil_fn_t)(const sj_stencil_info_t *info, void *out, const void *in,
-                               void *ctx);
+typedef int (*sj_stencil_fn_t)(const sj_stencil_info_t *info, void *out, const void *in, void *ctx);
 
 /**
  * @brief Fill @p opts with the defaults: fixed value 0, the call's boundary
@@ -174,7 +173,9 @@ void sj_stencil_options_default(sj_stencil_options_t *opts);
  * @retval SJ_ENOMEM, SJ_ERUNTIME
  * @see sj_array_map, docs/halo.md
  */
-int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t boundary, const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx, size_t ctx_size);
+int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t boundary,
+                     const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx,
+                     size_t ctx_size);
 
 #ifdef __cplusplus
 }

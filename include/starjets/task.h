@@ -153,10 +153,11 @@ typedef struct sj_pmap_options {
 
 /** What a task farm did; the same on every rank except `seconds`. */
 typedef struct sj_pmap_report {
-    int64_t total;        /**< the number of items, n */
-    int64_t done;         /**< items that ran to a final status (succeeded + failed) */
-    int64_t failed;       /**< items that failed (after their retries) */
-    int64_t not_run;      /**< items that never ran (after a stop), or whose result a runtime failure lost */
+    int64_t total;  /**< the number of items, n */
+    int64_t done;   /**< items that ran to a final status (succeeded + failed) */
+    int64_t failed; /**< items that failed (after their retries) */
+    int64_t
+        not_run; /**< items that never ran (after a stop), or whose result a runtime failure lost */
     int64_t retried;      /**< extra attempts made under SJ_PMAP_RETRY */
     int64_t first_failed; /**< the lowest index among the failed items, -1 when none */
     int first_error;      /**< what that item's last attempt returned, 0 when none */
@@ -193,11 +194,10 @@ void sj_pmap_options_default(sj_pmap_options_t *opts);
  * tasks, keeping about `queue_per_worker` tasks per worker queued, and asks
  * for the next batch before it runs out; it sends the results of a batch back
  * once the batch is finished. The root computes items too, taking from the
- * queue only as many as its workers can start at once. Where MPI runs below `MPI_THREAD_MULTIPLE` (sj_mpi_thread_multiple()
- * is 0), the ranks cannot exchange requests while tasks run: the items are
- * then dealt round-robin over the ranks up front (item `i` to rank
- * `i % nranks`), balanced dynamically only between each rank's workers, and
- * a stop halts the failing rank only.
+ * queue only as many as its workers can start at once. Where MPI runs below `MPI_THREAD_MULTIPLE`
+ * (sj_mpi_thread_multiple() is 0), the ranks cannot exchange requests while tasks run: the items
+ * are then dealt round-robin over the ranks up front (item `i` to rank `i % nranks`), balanced
+ * dynamically only between each rank's workers, and a stop halts the failing rank only.
  *
  * @p ctx: when @p ctx_size > 0, each rank copies the @p ctx_size bytes at
  * @p ctx once and passes every item it runs a pointer to its copy; when
@@ -302,7 +302,8 @@ typedef int (*sj_combine_fn_t)(void *a, const void *b, void *ctx);
  * @retval SJ_ESTATE starjets is not running
  * @retval SJ_ENOMEM, SJ_ERUNTIME
  */
-int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine, const void *init, const void *ctx, size_t ctx_size, void *result);
+int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine,
+               const void *init, const void *ctx, size_t ctx_size, void *result);
 
 /** A term of sj_preduce_double(): the value of index @p i. */
 typedef double (*sj_term_fn_t)(int64_t i, void *ctx);
@@ -326,8 +327,8 @@ typedef double (*sj_term_fn_t)(int64_t i, void *ctx);
  *         SJ_ERANGE (hi < lo), SJ_EINVAL (another op), SJ_ESIZE (ctx_size
  *         over 1 MiB), SJ_ESTATE, SJ_ENOMEM, SJ_ERUNTIME
  */
-int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t term,
-                      const void *ctx, size_t ctx_size, double *value);
+int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t term, const void *ctx,
+                      size_t ctx_size, double *value);
 
 /* ---- agreement ---------------------------------------------------------- */
 

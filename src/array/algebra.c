@@ -91,7 +91,8 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst)
     return sj__named(sj__array_submit_local(SJ__K_COPY, &args, 0, SJ__W, 2, arrays), __func__);
 }
 
-int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx, size_t ctx_size)
+int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx,
+                 size_t ctx_size)
 {
     SJ_TRY(sj__check_array(__func__, "out", out));
     SJ_CHECK_NULL(fn);

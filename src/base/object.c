@@ -62,7 +62,8 @@ int64_t sj__object_count(void)
 const char *sj__kind_name(sj__kind_t kind, int plural)
 {
     static const char *names[SJ__NKINDS][2] = {
-        {"operator", "operators"}, {"array", "arrays"}, {"scalar", "scalars"}, {"layout", "layouts"}, {"space", "spaces"},
-        {"SPMD context", "SPMD contexts"}, {"future", "futures"}};
+        {"operator", "operators"}, {"array", "arrays"}, {"scalar", "scalars"},
+        {"layout", "layouts"},     {"space", "spaces"}, {"SPMD context", "SPMD contexts"},
+        {"future", "futures"}};
     return kind < SJ__NKINDS ? names[kind][plural ? 1 : 0] : "object";
 }

@@ -138,10 +138,11 @@ static int dense_apply(const sj_op_info_t *info, void *out, const void *in, int 
                         m_in, 0.0, out, m_out);
     } else {
         if (k == 1)
-            cblas_sgemv(CblasColMajor, tr, rows, cols, 1.0f, info->state, rows, in, 1, 0.0f, out, 1);
+            cblas_sgemv(CblasColMajor, tr, rows, cols, 1.0f, info->state, rows, in, 1, 0.0f, out,
+                        1);
         else
-            cblas_sgemm(CblasColMajor, tr, CblasNoTrans, m_out, k, m_in, 1.0f, info->state, rows, in,
-                        m_in, 0.0f, out, m_out);
+            cblas_sgemm(CblasColMajor, tr, CblasNoTrans, m_out, k, m_in, 1.0f, info->state, rows,
+                        in, m_in, 0.0f, out, m_out);
     }
     return 0;
 }
@@ -575,28 +576,28 @@ static double clamp_df(double x, const void *p)
  * is its own adjoint. Computed in double, rounded once to the element type.
  */
 #define SJ__ELEMENTWISE(cls, PSIZE, F, DF)                                                         \
-    static int cls##_fwd(const sj_op_info_t *info, void *out, const void *in)                        \
+    static int cls##_fwd(const sj_op_info_t *info, void *out, const void *in)                      \
     {                                                                                              \
-        const void *p = info->params;                                                               \
-        if ((PSIZE) > 0 && params_of(info, (PSIZE)) == NULL)                                        \
+        const void *p = info->params;                                                              \
+        if ((PSIZE) > 0 && params_of(info, (PSIZE)) == NULL)                                       \
             return 1;                                                                              \
-        FOR_DTYPE(info->dtype, {                                                                    \
+        FOR_DTYPE(info->dtype, {                                                                   \
             T *y = out;                                                                            \
             const T *x = in;                                                                       \
-            for (int64_t i = 0; i < info->rng_n; i++)                                               \
+            for (int64_t i = 0; i < info->rng_n; i++)                                              \
                 y[i] = (T)F((double)x[i], p);                                                      \
         });                                                                                        \
         return 0;                                                                                  \
     }                                                                                              \
-    static int cls##_jac(const sj_op_info_t *info, void *out, const void *in)                        \
+    static int cls##_jac(const sj_op_info_t *info, void *out, const void *in)                      \
     {                                                                                              \
-        const void *p = info->params;                                                               \
-        if (((PSIZE) > 0 && params_of(info, (PSIZE)) == NULL) || info->point == NULL)                \
+        const void *p = info->params;                                                              \
+        if (((PSIZE) > 0 && params_of(info, (PSIZE)) == NULL) || info->point == NULL)              \
             return 1;                                                                              \
-        FOR_DTYPE(info->dtype, {                                                                    \
+        FOR_DTYPE(info->dtype, {                                                                   \
             T *y = out;                                                                            \
-            const T *dx = in, *m0 = info->point;                                                    \
-            for (int64_t i = 0; i < info->dom_n; i++)                                               \
+            const T *dx = in, *m0 = info->point;                                                   \
+            for (int64_t i = 0; i < info->dom_n; i++)                                              \
                 y[i] = (T)(DF((double)m0[i], p) * (double)dx[i]);                                  \
         });                                                                                        \
         return 0;                                                                                  \

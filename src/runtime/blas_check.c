@@ -21,9 +21,9 @@ static const struct {
     const char *core;
     int level;
 } cores[] = {
-    {"prescott", 1},    {"core2", 1},      {"penryn", 1},    {"dunnington", 1}, {"nehalem", 1},
-    {"atom", 1},        {"katmai", 1},     {"coppermine", 1}, {"northwood", 1}, {"banias", 1},
-    {"sandybridge", 2}, {"haswell", 3},    {"skylakex", 4},  {"cooperlake", 4}, {"sapphirerapids", 4},
+    {"prescott", 1},    {"core2", 1},   {"penryn", 1},     {"dunnington", 1}, {"nehalem", 1},
+    {"atom", 1},        {"katmai", 1},  {"coppermine", 1}, {"northwood", 1},  {"banias", 1},
+    {"sandybridge", 2}, {"haswell", 3}, {"skylakex", 4},   {"cooperlake", 4}, {"sapphirerapids", 4},
 };
 
 /* The OpenBLAS core type that uses what the CPU has, per level. */

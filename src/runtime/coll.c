@@ -119,8 +119,8 @@ int sj__rt_allgatherv(const void *mine, void *all, const size_t sizes[])
             displs[r] = (int)d;
             d += sizes[r];
         }
-        if (MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_BYTE, all, counts, displs, MPI_BYTE,
-                            sj__rt.comm, &req) != MPI_SUCCESS) {
+        if (MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_BYTE, all, counts, displs, MPI_BYTE, sj__rt.comm,
+                            &req) != MPI_SUCCESS) {
             rc = sj__error(SJ_ERUNTIME, "starjets", "MPI_Iallgatherv failed");
             goto out;
         }

@@ -134,7 +134,8 @@ int sj__rt_send(const void *buf, size_t size, int dest);
 int sj__rt_recv(void *buf, size_t size, int src);
 /* The root's bytes on every rank (collective). */
 int sj__rt_bcast(void *buf, size_t size, int root);
-/* Give every rank the root's *flag (collective), so that a check only the root can make fails on all. */
+/* Give every rank the root's *flag (collective), so that a check only the root can make fails on
+ * all. */
 int sj__rt_agree(int *flag, int root);
 /* Every rank gets every rank's bytes, rank by rank (collective; sizes[r] known everywhere). */
 int sj__rt_allgatherv(const void *mine, void *all, const size_t sizes[]);

@@ -385,8 +385,8 @@ static int check_options(const sj_init_options_t *o)
                 o->ncuda);
     SJ_CHECK_FN(f, o->placement >= SJ_PLACE_SPLIT && o->placement <= SJ_PLACE_STARPU, SJ_EINVAL,
                 "opts->placement is %d, not an sj_placement_t", (int)o->placement);
-    SJ_CHECK_FN(f, o->ncpus >= -1, SJ_EINVAL,
-                "opts->ncpus is %d, expected -1 (automatic) or >= 0", o->ncpus);
+    SJ_CHECK_FN(f, o->ncpus >= -1, SJ_EINVAL, "opts->ncpus is %d, expected -1 (automatic) or >= 0",
+                o->ncpus);
     SJ_CHECK_FN(f, o->worker_nice >= 0 && o->worker_nice <= 19, SJ_EINVAL,
                 "opts->worker_nice is %d, expected 0 to 19", o->worker_nice);
     SJ_CHECK_FN(f, o->max_tasks_in_flight >= 0, SJ_EINVAL,
@@ -395,7 +395,8 @@ static int check_options(const sj_init_options_t *o)
     return sj__trace_check_options(o->trace_dir, f);
 }
 
-/* MPI at MPI_THREAD_SERIALIZED or more (started here unless the program did), and our communicator. */
+/* MPI at MPI_THREAD_SERIALIZED or more (started here unless the program did), and our communicator.
+ */
 static int start_mpi(int *argc, char ***argv)
 {
     const char *f = "sj_init";

@@ -324,8 +324,8 @@ static char *coll_alloc(coll_t *c, size_t bytes)
     return p;
 }
 
-int sj_spmd_scatter(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
-                    size_t elem_size)
+int sj_spmd_scatter(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf,
+                    size_t count, size_t elem_size)
 {
     size_t chunk = 0;
     SJ_TRY(check_parts(__func__, ctx, root, count, elem_size, &chunk));
@@ -361,8 +361,8 @@ int sj_spmd_scatter(sj_spmd_context_t ctx, int root, const void *sendbuf, void *
     return c.err;
 }
 
-int sj_spmd_gather(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf, size_t count,
-                   size_t elem_size)
+int sj_spmd_gather(sj_spmd_context_t ctx, int root, const void *sendbuf, void *recvbuf,
+                   size_t count, size_t elem_size)
 {
     size_t chunk = 0;
     SJ_TRY(check_parts(__func__, ctx, root, count, elem_size, &chunk));

@@ -15,8 +15,8 @@
 
 #include <starjets/spmd.h>
 
-#include "runtime/rt.h"
 #include "kernels/spawn.h"
+#include "runtime/rt.h"
 #include "spmd/spmd_private.h"
 
 struct sj_future_s {

@@ -44,7 +44,8 @@ int sj__spmd_check_size(const char *func, const char *what, size_t size);
  * element i is summed when ops[i] == '+', the minimum when '<'. Every rank
  * gets the result.
  */
-int sj__spmd_allreduce_ints(const char *func, sj_spmd_context_t ctx, int *v, int k, const char *ops);
+int sj__spmd_allreduce_ints(const char *func, sj_spmd_context_t ctx, int *v, int k,
+                            const char *ops);
 
 /*
  * The end of a run (coll.c): every member says whether its function failed;
