@@ -152,6 +152,10 @@ static int child(int n, int reps, int threads)
     }
     printf("%s %lld %.6g %s\n", openblas_get_corename(), (long long)wrong,
            2.0 * n * (double)n * n / s * 1e-9, openblas_get_config());
+    free(p.a);
+    free(p.b);
+    free(p.c);
+    free(t);
     return 0;
 }
 

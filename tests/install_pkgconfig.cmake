@@ -33,7 +33,10 @@ endif()
 message(STATUS "pkg-config --cflags --libs starjets: ${flags}")
 separate_arguments(flags UNIX_COMMAND "${flags}")
 set(app "${PREFIX}/pkgconfig_app")
-execute_process(COMMAND "${CC}" -std=c11 "${SOURCE}" ${flags} -o "${app}" RESULT_VARIABLE rc)
+# A sanitizer build's library needs its runtime first in the program (EXTRA_FLAGS).
+separate_arguments(extra UNIX_COMMAND "${EXTRA_FLAGS}")
+execute_process(COMMAND "${CC}" -std=c11 ${extra} "${SOURCE}" ${flags} -o "${app}"
+    RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
     message(FATAL_ERROR "install_pkgconfig: ${CC} failed to build ${SOURCE} (${rc})")
 endif()

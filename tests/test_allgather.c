@@ -97,6 +97,9 @@ static void test_bad_input(void **state)
     /* a NULL buffer on one rank only: every rank fails */
     SJ_ASSERT_ERR(sj_array_allgather(a, me == n - 1 ? NULL : buf), SJ_ENULL);
     assert_non_null(strstr(sj_last_error(), "on 1 rank(s)"));
+    /* a NULL array on one rank only: every rank fails, none waits */
+    int rc = sj_array_allgather(me == n - 1 ? NULL : a, buf);
+    assert_int_equal(rc, me == n - 1 || n == 1 ? SJ_ENULL : SJ_EINVAL);
     SJ_ASSERT_ERR(sj_array_allgather(a, NULL), SJ_ENULL);
     /* inside an SPMD run */
     SJ_ASSERT_OK(sj_spmd_run(NULL, allgather_in_run, a));

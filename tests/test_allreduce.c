@@ -59,6 +59,16 @@ static void test_bad_input(void **state)
     SJ_ASSERT_ERR(sj_allreduce_int64(SJ_REDUCE_DOT, &v), SJ_EINVAL);
     SJ_ASSERT_ERR(sj_allreduce_int64((sj_reduce_op_t)999, &v), SJ_EINVAL);
     assert_true(v == 42);
+    /* bad input on one rank fails the call on every rank, with no rank left waiting */
+    const int me = sj_rank(), last = sj_nranks() - 1;
+    int rc = sj_allreduce_int64(SJ_REDUCE_SUM, me == last ? NULL : &v);
+    assert_int_equal(rc, me == last ? SJ_ENULL : (sj_nranks() > 1 ? SJ_EINVAL : SJ_ENULL));
+    if (sj_nranks() > 1) {
+        rc = sj_allreduce_int64(me == 0 ? SJ_REDUCE_MIN : SJ_REDUCE_MAX, &v);
+        assert_int_equal(rc, SJ_EINVAL);
+        assert_non_null(strstr(sj_last_error(), "different ops"));
+    }
+    assert_true(v == 42);
     /* and the next call still matches on every rank */
     SJ_ASSERT_OK(sj_allreduce_int64(SJ_REDUCE_SUM, &v));
     assert_true(v == 42 * sj_nranks());

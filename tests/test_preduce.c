@@ -366,15 +366,37 @@ static void test_bad_input(void **state)
     assert_true(sj_t_bits(v) == sj_t_bits(serial_sum(0, 10, sine_term, &scale)));
 }
 
+/* The context of sj_preduce_double: copied with a size, as is (NULL or not) without. */
+static double ctx_term(int64_t i, void *ctx)
+{
+    (void)i;
+    return ctx ? *(const double *)ctx : 1.0;
+}
+
+static void test_double_ctx(void **state)
+{
+    (void)state;
+    const double three = 3.0;
+    double v = 0;
+    SJ_ASSERT_OK(sj_preduce_double(0, 10, SJ_REDUCE_SUM, ctx_term, NULL, 0, &v));
+    assert_true(v == 10.0);
+    SJ_ASSERT_OK(sj_preduce_double(0, 10, SJ_REDUCE_SUM, ctx_term, &three, 0, &v));
+    assert_true(v == 30.0);
+    SJ_ASSERT_OK(sj_preduce_double(0, 10, SJ_REDUCE_SUM, ctx_term, &three, sizeof three, &v));
+    assert_true(v == 30.0);
+    SJ_ASSERT_ERR(sj_preduce_double(0, 10, SJ_REDUCE_SUM, ctx_term, NULL, 8, &v), SJ_ENULL);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sum_bits),       cmocka_unit_test(test_min_max),
-        cmocka_unit_test(test_user_argmin),    cmocka_unit_test(test_user_ordered),
-        cmocka_unit_test(test_counting_heads), cmocka_unit_test(test_darts_pi),
-        cmocka_unit_test(test_failures),       cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_double_ctx),   cmocka_unit_test(test_sum_bits),
+        cmocka_unit_test(test_min_max),      cmocka_unit_test(test_user_argmin),
+        cmocka_unit_test(test_user_ordered), cmocka_unit_test(test_counting_heads),
+        cmocka_unit_test(test_darts_pi),     cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_bad_input),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "preduce");
 }

@@ -670,8 +670,9 @@ static void test_early_return(void **state)
 /* Collective calls inside a run: refused with SJ_ESTATE on the ranks that make them. */
 typedef struct inside {
     rec_t r;
-    sj_array_t x;
+    sj_array_t x, y;
     sj_space_t space;
+    sj_op_t B; /* 2 I composed with itself, on x's space */
 } inside_t;
 
 static int collective_inside_fn(sj_spmd_context_t ctx, void *arg)
@@ -689,7 +690,11 @@ static int collective_inside_fn(sj_spmd_context_t ctx, void *arg)
     EXPECT(&in->r, sj_array_scale(2.0, in->x) == SJ_ESTATE);
     EXPECT(&in->r, sj_array_sum(in->x, &v) == SJ_ESTATE);
     EXPECT(&in->r, sj_array_zeros(in->space, NULL, &y) == SJ_ESTATE && y == NULL);
-    EXPECT(&in->r, sj_array_reduce_scalar(SJ_REDUCE_SUM, in->x, NULL, &s) == SJ_ESTATE);
+    EXPECT(&in->r, sj_array_reduce_scalar(SJ_REDUCE_SUM, in->x, NULL, &s) == SJ_ESTATE && !s);
+    EXPECT(&in->r, sj_op_apply(in->B, in->x, in->y) == SJ_ESTATE);
+    EXPECT(&in->r, strstr(sj_last_error(), "sj_op_apply: called inside sj_spmd_run") != NULL);
+    EXPECT(&in->r, sj_array_destroy(&in->y) == SJ_ESTATE && in->y != NULL);
+    EXPECT(&in->r, sj_finalize() == SJ_ESTATE);
     EXPECT(&in->r, sj_spmd_run(NULL, collective_inside_fn, arg) == SJ_ESTATE);
     return 0;
 }
@@ -697,18 +702,43 @@ static int collective_inside_fn(sj_spmd_context_t ctx, void *arg)
 static void test_collective_inside(void **state)
 {
     (void)state;
-    inside_t in = {{0}, NULL, NULL};
-    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){100}, (int[]){5}, &in.space));
+    inside_t in = {{0}, NULL, NULL, NULL, NULL};
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){100}, (int[]){1}, &in.space));
     SJ_ASSERT_OK(sj_array_filled(in.space, NULL, 1.5, &in.x));
+    SJ_ASSERT_OK(sj_array_zeros(in.space, NULL, &in.y));
+    sj_op_t two = NULL;
+    SJ_ASSERT_OK(sj_op_scaled_identity(in.space, sj_nranks() - 1, 2.0, &two));
+    SJ_ASSERT_OK(sj_op_compose(two, two, &in.B));
+    SJ_ASSERT_OK(sj_op_destroy(&two));
     sj_spmd_context_t sub = NULL;
     SJ_ASSERT_OK(sj_spmd_context_create(1, (int[]){0}, &sub)); /* rank 0 only */
     for (int pass = 0; pass < 2; pass++)
         ASSERT_RUN(pass ? sub : NULL, collective_inside_fn, &in, in.r.failures);
-    /* nothing was submitted: the array still holds 1.5 everywhere, and collectives work again */
+    /* Nothing was submitted, booked or cached: the array still holds 1.5, and every
+     * call refused inside works after the run (graph reduction, apply through the
+     * operator's temporaries, a new array whose tags match on every rank). */
     double sum = 0;
     SJ_ASSERT_OK(sj_array_sum(in.x, &sum));
     assert_true(sum == 150.0);
+    sj_scalar_t s = NULL;
+    SJ_ASSERT_OK(sj_array_reduce_scalar(SJ_REDUCE_SUM, in.x, NULL, &s));
+    SJ_ASSERT_OK(sj_scalar_value(s, &sum));
+    assert_true(sum == 150.0);
+    SJ_ASSERT_OK(sj_op_apply(in.B, in.x, in.y));
+    SJ_ASSERT_OK(sj_array_sum(in.y, &sum));
+    assert_true(sum == 600.0);
+    sj_array_t z = NULL;
+    SJ_ASSERT_OK(sj_array_filled(in.space, NULL, 3.0, &z));
+    double *all = malloc(100 * sizeof *all);
+    SJ_ASSERT_OK(sj_array_allgather(z, all));
+    for (int i = 0; i < 100; i++)
+        assert_true(all[i] == 3.0);
+    free(all);
     SJ_ASSERT_OK(sj_wait());
+    SJ_ASSERT_OK(sj_scalar_destroy(&s));
+    SJ_ASSERT_OK(sj_array_destroy(&z));
+    SJ_ASSERT_OK(sj_op_destroy(&in.B));
+    SJ_ASSERT_OK(sj_array_destroy(&in.y));
     SJ_ASSERT_OK(sj_spmd_context_destroy(&sub));
     SJ_ASSERT_OK(sj_array_destroy(&in.x));
     SJ_ASSERT_OK(sj_space_destroy(&in.space));

@@ -213,7 +213,9 @@ int sj_array_gather(sj_array_t array, int root, void *buf);
  * @param[in] array the array
  * @param[out] buf  `length` elements of the array's type, on every rank
  * @retval SJ_OK on success
- * @retval SJ_ENULL @p array NULL, or @p buf NULL on any rank (every rank fails)
+ * @retval SJ_ENULL @p array NULL, or @p buf NULL on any rank (every rank
+ *         fails: SJ_ENULL where an argument is NULL, SJ_EINVAL where only
+ *         another rank's array is)
  * @retval SJ_ESTATE starjets not running, or called inside sj_spmd_run()
  * @retval SJ_ERUNTIME the transfers failed
  * @see sj_array_gather
@@ -282,9 +284,9 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst);
  * Logically collective; asynchronous (submits tasks and returns). The task runs on
  * the owner of the block of @p out; `out` is read-write, so `fn` may update it in
  * place; @p out must not also appear in @p in.
- * @param[in,out] out  the output array
  * @param[in] nin      number of inputs (0 to 8)
  * @param[in] in       input arrays (same space and layout as @p out)
+ * @param[in,out] out  the output array
  * @param[in] fn       the per-block function
  * @param[in] ctx      bytes copied into each task when @p ctx_size > 0; with
  *                     @p ctx_size 0 the pointer is handed to @p fn as is (it must

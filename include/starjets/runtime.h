@@ -182,7 +182,10 @@ int sj_mpi_thread_multiple(void);
  *
  * Collective; blocking (it ends with a barrier). Reports the tasks that failed
  * since the last check: SJ_EUSER on every rank (see sj_last_error()).
- * @retval SJ_OK, or SJ_ESTATE when starjets is not running
+ * @retval SJ_OK
+ * @retval SJ_EUSER a task failed on some rank since the last check
+ * @retval SJ_ESTATE starjets is not running, or called inside sj_spmd_run()
+ * @retval SJ_ERUNTIME the final barrier failed
  */
 int sj_wait(void);
 
@@ -191,7 +194,9 @@ int sj_wait(void);
  *
  * Collective. With `MPI_THREAD_MULTIPLE` it does not wait for submitted tasks;
  * at a lower thread level it is StarPU-MPI's barrier, which also waits for them.
- * @retval SJ_OK, or SJ_ESTATE when starjets is not running
+ * @retval SJ_OK
+ * @retval SJ_ESTATE starjets is not running, or called inside sj_spmd_run()
+ * @retval SJ_ERUNTIME the barrier failed
  */
 int sj_barrier(void);
 

@@ -147,8 +147,8 @@ void sj_stencil_options_default(sj_stencil_options_t *opts);
  * @p out between steps is the intended use (a time loop). Only the ghost
  * strips move between ranks; see the file comment for the tasks made.
  *
- * @param[out] out     the result (same space and layout as @p in; not @p in)
  * @param[in] in       the input, a 2-D or 3-D array
+ * @param[out] out     the result (same space and layout as @p in; not @p in)
  * @param[in] width    ghost layers (>= 1), at most the size of every block
  *                     along every dimension of the array (ghost cells come
  *                     from the adjacent block only)

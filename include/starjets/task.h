@@ -345,8 +345,16 @@ int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t te
  *
  * @param[in] op        SJ_REDUCE_SUM, SJ_REDUCE_MIN or SJ_REDUCE_MAX
  * @param[in,out] value this rank's value in; the combined value out, on every rank
- * @retval SJ_OK, SJ_ENULL (value NULL), SJ_EINVAL (another op), SJ_ESTATE
- *         (starjets not running, or called inside sj_spmd_run()), SJ_ERUNTIME
+ * Bad arguments on one rank fail the call on every rank (the ranks first
+ * agree that every value is given and that all passed the same op: one
+ * more small allreduce), rather than leaving the others waiting.
+ *
+ * @retval SJ_OK
+ * @retval SJ_ENULL @p value NULL on this rank
+ * @retval SJ_EINVAL another op; another rank's value or op bad; the ranks
+ *         passed different ops
+ * @retval SJ_ESTATE starjets not running, or called inside sj_spmd_run()
+ * @retval SJ_ERUNTIME the messages failed
  */
 int sj_allreduce_int64(sj_reduce_op_t op, int64_t *value);
 

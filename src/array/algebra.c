@@ -28,6 +28,7 @@ int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj_
 
 int sj_array_fill(double value, sj_array_t array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_array(__func__, "array", array));
     sj__kargs_t args = {.dtype = array->space->dtype, .a = value};
     return sj__named(sj__array_submit_local(SJ__K_FILL, &args, 0, SJ__W, 1, &array), __func__);
@@ -35,6 +36,7 @@ int sj_array_fill(double value, sj_array_t array)
 
 int sj_array_scale(double alpha, sj_array_t x)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_array(__func__, "x", x));
     if (alpha == 1.0)
         return SJ_OK;
@@ -53,16 +55,19 @@ static int axpby(const char *func, double alpha, sj_array_t x, double beta, sj_a
 
 int sj_array_axpy(double alpha, sj_array_t x, sj_array_t y)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return axpby(__func__, alpha, x, 1.0, y);
 }
 
 int sj_array_axpby(double alpha, sj_array_t x, double beta, sj_array_t y)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return axpby(__func__, alpha, x, beta, y);
 }
 
 int sj_array_mul(sj_array_t x, sj_array_t y, sj_array_t z)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_same(__func__, "z", z, "x", x));
     SJ_TRY(sj__check_same(__func__, "z", z, "y", y));
     sj__kargs_t args = {.dtype = z->space->dtype};
@@ -83,6 +88,7 @@ int sj_array_mul(sj_array_t x, sj_array_t y, sj_array_t z)
 
 int sj_array_copyto(sj_array_t src, sj_array_t dst)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_same(__func__, "src", src, "dst", dst));
     if (src == dst)
         return SJ_OK;
@@ -94,6 +100,7 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst)
 int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx,
                  size_t ctx_size)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_array(__func__, "out", out));
     SJ_CHECK_NULL(fn);
     SJ_CHECK(nin >= 0 && nin <= 8, SJ_EINVAL, "nin is %d, expected 0 to 8", nin);

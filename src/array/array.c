@@ -172,16 +172,19 @@ static int create_filled(const char *func, sj_space_t space, sj_dist_t dist, dou
 
 int sj_array_zeros(sj_space_t space, sj_dist_t dist, sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return create_filled(__func__, space, dist, 0.0, array);
 }
 
 int sj_array_ones(sj_space_t space, sj_dist_t dist, sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return create_filled(__func__, space, dist, 1.0, array);
 }
 
 int sj_array_filled(sj_space_t space, sj_dist_t dist, double value, sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return create_filled(__func__, space, dist, value, array);
 }
 
@@ -200,17 +203,20 @@ static int create_random(const char *func, sj_space_t space, sj_dist_t dist, uin
 
 int sj_array_rand(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return create_random(__func__, space, dist, seed, 0, array);
 }
 
 int sj_array_randn(sj_space_t space, sj_dist_t dist, uint64_t seed, sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return create_random(__func__, space, dist, seed, 1, array);
 }
 
 int sj_array_create_init(sj_space_t space, sj_dist_t dist, sj_block_fn_t init, const void *ctx,
                          size_t ctx_size, sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(array);
     *array = NULL;
     SJ_CHECK_NULL(init);
@@ -226,6 +232,7 @@ int sj_array_create_init(sj_space_t space, sj_dist_t dist, sj_block_fn_t init, c
 
 int sj_array_similar(sj_array_t src, sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(array);
     *array = NULL;
     SJ_TRY(sj__check_array(__func__, "src", src));
@@ -234,6 +241,7 @@ int sj_array_similar(sj_array_t src, sj_array_t *array)
 
 int sj_array_copy(sj_array_t src, sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(array);
     *array = NULL;
     SJ_TRY(sj__check_array(__func__, "src", src));
@@ -250,7 +258,7 @@ int sj_array_destroy(sj_array_t *array)
 {
     if (!array || !*array)
         return SJ_OK;
-    SJ_TRY(sj__check_running(__func__));
+    SJ_TRY(sj__rt_check_collective(__func__));
     sj_array_t a = *array;
     *array = NULL;
     array_free(a);
@@ -473,6 +481,7 @@ static int move_all(sj_array_t a, int root, char *buf, int to_root)
 
 int sj_array_gather(sj_array_t array, int root, void *buf)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(sj__check_root(__func__, root));
     SJ_TRY(check_root_buf(__func__, root, buf));
@@ -487,19 +496,24 @@ int sj_array_gather(sj_array_t array, int root, void *buf)
  */
 int sj_array_allgather(sj_array_t array, void *buf)
 {
-    SJ_TRY(sj__check_array(__func__, "array", array));
-    int missing = 0;
-    SJ_TRY(sj__named(sj__rt_sum_int(buf == NULL, &missing), __func__));
-    if (missing)
-        return sj__error(SJ_ENULL, __func__, "buf is NULL on %d rank(s)%s", missing,
+    SJ_TRY(sj__rt_check_collective(__func__));
+    /* Every rank takes part even with bad arguments, so that all fail alike. */
+    int bad[2] = {array == NULL, buf == NULL};
+    SJ_TRY(sj__named(sj__rt_sum_ints(bad, 2), __func__));
+    SJ_CHECK(array != NULL, SJ_ENULL, "array 'array' is NULL");
+    if (bad[0])
+        return sj__error(SJ_EINVAL, __func__, "array is NULL on %d other rank(s)", bad[0]);
+    if (bad[1])
+        return sj__error(SJ_ENULL, __func__, "buf is NULL on %d rank(s)%s", bad[1],
                          buf ? ", not here" : ", this one included");
     int rc = move_all(array, 0, buf, 1);
-    int ok = rc == SJ_OK;
-    SJ_TRY(sj__named(sj__rt_agree(&ok, 0), __func__));
+    int failed = 0;
+    SJ_TRY(sj__named(sj__rt_sum_int(rc < 0, &failed), __func__));
     if (rc < 0)
         return sj__error_rename(rc, __func__);
-    if (!ok)
-        return sj__error(SJ_ERUNTIME, __func__, "the gather to rank 0 failed there");
+    if (failed)
+        return sj__error(SJ_ERUNTIME, __func__, "the gather to rank 0 failed on %d rank(s)",
+                         failed);
     int64_t n = 0;
     sj_space_length(array->space, &n);
     rc = sj__rt_bcast(buf, (size_t)n * sj_dtype_size(array->space->dtype), 0);
@@ -508,6 +522,7 @@ int sj_array_allgather(sj_array_t array, void *buf)
 
 int sj_array_scatter(sj_array_t array, int root, const void *buf)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(sj__check_root(__func__, root));
     SJ_TRY(check_root_buf(__func__, root, buf));
@@ -518,6 +533,7 @@ int sj_array_scatter(sj_array_t array, int root, const void *buf)
 int sj_array_distribute(sj_space_t space, sj_dist_t dist, int root, const void *buf,
                         sj_array_t *array)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(array);
     *array = NULL;
     SJ_TRY(sj__check_running(__func__));
@@ -548,10 +564,12 @@ static int move_one(const char *func, sj_array_t a, int block, int root, char *b
 
 int sj_array_block_get(sj_array_t array, int block, int root, void *buf)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return move_one(__func__, array, block, root, buf, 1);
 }
 
 int sj_array_block_set(sj_array_t array, int block, int root, const void *buf)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return move_one(__func__, array, block, root, (char *)buf, 0);
 }

@@ -509,6 +509,7 @@ int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t bou
                      const sj_stencil_options_t *opts, sj_stencil_fn_t fn, const void *ctx,
                      size_t ctx_size)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_same(__func__, "out", out, "in", in));
     SJ_CHECK(out != in, SJ_EINVAL,
              "out and in are the same array; a step needs a separate output (swap the two "

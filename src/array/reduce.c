@@ -107,6 +107,7 @@ out:
 
 int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(check_reduce(__func__, op, x, y));
     SJ_CHECK_NULL(value);
     if (!sj__rt_direct_mpi())
@@ -254,6 +255,7 @@ void sj__array_reduce_fini(sj_array_t a)
  */
 int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_scalar_t *result)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(result);
     *result = NULL;
     SJ_TRY(check_reduce(__func__, op, x, y));
@@ -321,12 +323,14 @@ out:
 
 int sj_array_dot(sj_array_t x, sj_array_t y, double *value)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     int rc = sj_array_reduce(SJ_REDUCE_DOT, x, y, value);
     return rc < 0 ? sj__error_rename(rc, __func__) : rc;
 }
 
 int sj_array_norm(sj_norm_type_t type, sj_array_t x, double *value)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK(type == SJ_NORM_1 || type == SJ_NORM_2 || type == SJ_NORM_INF, SJ_EINVAL,
              "type is %d, not an sj_norm_type_t", (int)type);
     int rc = sj_array_reduce((sj_reduce_op_t)type, x, NULL, value);

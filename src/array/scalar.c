@@ -46,6 +46,7 @@ static int scalar_new(const char *func, sj_scalar_t *out)
 
 int sj_scalar_create(double value, sj_scalar_t *scalar)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(scalar);
     *scalar = NULL;
     SJ_TRY(sj__check_running(__func__));
@@ -60,6 +61,7 @@ int sj_scalar_create(double value, sj_scalar_t *scalar)
 
 int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_t *c)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(c);
     *c = NULL;
     SJ_TRY(sj__check_running(__func__));
@@ -78,6 +80,7 @@ int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_
 
 int sj_scalar_value(sj_scalar_t scalar, double *value)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_running(__func__));
     SJ_CHECK_NULL(scalar);
     SJ_CHECK_NULL(value);
@@ -92,7 +95,7 @@ int sj_scalar_destroy(sj_scalar_t *scalar)
 {
     if (!scalar || !*scalar)
         return SJ_OK;
-    SJ_TRY(sj__check_running(__func__));
+    SJ_TRY(sj__rt_check_collective(__func__));
     sj_scalar_t s = *scalar;
     *scalar = NULL;
     scalar_free(s);
@@ -119,6 +122,7 @@ static int submit_with_scalar(const char *func, sj__kernel_t k, double c, sj_sca
 
 int sj_array_axpy_scalar(double c, sj_scalar_t a, sj_array_t x, sj_array_t y)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_same(__func__, "x", x, "y", y));
     SJ_CHECK(x != y, SJ_EINVAL, "x and y are the same array (use sj_array_scale_scalar)");
     return submit_with_scalar(__func__, SJ__K_AXPY_SCALAR, c, a, x, y);
@@ -126,6 +130,7 @@ int sj_array_axpy_scalar(double c, sj_scalar_t a, sj_array_t x, sj_array_t y)
 
 int sj_array_scale_scalar(double c, sj_scalar_t a, sj_array_t x)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_array(__func__, "x", x));
     return submit_with_scalar(__func__, SJ__K_SCALE_SCALAR, c, a, x, NULL);
 }

@@ -404,16 +404,19 @@ static int apply(const char *func, sj_op_t A, sj_op_dir_t dir, double alpha, sj_
 int sj_op_apply_ex(sj_op_t A, sj_op_dir_t dir, double alpha, sj_array_t x, double beta,
                    sj_array_t y)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return apply(__func__, A, dir, alpha, x, beta, y);
 }
 
 int sj_op_apply(sj_op_t A, sj_array_t x, sj_array_t y)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return apply(__func__, A, SJ_OP_FORWARD, 1.0, x, 0.0, y);
 }
 
 int sj_op_apply_adjoint(sj_op_t A, sj_array_t y, sj_array_t x)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return apply(__func__, A, SJ_OP_ADJOINT, 1.0, y, 0.0, x);
 }
 
@@ -480,6 +483,7 @@ out:
 
 int sj_op_jacobian(sj_op_t F, sj_array_t m0, sj_op_t *J)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(J);
     *J = NULL;
     SJ_TRY(sj__check_op(__func__, "F", F));

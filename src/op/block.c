@@ -257,12 +257,14 @@ out:
 
 int sj_op_block_create(int m, int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return block_create(__func__, m, n, blocks, dist, A);
 }
 
 int sj_op_block_create_fn(int m, int n, sj_dist_t dist, sj_op_block_fn_t fn, const void *ctx,
                           size_t ctx_size, sj_op_t *A)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(A);
     *A = NULL;
     SJ_TRY(sj__check_running(__func__));
@@ -336,6 +338,7 @@ out:
 
 int sj_op_block_diag(int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(A);
     *A = NULL;
     SJ_TRY(sj__check_running(__func__));
@@ -428,6 +431,7 @@ int sj_op_block_get(sj_op_t A, int i, int j, sj_op_t *block)
 
 int sj_op_block_set(sj_op_t A, int i, int j, sj_op_t block)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_running(__func__));
     SJ_TRY(check_block_op(__func__, A));
     SJ_TRY(check_ij(__func__, A, i, j));

@@ -103,6 +103,7 @@ static int make(const char *func, const sj_op_class_t *cls, sj_space_t domain, s
 
 int sj_op_diagonal(sj_space_t space, int owner, const void *d, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     SJ_TRY(check_state(__func__, "d", d, owner));
@@ -112,6 +113,7 @@ int sj_op_diagonal(sj_space_t space, int owner, const void *d, sj_op_t *op)
 
 int sj_op_dense(sj_space_t domain, sj_space_t range, int owner, const void *matrix, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t dom, rng;
     SJ_TRY(check_common(__func__, domain, "domain", owner, op, &dom));
     SJ_TRY(check_second(__func__, range, "range", &dom, &rng));
@@ -131,6 +133,7 @@ int sj_op_dense(sj_space_t domain, sj_space_t range, int owner, const void *matr
 
 int sj_op_zero(sj_space_t domain, sj_space_t range, int owner, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t dom, rng;
     SJ_TRY(check_common(__func__, domain, "domain", owner, op, &dom));
     SJ_TRY(check_second(__func__, range, "range", &dom, &rng));
@@ -141,6 +144,7 @@ int sj_op_zero(sj_space_t domain, sj_space_t range, int owner, sj_op_t *op)
 
 int sj_op_identity(sj_space_t space, int owner, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     return make(__func__, &sj__opclass_identity, space, space, owner, NULL, 0, NULL, 0, op);
@@ -148,6 +152,7 @@ int sj_op_identity(sj_space_t space, int owner, sj_op_t *op)
 
 int sj_op_scaled_identity(sj_space_t space, int owner, double a, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     const sj__opp_scalar_t p = {.a = a};
@@ -156,6 +161,7 @@ int sj_op_scaled_identity(sj_space_t space, int owner, double a, sj_op_t *op)
 
 int sj_op_difference(sj_space_t space, int owner, int dim, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     SJ_TRY(check_dim(__func__, dim, &sh));
@@ -165,6 +171,7 @@ int sj_op_difference(sj_space_t space, int owner, int dim, sj_op_t *op)
 
 int sj_op_derivative(sj_space_t space, int owner, int dim, double h, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     SJ_TRY(check_dim(__func__, dim, &sh));
@@ -175,6 +182,7 @@ int sj_op_derivative(sj_space_t space, int owner, int dim, double h, sj_op_t *op
 
 int sj_op_restriction(sj_space_t domain, int owner, int64_t n, const int64_t *idx, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t dom;
     SJ_TRY(check_common(__func__, domain, "domain", owner, op, &dom));
     SJ_CHECK(n > 0, SJ_ESIZE, "n = %lld must be positive", (long long)n);
@@ -229,6 +237,7 @@ static int check_box(const char *func, const char *bigname, const shape_t *big,
 
 int sj_op_pad(sj_space_t domain, sj_space_t range, int owner, const int64_t lo[], sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t dom, rng;
     sj__opp_box_t p;
     SJ_TRY(check_common(__func__, domain, "domain", owner, op, &dom));
@@ -239,6 +248,7 @@ int sj_op_pad(sj_space_t domain, sj_space_t range, int owner, const int64_t lo[]
 
 int sj_op_truncate(sj_space_t domain, sj_space_t range, int owner, const int64_t lo[], sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t dom, rng;
     sj__opp_box_t p;
     SJ_TRY(check_common(__func__, domain, "domain", owner, op, &dom));
@@ -249,6 +259,7 @@ int sj_op_truncate(sj_space_t domain, sj_space_t range, int owner, const int64_t
 
 int sj_op_reshape(sj_space_t domain, sj_space_t range, int owner, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t dom, rng;
     SJ_TRY(check_common(__func__, domain, "domain", owner, op, &dom));
     SJ_TRY(check_second(__func__, range, "range", &dom, &rng));
@@ -259,6 +270,7 @@ int sj_op_reshape(sj_space_t domain, sj_space_t range, int owner, sj_op_t *op)
 
 int sj_op_taper(sj_space_t space, int owner, int dim, int64_t nlo, int64_t nhi, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     SJ_TRY(check_dim(__func__, dim, &sh));
@@ -271,6 +283,7 @@ int sj_op_taper(sj_space_t space, int owner, int dim, int64_t nlo, int64_t nhi, 
 
 int sj_op_circshift(sj_space_t space, int owner, const int64_t shift[], sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     SJ_CHECK_NULL(shift);
@@ -283,6 +296,7 @@ int sj_op_circshift(sj_space_t space, int owner, const int64_t shift[], sj_op_t 
 
 int sj_op_sum_dim(sj_space_t domain, sj_space_t range, int owner, int dim, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t dom, rng;
     SJ_TRY(check_common(__func__, domain, "domain", owner, op, &dom));
     SJ_TRY(check_second(__func__, range, "range", &dom, &rng));
@@ -321,26 +335,31 @@ static int elementwise(const char *func, const sj_op_class_t *cls, sj_space_t sp
 
 int sj_op_exp(sj_space_t space, int owner, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return elementwise(__func__, &sj__opclass_exp, space, owner, NULL, 0, op);
 }
 
 int sj_op_log(sj_space_t space, int owner, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return elementwise(__func__, &sj__opclass_log, space, owner, NULL, 0, op);
 }
 
 int sj_op_tanh(sj_space_t space, int owner, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return elementwise(__func__, &sj__opclass_tanh, space, owner, NULL, 0, op);
 }
 
 int sj_op_sigmoid(sj_space_t space, int owner, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return elementwise(__func__, &sj__opclass_sigmoid, space, owner, NULL, 0, op);
 }
 
 int sj_op_power(sj_space_t space, int owner, double p, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     SJ_CHECK(isfinite(p), SJ_EINVAL, "exponent p = %g must be finite", p);
@@ -350,6 +369,7 @@ int sj_op_power(sj_space_t space, int owner, double p, sj_op_t *op)
 
 int sj_op_shift(sj_space_t space, int owner, const void *b, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     SJ_TRY(check_state(__func__, "b", b, owner));
@@ -359,6 +379,7 @@ int sj_op_shift(sj_space_t space, int owner, const void *b, sj_op_t *op)
 
 int sj_op_clamp(sj_space_t space, int owner, double lo, double hi, double width, sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     shape_t sh;
     SJ_TRY(check_common(__func__, space, "space", owner, op, &sh));
     SJ_CHECK(isfinite(width) && width > 0, SJ_EINVAL, "width = %g must be positive", width);

@@ -117,7 +117,7 @@ int sj_op_destroy(sj_op_t *op)
 {
     if (!op || !*op)
         return SJ_OK;
-    SJ_TRY(sj__check_running(__func__));
+    SJ_TRY(sj__rt_check_collective(__func__));
     sj_op_t o = *op;
     *op = NULL;
     SJ_CHECK(o->user_refs > 0, SJ_ESTATE,
@@ -237,6 +237,7 @@ int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, 
                  const void *params, size_t params_size, const void *state, size_t state_size,
                  sj_op_t *op)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(op);
     *op = NULL;
     SJ_TRY(sj__check_running(__func__));
@@ -360,6 +361,7 @@ out:
 
 int sj_op_copy(sj_op_t op, int owner, sj_op_t *copy)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(copy);
     *copy = NULL;
     SJ_TRY(sj__check_op(__func__, "op", op));
@@ -497,6 +499,7 @@ static int binary(const char *func, sj__op_type_t type, sj_op_t A, sj_op_t B, sj
 
 int sj_op_compose(sj_op_t B, sj_op_t A, sj_op_t *BA)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(BA);
     *BA = NULL;
     SJ_TRY(sj__check_op(__func__, "B", B));
@@ -524,21 +527,25 @@ static int combine(const char *func, double a, sj_op_t A, double b, sj_op_t B, s
 
 int sj_op_combine(double a, sj_op_t A, double b, sj_op_t B, sj_op_t *C)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return combine(__func__, a, A, b, B, C);
 }
 
 int sj_op_add(sj_op_t A, sj_op_t B, sj_op_t *C)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return combine(__func__, 1.0, A, 1.0, B, C);
 }
 
 int sj_op_sub(sj_op_t A, sj_op_t B, sj_op_t *C)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     return combine(__func__, 1.0, A, -1.0, B, C);
 }
 
 int sj_op_scale(double a, sj_op_t A, sj_op_t *C)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(C);
     *C = NULL;
     SJ_TRY(sj__check_op(__func__, "A", A));
@@ -557,6 +564,7 @@ int sj_op_scale(double a, sj_op_t A, sj_op_t *C)
 
 int sj_op_adjoint(sj_op_t A, sj_op_t *At)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(At);
     *At = NULL;
     SJ_TRY(sj__check_op(__func__, "A", A));

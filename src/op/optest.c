@@ -30,6 +30,7 @@ static void destroy_all(sj_array_t *a, int n)
 
 int sj_op_dot_product_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_result_t *result)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_op(__func__, "A", A));
     SJ_CHECK_NULL(result);
     SJ_CHECK(tol >= 0, SJ_EINVAL, "tol is %g, expected >= 0", tol);
@@ -54,6 +55,7 @@ out:
 
 int sj_op_linearity_test(sj_op_t A, uint64_t seed, double tol, sj_op_test_result_t *result)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_op(__func__, "A", A));
     SJ_CHECK_NULL(result);
     SJ_CHECK(tol >= 0, SJ_EINVAL, "tol is %g, expected >= 0", tol);
@@ -109,6 +111,7 @@ static void set_order(sj_op_taylor_result_t *result, int at_rounding)
 int sj_op_linearization_test(sj_op_t F, sj_array_t m0, uint64_t seed, double h0, int nsteps,
                              sj_op_taylor_result_t *result)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_op(__func__, "F", F));
     SJ_CHECK_NULL(result);
     SJ_CHECK(nsteps >= 2 && nsteps <= 16, SJ_EINVAL, "nsteps is %d, expected 2 to 16", nsteps);
@@ -157,8 +160,9 @@ out:
 
 int sj_op_perfstat(const char *path)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_running(__func__));
-    SJ_TRY(sj__rt_wait_all());
+    SJ_TRY(sj__named(sj__rt_wait_all(), __func__));
     int bad = sj__rt_op_records(path, __func__) < 0, nbad = 0;
     SJ_TRY(sj__rt_sum_int(bad, &nbad));
     if (bad)

@@ -23,12 +23,21 @@
 /* StarPU vectors count elements in 32 bits: move large buffers in pieces. */
 #define PIECE ((size_t)1 << 30)
 
+#define IN_RUN_SENTENCE                                                                            \
+    "called inside sj_spmd_run: only the context's ranks run its function and the workers are "    \
+    "paused, so a call that submits tasks, waits for them or needs every rank cannot be made "     \
+    "there (make it before or after the run)"
+
 int sj__rt_refuse_in_run(void)
 {
-    return sj__error(SJ_ESTATE, "starjets",
-                     "called inside sj_spmd_run: only the context's ranks run its function and "
-                     "the workers are paused, so a call that submits tasks, waits for them or "
-                     "needs every rank cannot be made there (make it before or after the run)");
+    return sj__error(SJ_ESTATE, "starjets", IN_RUN_SENTENCE);
+}
+
+int sj__rt_check_collective(const char *func)
+{
+    SJ_CHECK_FN(func, sj__rt.running, SJ_ESTATE, "starjets is not initialised (call sj_init)");
+    SJ_CHECK_FN(func, !sj__rt.in_run, SJ_ESTATE, IN_RUN_SENTENCE);
+    return SJ_OK;
 }
 
 int sj__rt_send(const void *buf, size_t size, int dest)

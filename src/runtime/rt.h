@@ -36,6 +36,13 @@ typedef struct sj__buf {
 /* ---- state -------------------------------------------------------------- */
 
 int sj__rt_running(void);
+/*
+ * SJ_ESTATE naming @p func when starjets is not running or an sj_spmd_run
+ * function runs on this rank: the first check of every collective and
+ * logically collective public function, made before it books a tag, caches a
+ * handle or submits anything, so that a refused call leaves nothing behind.
+ */
+int sj__rt_check_collective(const char *func);
 int sj__rt_rank(void);
 int sj__rt_nranks(void);
 /* Non-zero when the application thread may call MPI (MPI_THREAD_MULTIPLE). */

@@ -508,8 +508,7 @@ static void reset_state(const sj_init_options_t *o)
     sj__registry_init();
     const char *perf = getenv("SJ_PERFSTAT");
     if (perf && *perf && sj__rt_op_records(perf, "SJ_PERFSTAT") < 0)
-        fprintf(stderr, "starjets: rank %d: SJ_PERFSTAT ignored: %s\n", sj__rt.rank,
-                sj_last_error());
+        fprintf(stderr, "starjets: rank %d: %s (ignored)\n", sj__rt.rank, sj_last_error());
     if (getenv("SJ_SYNC")) /* else keep what sj_set_synchronous() said */
         sj__rt.synchronous = env_int("SJ_SYNC", 0);
 }
@@ -534,6 +533,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
 
 int sj_finalize(void)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
     /* Objects first: an array gives back the blocks its user still holds
      * (localpart) before anything waits on them. */
@@ -579,6 +579,7 @@ int sj_stats_get(sj_stats_t *stats)
 
 int sj_wait(void)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
     SJ_TRY(sj__rt_wait_all());
     return sj__rt_check_task_errors(__func__);
@@ -586,6 +587,7 @@ int sj_wait(void)
 
 int sj_barrier(void)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
     return sj__rt_barrier();
 }

@@ -46,6 +46,7 @@ static void release_user(sj__object_t *obj)
 int sj_spawn(int rank, sj_remote_fn_t fn, const void *arg, size_t arg_size, size_t out_size,
              sj_future_t *future)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(future);
     *future = NULL;
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
@@ -121,6 +122,7 @@ static int status_result(const char *func, sj_future_t f, int status)
 
 int sj_future_wait(sj_future_t future)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
     SJ_CHECK_NULL(future);
     int status = 0;
@@ -132,6 +134,7 @@ int sj_future_wait(sj_future_t future)
 
 int sj_future_fetch(sj_future_t future, int root, void *out)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
     SJ_CHECK_NULL(future);
     SJ_CHECK(root >= 0 && root < sj__rt_nranks(), SJ_ERANGE, "root %d is out of range [0, %d)",

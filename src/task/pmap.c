@@ -324,6 +324,7 @@ int sj_pmap(int64_t n, const void *in, size_t in_size, void *out, size_t out_siz
             const void *ctx, size_t ctx_size, const sj_pmap_options_t *opts,
             sj_pmap_report_t *report)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     const double t0 = sj__now();
     if (report) {
         memset(report, 0, sizeof *report);

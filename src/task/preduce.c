@@ -123,6 +123,7 @@ static int combine_parts(unsigned char *all, size_t rec, int64_t k, int64_t lo, 
 int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_combine_fn_t combine,
                const void *init, const void *ctx, size_t ctx_size, void *result)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(check_preduce(lo, hi, acc_size, fold, combine, init, result, ctx, ctx_size));
     const int64_t len = (int64_t)((uint64_t)hi - (uint64_t)lo);
     if (len == 0) {
@@ -177,7 +178,8 @@ out:
 typedef struct term_ctx {
     sj_term_fn_t term;
     int op;
-    void *as_is;                                /* ctx when ctx_size is 0 */
+    int copied;                                 /* ctx_size > 0: term gets user, the copy */
+    void *as_is;                                /* else the caller's ctx, as is (maybe NULL) */
     _Alignas(max_align_t) unsigned char user[]; /* ctx_size bytes of the user's ctx */
 } term_ctx_t;
 
@@ -185,7 +187,7 @@ static int fold_double(void *acc, int64_t i, void *ctx)
 {
     term_ctx_t *t = ctx;
     double *a = acc;
-    *a = sj__reduce_combine(t->op, *a, t->term(i, t->as_is ? t->as_is : t->user));
+    *a = sj__reduce_combine(t->op, *a, t->term(i, t->copied ? (void *)t->user : t->as_is));
     return 0;
 }
 
@@ -199,6 +201,7 @@ static int combine_double(void *a, const void *b, void *ctx)
 int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t term, const void *ctx,
                       size_t ctx_size, double *value)
 {
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK(sj__rt_running(), SJ_ESTATE, "starjets is not initialised");
     SJ_CHECK_NULL(term);
     SJ_CHECK_NULL(value);
@@ -212,6 +215,7 @@ int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t te
         return sj__error_rename(SJ_ENOMEM, __func__);
     t->term = term;
     t->op = (int)op;
+    t->copied = ctx_size > 0;
     t->as_is = ctx_size ? NULL : (void *)ctx;
     if (ctx_size)
         memcpy(t->user, ctx, ctx_size);
@@ -226,10 +230,18 @@ int sj_preduce_double(int64_t lo, int64_t hi, sj_reduce_op_t op, sj_term_fn_t te
 
 int sj_allreduce_int64(sj_reduce_op_t op, int64_t *value)
 {
-    SJ_CHECK(sj__rt_running(), SJ_ESTATE, "starjets is not initialised");
+    SJ_TRY(sj__rt_check_collective(__func__));
+    /* Every rank takes part even with bad arguments, so that all fail alike
+     * instead of leaving the others waiting: first the verdicts and the ops. */
+    const int bad_op = op != SJ_REDUCE_SUM && op != SJ_REDUCE_MIN && op != SJ_REDUCE_MAX;
+    int64_t check[3] = {value == NULL || bad_op, (int64_t)op, -(int64_t)op};
+    SJ_TRY(sj__named(sj__rt_allreduce_i64(check, 3, SJ__RT_MAX), __func__));
     SJ_CHECK_NULL(value);
-    SJ_CHECK(op == SJ_REDUCE_SUM || op == SJ_REDUCE_MIN || op == SJ_REDUCE_MAX, SJ_EINVAL,
-             "op is %d; expected SJ_REDUCE_SUM, SJ_REDUCE_MIN or SJ_REDUCE_MAX", (int)op);
+    SJ_CHECK(!bad_op, SJ_EINVAL, "op is %d; expected SJ_REDUCE_SUM, SJ_REDUCE_MIN or SJ_REDUCE_MAX",
+             (int)op);
+    SJ_CHECK(check[0] == 0, SJ_EINVAL, "another rank passed a NULL value or a bad op");
+    SJ_CHECK(check[1] == -check[2], SJ_EINVAL, "the ranks passed different ops (from %lld to %lld)",
+             (long long)-check[2], (long long)check[1]);
     const sj__rt_op_t how = op == SJ_REDUCE_SUM   ? SJ__RT_SUM
                             : op == SJ_REDUCE_MIN ? SJ__RT_MIN
                                                   : SJ__RT_MAX;
