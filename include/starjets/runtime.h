@@ -110,6 +110,20 @@ typedef struct sj_init_options {
      * See docs/latency.md.
      */
     int max_tasks_in_flight;
+    /**
+     * The communicator starjets runs on; default `MPI_COMM_WORLD`. Every rank
+     * of it calls sj_init(), and ranks outside it take no part in anything
+     * starjets does (they may go on with their own MPI work). starjets
+     * duplicates it at sj_init() and frees the duplicate at sj_finalize(), so
+     * the program's tags and error handler on it are untouched; ranks
+     * (sj_rank(), owners of blocks, roots) are ranks of this communicator.
+     * Anything other than `MPI_COMM_WORLD` needs MPI initialised by the
+     * program before sj_init(), and an intracommunicator. A strict subset of
+     * `MPI_COMM_WORLD` needs the StarPU that `scripts/build-starpu` builds:
+     * stock StarPU-MPI 1.3 waits on `MPI_COMM_WORLD` at shutdown, so sj_init()
+     * refuses it with SJ_ENOTSUP there. See docs/embedding.md.
+     */
+    MPI_Comm comm;
 } sj_init_options_t;
 
 /**
@@ -126,8 +140,9 @@ void sj_init_options_default(sj_init_options_t *opts);
 /**
  * @brief Start MPI (if needed), StarPU and StarPU-MPI.
  *
- * Collective over `MPI_COMM_WORLD`; starjets and StarPU-MPI then talk on a
- * duplicate of it, so the program's own messages never mix with theirs. By
+ * Collective over `opts->comm` (`MPI_COMM_WORLD` by default); starjets and
+ * StarPU-MPI then talk on a duplicate of it, so the program's own messages
+ * never mix with theirs, and ranks outside it take no part. By
  * default the cores of each node are split
  * between the ranks that share it (found with hwloc and the node-local MPI
  * communicator), so workers of different ranks never share a core.
@@ -136,10 +151,14 @@ void sj_init_options_default(sj_init_options_t *opts);
  * @param[in] opts      options, or NULL for the defaults
  * @retval SJ_OK on success
  * @retval SJ_ESTATE when starjets is already running, or MPI was finalised
- *         (sj_finalize() finalises MPI when sj_init() started it)
+ *         (sj_finalize() finalises MPI when sj_init() started it), or
+ *         `opts->comm` is not `MPI_COMM_WORLD` and MPI is not initialised
  * @retval SJ_EINVAL for a bad option (ncpus < -1, negative CUDA count, CUDA without
  *         SJ_USE_CUDA, unknown placement, empty or too long trace_dir,
- *         worker_nice outside 0..19, negative max_tasks_in_flight)
+ *         worker_nice outside 0..19, negative max_tasks_in_flight,
+ *         `opts->comm` `MPI_COMM_NULL` or an intercommunicator)
+ * @retval SJ_ENOTSUP `opts->comm` holds fewer ranks than `MPI_COMM_WORLD` and
+ *         StarPU-MPI is a stock build (see sj_init_options_t.comm)
  * @retval SJ_ENODEV when StarPU finds no worker
  * @retval SJ_ERUNTIME when MPI or StarPU fail to start
  * @see sj_finalize
@@ -162,7 +181,10 @@ int sj_finalize(void);
 /** @brief Non-zero between sj_init() and sj_finalize(). Local. */
 int sj_initialized(void);
 
-/** @brief This process's rank in `MPI_COMM_WORLD`; -1 before sj_init(). Local. */
+/**
+ * @brief This process's rank in starjets' communicator (`opts->comm` of
+ * sj_init(), `MPI_COMM_WORLD` by default); -1 before sj_init(). Local.
+ */
 int sj_rank(void);
 
 /** @brief Number of ranks; 0 before sj_init(). Local. */

@@ -29,6 +29,8 @@ struct sj__rt sj__rt = {.rank = -1, .comm = MPI_COMM_NULL};
 
 /* Defined by a StarPU-MPI built with scripts/starpu-1.3.10-latency.patch. */
 extern int starpu_mpi_adaptive_polling __attribute__((weak));
+/* Exported by scripts/starpu-1.3.10-comm.patch: StarPU-MPI synchronises on its own communicator. */
+extern int starpu_mpi_subcomm_ok __attribute__((weak));
 
 static int adaptive_polling(void)
 {
@@ -138,6 +140,7 @@ void sj_init_options_default(sj_init_options_t *opts)
     opts->profile = env_int("SJ_PROFILE", 0);
     opts->worker_nice = env_int("SJ_WORKER_NICE", 0);
     opts->max_tasks_in_flight = env_int("SJ_MAX_TASKS_IN_FLIGHT", 1000);
+    opts->comm = MPI_COMM_WORLD;
 }
 
 /* StarPU reads its settings from the environment: the ones starjets sets (only
@@ -180,7 +183,7 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
 {
     MPI_Comm node;
     int lr = 0, ls = 1;
-    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, sj__rt.rank, MPI_INFO_NULL,
+    if (MPI_Comm_split_type(sj__rt.comm, MPI_COMM_TYPE_SHARED, sj__rt.rank, MPI_INFO_NULL,
                             &node) == MPI_SUCCESS) {
         MPI_Comm_rank(node, &lr);
         MPI_Comm_size(node, &ls);
@@ -392,12 +395,38 @@ static int check_options(const sj_init_options_t *o)
     SJ_CHECK_FN(f, o->max_tasks_in_flight >= 0, SJ_EINVAL,
                 "opts->max_tasks_in_flight is %d, expected 0 (no bound) or more",
                 o->max_tasks_in_flight);
+    SJ_CHECK_FN(f, o->comm != MPI_COMM_NULL, SJ_EINVAL,
+                "opts->comm is MPI_COMM_NULL: give the communicator starjets runs on "
+                "(MPI_COMM_WORLD by default); a rank outside it does not call sj_init");
     return sj__trace_check_options(o->trace_dir, f);
 }
 
-/* MPI at MPI_THREAD_SERIALIZED or more (started here unless the program did), and our communicator.
- */
-static int start_mpi(int *argc, char ***argv)
+/* The program's communicator, checked once MPI runs: an intracommunicator, and
+ * a strict subset of MPI_COMM_WORLD only with a StarPU that allows it. */
+static int check_comm(MPI_Comm comm)
+{
+    const char *f = "sj_init";
+    if (comm == MPI_COMM_WORLD)
+        return SJ_OK;
+    int inter = 0, cmp = MPI_UNEQUAL;
+    if (MPI_Comm_test_inter(comm, &inter) != MPI_SUCCESS)
+        return sj__error(SJ_EINVAL, f, "opts->comm is not a valid communicator");
+    SJ_CHECK_FN(f, !inter, SJ_EINVAL,
+                "opts->comm is an intercommunicator; starjets runs on an intracommunicator "
+                "(MPI_Intercomm_merge makes one)");
+    MPI_Comm_compare(comm, MPI_COMM_WORLD, &cmp);
+    SJ_CHECK_FN(f, cmp == MPI_IDENT || cmp == MPI_CONGRUENT || &starpu_mpi_subcomm_ok != NULL,
+                SJ_ENOTSUP,
+                "opts->comm holds fewer ranks than MPI_COMM_WORLD, but this StarPU-MPI (a stock "
+                "1.3 build) waits on MPI_COMM_WORLD at shutdown and when FxT starts, which would "
+                "hang: build starjets against the StarPU of scripts/build-starpu (its comm "
+                "patch), or run starjets on MPI_COMM_WORLD");
+    return SJ_OK;
+}
+
+/* MPI at MPI_THREAD_SERIALIZED or more (started here unless the program did), and
+ * our duplicate of the program's communicator. */
+static int start_mpi(int *argc, char ***argv, MPI_Comm comm)
 {
     const char *f = "sj_init";
     int initialized = 0, finalized = 0, level = MPI_THREAD_SINGLE;
@@ -406,6 +435,9 @@ static int start_mpi(int *argc, char ***argv)
                 "MPI is already finalised (sj_finalize finalises MPI when sj_init started it: "
                 "initialise MPI yourself to run starjets more than once)");
     MPI_Initialized(&initialized);
+    SJ_CHECK_FN(f, initialized || comm == MPI_COMM_WORLD, SJ_ESTATE,
+                "opts->comm is not MPI_COMM_WORLD but MPI is not initialised: a program that "
+                "gives its own communicator initialises MPI (MPI_Init_thread) before sj_init");
     if (!initialized) {
         if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &level) != MPI_SUCCESS)
             return sj__error(SJ_ERUNTIME, f, "MPI_Init_thread failed");
@@ -423,12 +455,18 @@ static int start_mpi(int *argc, char ***argv)
                          level);
     }
     sj__rt.thread_multiple = level >= MPI_THREAD_MULTIPLE;
-    /* A communicator of our own: StarPU-MPI keeps a wildcard receive posted on it
-     * and sets its error handler, neither of which may touch the program's. */
-    if (MPI_Comm_dup(MPI_COMM_WORLD, &sj__rt.comm) != MPI_SUCCESS) {
+    int rc = check_comm(comm);
+    if (rc < 0) {
         if (sj__rt.we_initialized_mpi)
             MPI_Finalize();
-        return sj__error(SJ_ERUNTIME, f, "MPI_Comm_dup of MPI_COMM_WORLD failed");
+        return rc;
+    }
+    /* A communicator of our own: StarPU-MPI keeps a wildcard receive posted on it
+     * and sets its error handler, neither of which may touch the program's. */
+    if (MPI_Comm_dup(comm, &sj__rt.comm) != MPI_SUCCESS) {
+        if (sj__rt.we_initialized_mpi)
+            MPI_Finalize();
+        return sj__error(SJ_ERUNTIME, f, "MPI_Comm_dup of opts->comm failed");
     }
     MPI_Comm_rank(sj__rt.comm, &sj__rt.rank);
     MPI_Comm_size(sj__rt.comm, &sj__rt.nranks);
@@ -522,7 +560,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     else
         sj_init_options_default(&o);
     SJ_TRY(check_options(&o));
-    SJ_TRY(start_mpi(argc, argv));
+    SJ_TRY(start_mpi(argc, argv, o.comm));
     struct starpu_conf conf;
     SJ_TRY(start_starpu(&o, argc, argv, &conf));
     report_start(&o, &conf);
