@@ -183,8 +183,8 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
 {
     MPI_Comm node;
     int lr = 0, ls = 1;
-    if (MPI_Comm_split_type(sj__rt.comm, MPI_COMM_TYPE_SHARED, sj__rt.rank, MPI_INFO_NULL,
-                            &node) == MPI_SUCCESS) {
+    if (MPI_Comm_split_type(sj__rt.comm, MPI_COMM_TYPE_SHARED, sj__rt.rank, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
         MPI_Comm_rank(node, &lr);
         MPI_Comm_size(node, &ls);
         MPI_Comm_free(&node);
