@@ -19,6 +19,14 @@
 #ifndef STARJETS_RUNTIME_H
 #define STARJETS_RUNTIME_H
 
+/* From C++, only MPI's C interface (as PETSc does): Open MPI's and MPICH's
+ * deprecated C++ bindings would otherwise need their own library at link time. */
+#if defined(__cplusplus) && !defined(OMPI_SKIP_MPICXX)
+#define OMPI_SKIP_MPICXX 1
+#endif
+#if defined(__cplusplus) && !defined(MPICH_SKIP_MPICXX)
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 #include <stdint.h>
 
