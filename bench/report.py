@@ -180,6 +180,18 @@ SPECS = {
     ],
     # One run per rank count; the rows are made by PAIRED below.
     "strong": [],
+    "host_cores": [
+        row("host OpenMP loop, starjets idle", lambda j: "triad of %d doubles per rank, %d OpenMP "
+            "thread(s) per rank, %d loops" % (j["n"], j["omp_threads"], j["loops"]),
+            (lambda j: j["ms"]["idle"] * 1e-3, "s"), (lambda j: j["ms"]["before_init"] * 1e-3, "s"),
+            "the same loop before sj_init", lambda j: j["ratio"]["idle"],
+            "before sj_init / idle (slowest rank)", (">=", 0.95)),
+        row("host OpenMP loop, starjets paused", lambda j: "the same, between sj_pause and "
+            "sj_resume", (lambda j: j["ms"]["paused"] * 1e-3, "s"),
+            (lambda j: j["ms"]["before_init"] * 1e-3, "s"), "the same loop before sj_init",
+            lambda j: j["ratio"]["paused"], "before sj_init / paused (slowest rank)",
+            (">=", 0.95)),
+    ],
     "memory": [
         row("memory after many applies", lambda j: "%d x %d grid of %d^2 dense blocks, RSS after %d"
             " and after %d steps (apply + adjoint)"

@@ -231,6 +231,34 @@ int sj_wait(void);
 int sj_barrier(void);
 
 /**
+ * @brief Give this rank's cores back to the host code: StarPU's workers run no
+ * task until sj_resume().
+ *
+ * Local (no message), blocking: it first waits for the tasks this rank
+ * already has, then stops its workers. Use it around host work between
+ * starjets calls (an OpenMP loop of the host's, its own MPI exchanges) when
+ * idle workers would compete for the cores: with the StarPU of
+ * `scripts/build-starpu` idle workers sleep anyway, with a stock one they
+ * spin (docs/embedding.md gives the measurements). While paused, calls that
+ * submit tasks or wait for them (every collective and logically collective
+ * call) fail with SJ_ESTATE; local queries and sj_array_localpart_get() work.
+ * Since the other ranks' tasks may need this rank's workers, pause where
+ * every rank does, after the same call (typically after sj_wait() or a
+ * blocking reduction), and resume before the next collective call.
+ * sj_finalize() resumes a paused rank itself.
+ * @retval SJ_OK
+ * @retval SJ_ESTATE starjets not running, inside sj_spmd_run(), or already paused
+ */
+int sj_pause(void);
+
+/**
+ * @brief Let this rank's workers run tasks again after sj_pause(). Local.
+ * @retval SJ_OK
+ * @retval SJ_ESTATE starjets not running, inside sj_spmd_run(), or not paused
+ */
+int sj_resume(void);
+
+/**
  * @brief Make every later task synchronous (submit, then wait for it), to
  * bisect ordering bugs. May be called before sj_init(); the environment variable
  * `SJ_SYNC` (0 or 1), when set, decides at sj_init().

@@ -28,15 +28,20 @@
     "paused, so a call that submits tasks, waits for them or needs every rank cannot be made "     \
     "there (make it before or after the run)"
 
+#define PAUSED_SENTENCE                                                                            \
+    "starjets is paused (sj_pause): its workers run no task, so a call that submits tasks or "     \
+    "waits for them cannot be made before sj_resume"
+
 int sj__rt_refuse_in_run(void)
 {
-    return sj__error(SJ_ESTATE, "starjets", IN_RUN_SENTENCE);
+    return sj__error(SJ_ESTATE, "starjets", sj__rt.in_run ? IN_RUN_SENTENCE : PAUSED_SENTENCE);
 }
 
 int sj__rt_check_collective(const char *func)
 {
     SJ_CHECK_FN(func, sj__rt.running, SJ_ESTATE, "starjets is not initialised (call sj_init)");
     SJ_CHECK_FN(func, !sj__rt.in_run, SJ_ESTATE, IN_RUN_SENTENCE);
+    SJ_CHECK_FN(func, !sj__rt.paused, SJ_ESTATE, PAUSED_SENTENCE);
     return SJ_OK;
 }
 

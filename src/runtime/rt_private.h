@@ -25,6 +25,8 @@ struct sj__rt {
     int64_t tasks_submitted, submission_waits, handles;
     /* an sj_spmd_run function runs on this rank (workers paused): see SJ__RT_NOT_IN_RUN */
     int in_run;
+    /* sj_pause(): the workers run no task until sj_resume() */
+    int paused;
 };
 
 extern struct sj__rt sj__rt;
@@ -59,7 +61,7 @@ int sj__rt_wait_quietly(MPI_Request *req, const char *what);
 int sj__rt_refuse_in_run(void);
 #define SJ__RT_NOT_IN_RUN()                                                                        \
     do {                                                                                           \
-        if (sj__rt.in_run)                                                                         \
+        if (sj__rt.in_run || sj__rt.paused)                                                        \
             return sj__rt_refuse_in_run();                                                         \
     } while (0)
 

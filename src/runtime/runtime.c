@@ -541,7 +541,7 @@ static void reset_state(const sj_init_options_t *o)
     sj__rt.verbose = o->verbose;
     sj__rt.app_thread = pthread_self();
     sj__rt.tasks_submitted = sj__rt.submission_waits = sj__rt.handles = 0;
-    sj__rt.in_run = 0;
+    sj__rt.in_run = sj__rt.paused = 0;
     sj__tag_reset();
     sj__registry_init();
     const char *perf = getenv("SJ_PERFSTAT");
@@ -571,6 +571,8 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
 
 int sj_finalize(void)
 {
+    if (sj__rt.running && sj__rt.paused && !sj__rt.in_run) /* the workers finish the run */
+        SJ_TRY(sj_resume());
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
     /* Objects first: an array gives back the blocks its user still holds
@@ -628,6 +630,25 @@ int sj_barrier(void)
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised");
     return sj__rt_barrier();
+}
+
+int sj_pause(void)
+{
+    SJ_TRY(sj__rt_check_collective(__func__));
+    starpu_task_wait_for_all(); /* this rank's tasks: nothing of ours is left half done */
+    starpu_pause();
+    sj__rt.paused = 1;
+    return SJ_OK;
+}
+
+int sj_resume(void)
+{
+    SJ_CHECK(sj__rt.running, SJ_ESTATE, "starjets is not initialised (call sj_init)");
+    SJ_CHECK(!sj__rt.in_run, SJ_ESTATE, "called inside sj_spmd_run");
+    SJ_CHECK(sj__rt.paused, SJ_ESTATE, "starjets is not paused (sj_pause was not called)");
+    sj__rt.paused = 0;
+    starpu_resume();
+    return SJ_OK;
 }
 
 void sj_set_synchronous(int on)
