@@ -41,6 +41,9 @@ static void test_options_took_effect(void **state)
 {
     assert_int_equal(sj_ncpus(), 1);
     assert_true(sj_initialized());
+    int world = 0; /* the zero-filled comm option meant MPI_COMM_WORLD */
+    MPI_Comm_size(MPI_COMM_WORLD, &world);
+    assert_int_equal(sj_nranks(), world);
 }
 
 static void test_workers_niced(void **state)
@@ -83,6 +86,7 @@ int main(int argc, char **argv)
     o.placement = SJ_PLACE_SPLIT_NOBIND;
     o.verbose = 1;
     o.worker_nice = WORKER_NICE;
+    memset(&o.comm, 0, sizeof o.comm); /* as if set by hand: means MPI_COMM_WORLD */
     if (sj_init(&argc, &argv, &o) != SJ_OK) {
         fprintf(stderr, "sj_init failed: %s\n", sj_last_error());
         return 1;

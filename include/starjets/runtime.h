@@ -129,7 +129,9 @@ typedef struct sj_init_options {
      * program before sj_init(), and an intracommunicator. A strict subset of
      * `MPI_COMM_WORLD` needs the StarPU that `scripts/build-starpu` builds:
      * stock StarPU-MPI 1.3 waits on `MPI_COMM_WORLD` at shutdown, so sj_init()
-     * refuses it with SJ_ENOTSUP there. See docs/embedding.md.
+     * refuses it with SJ_ENOTSUP there. A zero-filled value (options set up
+     * without sj_init_options_default()) means `MPI_COMM_WORLD`. See
+     * docs/embedding.md.
      */
     MPI_Comm comm;
 } sj_init_options_t;

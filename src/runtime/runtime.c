@@ -559,6 +559,9 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
         o = *opts;
     else
         sj_init_options_default(&o);
+    const MPI_Comm zero = {0}; /* options filled by hand, not by sj_init_options_default */
+    if (memcmp(&o.comm, &zero, sizeof zero) == 0)
+        o.comm = MPI_COMM_WORLD;
     SJ_TRY(check_options(&o));
     SJ_TRY(start_mpi(argc, argv, o.comm));
     struct starpu_conf conf;
