@@ -336,10 +336,9 @@ static void free_strips(strips_t *st)
 /* A gate: a task that claims @p n received strips (W) once in(b) is ready. */
 static int submit_gate(sj_array_t in, int b, const sj__buf_t *claims, int n)
 {
-    const sj__kernel_t kernel = SJ__K_HALO_GATE;
     sj__buf_t bufs[1 + SJ__HALO_MAX_DIRS] = {{in->handles[b], SJ__R}};
     memcpy(bufs + 1, claims, (size_t)n * sizeof *claims);
-    return sj__rt_submit_local(kernel, NULL, 0, PRIO_PACK, 1 + n, bufs);
+    return sj__rt_submit_local(SJ__K_HALO_GATE, NULL, 0, PRIO_PACK, 1 + n, bufs);
 }
 
 /*
@@ -350,7 +349,6 @@ static int submit_gate(sj_array_t in, int b, const sj__buf_t *claims, int n)
  */
 static int submit_exchange(sj_array_t in, const int *owner, const strips_t *st, int me)
 {
-    const sj__kernel_t kernel = SJ__K_HALO_PACK;
     const int count = in->dist->local_start[me + 1] - in->dist->local_start[me];
     const int *blocks = in->dist->local + in->dist->local_start[me];
     for (int i = 0; i < count; i++) {
@@ -388,7 +386,7 @@ static int submit_exchange(sj_array_t in, const int *owner, const strips_t *st, 
             memcpy(bufs + nbufs, claims, (size_t)nclaims * sizeof *claims);
             nbufs += nclaims;
         }
-        SJ_TRY(sj__rt_submit_local(kernel, &args, sizeof args, PRIO_PACK, nbufs, bufs));
+        SJ_TRY(sj__rt_submit_local(SJ__K_HALO_PACK, &args, sizeof args, PRIO_PACK, nbufs, bufs));
         for (int j = 0; j < nout; j++) {
             const strip_t *s = &st->list[st->from[st->from_start[b] + j]];
             if (s->tag >= 0)
@@ -479,8 +477,7 @@ static int submit_block(const plan_t *pl, sj_array_t out, sj_array_t in, int b,
         args->part[0] = interior;
         args->nsrc = 0;
         sj__buf_t bufs[2] = {{out->handles[b], SJ__W}, {in->handles[b], SJ__R}};
-        const sj__kernel_t kernel = SJ__K_HALO_INTERIOR;
-        SJ_TRY(sj__rt_submit_local(kernel, args, argsize, PRIO_INTERIOR, 2, bufs));
+        SJ_TRY(sj__rt_submit_local(SJ__K_HALO_INTERIOR, args, argsize, PRIO_INTERIOR, 2, bufs));
     }
     if (nparts == 0)
         return SJ_OK;

@@ -446,31 +446,28 @@ static int start_mpi(int *argc, char ***argv, MPI_Comm comm)
         MPI_Query_thread(&level);
         sj__rt.we_initialized_mpi = 0;
     }
+    int rc = SJ_OK;
     if (level < MPI_THREAD_SERIALIZED) {
-        if (sj__rt.we_initialized_mpi)
-            MPI_Finalize();
-        return sj__error(SJ_ERUNTIME, f,
-                         "MPI runs at thread level %d; StarPU-MPI needs MPI_THREAD_SERIALIZED or "
-                         "more",
-                         level);
+        rc = sj__error(
+            SJ_ERUNTIME, f,
+            "MPI runs at thread level %d; StarPU-MPI needs MPI_THREAD_SERIALIZED or more", level);
+        goto fail;
     }
     sj__rt.thread_multiple = level >= MPI_THREAD_MULTIPLE;
-    int rc = check_comm(comm);
-    if (rc < 0) {
-        if (sj__rt.we_initialized_mpi)
-            MPI_Finalize();
-        return rc;
-    }
+    SJ_TRY_GOTO(rc, check_comm(comm), fail);
     /* A communicator of our own: StarPU-MPI keeps a wildcard receive posted on it
      * and sets its error handler, neither of which may touch the program's. */
     if (MPI_Comm_dup(comm, &sj__rt.comm) != MPI_SUCCESS) {
-        if (sj__rt.we_initialized_mpi)
-            MPI_Finalize();
-        return sj__error(SJ_ERUNTIME, f, "MPI_Comm_dup of opts->comm failed");
+        rc = sj__error(SJ_ERUNTIME, f, "MPI_Comm_dup of opts->comm failed");
+        goto fail;
     }
     MPI_Comm_rank(sj__rt.comm, &sj__rt.rank);
     MPI_Comm_size(sj__rt.comm, &sj__rt.nranks);
     return SJ_OK;
+fail: /* MPI as the program left it */
+    if (sj__rt.we_initialized_mpi)
+        MPI_Finalize();
+    return rc;
 }
 
 /* StarPU and StarPU-MPI on this rank's share of the node, and the threads placed. */
