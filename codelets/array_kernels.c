@@ -156,3 +156,19 @@ void sj__cpu_map(void *buffers[], void *cl_arg)
     if (rc != 0)
         sj__kernel_fail("user block function returned %d on block %d", rc, a->blk.block);
 }
+
+void sj__cpu_boxcopy(void *buffers[], void *cl_arg)
+{
+    const sj__boxcopy_args_t *a = cl_arg;
+    const size_t es = a->elemsize, run = (size_t)a->n[0] * es;
+    char *dst = PTR(0);
+    const char *src = PTR(1);
+    for (int64_t l = 0; l < a->n[2]; l++)
+        for (int64_t j = 0; j < a->n[1]; j++) {
+            int64_t d = a->dst_off[0] +
+                        a->dst_dims[0] * (a->dst_off[1] + j + a->dst_dims[1] * (a->dst_off[2] + l));
+            int64_t s = a->src_off[0] +
+                        a->src_dims[0] * (a->src_off[1] + j + a->src_dims[1] * (a->src_off[2] + l));
+            memcpy(dst + (size_t)d * es, src + (size_t)s * es, run);
+        }
+}

@@ -24,6 +24,7 @@ void sj__cpu_mul(void *buffers[], void *cl_arg);
 void sj__cpu_copy(void *buffers[], void *cl_arg);
 void sj__cpu_rand(void *buffers[], void *cl_arg);
 void sj__cpu_map(void *buffers[], void *cl_arg);
+void sj__cpu_boxcopy(void *buffers[], void *cl_arg);
 void sj__cpu_partial(void *buffers[], void *cl_arg);
 void sj__cpu_combine(void *buffers[], void *cl_arg);
 void sj__cpu_finish(void *buffers[], void *cl_arg);

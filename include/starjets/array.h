@@ -154,6 +154,120 @@ int sj_array_copy(sj_array_t src, sj_array_t *array);
  */
 int sj_array_destroy(sj_array_t *array);
 
+/* ---- the host's memory, wrapped without a copy -------------------------- */
+
+/** How the host takes its wrapped memory back for a while (sj_array_acquire()). */
+typedef enum sj_access {
+    SJ_ACCESS_READ = 1,      /**< the host reads; starjets tasks may still read too */
+    SJ_ACCESS_READWRITE = 3, /**< the host reads and writes; starjets waits */
+} sj_access_t;
+
+/**
+ * @brief An array whose blocks are the host's own memory, one contiguous
+ * buffer per local block (PETSc's `VecCreateMPIWithArray`, DistributedArrays'
+ * `DArray` from local parts).
+ *
+ * Collective (all ranks agree on the arguments with one small message, so
+ * that a bad local part fails every rank); no copy: the array's blocks on
+ * this rank *are* @p blocks, which hold the array's values from now on.
+ * starjets never frees them. From this call until sj_array_unwrap() the host
+ * touches them only between sj_array_acquire() and sj_array_release(); tasks
+ * read and write them in place.
+ * @param[in] space  the array's space
+ * @param[in] dist   its layout (NULL = contiguous over all ranks)
+ * @param[in] nlocal number of blocks this rank owns (sj_dist_local_blocks())
+ * @param[in] blocks @p nlocal pointers, in the order of sj_dist_local_blocks():
+ *                   `blocks[i]` holds local block `i`, column-major and
+ *                   contiguous (sj_array_block_info() gives its shape), aligned
+ *                   to the element size; may be NULL when @p nlocal is 0
+ * @param[out] array the new array
+ * @retval SJ_OK on success
+ * @retval SJ_ENULL @p space or @p array NULL, or a NULL block pointer
+ * @retval SJ_EINVAL a misaligned pointer, @p nlocal not the number of blocks
+ *         this rank owns, or (on the other ranks) a local part another rank
+ *         refused
+ * @retval SJ_EMISMATCH block grids of @p space and @p dist differ
+ * @retval SJ_ESTATE starjets not running, or called inside sj_spmd_run()
+ */
+int sj_array_wrap_blocks(sj_space_t space, sj_dist_t dist, int nlocal, void *const blocks[],
+                         sj_array_t *array);
+
+/**
+ * @brief An array whose blocks are views of one local array of the host
+ * (a field with ghost layers), without a copy.
+ *
+ * Collective, as sj_array_wrap_blocks(). This rank's blocks must form one box
+ * of the block grid (true of every contiguous layout; sj_dist_blockmap()
+ * gives one box): global elements `lo[d] <= i[d] < hi[d]` of that box. The
+ * host's array holds element `(i0, i1, i2)` at
+ * `base[(i0 - lo0) + ld[0] * ((i1 - lo1) + ld[1] * (i2 - lo2))]`, as a
+ * Fortran array `u(ld[0], ld[1], *)` whose interior starts at `base`: for a
+ * 2-D field with a ghost layer of width g around an `nx x ny` interior,
+ * `base = &u[g + (nx + 2g) * g]` and `ld[0] = nx + 2g`. Ghost elements are
+ * never read or written by starjets. Blocks whose view is not contiguous are
+ * copied into scratch memory of the worker around each task that uses them
+ * (one extra read and write of the block per task), so give `ld` equal to
+ * the box's shape where the host allows it.
+ * @param[in] space  the array's space
+ * @param[in] dist   its layout (NULL = contiguous over all ranks)
+ * @param[in] base   the host's element at this rank's first global index,
+ *                   aligned to the element size; may be NULL on a rank that
+ *                   owns no block
+ * @param[in] ld     ld[0] >= the box's extent along dimension 0 (elements
+ *                   between columns); ld[1] >= its extent along dimension 1
+ *                   (columns between planes, read for 3-D spaces only); NULL
+ *                   means the box's own extents (a contiguous local part)
+ * @param[out] array the new array
+ * @retval SJ_OK on success
+ * @retval SJ_ENULL @p space or @p array NULL, or @p base NULL on a rank that owns blocks
+ * @retval SJ_EINVAL a misaligned @p base, a leading dimension smaller than
+ *         the box, this rank's blocks not one box, or (on the other ranks) a
+ *         local part another rank refused
+ * @retval SJ_EMISMATCH block grids of @p space and @p dist differ
+ * @retval SJ_ESTATE starjets not running, or called inside sj_spmd_run()
+ */
+int sj_array_wrap_local(sj_space_t space, sj_dist_t dist, void *base, const int64_t ld[2],
+                        sj_array_t *array);
+
+/**
+ * @brief Give the host its wrapped memory for reading (SJ_ACCESS_READ) or
+ * reading and writing (SJ_ACCESS_READWRITE) until sj_array_release().
+ *
+ * Local; blocking: waits for the tasks on this rank that write (READ) or use
+ * (READWRITE) the array's local blocks, after which the host's memory holds
+ * their latest values. Tasks submitted meanwhile wait for the release. Make no
+ * collective starjets call that involves the array (a wait, a reduction, a
+ * gather, an apply) between acquire and release: it would wait for this rank.
+ * @retval SJ_OK on success
+ * @retval SJ_ENULL @p array NULL
+ * @retval SJ_EINVAL not a wrapped array, or @p mode not an sj_access_t
+ * @retval SJ_ESTATE already acquired on this rank, or a block taken by
+ *         sj_array_localpart_get(); starjets not running
+ */
+int sj_array_acquire(sj_array_t array, sj_access_t mode);
+
+/**
+ * @brief End sj_array_acquire(): starjets may use the memory again (and sees
+ * what the host wrote under SJ_ACCESS_READWRITE). Local.
+ * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (not wrapped), SJ_ESTATE (not acquired)
+ */
+int sj_array_release(sj_array_t array);
+
+/**
+ * @brief Return a wrapped array's memory to the host for good.
+ *
+ * Collective; blocking: waits for the array's tasks, leaves its latest values
+ * in the host's memory (releasing an acquire still held), frees what starjets
+ * kept about it and sets `*array` to NULL. The memory is the host's again,
+ * untouched by starjets from then on. sj_array_destroy() does the same for a
+ * wrapped array (it never frees the host's memory). A wrapped array must not
+ * be used after either: its handle is gone (a copy of it dangles).
+ * @retval SJ_OK on success (NULL or `*array == NULL` is a no-op)
+ * @retval SJ_EINVAL the array was not made by a wrap call (use sj_array_destroy())
+ * @retval SJ_ESTATE starjets not running, or called inside sj_spmd_run()
+ */
+int sj_array_unwrap(sj_array_t *array);
+
 /* ---- queries (local) --------------------------------------------------- */
 
 /** @brief The array's space (borrowed: do not destroy). Local. */
@@ -172,12 +286,15 @@ int sj_array_block_info(sj_array_t array, int block, sj_block_info_t *info);
  * @brief Direct access to a block this rank owns (`localpart`).
  *
  * Local; blocking. Waits for the submitted tasks that use the block, then gives its
- * memory (column-major, sj_array_block_info() gives the shape). Tasks that use the
+ * memory (column-major, sj_array_block_info() gives the shape). On a wrapped
+ * array that is the host's own buffer; a block that is a strided view
+ * (sj_array_wrap_local() with ghost layers) is refused with SJ_EINVAL: use
+ * sj_array_acquire(). Tasks that use the
  * block wait until sj_array_localpart_restore(). Every get needs its restore.
  * @param[in] array  the array
  * @param[in] block  a block owned by this rank
  * @param[out] ptr   the block's memory
- * @retval SJ_OK, SJ_ENULL, SJ_ERANGE (block), SJ_EINVAL (not owned here), SJ_ESTATE
+ * @retval SJ_OK, SJ_ENULL, SJ_ERANGE (block), SJ_EINVAL (not owned here, or a strided view), SJ_ESTATE
  *         (already got)
  */
 int sj_array_localpart_get(sj_array_t array, int block, void **ptr);
@@ -248,6 +365,36 @@ int sj_array_block_get(sj_array_t array, int block, int root, void *buf);
  * @p block is the column-major block number (sj_space_block_index()).
  */
 int sj_array_block_set(sj_array_t array, int block, int root, const void *buf);
+
+/* ---- redistribution ------------------------------------------------------ */
+
+/**
+ * @brief Copy @p src into @p dst, an array of the same global shape and
+ * element type with any other layout or blocking (contiguous, block-cyclic,
+ * explicit owners, irregular cuts): how a host's layout meets a compute layout.
+ *
+ * Logically collective; asynchronous (submits tasks and returns): no root,
+ * no gather. Each piece where a block of @p src meets a block of @p dst moves
+ * once, from its owner to its new owner, by a point-to-point message in the
+ * task graph (packed where it is part of a block); pieces that stay on a
+ * rank are copied there. Every element therefore crosses the network at most
+ * once, and only when its owner changes.
+ * @param[in] src       the source
+ * @param[in,out] dst   the destination (every element is overwritten); may be
+ *                      a wrapped array
+ * @param[out] bytes_moved bytes sent between ranks by the whole call, summed
+ *                      over all ranks (the same value on every rank, computed
+ *                      from the two layouts without a message); may be NULL
+ * @retval SJ_OK on success
+ * @retval SJ_ENULL @p src or @p dst NULL
+ * @retval SJ_EINVAL @p src is @p dst
+ * @retval SJ_EMISMATCH different global shapes (dimensions or lengths) or
+ *         element types
+ * @retval SJ_ESTATE starjets not running, called inside sj_spmd_run(), or a
+ *         block of @p dst taken by sj_array_localpart_get() or sj_array_acquire()
+ * @retval SJ_ENOMEM
+ */
+int sj_array_redistribute(sj_array_t src, sj_array_t dst, int64_t *bytes_moved);
 
 /* ---- block-parallel algebra (asynchronous) ----------------------------- */
 

@@ -88,6 +88,7 @@ static void array_free(sj_array_t a)
     sj__dist_unref(a->dist);
     free(a->handles);
     free(a->got);
+    sj__wrap_free(a->wrap);
     free(a);
 }
 
@@ -96,9 +97,16 @@ static void array_release_user(sj__object_t *o)
     array_free((sj_array_t)o);
 }
 
-/* Make an array whose blocks are not yet written. */
 static int array_new(const char *func, sj_space_t space, sj_dist_t dist, sj_array_t *out)
 {
+    return sj__array_new(func, space, dist, NULL, out);
+}
+
+int sj__array_new(const char *func, sj_space_t space, sj_dist_t dist, sj__wrap_t *wrap,
+                  sj_array_t *out)
+{
+    if (!out || !space || !sj__rt_running())
+        sj__wrap_free(wrap);
     SJ_CHECK_FN(func, out != NULL, SJ_ENULL, "argument 'array' (the output) is NULL");
     *out = NULL;
     SJ_TRY(sj__check_running(func));
@@ -106,13 +114,17 @@ static int array_new(const char *func, sj_space_t space, sj_dist_t dist, sj_arra
     sj_dist_t own_dist = NULL;
     if (!dist) {
         int rc = sj_dist_create_default(space, &own_dist);
-        if (rc < 0)
+        if (rc < 0) {
+            sj__wrap_free(wrap);
             return sj__error_rename(rc, func);
+        }
         dist = own_dist;
     }
     int same = dist->ndims == space->ndims;
     for (int d = 0; same && d < SJ_MAX_DIMS; d++)
         same = dist->nblocks[d] == space->nblocks[d];
+    if (!same || dist->nranks != sj__rt_nranks())
+        sj__wrap_free(wrap);
     if (!same) {
         sj_dist_destroy(&own_dist);
         return sj__error(SJ_EMISMATCH, func,
@@ -139,6 +151,7 @@ static int array_new(const char *func, sj_space_t space, sj_dist_t dist, sj_arra
             free(a->got);
             free(a);
         }
+        sj__wrap_free(wrap);
         sj_dist_destroy(&own_dist);
         return sj__error(SJ_ENOMEM, func, "cannot allocate the array's handles or tags");
     }
@@ -148,10 +161,19 @@ static int array_new(const char *func, sj_space_t space, sj_dist_t dist, sj_arra
     sj__space_ref(space);
     sj__dist_ref(dist);
     sj_dist_destroy(&own_dist); /* the array holds its own reference */
+    a->wrap = wrap;
     const size_t es = sj_dtype_size(space->dtype);
-    for (int b = 0; b < total; b++)
-        sj__rt_data_register(&a->handles[b], dist->owner[b], tag + b, NULL,
-                             (size_t)sj__space_block_nelems(space, b), es);
+    for (int b = 0; b < total; b++) {
+        if (wrap) {
+            sj_block_info_t bi;
+            sj__space_block_info(space, b, &bi);
+            sj__rt_data_register_view(&a->handles[b], dist->owner[b], tag + b, wrap->view[b],
+                                      bi.dims, wrap->ld[b], es);
+        } else {
+            sj__rt_data_register(&a->handles[b], dist->owner[b], tag + b, NULL,
+                                 (size_t)sj__space_block_nelems(space, b), es);
+        }
+    }
     sj__object_add(&a->obj, SJ__KIND_ARRAY, array_release_user);
     *out = a;
     return SJ_OK;
@@ -308,8 +330,14 @@ int sj_array_localpart_get(sj_array_t array, int block, void **ptr)
     SJ_CHECK(array->dist->owner[block] == sj__rt_rank(), SJ_EINVAL,
              "block %d is owned by rank %d, not by this rank (%d)", block,
              array->dist->owner[block], sj__rt_rank());
+    SJ_CHECK(!array->wrap || !array->wrap->acquired, SJ_ESTATE,
+             "the array is acquired on this rank (sj_array_acquire): its memory is the host's");
     SJ_CHECK(!array->got[block], SJ_ESTATE,
              "block %d is already taken by sj_array_localpart_get (restore it first)", block);
+    SJ_CHECK(!sj__array_strided(array, block), SJ_EINVAL,
+             "block %d is a strided view of the host's array (sj_array_wrap_local): reach it "
+             "through sj_array_acquire and the host's own pointer",
+             block);
     void *p = sj__rt_data_acquire(array->handles[block], SJ__RW);
     SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire block %d", block);
     array->got[block] = 1;
@@ -321,8 +349,8 @@ int sj_array_localpart_restore(sj_array_t array, int block, void **ptr)
 {
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(check_block(__func__, array, block));
-    SJ_CHECK(array->got[block], SJ_ESTATE, "block %d was not taken by sj_array_localpart_get",
-             block);
+    SJ_CHECK(array->got[block] && (!array->wrap || !array->wrap->acquired), SJ_ESTATE,
+             "block %d was not taken by sj_array_localpart_get", block);
     array->got[block] = 0;
     sj__rt_data_release(array->handles[block]);
     if (ptr)
@@ -332,29 +360,42 @@ int sj_array_localpart_restore(sj_array_t array, int block, void **ptr)
 
 /* ---- moving blocks to and from a root ---------------------------------------- */
 
-/* Copy between a block (contiguous) and its place in a whole column-major buffer. */
+void sj__copy_strided(size_t es, const int64_t n[3], char *dst, const int64_t dld[2],
+                      const char *src, const int64_t sld[2])
+{
+    if (dld[0] == n[0] && sld[0] == n[0] && (n[2] == 1 || (dld[1] == n[1] && sld[1] == n[1]))) {
+        memcpy(dst, src, (size_t)(n[0] * n[1] * n[2]) * es);
+        return;
+    }
+    const size_t run = (size_t)n[0] * es;
+    for (int64_t l = 0; l < n[2]; l++)
+        for (int64_t j = 0; j < n[1]; j++)
+            memcpy(dst + (size_t)(dld[0] * (j + dld[1] * l)) * es,
+                   src + (size_t)(sld[0] * (j + sld[1] * l)) * es, run);
+}
+
+/* Where block b starts in a whole column-major buffer, and that buffer's leading dimensions. */
+static char *in_whole(const sj_block_info_t *bi, size_t es, const char *whole, int64_t ld[2])
+{
+    ld[0] = bi->gdims[0];
+    ld[1] = bi->gdims[1];
+    int64_t off = bi->lo[0] + bi->gdims[0] * (bi->lo[1] + bi->gdims[1] * bi->lo[2]);
+    return (char *)whole + (size_t)off * es;
+}
+
+/* Copy between a contiguous block and its place in a whole column-major buffer. */
 static void block_pack(const sj_block_info_t *bi, size_t es, char *block, const char *whole)
 {
-    size_t run = (size_t)bi->dims[0] * es;
-    for (int64_t l = 0; l < bi->dims[2]; l++)
-        for (int64_t j = 0; j < bi->dims[1]; j++) {
-            int64_t off =
-                bi->lo[0] + bi->gdims[0] * ((bi->lo[1] + j) + bi->gdims[1] * (bi->lo[2] + l));
-            memcpy(block, whole + (size_t)off * es, run);
-            block += run;
-        }
+    int64_t wld[2];
+    const char *at = in_whole(bi, es, whole, wld);
+    sj__copy_strided(es, bi->dims, block, bi->dims, at, wld);
 }
 
 static void block_unpack(const sj_block_info_t *bi, size_t es, const char *block, char *whole)
 {
-    size_t run = (size_t)bi->dims[0] * es;
-    for (int64_t l = 0; l < bi->dims[2]; l++)
-        for (int64_t j = 0; j < bi->dims[1]; j++) {
-            int64_t off =
-                bi->lo[0] + bi->gdims[0] * ((bi->lo[1] + j) + bi->gdims[1] * (bi->lo[2] + l));
-            memcpy(whole + (size_t)off * es, block, run);
-            block += run;
-        }
+    int64_t wld[2];
+    char *at = in_whole(bi, es, whole, wld);
+    sj__copy_strided(es, bi->dims, at, wld, block, bi->dims);
 }
 
 /* A transfer between a root buffer and one block, in flight on the root. */
@@ -396,18 +437,20 @@ static int move_start(sj_array_t a, int b, int root, char *buf, int whole, int t
         /* only this rank takes part, so failing here alone is safe */
         if (a->got[b])
             return sj__error(SJ_ESTATE, "starjets",
-                             "block %d is held by sj_array_localpart_get (restore it first)", b);
+                             "block %d is held by sj_array_localpart_get or sj_array_acquire "
+                             "(give it back first)",
+                             b);
         char *p = sj__rt_data_acquire(a->handles[b], to_root ? SJ__R : SJ__W);
         if (!p)
             return sj__error(SJ_ERUNTIME, "starjets", "cannot acquire block %d", b);
-        if (contiguous && to_root)
-            memcpy(at, p, (size_t)bi.nelems * es);
-        else if (contiguous)
-            memcpy(p, at, (size_t)bi.nelems * es);
-        else if (to_root)
-            block_unpack(&bi, es, p, buf);
+        /* the block's memory: contiguous, or a view of the host's array */
+        const int64_t *pld = a->wrap ? a->wrap->ld[b] : bi.dims;
+        int64_t bld[2] = {bi.dims[0], bi.dims[1]};
+        char *q = whole ? in_whole(&bi, es, buf, bld) : buf;
+        if (to_root)
+            sj__copy_strided(es, bi.dims, q, bld, p, pld);
         else
-            block_pack(&bi, es, p, buf);
+            sj__copy_strided(es, bi.dims, p, pld, q, bld);
         sj__rt_data_release(a->handles[b]);
     } else if (me == root) {
         if (!contiguous) {

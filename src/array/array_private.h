@@ -54,7 +54,34 @@ struct sj_array_s {
     /* the ghost strips of the last stencil step that read this array
      * (halo.c), reused by the next one with the same width and boundaries */
     struct sj__halo_cache *halo;
+    /* arrays wrapped around the host's memory (wrap.c); NULL when starjets
+     * allocates the blocks */
+    struct sj__wrap *wrap;
 };
+
+/* The host's memory behind a wrapped array: where each local block starts
+ * and the leading dimensions of the host's array around it. */
+typedef struct sj__wrap {
+    char **view;          /* per block: its first element on the owner, NULL elsewhere */
+    int64_t (*ld)[2];     /* per block: elements between columns, columns between planes */
+    sj_access_t acquired; /* mode of sj_array_acquire() on this rank, or 0 */
+} sj__wrap_t;
+
+/* Free a wrap description (NULL is a no-op). */
+void sj__wrap_free(sj__wrap_t *w);
+/*
+ * Make an array whose blocks are not yet written (@p wrap NULL: StarPU
+ * allocates them) or live in the host's memory (@p wrap: taken over by the
+ * array, freed with it, also on failure).
+ */
+int sj__array_new(const char *func, sj_space_t space, sj_dist_t dist, sj__wrap_t *wrap,
+                  sj_array_t *out);
+/* Non-zero when block b of @p a is a strided view of the host's memory. */
+int sj__array_strided(sj_array_t a, int b);
+/* Copy n[0] x n[1] x n[2] elements of @p es bytes between column-major arrays
+ * whose columns are ld[0] elements apart and planes ld[0] * ld[1]. */
+void sj__copy_strided(size_t es, const int64_t n[3], char *dst, const int64_t dld[2],
+                      const char *src, const int64_t sld[2]);
 
 /* Give back the handles of the array's graph reductions (at destroy). */
 void sj__array_reduce_fini(sj_array_t a);

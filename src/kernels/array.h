@@ -34,6 +34,20 @@ typedef struct sj__kargs {
     const void *ctx_as_is; /* MAP with ctx_size 0: the user's ctx pointer, passed as is */
 } sj__kargs_t;
 
+/*
+ * Copy a box of n[0] x n[1] x n[2] elements of elemsize bytes from the block
+ * src (shape src_dims, column-major) at corner src_off into the block dst
+ * (shape dst_dims) at corner dst_off: one piece of a redistribution (a block
+ * of one blocking meeting a block of another), or its packing into or out of
+ * a contiguous message.
+ */
+typedef struct sj__boxcopy_args {
+    size_t elemsize;
+    int64_t n[3];
+    int64_t dst_dims[3], dst_off[3];
+    int64_t src_dims[3], src_off[3];
+} sj__boxcopy_args_t;
+
 /* ---- reduction arithmetic, one definition for tasks and blocking paths -- */
 
 static inline double sj__reduce_combine(int op, double a, double b)

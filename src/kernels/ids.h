@@ -18,6 +18,7 @@ typedef enum sj__kernel {
     SJ__K_COPY,     /* [0] W dst, [1] R src */
     SJ__K_RAND,     /* [0] W: Philox uniform (op 0) or normal (op 1) */
     SJ__K_MAP,      /* [0] RW out, [1..nin] R inputs: user function */
+    SJ__K_BOXCOPY,  /* sj__boxcopy_args_t: [0] dst (W when the box covers it, else RW), [1] R src */
     /* reductions and graph scalars (kernels/array.h: sj__kargs_t) */
     SJ__K_PARTIAL,       /* [0] W partial (1 double), [1] R x, [2] R y (dot) */
     SJ__K_COMBINE,       /* [0] RW partial i, [1] R partial j */

@@ -32,6 +32,25 @@ int sj__rt_data_register(sj__data_t *data, int owner, int64_t tag, void *ptr, si
     return SJ_OK;
 }
 
+int sj__rt_data_register_view(sj__data_t *data, int owner, int64_t tag, void *ptr,
+                              const int64_t dims[3], const int64_t ld[2], size_t elemsize)
+{
+    const int64_t n = dims[0] * dims[1] * dims[2];
+    const int strided =
+        (dims[1] * dims[2] > 1 && ld[0] != dims[0]) || (dims[2] > 1 && ld[1] != dims[1]);
+    if (owner != sj__rt.rank || !strided)
+        return sj__rt_data_register(data, owner, tag, owner == sj__rt.rank ? ptr : NULL, (size_t)n,
+                                    elemsize);
+    starpu_data_handle_t h;
+    starpu_block_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)ptr, (uint32_t)ld[0],
+                               (uint32_t)(ld[0] * ld[1]), (uint32_t)dims[0], (uint32_t)dims[1],
+                               (uint32_t)dims[2], elemsize);
+    starpu_mpi_data_register_comm(h, tag, owner, sj__rt.comm);
+    sj__rt.handles++;
+    *data = sj__d(h);
+    return SJ_OK;
+}
+
 /*
  * Local one-double handles that StarPU allocates (graph scalars, per-block
  * results) come from a pool: registering and unregistering a handle with
@@ -263,7 +282,7 @@ int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out
         ifaces[1 + acquired] = starpu_data_get_interface_on_node(h, STARPU_MAIN_RAM);
     }
     if (rc == SJ_OK)
-        sj__registry_run(kernel, ifaces, args);
+        sj__registry_run(kernel, ifaces, 1 + nin, args);
     while (acquired > 0)
         starpu_data_release(sj__h(in[--acquired]));
     return rc;

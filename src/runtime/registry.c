@@ -24,6 +24,7 @@ typedef struct entry {
     struct starpu_codelet cl; /* first: the codelet of a task leads back to its entry */
     struct starpu_perfmodel model;
     sj__cpu_fn_t body;
+    int stage; /* stage strided buffers (all but kernels that never touch their data) */
     char name[48];
 } entry_t;
 
@@ -38,6 +39,7 @@ static const struct {
     [SJ__K_COPY] = {"sj_copy", sj__cpu_copy},
     [SJ__K_RAND] = {"sj_rand", sj__cpu_rand},
     [SJ__K_MAP] = {"sj_map", sj__cpu_map},
+    [SJ__K_BOXCOPY] = {"sj_boxcopy", sj__cpu_boxcopy},
     [SJ__K_PARTIAL] = {"sj_reduce_block", sj__cpu_partial},
     [SJ__K_COMBINE] = {"sj_reduce_combine", sj__cpu_combine},
     [SJ__K_FINISH] = {"sj_reduce_finish", sj__cpu_finish},
@@ -70,10 +72,108 @@ static void take_failure(void)
         sj__rt_task_error("%s", why);
 }
 
+/*
+ * Strided blocks. A block of an array wrapped around the host's memory with
+ * leading dimensions larger than the block (a field with ghost layers) is a
+ * StarPU block interface: a strided view of the host's array. Kernel bodies
+ * see contiguous vectors only, so such a buffer is staged: copied into
+ * scratch memory of the running thread before the body (unless the task
+ * only writes it), and back after it (unless the task only reads it). The
+ * staged copy is column-major and contiguous, so the body computes the same
+ * bits as on a block starjets allocated. One scratch area per worker (and one
+ * for the application thread, which runs sj__registry_run), grown as needed
+ * and kept until shutdown.
+ */
+typedef struct scratch {
+    void *p;
+    size_t size;
+} scratch_t;
+
+static scratch_t scratch[STARPU_NMAXWORKERS + 1];
+
+static int is_strided(const void *iface)
+{
+    return *(const enum starpu_data_interface_id *)iface == STARPU_BLOCK_INTERFACE_ID;
+}
+
+static size_t strided_bytes(const struct starpu_block_interface *b)
+{
+    return (size_t)b->nx * b->ny * b->nz * b->elemsize;
+}
+
+/* Copy between a strided block and contiguous memory (to_view: into the block). */
+static void strided_copy(const struct starpu_block_interface *b, char *flat, int to_view)
+{
+    const size_t run = (size_t)b->nx * b->elemsize;
+    for (uint32_t z = 0; z < b->nz; z++)
+        for (uint32_t y = 0; y < b->ny; y++) {
+            char *view = (char *)b->ptr + ((size_t)z * b->ldz + (size_t)y * b->ldy) * b->elemsize;
+            if (to_view)
+                memcpy(view, flat, run);
+            else
+                memcpy(flat, view, run);
+            flat += run;
+        }
+}
+
+static void run_body(const entry_t *e, void *buffers[], int n,
+                     const enum starpu_data_access_mode *modes, void *args)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        if (is_strided(buffers[i]))
+            total += strided_bytes(buffers[i]);
+    if (total == 0 || !e->stage) {
+        e->body(buffers, args);
+        return;
+    }
+    const int w = starpu_worker_get_id();
+    scratch_t *s = &scratch[w < 0 ? STARPU_NMAXWORKERS : w];
+    if (s->size < total) {
+        void *p = realloc(s->p, total);
+        if (!p) {
+            sj__rt_task_error("%s: cannot allocate %zu bytes to stage strided blocks", e->name,
+                              total);
+            return;
+        }
+        s->p = p;
+        s->size = total;
+    }
+    void *staged[SJ__RT_MAX_BUFS];
+    struct starpu_vector_interface flat[SJ__RT_MAX_BUFS];
+    char *at = s->p;
+    for (int i = 0; i < n; i++) {
+        staged[i] = buffers[i];
+        if (!is_strided(buffers[i]))
+            continue;
+        const struct starpu_block_interface *b = buffers[i];
+        flat[i] = (struct starpu_vector_interface){
+            .id = STARPU_VECTOR_INTERFACE_ID,
+            .ptr = (uintptr_t)at,
+            .nx = b->nx * b->ny * b->nz,
+            .elemsize = b->elemsize,
+            .allocsize = strided_bytes(b),
+        };
+        if (modes[i] & STARPU_R)
+            strided_copy(b, at, 0);
+        staged[i] = &flat[i];
+        at += strided_bytes(b);
+    }
+    e->body(staged, args);
+    for (int i = 0; i < n; i++)
+        if (staged[i] != buffers[i] && (modes[i] & STARPU_W))
+            strided_copy(buffers[i], (char *)(uintptr_t)flat[i].ptr, 1);
+}
+
 static void trampoline(void *buffers[], void *cl_arg)
 {
-    const entry_t *e = (const entry_t *)(void *)starpu_task_get_current()->cl;
-    e->body(buffers, cl_arg);
+    struct starpu_task *task = starpu_task_get_current();
+    const entry_t *e = (const entry_t *)(void *)task->cl;
+    const int n = STARPU_TASK_GET_NBUFFERS(task);
+    enum starpu_data_access_mode modes[SJ__RT_MAX_BUFS];
+    for (int i = 0; i < n && i < SJ__RT_MAX_BUFS; i++)
+        modes[i] = STARPU_TASK_GET_MODE(task, i);
+    run_body(e, buffers, n < SJ__RT_MAX_BUFS ? n : SJ__RT_MAX_BUFS, modes, cl_arg);
     take_failure();
 }
 
@@ -82,6 +182,7 @@ static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body)
     memset(e, 0, sizeof *e);
     snprintf(e->name, sizeof e->name, "%s", name);
     e->body = body;
+    e->stage = body != sj__cpu_halo_gate;
     starpu_codelet_init(&e->cl);
     e->cl.where = STARPU_CPU;
     e->cl.cpu_funcs[0] = trampoline;
@@ -105,6 +206,10 @@ void sj__registry_fini(void)
     /* StarPU saved and dropped the models at shutdown: only our memory is left. */
     for (int k = 0; k < nvariants; k++)
         free(variants[k]);
+    for (int w = 0; w <= STARPU_NMAXWORKERS; w++) {
+        free(scratch[w].p);
+        scratch[w] = (scratch_t){0};
+    }
     free(variants);
     variants = NULL;
     nvariants = capvariants = 0;
@@ -121,9 +226,13 @@ struct starpu_codelet *sj__codelet(sj__kernel_t kernel)
     return &entry_of(kernel)->cl;
 }
 
-void sj__registry_run(sj__kernel_t kernel, void *buffers[], const void *args)
+void sj__registry_run(sj__kernel_t kernel, void *buffers[], int nbuffers, const void *args)
 {
-    entry_of(kernel)->body(buffers, (void *)args);
+    /* buffer 0 is written, the others are read */
+    enum starpu_data_access_mode modes[SJ__RT_MAX_BUFS];
+    for (int i = 0; i < nbuffers; i++)
+        modes[i] = i == 0 ? STARPU_W : STARPU_R;
+    run_body(entry_of(kernel), buffers, nbuffers, modes, (void *)args);
     take_failure();
 }
 

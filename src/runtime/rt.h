@@ -59,6 +59,17 @@ int sj__rt_verbose(void);
  */
 int sj__rt_data_register(sj__data_t *data, int owner, int64_t tag, void *ptr, size_t n,
                          size_t elemsize);
+/*
+ * Register a block that lives in memory the host gave (a wrapped array): on
+ * the owner, @p ptr is the block's first element in the host's column-major
+ * array, whose columns are ld[0] elements apart and planes ld[0] * ld[1]; the
+ * block is dims[0] x dims[1] x dims[2]. Where that is not contiguous the
+ * handle is a strided view, which kernels see staged as a contiguous vector
+ * (registry.c). Elsewhere the handle is a contiguous placeholder, as for
+ * sj__rt_data_register().
+ */
+int sj__rt_data_register_view(sj__data_t *data, int owner, int64_t tag, void *ptr,
+                              const int64_t dims[3], const int64_t ld[2], size_t elemsize);
 /* Register local memory (no owner, no tag): for temporaries seen by one rank. */
 int sj__rt_data_register_local(sj__data_t *data, void *ptr, size_t n, size_t elemsize);
 /* Unregister after the tasks using it have run; waits for them. */

@@ -87,7 +87,7 @@ void sj__registry_fini(void);
 /* The StarPU codelet of a kernel. */
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
 /* Run a kernel's body on this thread on StarPU interfaces (sj__rt_run_here). */
-void sj__registry_run(sj__kernel_t kernel, void *buffers[], const void *args);
+void sj__registry_run(sj__kernel_t kernel, void *buffers[], int nbuffers, const void *args);
 
 /* Traces and the light profile (trace.c), in the order sj_init and sj_finalize
  * call them. */
