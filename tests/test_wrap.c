@@ -188,8 +188,8 @@ static int relax(const sj_stencil_info_t *s, void *outp, const void *inp, void *
     for (int64_t k = s->lo[2]; k < s->hi[2]; k++)
         for (int64_t j = s->lo[1]; j < s->hi[1]; j++)
             for (int64_t i = s->lo[0]; i < s->hi[0]; i++) {
-                const double *c = in + i * s->in_stride[0] + j * s->in_stride[1] +
-                                  k * s->in_stride[2];
+                const double *c =
+                    in + i * s->in_stride[0] + j * s->in_stride[1] + k * s->in_stride[2];
                 double sum = 0;
                 for (int d = 0; d < nd; d++)
                     sum += c[-s->in_stride[d]] + c[s->in_stride[d]];
@@ -474,9 +474,10 @@ static void test_bad_input(void **state)
                         me == last, SJ_ENULL);
         assert_null(w);
         /* misaligned base */
-        ASSERT_ALL_FAIL(sj_array_wrap_local(s, dist, me == last ? (void *)((char *)f.base + 4) : (void *)f.base, ld,
-                                            &w),
-                        me == last, SJ_EINVAL);
+        ASSERT_ALL_FAIL(
+            sj_array_wrap_local(s, dist, me == last ? (void *)((char *)f.base + 4) : (void *)f.base,
+                                ld, &w),
+            me == last, SJ_EINVAL);
         /* leading dimension smaller than the box */
         const int64_t small[2] = {f.ext[0] - 1, f.ld[1]};
         ASSERT_ALL_FAIL(sj_array_wrap_local(s, dist, f.base, me == last ? small : ld, &w),

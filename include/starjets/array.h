@@ -294,8 +294,8 @@ int sj_array_block_info(sj_array_t array, int block, sj_block_info_t *info);
  * @param[in] array  the array
  * @param[in] block  a block owned by this rank
  * @param[out] ptr   the block's memory
- * @retval SJ_OK, SJ_ENULL, SJ_ERANGE (block), SJ_EINVAL (not owned here, or a strided view), SJ_ESTATE
- *         (already got)
+ * @retval SJ_OK, SJ_ENULL, SJ_ERANGE (block), SJ_EINVAL (not owned here, or a strided view),
+ * SJ_ESTATE (already got)
  */
 int sj_array_localpart_get(sj_array_t array, int block, void **ptr);
 

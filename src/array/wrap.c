@@ -165,8 +165,8 @@ static int check_local(const char *func, sj_space_t space, sj_dist_t dist, void 
         const int b = mine[i];
         sj_block_info_t bi;
         sj__space_block_info(space, b, &bi);
-        const int64_t off = (bi.lo[0] - lo.lo[0]) +
-                            ld[0] * ((bi.lo[1] - lo.lo[1]) + ld[1] * (bi.lo[2] - lo.lo[2]));
+        const int64_t off =
+            (bi.lo[0] - lo.lo[0]) + ld[0] * ((bi.lo[1] - lo.lo[1]) + ld[1] * (bi.lo[2] - lo.lo[2]));
         w->view[b] = (char *)base + (size_t)off * es;
         w->ld[b][0] = ld[0];
         w->ld[b][1] = ld[1];
@@ -251,7 +251,8 @@ int sj_array_acquire(sj_array_t array, sj_access_t mode)
         SJ_CHECK(!array->got[mine[i]], SJ_ESTATE,
                  "block %d is taken by sj_array_localpart_get (restore it first)", mine[i]);
     for (int i = 0; i < count; i++) {
-        if (!sj__rt_data_acquire(array->handles[mine[i]], mode == SJ_ACCESS_READ ? SJ__R : SJ__RW)) {
+        if (!sj__rt_data_acquire(array->handles[mine[i]],
+                                 mode == SJ_ACCESS_READ ? SJ__R : SJ__RW)) {
             while (i-- > 0) {
                 array->got[mine[i]] = 0;
                 sj__rt_data_release(array->handles[mine[i]]);
