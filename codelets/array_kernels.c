@@ -160,15 +160,12 @@ void sj__cpu_map(void *buffers[], void *cl_arg)
 void sj__cpu_boxcopy(void *buffers[], void *cl_arg)
 {
     const sj__boxcopy_args_t *a = cl_arg;
+    const sj__view_t dst = sj__view_of(buffers[0], a->dst_dims),
+                     src = sj__view_of(buffers[1], a->src_dims);
     const size_t es = a->elemsize, run = (size_t)a->n[0] * es;
-    char *dst = PTR(0);
-    const char *src = PTR(1);
     for (int64_t l = 0; l < a->n[2]; l++)
-        for (int64_t j = 0; j < a->n[1]; j++) {
-            int64_t d = a->dst_off[0] +
-                        a->dst_dims[0] * (a->dst_off[1] + j + a->dst_dims[1] * (a->dst_off[2] + l));
-            int64_t s = a->src_off[0] +
-                        a->src_dims[0] * (a->src_off[1] + j + a->src_dims[1] * (a->src_off[2] + l));
-            memcpy(dst + (size_t)d * es, src + (size_t)s * es, run);
-        }
+        for (int64_t j = 0; j < a->n[1]; j++)
+            memcpy(sj__col(&dst, a->dst_off[1] + j, a->dst_off[2] + l) + (size_t)a->dst_off[0] * es,
+                   sj__col(&src, a->src_off[1] + j, a->src_off[2] + l) + (size_t)a->src_off[0] * es,
+                   run);
 }

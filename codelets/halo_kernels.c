@@ -11,8 +11,31 @@
 #include "codelets_private.h"
 #include "kernels/halo.h"
 
+/*
+ * Buffers 0 and 1 may be strided views of a host array (sj__is_view): their
+ * pointer and strides come from the interface, not from the arguments, which
+ * describe contiguous blocks. Strips are always contiguous.
+ */
 #undef PTR
-#define PTR(i) ((char *)STARPU_VECTOR_GET_PTR(buffers[i]))
+#define PTR(i) buf_ptr(buffers[i])
+
+static char *buf_ptr(void *iface)
+{
+    return sj__is_view(iface) ? (char *)STARPU_BLOCK_GET_PTR(iface)
+                              : (char *)STARPU_VECTOR_GET_PTR(iface);
+}
+
+/* The strides of buffer @p iface: its own for a view, else @p given. */
+static void buf_strides(void *iface, const int64_t given[SJ_MAX_DIMS], int64_t s[SJ_MAX_DIMS])
+{
+    if (sj__is_view(iface)) {
+        const int64_t none[3] = {1, 1, 1};
+        sj__view_t v = sj__view_of(iface, none);
+        sj__strides_of(&v, s);
+    } else {
+        memcpy(s, given, SJ_MAX_DIMS * sizeof *s);
+    }
+}
 
 /* Offset of cell c in a buffer with strides s (elements). */
 static inline int64_t offset_of(const int64_t c[SJ_MAX_DIMS], const int64_t s[SJ_MAX_DIMS])
@@ -48,6 +71,8 @@ void sj__cpu_halo_pack(void *buffers[], void *cl_arg)
 {
     const sj__halo_pack_args_t *a = cl_arg;
     const char *src = PTR(0);
+    int64_t sst[SJ_MAX_DIMS];
+    buf_strides(buffers[0], a->stride, sst);
     for (int s = 0; s < a->nstrips; s++) {
         const sj__halo_box_t *b = &a->box[s];
         int64_t ext[SJ_MAX_DIMS], st[SJ_MAX_DIMS];
@@ -56,8 +81,8 @@ void sj__cpu_halo_pack(void *buffers[], void *cl_arg)
         st[0] = 1;
         st[1] = ext[0];
         st[2] = ext[0] * ext[1];
-        copy_box(PTR(1 + s), st, src + (size_t)offset_of(b->lo, a->stride) * a->elemsize, a->stride,
-                 ext, a->elemsize);
+        copy_box(PTR(1 + s), st, src + (size_t)offset_of(b->lo, sst) * a->elemsize, sst, ext,
+                 a->elemsize);
     }
 }
 
@@ -146,29 +171,37 @@ static const char *assemble(void *buffers[], const sj__halo_args_t *a, const sj_
         if (src->buf < 0) {
             fill_box(dst, stride, iext, a->info.blk.dtype, a->fixed_value);
         } else {
-            int64_t at[SJ_MAX_DIMS];
+            int64_t at[SJ_MAX_DIMS], sst[SJ_MAX_DIMS];
             for (int d = 0; d < SJ_MAX_DIMS; d++)
                 at[d] = ilo[d] + src->shift[d];
-            copy_box(dst, stride, PTR(src->buf) + (size_t)offset_of(at, src->stride) * es,
-                     src->stride, iext, es);
+            buf_strides(buffers[src->buf], src->stride, sst);
+            copy_box(dst, stride, PTR(src->buf) + (size_t)offset_of(at, sst) * es, sst, iext, es);
         }
     }
     /* Block-local (0,0,0) may lie before the scratch buffer: integer arithmetic. */
     return (const char *)((uintptr_t)scratch - (uintptr_t)(offset_of(lo, stride) * (int64_t)es));
 }
 
+static size_t info_elemsize(int dtype)
+{
+    return dtype == SJ_FLOAT32 ? sizeof(float) : sizeof(double);
+}
+
 void sj__cpu_stencil(void *buffers[], void *cl_arg)
 {
     const sj__halo_args_t *a = cl_arg;
     void *ctx = a->ctx_size ? (char *)cl_arg + sizeof *a : (void *)a->ctx_as_is;
-    const size_t es = STARPU_VECTOR_GET_ELEMSIZE(buffers[0]);
+    const size_t es = info_elemsize(a->info.blk.dtype);
     sj_stencil_info_t info = a->info;
+    /* the output's strides: its own when it is a view of a host array */
+    buf_strides(buffers[0], a->info.out_stride, info.out_stride);
     for (int p = 0; p < a->nparts; p++) {
         memcpy(info.lo, a->part[p].lo, sizeof info.lo);
         memcpy(info.hi, a->part[p].hi, sizeof info.hi);
         const char *in;
         if (info.part == SJ_STENCIL_INTERIOR) {
-            memcpy(info.in_stride, info.out_stride, sizeof info.in_stride);
+            /* the input block in place, with its own strides */
+            buf_strides(buffers[1], a->info.out_stride, info.in_stride);
             in = PTR(1);
         } else {
             in = assemble(buffers, a, &a->part[p], info.in_stride, es);

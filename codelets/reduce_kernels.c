@@ -74,12 +74,113 @@
 DEFINE_PARTIAL(double)
 DEFINE_PARTIAL(float)
 
+/*
+ * The same per-block results over strided views (blocks of arrays wrapped
+ * around a host array), column by column, with the accumulators carried
+ * across columns: element e of the block (column-major) goes to accumulator
+ * e % 4 below the last multiple of 4 and to accumulator 0 after it, exactly
+ * as in DEFINE_SUM4, so the bits are those of a contiguous block.
+ */
+typedef struct sum4 {
+    double s[4];
+    int64_t e, n4;
+} sum4_t;
+
+#define DEFINE_FEED(name, T, F)                                                                    \
+    static void name(sum4_t *st, const T *x, const T *y, int64_t len)                              \
+    {                                                                                              \
+        (void)y;                                                                                   \
+        int64_t i = 0;                                                                             \
+        for (; i < len && (st->e & 3) && st->e < st->n4; i++, st->e++)                             \
+            st->s[st->e & 3] += F(i);                                                              \
+        double s0 = st->s[0], s1 = st->s[1], s2 = st->s[2], s3 = st->s[3];                         \
+        for (; i + 4 <= len && st->e + 4 <= st->n4; i += 4, st->e += 4) {                          \
+            s0 += F(i);                                                                            \
+            s1 += F(i + 1);                                                                        \
+            s2 += F(i + 2);                                                                        \
+            s3 += F(i + 3);                                                                        \
+        }                                                                                          \
+        st->s[0] = s0;                                                                             \
+        st->s[1] = s1;                                                                             \
+        st->s[2] = s2;                                                                             \
+        st->s[3] = s3;                                                                             \
+        for (; i < len; i++, st->e++)                                                              \
+            st->s[st->e < st->n4 ? (st->e & 3) : 0] += F(i);                                       \
+    }
+
+#define DEFINE_FEEDS(T)                                                                            \
+    DEFINE_FEED(feed_sum_##T, T, F_X)                                                              \
+    DEFINE_FEED(feed_asum_##T, T, F_ABS)                                                           \
+    DEFINE_FEED(feed_sumsq_##T, T, F_SQ)                                                           \
+    DEFINE_FEED(feed_dot_##T, T, F_DOT)                                                            \
+    static void feed_##T(int op, sum4_t *st, double *m, const T *x, const T *y, int64_t len)       \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case SJ_REDUCE_SUM:                                                                        \
+        case SJ_REDUCE_MEAN:                                                                       \
+            feed_sum_##T(st, x, y, len);                                                           \
+            break;                                                                                 \
+        case SJ_REDUCE_NORM1:                                                                      \
+            feed_asum_##T(st, x, y, len);                                                          \
+            break;                                                                                 \
+        case SJ_REDUCE_NORM2:                                                                      \
+            feed_sumsq_##T(st, x, y, len);                                                         \
+            break;                                                                                 \
+        case SJ_REDUCE_DOT:                                                                        \
+            feed_dot_##T(st, x, y, len);                                                           \
+            break;                                                                                 \
+        default: {                                                                                 \
+            const int absval = op == SJ_REDUCE_NORMINF;                                            \
+            for (int64_t i = 0; i < len; i++, st->e++) {                                           \
+                const double v = absval ? fabs((double)x[i]) : (double)x[i];                       \
+                *m = st->e == 0 ? v : sj__reduce_combine(op, *m, v);                               \
+            }                                                                                      \
+        }                                                                                          \
+        }                                                                                          \
+    }
+
+DEFINE_FEEDS(double)
+DEFINE_FEEDS(float)
+
+static double partial_views(const sj__kargs_t *a, void *xb, void *yb)
+{
+    /* the shape comes from whichever input is a view */
+    const struct starpu_block_interface *b = sj__is_view(xb) ? xb : yb;
+    const int64_t shape[3] = {b->nx, b->ny, b->nz};
+    const sj__view_t x = sj__view_of(xb, shape);
+    const sj__view_t y = yb ? sj__view_of(yb, shape) : x;
+    const int64_t n = shape[0] * shape[1] * shape[2];
+    sum4_t st = {.n4 = n - n % 4};
+    double m = 0;
+    for (int64_t k = 0; k < shape[2]; k++)
+        for (int64_t j = 0; j < shape[1]; j++) {
+            const void *xc = sj__col(&x, j, k), *yc = sj__col(&y, j, k);
+            if (a->dtype == SJ_FLOAT64)
+                feed_double(a->op, &st, &m, xc, yc, shape[0]);
+            else
+                feed_float(a->op, &st, &m, xc, yc, shape[0]);
+        }
+    switch (a->op) {
+    case SJ_REDUCE_MIN:
+    case SJ_REDUCE_MAX:
+    case SJ_REDUCE_NORMINF:
+        return m;
+    default:
+        return (st.s[0] + st.s[1]) + (st.s[2] + st.s[3]);
+    }
+}
+
 void sj__cpu_partial(void *buffers[], void *cl_arg)
 {
     const sj__kargs_t *a = cl_arg;
     double *out = PTR(0);
+    void *yb = a->op == SJ_REDUCE_DOT ? buffers[2] : NULL;
+    if (sj__is_view(buffers[1]) || (yb && sj__is_view(yb))) {
+        *out = partial_views(a, buffers[1], yb);
+        return;
+    }
     int64_t n = NELEMS(1);
-    const void *y = a->op == SJ_REDUCE_DOT ? PTR(2) : NULL;
+    const void *y = yb ? PTR(2) : NULL;
     if (a->dtype == SJ_FLOAT64)
         *out = partial_double(a->op, PTR(1), y, n);
     else

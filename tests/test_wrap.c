@@ -199,6 +199,21 @@ static int relax(const sj_stencil_info_t *s, void *outp, const void *inp, void *
     return 0;
 }
 
+/* A 2-D update in float reading two cells away along each dimension. */
+static int relax_float(const sj_stencil_info_t *s, void *outp, const void *inp, void *ctx)
+{
+    (void)ctx;
+    const float *in = inp;
+    float *out = outp;
+    const int64_t a = s->in_stride[1], o = s->out_stride[1];
+    for (int64_t j = s->lo[1]; j < s->hi[1]; j++)
+        for (int64_t i = s->lo[0]; i < s->hi[0]; i++) {
+            const float *c = in + i + a * j;
+            out[i + o * j] = *c - 0.1f * ((c[-2] + c[2]) + (c[-2 * a] + c[2 * a]) - 4.0f * *c);
+        }
+    return 0;
+}
+
 static int square_plus(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
 {
     const double *x = in[0];
@@ -230,9 +245,11 @@ static void same_as_allocated(sj_space_t s, sj_dist_t dist, sj_array_t w, sj_arr
     assert_same_bits(w, r);
     /* reductions (task partials and blocking ones) */
     double vw, vr;
-    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_2, w, &vw));
-    SJ_ASSERT_OK(sj_array_norm(SJ_NORM_2, r, &vr));
-    assert_memory_equal(&vw, &vr, sizeof vw);
+    for (int op = SJ_REDUCE_SUM; op <= SJ_REDUCE_NORMINF; op++) {
+        SJ_ASSERT_OK(sj_array_reduce((sj_reduce_op_t)op, w, NULL, &vw));
+        SJ_ASSERT_OK(sj_array_reduce((sj_reduce_op_t)op, r, NULL, &vr));
+        assert_memory_equal(&vw, &vr, sizeof vw);
+    }
     SJ_ASSERT_OK(sj_array_dot(w, u, &vw));
     SJ_ASSERT_OK(sj_array_dot(r, u, &vr));
     assert_memory_equal(&vw, &vr, sizeof vw);
@@ -350,6 +367,91 @@ static void test_field_3d(void **state)
 {
     (void)state;
     run_field(3, (int64_t[]){13, 11, 9}, (int[]){2, 3, 2}, 1);
+}
+
+/*
+ * float32, 2-D, blocks large enough for task partials (over 32768 elements
+ * per rank), a ghost layer of 3: the same bits as an allocated array.
+ */
+static void test_field_float(void **state)
+{
+    (void)state;
+    sj_space_t s;
+    sj_dist_t dist;
+    const int64_t n0 = 301, n1 = 257;
+    const int g = 3;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT32, 2, (int64_t[]){n0, n1}, (int[]){3, 2}, &s));
+    SJ_ASSERT_OK(sj_dist_create_default(s, &dist));
+    int nb = 0;
+    const sj_box_t *box = NULL;
+    SJ_ASSERT_OK(sj_dist_blockmap(dist, sj_t_rank(), &nb, &box));
+    int64_t lo[2] = {0, 0}, ext[2] = {0, 0};
+    if (nb == 1) {
+        int first = 0, last = 0;
+        SJ_ASSERT_OK(sj_space_block_index(s, (int[]){box->lo[0], box->lo[1], 0}, &first));
+        SJ_ASSERT_OK(sj_space_block_index(s, (int[]){box->hi[0] - 1, box->hi[1] - 1, 0}, &last));
+        sj_block_info_t bf, bl;
+        block_info(s, first, &bf);
+        block_info(s, last, &bl);
+        for (int d = 0; d < 2; d++) {
+            lo[d] = bf.lo[d];
+            ext[d] = bl.hi[d] - bf.lo[d];
+        }
+    }
+    const int64_t ld = ext[0] + 2 * g;
+    float *mem = calloc((size_t)(ld * (ext[1] + 2 * g) + 1), sizeof *mem);
+    const sj_t_gen_t gen = sj_t_gen(SJ_T_SINE);
+    for (int64_t j = 0; j < ext[1]; j++)
+        for (int64_t i = 0; i < ext[0]; i++) {
+            const int64_t c[3] = {lo[0] + i, lo[1] + j, 0};
+            mem[(g + i) + ld * (g + j)] = (float)sj_t_value(&gen, c[0] + n0 * c[1], c);
+        }
+    sj_array_t w, r, o1, o2;
+    SJ_ASSERT_OK(sj_array_wrap_local(s, dist, &mem[g + ld * g], (int64_t[]){ld, 0}, &w));
+    SJ_ASSERT_OK(sj_t_make(s, dist, gen, &r));
+    for (int op = SJ_REDUCE_SUM; op <= SJ_REDUCE_NORMINF; op++) {
+        double vw, vr;
+        SJ_ASSERT_OK(sj_array_reduce((sj_reduce_op_t)op, w, NULL, &vw));
+        SJ_ASSERT_OK(sj_array_reduce((sj_reduce_op_t)op, r, NULL, &vr));
+        assert_memory_equal(&vw, &vr, sizeof vw);
+    }
+    double dw, dr;
+    SJ_ASSERT_OK(sj_array_dot(w, r, &dw));
+    SJ_ASSERT_OK(sj_array_dot(r, r, &dr));
+    assert_memory_equal(&dw, &dr, sizeof dw);
+    sj_array_t u;
+    SJ_ASSERT_OK(sj_array_rand(s, dist, 7, &u));
+    SJ_ASSERT_OK(sj_array_axpby(0.5, u, -1.25, w));
+    SJ_ASSERT_OK(sj_array_axpby(0.5, u, -1.25, r));
+    SJ_ASSERT_OK(sj_array_destroy(&u));
+    SJ_ASSERT_OK(sj_array_similar(r, &o1));
+    SJ_ASSERT_OK(sj_array_similar(r, &o2));
+    SJ_ASSERT_OK(sj_array_stencil(w, o1, 2, SJ_BOUNDARY_PERIODIC, NULL, relax_float, NULL, 0));
+    SJ_ASSERT_OK(sj_array_stencil(r, o2, 2, SJ_BOUNDARY_PERIODIC, NULL, relax_float, NULL, 0));
+    SJ_ASSERT_OK(sj_array_stencil(o1, w, 2, SJ_BOUNDARY_FIXED, NULL, relax_float, NULL, 0));
+    SJ_ASSERT_OK(sj_array_stencil(o2, r, 2, SJ_BOUNDARY_FIXED, NULL, relax_float, NULL, 0));
+    int64_t len = 0;
+    SJ_ASSERT_OK(sj_space_length(s, &len));
+    float *vw = malloc((size_t)len * sizeof *vw), *vr = malloc((size_t)len * sizeof *vr);
+    SJ_ASSERT_OK(sj_array_allgather(w, vw));
+    SJ_ASSERT_OK(sj_array_allgather(r, vr));
+    assert_memory_equal(vw, vr, (size_t)len * sizeof *vw);
+    SJ_ASSERT_OK(sj_array_unwrap(&w));
+    /* the ghosts are still zero: only the interior was written */
+    int64_t touched = 0;
+    for (int64_t j = 0; j < ext[1] + 2 * g; j++)
+        for (int64_t i = 0; i < ld; i++)
+            if (i < g || i >= g + ext[0] || j < g || j >= g + ext[1])
+                touched += mem[i + ld * j] != 0.0f;
+    assert_int_equal(touched, 0);
+    free(vw);
+    free(vr);
+    free(mem);
+    SJ_ASSERT_OK(sj_array_destroy(&r));
+    SJ_ASSERT_OK(sj_array_destroy(&o1));
+    SJ_ASSERT_OK(sj_array_destroy(&o2));
+    SJ_ASSERT_OK(sj_dist_destroy(&dist));
+    SJ_ASSERT_OK(sj_space_destroy(&s));
 }
 
 /* ---- one host buffer per block, under a block operator --------------------- */
@@ -582,9 +684,8 @@ static void test_bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_field_2d),
-        cmocka_unit_test(test_field_3d),
-        cmocka_unit_test(test_blocks_under_operator),
+        cmocka_unit_test(test_field_2d),    cmocka_unit_test(test_field_3d),
+        cmocka_unit_test(test_field_float), cmocka_unit_test(test_blocks_under_operator),
         cmocka_unit_test(test_bad_input),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "wrap");

@@ -100,7 +100,10 @@ typedef enum sj_stencil_part {
  *   box never does), as PETSc's DMDA arrays do.
  *
  * `in_stride[0]` and `out_stride[0]` are always 1 (column-major); unused
- * dimensions have `lo = 0`, `hi = 1`.
+ * dimensions have `lo = 0`, `hi = 1`. Read the other strides, never derive
+ * them from the block's shape: on an array that wraps a host array with
+ * leading dimensions (sj_array_wrap_local()), `out_stride` and, for
+ * ::SJ_STENCIL_INTERIOR, `in_stride` are the host array's.
  */
 typedef struct sj_stencil_info {
     sj_block_info_t blk;             /**< the whole block: number, global range, shape, type */
@@ -109,7 +112,7 @@ typedef struct sj_stencil_info {
     int64_t lo[SJ_MAX_DIMS];         /**< first cell of the box (block-local) */
     int64_t hi[SJ_MAX_DIMS];         /**< one past the last cell of the box (block-local) */
     int64_t in_stride[SJ_MAX_DIMS];  /**< element strides of `in` */
-    int64_t out_stride[SJ_MAX_DIMS]; /**< element strides of `out` (the block's own) */
+    int64_t out_stride[SJ_MAX_DIMS]; /**< element strides of `out` (the block's memory) */
 } sj_stencil_info_t;
 
 /**

@@ -24,40 +24,50 @@ typedef struct entry {
     struct starpu_codelet cl; /* first: the codelet of a task leads back to its entry */
     struct starpu_perfmodel model;
     sj__cpu_fn_t body;
-    int stage; /* stage strided buffers (all but kernels that never touch their data) */
+    int strided; /* STAGE, COLUMNS or VIEWS */
     char name[48];
 } entry_t;
+
+/*
+ * How a kernel takes a strided view of a host array (a block of an array
+ * wrapped by sj_array_wrap_local): staged into contiguous scratch (the
+ * default: the body sees vectors only), cut into columns (elementwise
+ * kernels: the body runs once per column on contiguous pieces), or as is
+ * (the body reads views itself: codelets_private.h's sj__view_of).
+ */
+enum { STAGE = 0, COLUMNS = 1, VIEWS = 2 };
 
 static const struct {
     const char *name;
     sj__cpu_fn_t body;
+    int strided;
 } table[SJ__NKERNELS] = {
-    [SJ__K_FILL] = {"sj_fill", sj__cpu_fill},
-    [SJ__K_SCALE] = {"sj_scale", sj__cpu_scale},
-    [SJ__K_AXPBY] = {"sj_axpby", sj__cpu_axpby},
-    [SJ__K_MUL] = {"sj_mul", sj__cpu_mul},
-    [SJ__K_COPY] = {"sj_copy", sj__cpu_copy},
-    [SJ__K_RAND] = {"sj_rand", sj__cpu_rand},
-    [SJ__K_MAP] = {"sj_map", sj__cpu_map},
-    [SJ__K_BOXCOPY] = {"sj_boxcopy", sj__cpu_boxcopy},
-    [SJ__K_PARTIAL] = {"sj_reduce_block", sj__cpu_partial},
-    [SJ__K_COMBINE] = {"sj_reduce_combine", sj__cpu_combine},
-    [SJ__K_FINISH] = {"sj_reduce_finish", sj__cpu_finish},
-    [SJ__K_SCALAR_BINARY] = {"sj_scalar_binary", sj__cpu_scalar_binary},
-    [SJ__K_AXPY_SCALAR] = {"sj_axpy_scalar", sj__cpu_axpy_scalar},
-    [SJ__K_SCALE_SCALAR] = {"sj_scale_scalar", sj__cpu_scale_scalar},
-    [SJ__K_SCALAR_SET] = {"sj_scalar_set", sj__cpu_scalar_set},
-    [SJ__K_GATHER] = {"sj_reduce_gather", sj__cpu_gather},
-    [SJ__K_REDUCE_ALL] = {"sj_reduce_all", sj__cpu_reduce_all},
-    [SJ__K_HALO_PACK] = {"sj_halo_pack", sj__cpu_halo_pack},
-    [SJ__K_HALO_INTERIOR] = {"sj_stencil_interior", sj__cpu_stencil},
-    [SJ__K_HALO_FRAME] = {"sj_stencil_frame", sj__cpu_stencil},
-    [SJ__K_HALO_PADDED] = {"sj_stencil_padded", sj__cpu_stencil},
-    [SJ__K_HALO_GATE] = {"sj_halo_gate", sj__cpu_halo_gate},
-    [SJ__K_PMAP_ITEM] = {"sj_pmap_item", sj__cpu_pmap_item},
-    [SJ__K_PREDUCE_PART] = {"sj_preduce_part", sj__cpu_preduce_part},
-    [SJ__K_SPAWN] = {"sj_spawn", sj__cpu_spawn},
-    [SJ__K_OP] = {"sj_op", sj__cpu_op},
+    [SJ__K_FILL] = {"sj_fill", sj__cpu_fill, COLUMNS},
+    [SJ__K_SCALE] = {"sj_scale", sj__cpu_scale, COLUMNS},
+    [SJ__K_AXPBY] = {"sj_axpby", sj__cpu_axpby, COLUMNS},
+    [SJ__K_MUL] = {"sj_mul", sj__cpu_mul, COLUMNS},
+    [SJ__K_COPY] = {"sj_copy", sj__cpu_copy, COLUMNS},
+    [SJ__K_RAND] = {"sj_rand", sj__cpu_rand, STAGE},
+    [SJ__K_MAP] = {"sj_map", sj__cpu_map, STAGE},
+    [SJ__K_BOXCOPY] = {"sj_boxcopy", sj__cpu_boxcopy, VIEWS},
+    [SJ__K_PARTIAL] = {"sj_reduce_block", sj__cpu_partial, VIEWS},
+    [SJ__K_COMBINE] = {"sj_reduce_combine", sj__cpu_combine, STAGE},
+    [SJ__K_FINISH] = {"sj_reduce_finish", sj__cpu_finish, STAGE},
+    [SJ__K_SCALAR_BINARY] = {"sj_scalar_binary", sj__cpu_scalar_binary, STAGE},
+    [SJ__K_AXPY_SCALAR] = {"sj_axpy_scalar", sj__cpu_axpy_scalar, COLUMNS},
+    [SJ__K_SCALE_SCALAR] = {"sj_scale_scalar", sj__cpu_scale_scalar, COLUMNS},
+    [SJ__K_SCALAR_SET] = {"sj_scalar_set", sj__cpu_scalar_set, STAGE},
+    [SJ__K_GATHER] = {"sj_reduce_gather", sj__cpu_gather, STAGE},
+    [SJ__K_REDUCE_ALL] = {"sj_reduce_all", sj__cpu_reduce_all, STAGE},
+    [SJ__K_HALO_PACK] = {"sj_halo_pack", sj__cpu_halo_pack, VIEWS},
+    [SJ__K_HALO_INTERIOR] = {"sj_stencil_interior", sj__cpu_stencil, VIEWS},
+    [SJ__K_HALO_FRAME] = {"sj_stencil_frame", sj__cpu_stencil, VIEWS},
+    [SJ__K_HALO_PADDED] = {"sj_stencil_padded", sj__cpu_stencil, VIEWS},
+    [SJ__K_HALO_GATE] = {"sj_halo_gate", sj__cpu_halo_gate, VIEWS},
+    [SJ__K_PMAP_ITEM] = {"sj_pmap_item", sj__cpu_pmap_item, STAGE},
+    [SJ__K_PREDUCE_PART] = {"sj_preduce_part", sj__cpu_preduce_part, STAGE},
+    [SJ__K_SPAWN] = {"sj_spawn", sj__cpu_spawn, STAGE},
+    [SJ__K_OP] = {"sj_op", sj__cpu_op, STAGE},
 };
 
 static entry_t fixed[SJ__NKERNELS];
@@ -75,14 +85,15 @@ static void take_failure(void)
 /*
  * Strided blocks. A block of an array wrapped around the host's memory with
  * leading dimensions larger than the block (a field with ghost layers) is a
- * StarPU block interface: a strided view of the host's array. Kernel bodies
- * see contiguous vectors only, so such a buffer is staged: copied into
- * scratch memory of the running thread before the body (unless the task
- * only writes it), and back after it (unless the task only reads it). The
- * staged copy is column-major and contiguous, so the body computes the same
- * bits as on a block starjets allocated. One scratch area per worker (and one
- * for the application thread, which runs sj__registry_run), grown as needed
- * and kept until shutdown.
+ * StarPU block interface: a strided view of the host's array. Kernels marked
+ * VIEWS read it themselves; COLUMNS kernels run once per column; for the
+ * others (STAGE: user maps, operator leaves, random numbers) the view is
+ * staged: copied into scratch memory of the running thread before the body
+ * (unless the task only writes it), and back after it (unless the task only
+ * reads it). Each way the body computes the same bits as on a block starjets
+ * allocated. One scratch area per worker (and one for the application
+ * thread, which runs sj__registry_run), grown as needed and kept until
+ * shutdown.
  */
 typedef struct scratch {
     void *p;
@@ -116,15 +127,66 @@ static void strided_copy(const struct starpu_block_interface *b, char *flat, int
         }
 }
 
+/*
+ * An elementwise kernel on strided views: once per column (j, k), on
+ * contiguous pieces. Buffers with the block's element count (views, or
+ * contiguous blocks of other arrays) are cut into the same columns; smaller
+ * ones (a graph scalar) are passed whole.
+ */
+static void run_columns(const entry_t *e, void *buffers[], int n, void *args,
+                        const struct starpu_block_interface *shape)
+{
+    const uint32_t nx = shape->nx, ny = shape->ny, nz = shape->nz;
+    const size_t total = (size_t)nx * ny * nz;
+    void *piece[SJ__RT_MAX_BUFS];
+    struct starpu_vector_interface col[SJ__RT_MAX_BUFS];
+    for (uint32_t k = 0; k < nz; k++)
+        for (uint32_t j = 0; j < ny; j++) {
+            for (int i = 0; i < n; i++) {
+                piece[i] = buffers[i];
+                size_t es, off;
+                uintptr_t base;
+                if (is_strided(buffers[i])) {
+                    const struct starpu_block_interface *b = buffers[i];
+                    es = b->elemsize;
+                    base = b->ptr;
+                    off = (size_t)k * b->ldz + (size_t)j * b->ldy;
+                } else if (STARPU_VECTOR_GET_NX(buffers[i]) == total) {
+                    es = STARPU_VECTOR_GET_ELEMSIZE(buffers[i]);
+                    base = STARPU_VECTOR_GET_PTR(buffers[i]);
+                    off = ((size_t)k * ny + j) * nx;
+                } else {
+                    continue;
+                }
+                col[i] = (struct starpu_vector_interface){
+                    .id = STARPU_VECTOR_INTERFACE_ID,
+                    .ptr = base + off * es,
+                    .nx = nx,
+                    .elemsize = es,
+                    .allocsize = nx * es,
+                };
+                piece[i] = &col[i];
+            }
+            e->body(piece, args);
+        }
+}
+
 static void run_body(const entry_t *e, void *buffers[], int n,
                      const enum starpu_data_access_mode *modes, void *args)
 {
     size_t total = 0;
+    const struct starpu_block_interface *shape = NULL;
     for (int i = 0; i < n; i++)
-        if (is_strided(buffers[i]))
+        if (is_strided(buffers[i])) {
             total += strided_bytes(buffers[i]);
-    if (total == 0 || !e->stage) {
+            shape = buffers[i];
+        }
+    if (total == 0 || e->strided == VIEWS) {
         e->body(buffers, args);
+        return;
+    }
+    if (e->strided == COLUMNS) {
+        run_columns(e, buffers, n, args, shape);
         return;
     }
     const int w = starpu_worker_get_id();
@@ -177,12 +239,12 @@ static void trampoline(void *buffers[], void *cl_arg)
     take_failure();
 }
 
-static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body)
+static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body, int strided)
 {
     memset(e, 0, sizeof *e);
     snprintf(e->name, sizeof e->name, "%s", name);
     e->body = body;
-    e->stage = body != sj__cpu_halo_gate;
+    e->strided = strided;
     starpu_codelet_init(&e->cl);
     e->cl.where = STARPU_CPU;
     e->cl.cpu_funcs[0] = trampoline;
@@ -197,7 +259,7 @@ static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body)
 void sj__registry_init(void)
 {
     for (int k = 0; k < SJ__NKERNELS; k++)
-        entry_init(&fixed[k], table[k].name, table[k].body);
+        entry_init(&fixed[k], table[k].name, table[k].body, table[k].strided);
 }
 
 void sj__registry_fini(void)
@@ -254,7 +316,7 @@ int sj__rt_kernel_variant(sj__kernel_t family, const char *name, sj__kernel_t *k
     entry_t *e = malloc(sizeof *e);
     if (!e)
         return sj__error(SJ_ENOMEM, "starjets", "cannot allocate a codelet");
-    entry_init(e, name, table[family].body);
+    entry_init(e, name, table[family].body, table[family].strided);
     variants[nvariants] = e;
     *kernel = (sj__kernel_t)(SJ__NKERNELS + nvariants++);
     return SJ_OK;
