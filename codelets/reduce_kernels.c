@@ -2,8 +2,9 @@
  * CPU kernels of the reduction family: per-block partial results, their
  * pairwise combination, the final step, and graph-scalar arithmetic.
  *
- * Per-block sums use four accumulators in a fixed order (fast, and the same
- * bits on every run); min and max propagate NaN.
+ * Per-block results deal the block's terms to lanes combined by a fixed
+ * tree (kernels/array.h: the same bits on a CPU and a GPU, on every run);
+ * min and max propagate NaN.
  */
 #include <math.h>
 #include <stdint.h>
@@ -14,177 +15,180 @@
 
 #include "codelets_private.h"
 
-/* A per-block sum of F(i) over i < n with four accumulators, in double. */
-#define DEFINE_SUM4(name, T, F)                                                                    \
-    static double name(const T *x, const T *y, int64_t n)                                          \
+/*
+ * The per-block result (kernels/array.h, sj__lanes): lane values in acc[],
+ * fed run by run. A run of len terms starting at block element e covers
+ * lanes e % L, e % L + 1, ... without wrapping (the caller cuts it), so its
+ * loop vectorises. Terms of the first round (e < L) start their lane.
+ */
+#define TERM_X(j) ((double)x[j])
+#define TERM_ABS(j) fabs((double)x[j])
+#define TERM_SQ(j) ((double)x[j] * (double)x[j])
+#define TERM_DOT(j) ((double)x[j] * (double)y[j])
+
+#define DEFINE_RUN_SUM(name, T, F)                                                                 \
+    static void name(double *acc, int first, const T *x, const T *y, int64_t len)                  \
     {                                                                                              \
         (void)y;                                                                                   \
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                                     \
-        int64_t i = 0;                                                                             \
-        for (; i + 4 <= n; i += 4) {                                                               \
-            s0 += F(i);                                                                            \
-            s1 += F(i + 1);                                                                        \
-            s2 += F(i + 2);                                                                        \
-            s3 += F(i + 3);                                                                        \
-        }                                                                                          \
-        for (; i < n; i++)                                                                         \
-            s0 += F(i);                                                                            \
-        return (s0 + s1) + (s2 + s3);                                                              \
+        if (first)                                                                                 \
+            for (int64_t j = 0; j < len; j++)                                                      \
+                acc[j] = F(j);                                                                     \
+        else                                                                                       \
+            for (int64_t j = 0; j < len; j++)                                                      \
+                acc[j] += F(j);                                                                    \
     }
 
-#define F_X(j) ((double)x[j])
-#define F_ABS(j) fabs((double)x[j])
-#define F_SQ(j) ((double)x[j] * (double)x[j])
-#define F_DOT(j) ((double)x[j] * (double)y[j])
+/* Four whole rounds at once (each lane adds its four next terms in order):
+ * one load and store of the lanes per four terms. */
+#define DEFINE_ROUNDS4(name, T, F)                                                                 \
+    static void name(double *acc, int64_t L, const T *x0, const T *y0)                             \
+    {                                                                                              \
+        for (int64_t j = 0; j < L; j++) {                                                          \
+            double s = acc[j];                                                                     \
+            const T *x = x0, *y = y0;                                                              \
+            (void)y;                                                                               \
+            s += F(j);                                                                             \
+            x += L;                                                                                \
+            y += L;                                                                                \
+            s += F(j);                                                                             \
+            x += L;                                                                                \
+            y += L;                                                                                \
+            s += F(j);                                                                             \
+            x += L;                                                                                \
+            y += L;                                                                                \
+            s += F(j);                                                                             \
+            acc[j] = s;                                                                            \
+        }                                                                                          \
+    }
 
-/* Smallest, largest or largest absolute value, NaN propagating. */
-#define DEFINE_EXTREMUM(name, T)                                                                   \
-    static double name(int op, const T *x, int64_t n)                                              \
+#define DEFINE_RUNS(T)                                                                             \
+    DEFINE_ROUNDS4(rounds4_sum_##T, T, TERM_X)                                                     \
+    DEFINE_ROUNDS4(rounds4_asum_##T, T, TERM_ABS)                                                  \
+    DEFINE_ROUNDS4(rounds4_sumsq_##T, T, TERM_SQ)                                                  \
+    DEFINE_ROUNDS4(rounds4_dot_##T, T, TERM_DOT)                                                   \
+    /* 0 when op has no four-round form (min, max) */                                              \
+    static int rounds4_##T(int op, double *acc, int64_t L, const T *x, const T *y)                 \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case SJ_REDUCE_SUM:                                                                        \
+        case SJ_REDUCE_MEAN:                                                                       \
+            rounds4_sum_##T(acc, L, x, y);                                                         \
+            return 1;                                                                              \
+        case SJ_REDUCE_NORM1:                                                                      \
+            rounds4_asum_##T(acc, L, x, y);                                                        \
+            return 1;                                                                              \
+        case SJ_REDUCE_NORM2:                                                                      \
+            rounds4_sumsq_##T(acc, L, x, y);                                                       \
+            return 1;                                                                              \
+        case SJ_REDUCE_DOT:                                                                        \
+            rounds4_dot_##T(acc, L, x, y);                                                         \
+            return 1;                                                                              \
+        default:                                                                                   \
+            return 0;                                                                              \
+        }                                                                                          \
+    }                                                                                              \
+    DEFINE_RUN_SUM(run_sum_##T, T, TERM_X)                                                         \
+    DEFINE_RUN_SUM(run_asum_##T, T, TERM_ABS)                                                      \
+    DEFINE_RUN_SUM(run_sumsq_##T, T, TERM_SQ)                                                      \
+    DEFINE_RUN_SUM(run_dot_##T, T, TERM_DOT)                                                       \
+    static void run_ext_##T(int op, double *acc, int first, const T *x, int64_t len)               \
     {                                                                                              \
         const int absval = op == SJ_REDUCE_NORMINF;                                                \
-        double m = absval ? fabs((double)x[0]) : (double)x[0];                                     \
-        for (int64_t i = 1; i < n; i++)                                                            \
-            m = sj__reduce_combine(op, m, absval ? fabs((double)x[i]) : (double)x[i]);             \
-        return m;                                                                                  \
-    }
-
-#define DEFINE_PARTIAL(T)                                                                          \
-    DEFINE_SUM4(sum_##T, T, F_X)                                                                   \
-    DEFINE_SUM4(asum_##T, T, F_ABS)                                                                \
-    DEFINE_SUM4(sumsq_##T, T, F_SQ)                                                                \
-    DEFINE_SUM4(dot_##T, T, F_DOT)                                                                 \
-    DEFINE_EXTREMUM(extremum_##T, T)                                                               \
-    static double partial_##T(int op, const T *x, const T *y, int64_t n)                           \
+        for (int64_t j = 0; j < len; j++) {                                                        \
+            const double v = absval ? fabs((double)x[j]) : (double)x[j];                           \
+            acc[j] = first ? v : sj__reduce_combine(op, acc[j], v);                                \
+        }                                                                                          \
+    }                                                                                              \
+    static void run_##T(int op, double *acc, int first, const T *x, const T *y, int64_t len)       \
     {                                                                                              \
         switch (op) {                                                                              \
         case SJ_REDUCE_SUM:                                                                        \
         case SJ_REDUCE_MEAN:                                                                       \
-            return sum_##T(x, y, n);                                                               \
+            run_sum_##T(acc, first, x, y, len);                                                    \
+            break;                                                                                 \
         case SJ_REDUCE_NORM1:                                                                      \
-            return asum_##T(x, y, n);                                                              \
+            run_asum_##T(acc, first, x, y, len);                                                   \
+            break;                                                                                 \
         case SJ_REDUCE_NORM2:                                                                      \
-            return sumsq_##T(x, y, n);                                                             \
+            run_sumsq_##T(acc, first, x, y, len);                                                  \
+            break;                                                                                 \
         case SJ_REDUCE_DOT:                                                                        \
-            return dot_##T(x, y, n);                                                               \
+            run_dot_##T(acc, first, x, y, len);                                                    \
+            break;                                                                                 \
         default:                                                                                   \
-            return extremum_##T(op, x, n);                                                         \
+            run_ext_##T(op, acc, first, x, len);                                                   \
         }                                                                                          \
     }
 
-DEFINE_PARTIAL(double)
-DEFINE_PARTIAL(float)
+DEFINE_RUNS(double)
+DEFINE_RUNS(float)
 
-/*
- * The same per-block results over strided views (blocks of arrays wrapped
- * around a host array), column by column, with the accumulators carried
- * across columns: element e of the block (column-major) goes to accumulator
- * e % 4 below the last multiple of 4 and to accumulator 0 after it, exactly
- * as in DEFINE_SUM4, so the bits are those of a contiguous block.
- */
-typedef struct sum4 {
-    double s[4];
-    int64_t e, n4;
-} sum4_t;
+/* The lanes of a block being fed: L lanes, the next element e. */
+typedef struct lanes {
+    double acc[SJ__LANES_MAX];
+    int64_t L, e;
+} lanes_t;
 
-#define DEFINE_FEED(name, T, F)                                                                    \
-    static void name(sum4_t *st, const T *x, const T *y, int64_t len)                              \
-    {                                                                                              \
-        (void)y;                                                                                   \
-        int64_t i = 0;                                                                             \
-        for (; i < len && (st->e & 3) && st->e < st->n4; i++, st->e++)                             \
-            st->s[st->e & 3] += F(i);                                                              \
-        double s0 = st->s[0], s1 = st->s[1], s2 = st->s[2], s3 = st->s[3];                         \
-        for (; i + 4 <= len && st->e + 4 <= st->n4; i += 4, st->e += 4) {                          \
-            s0 += F(i);                                                                            \
-            s1 += F(i + 1);                                                                        \
-            s2 += F(i + 2);                                                                        \
-            s3 += F(i + 3);                                                                        \
-        }                                                                                          \
-        st->s[0] = s0;                                                                             \
-        st->s[1] = s1;                                                                             \
-        st->s[2] = s2;                                                                             \
-        st->s[3] = s3;                                                                             \
-        for (; i < len; i++, st->e++)                                                              \
-            st->s[st->e < st->n4 ? (st->e & 3) : 0] += F(i);                                       \
-    }
-
-#define DEFINE_FEEDS(T)                                                                            \
-    DEFINE_FEED(feed_sum_##T, T, F_X)                                                              \
-    DEFINE_FEED(feed_asum_##T, T, F_ABS)                                                           \
-    DEFINE_FEED(feed_sumsq_##T, T, F_SQ)                                                           \
-    DEFINE_FEED(feed_dot_##T, T, F_DOT)                                                            \
-    static void feed_##T(int op, sum4_t *st, double *m, const T *x, const T *y, int64_t len)       \
-    {                                                                                              \
-        switch (op) {                                                                              \
-        case SJ_REDUCE_SUM:                                                                        \
-        case SJ_REDUCE_MEAN:                                                                       \
-            feed_sum_##T(st, x, y, len);                                                           \
-            break;                                                                                 \
-        case SJ_REDUCE_NORM1:                                                                      \
-            feed_asum_##T(st, x, y, len);                                                          \
-            break;                                                                                 \
-        case SJ_REDUCE_NORM2:                                                                      \
-            feed_sumsq_##T(st, x, y, len);                                                         \
-            break;                                                                                 \
-        case SJ_REDUCE_DOT:                                                                        \
-            feed_dot_##T(st, x, y, len);                                                           \
-            break;                                                                                 \
-        default: {                                                                                 \
-            const int absval = op == SJ_REDUCE_NORMINF;                                            \
-            for (int64_t i = 0; i < len; i++, st->e++) {                                           \
-                const double v = absval ? fabs((double)x[i]) : (double)x[i];                       \
-                *m = st->e == 0 ? v : sj__reduce_combine(op, *m, v);                               \
-            }                                                                                      \
-        }                                                                                          \
-        }                                                                                          \
-    }
-
-DEFINE_FEEDS(double)
-DEFINE_FEEDS(float)
-
-static double partial_views(const sj__kargs_t *a, void *xb, void *yb)
+/* Feed the next len terms of the block (x and y contiguous over them). */
+static void lanes_feed(lanes_t *ln, int op, int dtype, const char *x, const char *y, int64_t len)
 {
-    /* the shape comes from whichever input is a view */
-    const struct starpu_block_interface *b = sj__is_view(xb) ? xb : yb;
-    const int64_t shape[3] = {b->nx, b->ny, b->nz};
-    const sj__view_t x = sj__view_of(xb, shape);
-    const sj__view_t y = yb ? sj__view_of(yb, shape) : x;
-    const int64_t n = shape[0] * shape[1] * shape[2];
-    sum4_t st = {.n4 = n - n % 4};
-    double m = 0;
-    for (int64_t k = 0; k < shape[2]; k++)
-        for (int64_t j = 0; j < shape[1]; j++) {
-            const void *xc = sj__col(&x, j, k), *yc = sj__col(&y, j, k);
-            if (a->dtype == SJ_FLOAT64)
-                feed_double(a->op, &st, &m, xc, yc, shape[0]);
-            else
-                feed_float(a->op, &st, &m, xc, yc, shape[0]);
+    const size_t es = dtype == SJ_FLOAT64 ? sizeof(double) : sizeof(float);
+    while (len > 0) {
+        const int64_t l = ln->e % ln->L;
+        if (l == 0 && ln->e >= ln->L && len >= 4 * ln->L) {
+            const int done = dtype == SJ_FLOAT64
+                                 ? rounds4_double(op, ln->acc, ln->L, (const double *)x,
+                                                  (const double *)(y ? y : x))
+                                 : rounds4_float(op, ln->acc, ln->L, (const float *)x,
+                                                 (const float *)(y ? y : x));
+            if (done) {
+                x += (size_t)(4 * ln->L) * es;
+                if (y)
+                    y += (size_t)(4 * ln->L) * es;
+                ln->e += 4 * ln->L;
+                len -= 4 * ln->L;
+                continue;
+            }
         }
-    switch (a->op) {
-    case SJ_REDUCE_MIN:
-    case SJ_REDUCE_MAX:
-    case SJ_REDUCE_NORMINF:
-        return m;
-    default:
-        return (st.s[0] + st.s[1]) + (st.s[2] + st.s[3]);
+        const int64_t run = len < ln->L - l ? len : ln->L - l;
+        const int first = ln->e < ln->L;
+        if (dtype == SJ_FLOAT64)
+            run_double(op, ln->acc + l, first, (const double *)x, (const double *)y, run);
+        else
+            run_float(op, ln->acc + l, first, (const float *)x, (const float *)y, run);
+        x += (size_t)run * es;
+        if (y)
+            y += (size_t)run * es;
+        ln->e += run;
+        len -= run;
     }
 }
 
+/*
+ * The partial of one block: contiguous buffers, or strided views of a host
+ * array (blocks of arrays wrapped by sj_array_wrap_local) fed column by
+ * column; the same lanes, so the same bits.
+ */
 void sj__cpu_partial(void *buffers[], void *cl_arg)
 {
     const sj__kargs_t *a = cl_arg;
     double *out = PTR(0);
-    void *yb = a->op == SJ_REDUCE_DOT ? buffers[2] : NULL;
-    if (sj__is_view(buffers[1]) || (yb && sj__is_view(yb))) {
-        *out = partial_views(a, buffers[1], yb);
-        return;
-    }
-    int64_t n = NELEMS(1);
-    const void *y = yb ? PTR(2) : NULL;
-    if (a->dtype == SJ_FLOAT64)
-        *out = partial_double(a->op, PTR(1), y, n);
-    else
-        *out = partial_float(a->op, PTR(1), y, n);
+    void *xb = buffers[1], *yb = a->op == SJ_REDUCE_DOT ? buffers[2] : NULL;
+    const struct starpu_block_interface *v =
+        sj__is_view(xb) ? xb : (yb && sj__is_view(yb) ? yb : NULL);
+    const int64_t shape[3] = {v ? (int64_t)v->nx : NELEMS(1), v ? (int64_t)v->ny : 1,
+                              v ? (int64_t)v->nz : 1};
+    const int64_t m = shape[0] * shape[1] * shape[2];
+    lanes_t ln; /* 128 KiB on the stack, the acc[] part touched only up to L */
+    ln.L = sj__lanes(m);
+    ln.e = 0;
+    const sj__view_t x = sj__view_of(xb, shape);
+    const sj__view_t y = yb ? sj__view_of(yb, shape) : x;
+    for (int64_t k = 0; k < shape[2]; k++)
+        for (int64_t j = 0; j < shape[1]; j++)
+            lanes_feed(&ln, a->op, a->dtype, sj__col(&x, j, k), yb ? sj__col(&y, j, k) : NULL,
+                       shape[0]);
+    *out = sj__reduce_tree(a->op, ln.acc, (int)ln.L);
 }
 
 void sj__cpu_combine(void *buffers[], void *cl_arg)

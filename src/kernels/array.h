@@ -88,4 +88,24 @@ static inline double sj__reduce_tree(int op, double *part, int n)
     return part[0];
 }
 
+/*
+ * The per-block result of a reduction, defined so that a CPU loop and a GPU
+ * kernel (one thread per lane) compute the same bits. The block's m terms
+ * t[0..m) (column-major over the block) are dealt to L = sj__lanes(m) lanes:
+ * lane l takes t[l], t[l + L], t[l + 2L], ... in that order, starting from
+ * its first term (sums: s = t[l], then s = s + t; min / max: combined with
+ * sj__reduce_combine). The L lane values are then combined by the pairwise
+ * tree of sj__reduce_tree. L is a power of two, from 4 for blocks under 512
+ * terms up to SJ__LANES_MAX, and never more than m.
+ */
+#define SJ__LANES_MAX 16384
+
+static inline int64_t sj__lanes(int64_t m)
+{
+    int64_t L = 4;
+    while (L < SJ__LANES_MAX && L * 64 <= m)
+        L *= 2;
+    return L < m ? L : m;
+}
+
 #endif /* SJ_KERNELS_ARRAY_H */
