@@ -45,6 +45,14 @@ void sj__cpu_spawn(void *buffers[], void *cl_arg);
 /* operator leaves (op_kernels.c) */
 void sj__cpu_op(void *buffers[], void *cl_arg);
 
+/*
+ * The CUDA body of kernel @p kernel (a kernels/ids.h number; SJ__K_OP: the
+ * wrapper that calls a leaf's CUDA function), or NULL when it has none
+ * (codelets/cuda_kernels.cu; in builds with SJ_USE_CUDA only). Same
+ * signature as the CPU bodies; the buffers are device copies.
+ */
+sj__cpu_fn_t sj__cuda_body(int kernel);
+
 /* Record that the running body failed (this thread; the first sentence is kept). */
 void sj__kernel_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*

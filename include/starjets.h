@@ -10,6 +10,7 @@
 
 #include <starjets/array.h>
 #include <starjets/config.h>
+#include <starjets/cuda.h>
 #include <starjets/dist.h>
 #include <starjets/error.h>
 #include <starjets/op.h>

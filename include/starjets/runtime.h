@@ -52,7 +52,10 @@ typedef struct sj_init_options {
     int ncpus;
     /** CUDA devices per rank; 0 (default). Needs a build with SJ_USE_CUDA. */
     int ncuda;
-    /** StarPU scheduler name ("lws", "eager", "dmda", ...); NULL = "lws". */
+    /**
+     * StarPU scheduler name ("lws", "eager", "dmda", ...); NULL = "lws", or
+     * "dmdas" when @p ncuda > 0 (performance models decide CPU or GPU per task).
+     */
     const char *sched;
     /** Placement policy; default SJ_PLACE_SPLIT. */
     sj_placement_t placement;

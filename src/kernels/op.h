@@ -17,8 +17,9 @@ enum { SJ__OPDIR_FORWARD = 0, SJ__OPDIR_ADJOINT = 1, SJ__OPDIR_JACOBIAN = 2 };
  * has_state, then the Jacobian point when has_point.
  */
 typedef struct sj__opargs {
-    sj_op_fn_t fn;
-    int dir; /* SJ__OPDIR_* */
+    sj_op_fn_t fn;      /* on a CPU worker */
+    sj_op_fn_t fn_cuda; /* on a CUDA worker (device pointers), or NULL */
+    int dir;            /* SJ__OPDIR_* */
     double alpha, beta;
     int has_state, has_point;
     sj_op_info_t info; /* pointers are filled in by the kernel */

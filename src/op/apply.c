@@ -216,18 +216,23 @@ int sj__vec_scale(double beta, const sj__vec_t *y)
 /* ---- leaves -------------------------------------------------------------------------- */
 
 /* The function and kernel direction a leaf uses for an apply direction. */
-static sj_op_fn_t leaf_fn(sj_op_t L, int dir, int *kdir)
+/* The CPU function of a leaf in direction @p dir, and its CUDA version (or NULL) in *cuda. */
+static sj_op_fn_t leaf_fn(sj_op_t L, int dir, int *kdir, sj_op_fn_t *cuda)
 {
     const sj_op_class_t *cls = &L->leaf->cls;
     if (dir == SJ_OP_ADJOINT) {
         *kdir = SJ__OPDIR_ADJOINT;
-        return (cls->nonlinear && !L->point) ? NULL : cls->adjoint;
+        const int ok = !(cls->nonlinear && !L->point);
+        *cuda = ok ? cls->adjoint_cuda : NULL;
+        return ok ? cls->adjoint : NULL;
     }
     if (cls->nonlinear && L->point) {
         *kdir = SJ__OPDIR_JACOBIAN;
+        *cuda = cls->jacobian_cuda;
         return cls->jacobian;
     }
     *kdir = SJ__OPDIR_FORWARD;
+    *cuda = cls->forward_cuda;
     return cls->forward;
 }
 
@@ -251,7 +256,8 @@ static int leaf_apply(sj__call_t *c, sj_op_t L, int dir, double alpha, const sj_
     if (l->zero)
         return sj__vec_scale(beta, y);
     int kdir;
-    sj_op_fn_t fn = leaf_fn(L, dir, &kdir);
+    sj_op_fn_t cuda = NULL;
+    sj_op_fn_t fn = leaf_fn(L, dir, &kdir, &cuda);
     if (!fn) /* sj__op_check_dir() rules this out before anything is submitted */
         return sj__error(SJ_ENOTSUP, c->func, "operator '%s' cannot be applied in that direction",
                          l->name);
@@ -260,7 +266,7 @@ static int leaf_apply(sj__call_t *c, sj_op_t L, int dir, double alpha, const sj_
         char name[48];
         snprintf(name, sizeof name, "sj_op_%s_%s", l->name, suffix[kdir]);
         sj__kernel_t k;
-        SJ_TRY(sj__named(sj__rt_kernel_variant(SJ__K_OP, name, &k), c->func));
+        SJ_TRY(sj__named(sj__rt_kernel_variant(SJ__K_OP, name, cuda != NULL, &k), c->func));
         l->kid[kdir] = (int)k;
     }
 
@@ -277,6 +283,7 @@ static int leaf_apply(sj__call_t *c, sj_op_t L, int dir, double alpha, const sj_
     if (!args)
         return sj__error_rename(SJ_ENOMEM, c->func);
     args->fn = fn;
+    args->fn_cuda = cuda;
     args->dir = kdir;
     args->alpha = a;
     args->beta = b;
@@ -312,7 +319,8 @@ int sj__op_check_dir(const char *func, sj_op_t A, int dir)
     switch (A->type) {
     case SJ__OP_LEAF: {
         int kdir;
-        if (A->leaf->zero || leaf_fn(A, dir, &kdir))
+        sj_op_fn_t cuda;
+        if (A->leaf->zero || leaf_fn(A, dir, &kdir, &cuda))
             return SJ_OK;
         if (dir == SJ_OP_ADJOINT && A->leaf->cls.nonlinear && !A->point)
             return sj__error(SJ_ENOTSUP, func,

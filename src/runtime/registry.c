@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <starjets/config.h>
+
 #include <starpu.h>
 
 #include "base/base.h"
@@ -24,7 +26,8 @@ typedef struct entry {
     struct starpu_codelet cl; /* first: the codelet of a task leads back to its entry */
     struct starpu_perfmodel model;
     sj__cpu_fn_t body;
-    int strided; /* STAGE, COLUMNS or VIEWS */
+    sj__cpu_fn_t cuda; /* the CUDA body, or NULL: CPU workers only */
+    int strided;       /* STAGE, COLUMNS or VIEWS */
     char name[48];
 } entry_t;
 
@@ -239,27 +242,63 @@ static void trampoline(void *buffers[], void *cl_arg)
     take_failure();
 }
 
-static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body, int strided)
+/*
+ * The CUDA side of a task: the body gets the buffers' device copies (a
+ * strided view arrives compact: StarPU allocates device copies of block
+ * interfaces with ldy = nx and ldz = nx * ny) and launches its work on the
+ * worker's stream; StarPU waits for the stream after the body returns
+ * (STARPU_CUDA_ASYNC).
+ */
+#if SJ_USE_CUDA && defined(STARPU_USE_CUDA)
+static void cuda_trampoline(void *buffers[], void *cl_arg)
+{
+    const entry_t *e = (const entry_t *)(void *)starpu_task_get_current()->cl;
+    e->cuda(buffers, cl_arg);
+    take_failure();
+}
+#endif
+
+static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body, int strided,
+                       sj__cpu_fn_t cuda)
 {
     memset(e, 0, sizeof *e);
     snprintf(e->name, sizeof e->name, "%s", name);
     e->body = body;
     e->strided = strided;
+    e->cuda = cuda;
     starpu_codelet_init(&e->cl);
     e->cl.where = STARPU_CPU;
     e->cl.cpu_funcs[0] = trampoline;
     e->cl.cpu_funcs_name[0] = e->name;
     e->cl.nbuffers = STARPU_VARIABLE_NBUFFERS;
+#if SJ_USE_CUDA && defined(STARPU_USE_CUDA)
+    if (cuda) {
+        e->cl.where |= STARPU_CUDA;
+        e->cl.cuda_funcs[0] = cuda_trampoline;
+        e->cl.cuda_flags[0] = STARPU_CUDA_ASYNC;
+    }
+#endif
     e->cl.name = e->name;
     e->model.type = STARPU_HISTORY_BASED;
     e->model.symbol = e->name;
     e->cl.model = &e->model;
 }
 
+/* The CUDA body of a kernel family (codelets/cuda_kernels.cu), NULL without CUDA. */
+static sj__cpu_fn_t cuda_body(int kernel)
+{
+#if SJ_USE_CUDA && defined(STARPU_USE_CUDA)
+    return sj__cuda_body(kernel);
+#else
+    (void)kernel;
+    return NULL;
+#endif
+}
+
 void sj__registry_init(void)
 {
     for (int k = 0; k < SJ__NKERNELS; k++)
-        entry_init(&fixed[k], table[k].name, table[k].body, table[k].strided);
+        entry_init(&fixed[k], table[k].name, table[k].body, table[k].strided, cuda_body(k));
 }
 
 void sj__registry_fini(void)
@@ -298,10 +337,12 @@ void sj__registry_run(sj__kernel_t kernel, void *buffers[], int nbuffers, const 
     take_failure();
 }
 
-int sj__rt_kernel_variant(sj__kernel_t family, const char *name, sj__kernel_t *kernel)
+int sj__rt_kernel_variant(sj__kernel_t family, const char *name, int cuda, sj__kernel_t *kernel)
 {
+    sj__cpu_fn_t cuda_fn = cuda ? cuda_body(family) : NULL;
     for (int k = 0; k < nvariants; k++)
-        if (strcmp(variants[k]->name, name) == 0 && variants[k]->body == table[family].body) {
+        if (strcmp(variants[k]->name, name) == 0 && variants[k]->body == table[family].body &&
+            variants[k]->cuda == cuda_fn) {
             *kernel = (sj__kernel_t)(SJ__NKERNELS + k);
             return SJ_OK;
         }
@@ -316,7 +357,7 @@ int sj__rt_kernel_variant(sj__kernel_t family, const char *name, sj__kernel_t *k
     entry_t *e = malloc(sizeof *e);
     if (!e)
         return sj__error(SJ_ENOMEM, "starjets", "cannot allocate a codelet");
-    entry_init(e, name, table[family].body, table[family].strided);
+    entry_init(e, name, table[family].body, table[family].strided, cuda_fn);
     variants[nvariants] = e;
     *kernel = (sj__kernel_t)(SJ__NKERNELS + nvariants++);
     return SJ_OK;

@@ -123,9 +123,11 @@ int sj__rt_wait_all(void);
  * The kernel number of the variant @p name of kernel @p family: the same body
  * under a codelet and performance model of its own (one per operator class
  * and direction, for instance), made on first use; the same name gives the
- * same number. SJ_ENOMEM with a sentence when out of memory.
+ * same number. With @p cuda (and a build with CUDA) the codelet also runs on
+ * CUDA workers, through the family's CUDA body. SJ_ENOMEM with a sentence
+ * when out of memory.
  */
-int sj__rt_kernel_variant(sj__kernel_t family, const char *name, sj__kernel_t *kernel);
+int sj__rt_kernel_variant(sj__kernel_t family, const char *name, int cuda, sj__kernel_t *kernel);
 /*
  * Start (@p path non-NULL) or stop the per-task JSON records of operator tasks
  * on this rank ("<path>.<rank>.jsonl"); SJ_EINVAL naming @p func when the file

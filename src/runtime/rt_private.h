@@ -86,6 +86,9 @@ void sj__registry_init(void);
 void sj__registry_fini(void);
 /* The StarPU codelet of a kernel. */
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
+/* cuBLAS handles of the CUDA workers (cuda.c): after StarPU starts, before it stops. */
+void sj__rt_cuda_start(void);
+void sj__rt_cuda_stop(void);
 /* Run a kernel's body on this thread on StarPU interfaces (sj__rt_run_here). */
 void sj__registry_run(sj__kernel_t kernel, void *buffers[], int nbuffers, const void *args);
 

@@ -475,7 +475,10 @@ static int start_starpu(const sj_init_options_t *o, int *argc, char ***argv,
                         struct starpu_conf *conf)
 {
     starpu_conf_init(conf);
-    conf->sched_policy_name = o->sched ? o->sched : "lws";
+    /* With GPUs, a scheduler that weighs each task's cost on each kind of
+     * worker (and the transfers) against the others: large dense blocks go to
+     * the GPUs, tiny ones stay on CPUs (docs/gpu.md). */
+    conf->sched_policy_name = o->sched ? o->sched : o->ncuda > 0 ? "dmdas" : "lws";
     conf->ncuda = o->ncuda;
     conf->nopencl = 0;
     conf->precedence_over_environment_variables = !o->environment_overrides;
@@ -495,11 +498,13 @@ static int start_starpu(const sj_init_options_t *o, int *argc, char ***argv,
                          "starpu_mpi_init_conf failed (%d) with %s", ret, sj__rt.placement);
     }
     pin_mpi_thread();
+    sj__rt_cuda_start();
     sj__trace_after_start();
     blas_single_thread(1);
     nice_workers(o->worker_nice);
     find_worker_cpus();
     if (starpu_cpu_worker_get_count() + starpu_cuda_worker_get_count() == 0) {
+        sj__rt_cuda_stop();
         starpu_mpi_shutdown();
         stop_mpi();
         return sj__error(SJ_ENODEV, "sj_init", "StarPU started without any worker (%s)",
@@ -589,6 +594,7 @@ int sj_finalize(void)
                         "now)\n",
                         counts[k], sj__kind_name((sj__kind_t)k, counts[k] > 1));
     sj__trace_before_shutdown();
+    sj__rt_cuda_stop();
     starpu_mpi_shutdown();
     sj__trace_after_shutdown();
     blas_single_thread(0);
