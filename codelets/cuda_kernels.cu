@@ -227,6 +227,8 @@ extern "C" sj__cpu_fn_t sj__cuda_body(int kernel)
         return cuda_axpby;
     case SJ__K_PARTIAL:
         return cuda_partial;
+    case SJ__K_MAP:
+        return sj__cuda_map;
     default:
         return NULL;
     }

@@ -425,6 +425,62 @@ static void test_map(void **state)
 }
 
 /*
+ * sj_array_map_kernel: a named kernel (with a CUDA version that a CPU-only
+ * run never calls) computes what sj_array_map computes; bad kernels are
+ * refused with nothing submitted.
+ */
+static int never_called(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    (void)blk;
+    (void)out;
+    (void)in;
+    (void)ctx;
+    return 99;
+}
+
+static void test_map_kernel(void **state)
+{
+    (void)state;
+    sj_space_t s = make_space(1, SJ_FLOAT64);
+    sj_dist_t d = make_layout(s, 1);
+    int64_t n = length_of(s);
+    map_ctx_t ctx = {0.5, -3.0, 42, "starjets"};
+    sj_array_t out = NULL, a = NULL;
+    SJ_ASSERT_OK(sj_array_filled(s, d, 9.0, &out));
+    SJ_ASSERT_OK(sj_t_make(s, d, sj_t_gen(SJ_T_EXACT), &a));
+    double *ra = sj_t_ref(s, &(sj_t_gen_t){SJ_T_EXACT, 1.0, 0.0});
+    double *ref = malloc((size_t)n * sizeof(double));
+    const int on_gpu = sj_ncuda_workers() > 0;
+    const sj_block_kernel_t k = {"twice_in", map1, on_gpu ? NULL : never_called};
+    sj_array_t in1[1] = {a};
+    SJ_ASSERT_OK(sj_array_map_kernel(1, in1, out, &k, &ctx, sizeof ctx));
+    SJ_ASSERT_OK(sj_array_map_kernel(1, in1, out, &k, &ctx, sizeof ctx)); /* the same variant */
+    for (int64_t g = 0; g < n; g++)
+        ref[g] = 9.0 + 4.0 * ra[g];
+    SJ_ASSERT_ARRAY(out, ref);
+    /* bad kernels */
+    sj_block_kernel_t bad = k;
+    SJ_ASSERT_ERR(sj_array_map_kernel(1, in1, out, NULL, &ctx, sizeof ctx), SJ_ENULL);
+    bad.name = NULL;
+    SJ_ASSERT_ERR(sj_array_map_kernel(1, in1, out, &bad, &ctx, sizeof ctx), SJ_ENULL);
+    bad.name = "has space";
+    SJ_ASSERT_ERR(sj_array_map_kernel(1, in1, out, &bad, &ctx, sizeof ctx), SJ_EINVAL);
+    bad.name = "a_name_that_is_longer_than_31_chars";
+    SJ_ASSERT_ERR(sj_array_map_kernel(1, in1, out, &bad, &ctx, sizeof ctx), SJ_EINVAL);
+    bad.name = "ok";
+    bad.cpu = NULL;
+    SJ_ASSERT_ERR(sj_array_map_kernel(1, in1, out, &bad, &ctx, sizeof ctx), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_array_map_kernel(1, in1, out, &k, NULL, 8), SJ_ENULL);
+    SJ_ASSERT_ARRAY(out, ref); /* nothing ran */
+    free(ra);
+    free(ref);
+    SJ_ASSERT_OK(sj_array_destroy(&out));
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+    SJ_ASSERT_OK(sj_dist_destroy(&d));
+    SJ_ASSERT_OK(sj_space_destroy(&s));
+}
+
+/*
  * ctx_size 0: ctx is the caller's pointer as is, NULL or not. Writes base +
  * 1000 * block + local index, base = *ctx (0 without a context).
  */
@@ -654,6 +710,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_copyto),
         cmocka_unit_test(test_map),
         cmocka_unit_test(test_map_without_ctx),
+        cmocka_unit_test(test_map_kernel),
         cmocka_unit_test(test_user_error_every_block),
         cmocka_unit_test(test_user_error_one_block),
         cmocka_unit_test(test_bad_different_spaces),

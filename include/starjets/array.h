@@ -443,6 +443,44 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst);
 int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx,
                  size_t ctx_size);
 
+/**
+ * A per-block function with a name and, optionally, a CUDA version
+ * (sj_array_map_kernel()).
+ */
+typedef struct sj_block_kernel {
+    /**
+     * Shown in traces and used for the performance model as `sj_map_<name>`:
+     * 1 to 31 letters, digits or underscores. One name per function: the
+     * scheduler learns each name's costs on CPUs and GPUs.
+     */
+    const char *name;
+    /** The CPU function (required), as for sj_array_map(). */
+    sj_block_fn_t cpu;
+    /**
+     * Its CUDA version, or NULL (CPU workers only). It runs on the host
+     * thread of a CUDA worker with `out` and `in` pointing to device memory
+     * (`blk` and `ctx` stay host memory), launches its kernels on
+     * sj_cuda_stream() and returns without waiting for them; it must compute
+     * what `cpu` computes. Called only in builds with SJ_USE_CUDA on ranks
+     * with CUDA workers.
+     */
+    sj_block_fn_t cuda;
+} sj_block_kernel_t;
+
+/**
+ * @brief sj_array_map() with a named kernel that may also run on GPUs.
+ *
+ * Logically collective; asynchronous. Each block's task runs @p kernel->cpu
+ * on a CPU worker or @p kernel->cuda on a CUDA worker, as the scheduler
+ * decides (docs/gpu.md); other arguments as sj_array_map().
+ * @retval SJ_OK on success
+ * @retval SJ_ENULL @p kernel, its name or its cpu function NULL (and the
+ *         errors of sj_array_map())
+ * @retval SJ_EINVAL a name that is not 1 to 31 letters, digits or underscores
+ */
+int sj_array_map_kernel(int nin, const sj_array_t in[], sj_array_t out,
+                        const sj_block_kernel_t *kernel, const void *ctx, size_t ctx_size);
+
 /* ---- reductions -------------------------------------------------------- */
 
 /** Reductions. */

@@ -50,7 +50,11 @@ typedef enum sj_placement {
 typedef struct sj_init_options {
     /** CPU workers per rank; -1 (default) derives it from the node split. */
     int ncpus;
-    /** CUDA devices per rank; 0 (default). Needs a build with SJ_USE_CUDA. */
+    /**
+     * Most CUDA devices per rank; 0 (default). Needs a build with SJ_USE_CUDA.
+     * A rank with fewer usable devices starts with those it has (none: CPUs
+     * only); sj_ncuda_workers() (starjets/cuda.h) tells how many it got.
+     */
     int ncuda;
     /**
      * StarPU scheduler name ("lws", "eager", "dmda", ...); NULL = "lws", or

@@ -97,32 +97,43 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst)
     return sj__named(sj__array_submit_local(SJ__K_COPY, &args, 0, SJ__W, 2, arrays), __func__);
 }
 
-int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx,
-                 size_t ctx_size)
+/* sj_array_map and sj_array_map_kernel: @p kernel is SJ__K_MAP or a named variant of it. */
+static int map_submit(const char *func, int nin, const sj_array_t in[], sj_array_t out,
+                      sj_block_fn_t fn, sj_block_fn_t fn_cuda, const char *name, const void *ctx,
+                      size_t ctx_size)
 {
-    SJ_TRY(sj__rt_check_collective(__func__));
-    SJ_TRY(sj__check_array(__func__, "out", out));
-    SJ_CHECK_NULL(fn);
-    SJ_CHECK(nin >= 0 && nin <= 8, SJ_EINVAL, "nin is %d, expected 0 to 8", nin);
-    SJ_CHECK(nin == 0 || in != NULL, SJ_ENULL, "in is NULL but nin is %d", nin);
-    SJ_CHECK(ctx != NULL || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu", ctx_size);
-    SJ_CHECK(ctx_size <= (1u << 20), SJ_ESIZE, "ctx_size is %zu, more than 1 MiB", ctx_size);
+    SJ_TRY(sj__check_array(func, "out", out));
+    SJ_CHECK_FN(func, fn != NULL, SJ_ENULL, "the block function is NULL");
+    SJ_CHECK_FN(func, nin >= 0 && nin <= 8, SJ_EINVAL, "nin is %d, expected 0 to 8", nin);
+    SJ_CHECK_FN(func, nin == 0 || in != NULL, SJ_ENULL, "in is NULL but nin is %d", nin);
+    SJ_CHECK_FN(func, ctx != NULL || ctx_size == 0, SJ_ENULL, "ctx is NULL but ctx_size is %zu",
+                ctx_size);
+    SJ_CHECK_FN(func, ctx_size <= (1u << 20), SJ_ESIZE, "ctx_size is %zu, more than 1 MiB",
+                ctx_size);
     sj_array_t arrays[9] = {out};
     for (int i = 0; i < nin; i++) {
-        char name[16];
-        snprintf(name, sizeof name, "in[%d]", i);
-        SJ_TRY(sj__check_same(__func__, "out", out, name, in[i]));
-        SJ_CHECK(in[i] != out, SJ_EINVAL,
-                 "in[%d] is the output array; out is already read-write, leave it out of in[]", i);
+        char aname[16];
+        snprintf(aname, sizeof aname, "in[%d]", i);
+        SJ_TRY(sj__check_same(func, "out", out, aname, in[i]));
+        SJ_CHECK_FN(func, in[i] != out, SJ_EINVAL,
+                    "in[%d] is the output array; out is already read-write, leave it out of in[]",
+                    i);
         arrays[1 + i] = in[i];
+    }
+    sj__kernel_t kernel = SJ__K_MAP;
+    if (name) {
+        char vname[48];
+        snprintf(vname, sizeof vname, "sj_map_%s", name);
+        SJ_TRY(sj__named(sj__rt_kernel_variant(SJ__K_MAP, vname, fn_cuda != NULL, &kernel), func));
     }
     size_t size = sizeof(sj__kargs_t) + ctx_size;
     sj__kargs_t *args = sj__calloc(1, size);
     if (!args)
-        return SJ_ENOMEM;
+        return sj__error_rename(SJ_ENOMEM, func);
     args->dtype = out->space->dtype;
     args->nin = nin;
     args->fn = fn;
+    args->fn_cuda = fn_cuda;
     args->ctx_size = ctx_size;
     args->ctx_as_is = ctx_size ? NULL : ctx;
     if (ctx_size)
@@ -138,8 +149,33 @@ int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t f
             bufs[j].data = arrays[j]->handles[blocks[i]];
             bufs[j].mode = j == 0 ? SJ__RW : SJ__R;
         }
-        rc = sj__rt_submit(SJ__K_MAP, args, size, nin + 1, bufs);
+        rc = sj__rt_submit(kernel, args, size, nin + 1, bufs);
     }
     free(args);
-    return sj__named(rc, __func__);
+    return sj__named(rc, func);
+}
+
+int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx,
+                 size_t ctx_size)
+{
+    SJ_TRY(sj__rt_check_collective(__func__));
+    return map_submit(__func__, nin, in, out, fn, NULL, NULL, ctx, ctx_size);
+}
+
+int sj_array_map_kernel(int nin, const sj_array_t in[], sj_array_t out,
+                        const sj_block_kernel_t *kernel, const void *ctx, size_t ctx_size)
+{
+    SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_CHECK_NULL(kernel);
+    const char *name = kernel->name;
+    SJ_CHECK(name != NULL, SJ_ENULL, "kernel->name is NULL");
+    size_t len = strlen(name);
+    int ok = len >= 1 && len <= 31;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+             (name[i] >= '0' && name[i] <= '9') || name[i] == '_';
+    SJ_CHECK(ok, SJ_EINVAL, "kernel->name '%s' is not 1 to 31 letters, digits or underscores",
+             name);
+    SJ_CHECK(kernel->cpu != NULL, SJ_ENULL, "kernel->cpu is NULL (every block kernel needs one)");
+    return map_submit(__func__, nin, in, out, kernel->cpu, kernel->cuda, name, ctx, ctx_size);
 }

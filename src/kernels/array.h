@@ -30,6 +30,7 @@ typedef struct sj__kargs {
     int64_t count; /* elements of the whole array (mean) */
     sj_block_info_t blk;
     sj_block_fn_t fn;
+    sj_block_fn_t fn_cuda; /* MAP on a CUDA worker (device pointers), or NULL */
     size_t ctx_size;
     const void *ctx_as_is; /* MAP with ctx_size 0: the user's ctx pointer, passed as is */
 } sj__kargs_t;

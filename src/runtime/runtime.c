@@ -524,10 +524,10 @@ static void report_start(const sj_init_options_t *o, const struct starpu_conf *c
 #endif
         const char *core = sj__rt_blas_core();
         fprintf(stderr,
-                "starjets: rank %d: %s, %u CPU worker(s)%s, scheduler %s, MPI polling %s, "
-                "BLAS kernels %s\n",
+                "starjets: rank %d: %s, %u CPU worker(s)%s, %u CUDA worker(s), scheduler %s, "
+                "MPI polling %s, BLAS kernels %s\n",
                 sj__rt.rank, sj__rt.placement, starpu_cpu_worker_get_count(), nice_text,
-                conf->sched_policy_name,
+                starpu_cuda_worker_get_count(), conf->sched_policy_name,
                 adaptive_polling() ? "adaptive" : "busy (stock StarPU-MPI: docs/latency.md)",
                 core ? core : "(not OpenBLAS)");
     }
