@@ -17,6 +17,7 @@
 #include <starjets/ops.h>
 #include <starjets/runtime.h>
 #include <starjets/scalar.h>
+#include <starjets/solve.h>
 #include <starjets/space.h>
 #include <starjets/spmd.h>
 #include <starjets/stencil.h>

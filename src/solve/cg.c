@@ -1,0 +1,245 @@
+/*
+ * Conjugate gradients with the iteration's scalars in the task graph and a
+ * lagged convergence test (docs/solvers.md).
+ *
+ * Iteration k (k >= 1) submits, without waiting:
+ *     q = A p_k;  pAp_k = p_k . q;  alpha_k = rz_{k-1} / pAp_k;
+ *     r -= alpha_k q;  z = M r;  rz_k = r . z;  (rr_k = r . r with M)
+ *     beta_k = rz_k / rz_{k-1};  p_{k+1} = z + beta_k p_k
+ * and puts rr_k, pAp_k (and rz_k) into probes. x is not touched: the check
+ * of iteration j (submitted once iterations up to j + lag are) reads the
+ * probes of j on this rank and, when iteration j is sound, submits
+ * x += alpha_j p_j. So x holds x_j exactly when iteration j converges, and
+ * the last sound iterate when a later one breaks down. p_k lives in a ring
+ * of lag + 2 arrays: p_j is still there at check j.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "solve/solve_private.h"
+
+enum { V_RR, V_PAP, V_RZ, NV };
+
+typedef struct cg {
+    sj_solve_options_t o;
+    sj_op_t A, M;
+    sj_array_t b, x;
+    int R;              /* ring length: lag + 2 */
+    sj_array_t r, q, z; /* z is r without M */
+    sj_array_t *p;      /* ring of directions, p_k in p[k % R] */
+    sj_scalar_t *alpha; /* alpha_k in alpha[k % R], until check k */
+    sj_scalar_t rz;     /* rz of the last iteration submitted */
+    sj_scalar_t bb;
+    sj__probe_t probe;
+} cg_t;
+
+static int cg_setup(cg_t *s)
+{
+    s->R = s->o.lag + 2;
+    s->p = sj__calloc((size_t)s->R, sizeof *s->p);
+    s->alpha = sj__calloc((size_t)s->R, sizeof *s->alpha);
+    if (!s->p || !s->alpha)
+        return SJ_ENOMEM;
+    SJ_TRY(sj__probe_create(s->R, NV, &s->probe));
+    SJ_TRY(sj_array_copy(s->b, &s->r));
+    SJ_TRY(sj_array_similar(s->b, &s->q));
+    for (int k = 0; k < s->R; k++)
+        SJ_TRY(sj_array_similar(s->b, &s->p[k]));
+    SJ_TRY(sj_op_apply_ex(s->A, SJ_OP_FORWARD, -1.0, s->x, 1.0, s->r)); /* r = b - A x0 */
+    if (s->M) {
+        SJ_TRY(sj_array_similar(s->b, &s->z));
+        SJ_TRY(sj_op_apply(s->M, s->r, s->z));
+    } else {
+        s->z = s->r;
+    }
+    SJ_TRY(sj_array_copyto(s->z, s->p[1 % s->R]));
+    SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->b, s->b, &s->bb));
+    SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->z, &s->rz));
+    SJ_TRY(sj__probe_put(&s->probe, 0, V_RR, s->rz));
+    if (s->M) {
+        sj_scalar_t rr = NULL;
+        SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->r, &rr));
+        int rc = sj__probe_put(&s->probe, 0, V_RR, rr);
+        sj_scalar_destroy(&rr);
+        SJ_TRY(rc);
+        SJ_TRY(sj__probe_put(&s->probe, 0, V_RZ, s->rz));
+    }
+    SJ_TRY(sj__probe_put(&s->probe, 0, V_PAP, s->bb)); /* iteration 0: ||b||^2 there */
+    return SJ_OK;
+}
+
+/* Submit iteration k; @p last: no next direction is needed. */
+static int cg_submit(cg_t *s, int k, int last)
+{
+    const int slot = k % s->R;
+    sj_array_t pk = s->p[slot], pn = s->p[(k + 1) % s->R];
+    sj_scalar_t pap = NULL, rz = NULL, rr = NULL, beta = NULL;
+    int rc;
+    SJ_TRY_GOTO(rc, sj_op_apply(s->A, pk, s->q), out);
+    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, pk, s->q, &pap), out);
+    SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_DIV, s->rz, pap, &s->alpha[slot]), out);
+    SJ_TRY_GOTO(rc, sj_array_axpy_scalar(-1.0, s->alpha[slot], s->q, s->r), out);
+    if (s->M)
+        SJ_TRY_GOTO(rc, sj_op_apply(s->M, s->r, s->z), out);
+    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->z, &rz), out);
+    if (s->M) {
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->r, &rr), out);
+        SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_RZ, rz), out);
+    }
+    SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_RR, rr ? rr : rz), out);
+    SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_PAP, pap), out);
+    if (!last) {
+        SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_DIV, rz, s->rz, &beta), out);
+        SJ_TRY_GOTO(rc, sj_array_copyto(s->z, pn), out);
+        SJ_TRY_GOTO(rc, sj_array_axpy_scalar(1.0, beta, pk, pn), out);
+    }
+    sj_scalar_destroy(&s->rz);
+    s->rz = rz;
+    rz = NULL;
+out:
+    sj_scalar_destroy(&pap);
+    sj_scalar_destroy(&rz);
+    sj_scalar_destroy(&rr);
+    sj_scalar_destroy(&beta);
+    return rc;
+}
+
+/* Check iteration j; sets *stop and fills res. */
+static int cg_check(cg_t *s, int j, int submitted, double t0, double *tol, sj_solve_result_t *res,
+                    int *stop)
+{
+    const int slot = j % s->R;
+    double rr, pap, rz = 1.0;
+    SJ_TRY(sj__probe_get(&s->probe, slot, V_RR, &rr));
+    SJ_TRY(sj__probe_get(&s->probe, slot, V_PAP, &pap));
+    if (s->M)
+        SJ_TRY(sj__probe_get(&s->probe, slot, V_RZ, &rz));
+    if (j == 0) {
+        res->bnorm = sqrt(pap);
+        *tol = fmax(s->o.rtol * res->bnorm, s->o.atol);
+        pap = 1.0;
+    }
+    if (!isfinite(rr) || !isfinite(pap) || !isfinite(rz)) {
+        res->reason = SJ_SOLVE_BREAKDOWN;
+        *stop = 1;
+        return SJ_OK;
+    }
+    if (pap <= 0.0 || rz < 0.0 || (rz == 0.0 && rr > 0.0)) {
+        res->reason = SJ_SOLVE_INDEFINITE;
+        *stop = 1;
+        return SJ_OK;
+    }
+    if (j > 0)
+        SJ_TRY(sj_array_axpy_scalar(1.0, s->alpha[slot], s->p[slot], s->x)); /* x = x_j */
+    sj_scalar_destroy(&s->alpha[slot]);
+    res->iterations = j;
+    res->rnorm = sqrt(rr);
+    if (j == 0)
+        res->rnorm0 = res->rnorm;
+    sj__solve_monitor(&s->o, "cg", j, submitted, res->rnorm, NAN, t0);
+    if (res->rnorm <= *tol) {
+        res->reason = res->rnorm <= s->o.atol ? SJ_SOLVE_ATOL : SJ_SOLVE_RTOL;
+        *stop = 1;
+    } else if (j >= s->o.max_iterations) {
+        res->reason = SJ_SOLVE_MAX_ITERS;
+        *stop = 1;
+    }
+    return SJ_OK;
+}
+
+static void cg_free(cg_t *s)
+{
+    if (s->z != s->r)
+        sj_array_destroy(&s->z);
+    s->z = NULL;
+    sj_array_destroy(&s->r);
+    sj_array_destroy(&s->q);
+    if (s->p)
+        sj__solve_free_arrays(s->R, s->p);
+    if (s->alpha)
+        sj__solve_free_scalars(s->R, s->alpha);
+    free(s->p);
+    free(s->alpha);
+    sj_scalar_destroy(&s->rz);
+    sj_scalar_destroy(&s->bb);
+    sj__probe_destroy(&s->probe);
+}
+
+static int cg_check_args(const char *func, sj_op_t A, sj_array_t b, sj_array_t x,
+                         const sj_solve_options_t *o, int *same_dist)
+{
+    SJ_TRY(sj__solve_check_linear(func, "A", A));
+    SJ_CHECK_FN(func, b != NULL, SJ_ENULL, "argument 'b' is NULL");
+    SJ_CHECK_FN(func, x != NULL, SJ_ENULL, "argument 'x' is NULL");
+    SJ_CHECK_FN(func, x != b, SJ_EINVAL, "x and b are the same array");
+    SJ_CHECK_FN(func, o->damp == 0.0, SJ_EINVAL,
+                "opts->damp is %g: CG solves A x = b without damping (use sj_solve_cgls or "
+                "sj_solve_lsqr, or add the damping to A)",
+                o->damp);
+    sj_space_t dom, rng;
+    SJ_TRY(sj__named(sj_op_domain(A, &dom, NULL), func));
+    SJ_TRY(sj__named(sj_op_range(A, &rng, NULL), func));
+    {
+        int rc = sj__solve_match(func, "the domain of A", dom, "its range", rng);
+        if (rc < 0)
+            return sj__error(rc, func,
+                             "A is not square: CG needs an operator whose domain and "
+                             "range have the same block lengths (%s)",
+                             sj_last_error());
+    }
+    SJ_TRY(sj__solve_check_array(func, "b", b, "the range of A", rng));
+    SJ_TRY(sj__solve_check_same(func, "x", x, "b", b, same_dist));
+    if (o->precond) {
+        SJ_TRY(sj__solve_check_linear(func, "opts->precond", o->precond));
+        sj_space_t pd, pr;
+        SJ_TRY(sj__named(sj_op_domain(o->precond, &pd, NULL), func));
+        SJ_TRY(sj__named(sj_op_range(o->precond, &pr, NULL), func));
+        SJ_TRY(sj__solve_match(func, "the domain of opts->precond", pd, "the range of A", rng));
+        SJ_TRY(sj__solve_match(func, "the range of opts->precond", pr, "the range of A", rng));
+    }
+    return SJ_OK;
+}
+
+int sj_solve_cg(sj_op_t A, sj_array_t b, sj_array_t x, const sj_solve_options_t *opts,
+                sj_solve_result_t *result)
+{
+    const double t0 = sj__solve_clock();
+    sj_solve_result_t res = {
+        .reason = SJ_SOLVE_MAX_ITERS, .rnorm = NAN, .rnorm0 = NAN, .arnorm = NAN, .arnorm0 = NAN};
+    cg_t s = {0};
+    SJ_TRY(sj__solve_options(__func__, opts, &s.o));
+    int same_dist = 0, rc = SJ_OK;
+    SJ_TRY(cg_check_args(__func__, A, b, x, &s.o, &same_dist));
+    s.A = A;
+    s.M = s.o.precond;
+    s.b = b;
+    s.x = x;
+    if (!same_dist) { /* iterate in b's layout (a square block operator's range) */
+        rc = sj__named(sj_array_similar(b, &s.x), __func__);
+        if (rc >= 0)
+            rc = sj__named(sj_array_redistribute(x, s.x, NULL), __func__);
+    }
+    if (rc >= 0)
+        rc = sj__named(cg_setup(&s), __func__);
+    double tol = 0.0;
+    int k = 0, stop = 0;
+    for (int j = 0; rc >= 0 && !stop; j++) {
+        /* iterations up to j + lag are in the graph before iteration j is checked */
+        while (rc >= 0 && k < s.o.max_iterations && k < j + s.o.lag) {
+            k++;
+            rc = sj__named(cg_submit(&s, k, k == s.o.max_iterations), __func__);
+        }
+        if (rc >= 0)
+            rc = sj__named(cg_check(&s, j, k, t0, &tol, &res, &stop), __func__);
+    }
+    res.submitted = k;
+    if (rc >= 0 && s.x != x)
+        rc = sj__named(sj_array_redistribute(s.x, x, NULL), __func__);
+    if (s.x != x)
+        sj_array_destroy(&s.x);
+    cg_free(&s);
+    rc = sj__solve_finish(__func__, rc, t0, &res);
+    if (result)
+        *result = res;
+    return rc;
+}

@@ -1,0 +1,241 @@
+/*
+ * What the solvers share: options, argument checks, the monitor, probes.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <starjets/runtime.h>
+
+#include "solve/solve_private.h"
+
+void sj_solve_options_default(sj_solve_options_t *opts)
+{
+    if (!opts)
+        return;
+    *opts = (sj_solve_options_t){
+        .max_iterations = 1000,
+        .rtol = 1e-8,
+        .atol = 0.0,
+        .damp = 0.0,
+        .precond = NULL,
+        .lag = 2,
+        .monitor = NULL,
+        .monitor_ctx = NULL,
+    };
+}
+
+const char *sj_solve_reason_name(sj_solve_reason_t reason)
+{
+    switch (reason) {
+    case SJ_SOLVE_RTOL:
+        return "rtol";
+    case SJ_SOLVE_ATOL:
+        return "atol";
+    case SJ_SOLVE_MAX_ITERS:
+        return "max_iterations";
+    case SJ_SOLVE_BREAKDOWN:
+        return "breakdown";
+    case SJ_SOLVE_INDEFINITE:
+        return "indefinite";
+    }
+    return "unknown";
+}
+
+int sj__solve_options(const char *func, const sj_solve_options_t *in, sj_solve_options_t *out)
+{
+    if (in)
+        *out = *in;
+    else
+        sj_solve_options_default(out);
+    SJ_CHECK_FN(func, out->max_iterations >= 0, SJ_EINVAL,
+                "opts->max_iterations is %d, expected >= 0", out->max_iterations);
+    SJ_CHECK_FN(func, out->rtol >= 0.0 && !isnan(out->rtol), SJ_EINVAL,
+                "opts->rtol is %g, expected >= 0", out->rtol);
+    SJ_CHECK_FN(func, out->atol >= 0.0 && !isnan(out->atol), SJ_EINVAL,
+                "opts->atol is %g, expected >= 0", out->atol);
+    SJ_CHECK_FN(func, out->damp >= 0.0 && isfinite(out->damp), SJ_EINVAL,
+                "opts->damp is %g, expected a finite value >= 0", out->damp);
+    SJ_CHECK_FN(func, out->lag >= 0 && out->lag <= SJ__SOLVE_MAX_LAG, SJ_EINVAL,
+                "opts->lag is %d, expected 0 to %d", out->lag, SJ__SOLVE_MAX_LAG);
+    return SJ_OK;
+}
+
+int sj__solve_check_linear(const char *func, const char *what, sj_op_t op)
+{
+    SJ_CHECK_FN(func, op != NULL, SJ_ENULL, "argument '%s' is NULL", what);
+    int linear = 0;
+    SJ_TRY(sj__named(sj_op_is_linear(op, &linear), func));
+    if (!linear) {
+        char d[160] = "";
+        sj_op_describe(op, d, sizeof d);
+        return sj__error(SJ_EINVAL, func,
+                         "%s is nonlinear (%s): solve with its Jacobian (sj_op_jacobian) or "
+                         "a nonlinear solver",
+                         what, d);
+    }
+    return SJ_OK;
+}
+
+static int describe_mismatch(const char *func, const char *aname, sj_space_t a, const char *bname,
+                             sj_space_t b, const char *why)
+{
+    char da[128] = "", db[128] = "";
+    sj_space_describe(a, da, sizeof da);
+    sj_space_describe(b, db, sizeof db);
+    return sj__error(SJ_EMISMATCH, func, "%s and %s do not match (%s): %s: %s; %s: %s", aname,
+                     bname, why, aname, da, bname, db);
+}
+
+int sj__solve_match(const char *func, const char *aname, sj_space_t a, const char *bname,
+                    sj_space_t b)
+{
+    sj_dtype_t ta, tb;
+    int nda, ndb, na = 0, nb = 0;
+    int64_t dims[SJ_MAX_DIMS];
+    int grid[SJ_MAX_DIMS];
+    SJ_TRY(sj__named(sj_space_shape(a, &ta, &nda, dims), func));
+    SJ_TRY(sj__named(sj_space_shape(b, &tb, &ndb, dims), func));
+    if (ta != tb)
+        return describe_mismatch(func, aname, a, bname, b, "element types differ");
+    SJ_TRY(sj__named(sj_space_blocks(a, grid, &na), func));
+    SJ_TRY(sj__named(sj_space_blocks(b, grid, &nb), func));
+    if (na != nb)
+        return describe_mismatch(func, aname, a, bname, b, "numbers of blocks differ");
+    for (int k = 0; k < na; k++) {
+        int64_t ea = 0, eb = 0;
+        SJ_TRY(sj__named(sj_space_block_dims(a, k, dims, &ea), func));
+        SJ_TRY(sj__named(sj_space_block_dims(b, k, dims, &eb), func));
+        if (ea != eb)
+            return describe_mismatch(func, aname, a, bname, b, "block lengths differ");
+    }
+    return SJ_OK;
+}
+
+int sj__solve_check_array(const char *func, const char *what, sj_array_t x, const char *sname,
+                          sj_space_t space)
+{
+    SJ_CHECK_FN(func, x != NULL, SJ_ENULL, "argument '%s' is NULL", what);
+    sj_space_t sx = NULL;
+    SJ_TRY(sj__named(sj_array_space(x, &sx), func));
+    return sj__solve_match(func, what, sx, sname, space);
+}
+
+int sj__solve_check_same(const char *func, const char *xn, sj_array_t x, const char *yn,
+                         sj_array_t y, int *same_dist)
+{
+    sj_space_t sx, sy;
+    sj_dist_t dx, dy;
+    int eq = 0;
+    SJ_TRY(sj__named(sj_array_space(x, &sx), func));
+    SJ_TRY(sj__named(sj_array_space(y, &sy), func));
+    SJ_TRY(sj__named(sj_space_equal(sx, sy, &eq), func));
+    if (!eq)
+        return describe_mismatch(func, xn, sx, yn, sy, "they need the same space");
+    SJ_TRY(sj__named(sj_array_dist(x, &dx), func));
+    SJ_TRY(sj__named(sj_array_dist(y, &dy), func));
+    SJ_TRY(sj__named(sj_dist_equal(dx, dy, &eq), func));
+    *same_dist = eq;
+    return SJ_OK;
+}
+
+double sj__solve_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void sj__solve_monitor(const sj_solve_options_t *o, const char *solver, int iteration,
+                       int submitted, double rnorm, double arnorm, double t0)
+{
+    if (!o->monitor || sj_rank() != 0)
+        return;
+    sj_solve_monitor_info_t info = {
+        .solver = solver,
+        .iteration = iteration,
+        .submitted = submitted,
+        .rnorm = rnorm,
+        .arnorm = arnorm,
+        .elapsed = sj__solve_clock() - t0,
+    };
+    o->monitor(&info, o->monitor_ctx);
+}
+
+/* ---- probes ------------------------------------------------------------- */
+
+int sj__probe_create(int nslots, int nvals, sj__probe_t *p)
+{
+    *p = (sj__probe_t){.nslots = nslots, .nvals = nvals, .block = sj_rank()};
+    const int P = sj_nranks();
+    int rc = SJ_OK;
+    int *owners = sj__calloc((size_t)P, sizeof *owners);
+    p->arr = sj__calloc((size_t)nslots * (size_t)nvals, sizeof *p->arr);
+    if (!owners || !p->arr) {
+        free(owners);
+        free(p->arr);
+        p->arr = NULL;
+        return SJ_ENOMEM;
+    }
+    for (int r = 0; r < P; r++)
+        owners[r] = r;
+    SJ_TRY_GOTO(rc, sj_space_create(SJ_FLOAT64, 1, (int64_t[]){P}, (int[]){P}, &p->space), out);
+    SJ_TRY_GOTO(rc, sj_dist_create_explicit(1, (int[]){P}, owners, &p->dist), out);
+    for (int k = 0; k < nslots * nvals; k++)
+        SJ_TRY_GOTO(rc, sj_array_ones(p->space, p->dist, &p->arr[k]), out);
+out:
+    free(owners);
+    if (rc < 0)
+        sj__probe_destroy(p);
+    return rc;
+}
+
+int sj__probe_put(sj__probe_t *p, int slot, int v, sj_scalar_t s)
+{
+    sj_array_t a = p->arr[slot * p->nvals + v];
+    SJ_TRY(sj_array_fill(1.0, a));
+    SJ_TRY(sj_array_scale_scalar(1.0, s, a)); /* 1 * s * 1: the scalar's bits */
+    return SJ_OK;
+}
+
+int sj__probe_get(sj__probe_t *p, int slot, int v, double *value)
+{
+    sj_array_t a = p->arr[slot * p->nvals + v];
+    void *ptr = NULL;
+    SJ_TRY(sj_array_localpart_get(a, p->block, &ptr)); /* waits for this rank's block only */
+    *value = *(const double *)ptr;
+    SJ_TRY(sj_array_localpart_restore(a, p->block, &ptr));
+    return SJ_OK;
+}
+
+void sj__probe_destroy(sj__probe_t *p)
+{
+    if (p->arr)
+        sj__solve_free_arrays(p->nslots * p->nvals, p->arr);
+    free(p->arr);
+    p->arr = NULL;
+    sj_dist_destroy(&p->dist);
+    sj_space_destroy(&p->space);
+}
+
+void sj__solve_free_arrays(int n, sj_array_t *a)
+{
+    for (int k = 0; k < n; k++)
+        sj_array_destroy(&a[k]);
+}
+
+void sj__solve_free_scalars(int n, sj_scalar_t *s)
+{
+    for (int k = 0; k < n; k++)
+        sj_scalar_destroy(&s[k]);
+}
+
+int sj__solve_finish(const char *func, int rc, double t0, sj_solve_result_t *res)
+{
+    /* Task failures of the solve reach every rank here; after an error
+       already returned, the ranks are out of step and nothing more is asked. */
+    if (rc >= 0)
+        rc = sj__named(sj_wait(), func);
+    res->elapsed = sj__solve_clock() - t0;
+    return rc < 0 ? rc : SJ_OK;
+}
