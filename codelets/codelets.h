@@ -54,6 +54,8 @@ void sj__cpu_op(void *buffers[], void *cl_arg);
 sj__cpu_fn_t sj__cuda_body(int kernel);
 /* CUDA body of user maps with a CUDA function (map_cuda.cu; CUDA builds only). */
 void sj__cuda_map(void *buffers[], void *cl_arg);
+/* CUDA body of operator leaves whose class has CUDA functions (op_cuda.cu; CUDA builds only). */
+void sj__cuda_op(void *buffers[], void *cl_arg);
 
 /* Record that the running body failed (this thread; the first sentence is kept). */
 void sj__kernel_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -229,6 +229,8 @@ extern "C" sj__cpu_fn_t sj__cuda_body(int kernel)
         return cuda_partial;
     case SJ__K_MAP:
         return sj__cuda_map;
+    case SJ__K_OP:
+        return sj__cuda_op;
     default:
         return NULL;
     }

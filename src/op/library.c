@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "op/library_classes.h"
@@ -180,6 +181,25 @@ int sj_op_derivative(sj_space_t space, int owner, int dim, double h, sj_op_t *op
     return make(__func__, &sj__opclass_derivative, space, space, owner, &p, sizeof p, NULL, 0, op);
 }
 
+/*
+ * 1 when the n indices into [0, len) are all different (a GPU may then
+ * scatter the adjoint in parallel); 0 when some repeat, or when the memory
+ * to tell is not there (the adjoint then adds in order, which is always right).
+ */
+static int64_t indices_unique(int64_t n, const int64_t *idx, int64_t len)
+{
+    if (n > len)
+        return 0;
+    unsigned char *seen = calloc((size_t)len, 1);
+    if (!seen)
+        return 0;
+    int64_t unique = 1;
+    for (int64_t k = 0; k < n && unique; k++)
+        unique = !seen[idx[k]]++;
+    free(seen);
+    return unique;
+}
+
 int sj_op_restriction(sj_space_t domain, int owner, int64_t n, const int64_t *idx, sj_op_t *op)
 {
     SJ_TRY(sj__rt_check_collective(__func__));
@@ -190,12 +210,16 @@ int sj_op_restriction(sj_space_t domain, int owner, int64_t n, const int64_t *id
     /* Only the owner has the indices: it checks them, every rank gets its verdict. */
     int bad = 0;
     int64_t k = 0;
-    if (sj__rt_rank() == owner)
+    sj__opp_restriction_t p = {.unique = 0};
+    if (sj__rt_rank() == owner) {
         for (k = 0; k < n; k++)
             if (idx[k] < 0 || idx[k] >= dom.n) {
                 bad = 1;
                 break;
             }
+        if (!bad)
+            p.unique = indices_unique(n, idx, dom.n);
+    }
     SJ_TRY(sj__named(sj__rt_agree(&bad, owner), __func__));
     if (bad && sj__rt_rank() == owner)
         return sj__error(SJ_ERANGE, __func__,
@@ -207,7 +231,7 @@ int sj_op_restriction(sj_space_t domain, int owner, int64_t n, const int64_t *id
              (long long)dom.n, owner);
     sj_space_t range = NULL;
     SJ_TRY(sj__named(sj_space_create(dom.dtype, 1, &n, NULL, &range), __func__));
-    int rc = make(__func__, &sj__opclass_restriction, domain, range, owner, NULL, 0, idx,
+    int rc = make(__func__, &sj__opclass_restriction, domain, range, owner, &p, sizeof p, idx,
                   (size_t)n * sizeof(int64_t), op);
     sj_space_destroy(&range);
     return rc;
@@ -278,7 +302,23 @@ int sj_op_taper(sj_space_t space, int owner, int dim, int64_t nlo, int64_t nhi, 
              "nlo = %lld and nhi = %lld must be >= 0 and add up to at most %lld (dimension %d)",
              (long long)nlo, (long long)nhi, (long long)sh.dims[dim], dim);
     const sj__opp_taper_t p = {.dim = dim, .nlo = nlo, .nhi = nhi};
-    return make(__func__, &sj__opclass_taper, space, space, owner, &p, sizeof p, NULL, 0, op);
+    /* The weights along dim, once: every worker, CPU or GPU, multiplies by these numbers. */
+    const int64_t n = sh.dims[dim];
+    const size_t es = sj_dtype_size(sh.dtype);
+    void *w = sj__calloc((size_t)n, es);
+    if (!w)
+        return sj__error_rename(SJ_ENOMEM, __func__);
+    for (int64_t i = 0; i < n; i++) {
+        const double v = sj__op_taper_weight(i, n, nlo, nhi);
+        if (sh.dtype == SJ_FLOAT64)
+            ((double *)w)[i] = v;
+        else
+            ((float *)w)[i] = (float)v;
+    }
+    int rc = make(__func__, &sj__opclass_taper, space, space, owner, &p, sizeof p, w,
+                  (size_t)n * es, op);
+    free(w);
+    return rc;
 }
 
 int sj_op_circshift(sj_space_t space, int owner, const int64_t shift[], sj_op_t *op)

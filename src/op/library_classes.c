@@ -1,7 +1,9 @@
 /*
  * CPU kernels of the operator library: one sj_op_fn_t per direction of each
- * leaf class (see library_classes.h). They run as tasks on the operator's owner,
- * overwrite `out` entirely and handle SJ_FLOAT64 and SJ_FLOAT32. A kernel that
+ * leaf class (see library_classes.h), and the class tables, which name the
+ * CUDA versions (codelets/op_cuda.cu) in builds with SJ_USE_CUDA. The kernels
+ * run as tasks on the operator's owner, overwrite `out` entirely and handle
+ * SJ_FLOAT64 and SJ_FLOAT32. A kernel that
  * finds its parameters or state inconsistent returns 1, which the core reports
  * as a failed task rather than reading out of bounds.
  */
@@ -11,10 +13,17 @@
 
 #include <cblas.h>
 
+#include <starjets/config.h>
+
 #include "kernels/dtype.h"
 #include "op/library_classes.h"
 
-static const double PI = 3.14159265358979323846;
+/* A class's CUDA function (kernels/oplib.h), in builds with CUDA. */
+#if SJ_USE_CUDA
+#define CUDA(name) sj__opcuda_##name
+#else
+#define CUDA(name) NULL
+#endif
 
 static size_t esize(const sj_op_info_t *info)
 {
@@ -305,33 +314,22 @@ static int sum_dim_adj(const sj_op_info_t *info, void *out, const void *in)
 
 /* ---- taper --------------------------------------------------------------------- */
 
-/* Weight of sample i of n: cosine ramps over the first nlo and last nhi samples. */
-static double taper_weight(int64_t i, int64_t n, int64_t nlo, int64_t nhi)
-{
-    double w = 1.0;
-    if (i < nlo)
-        w *= 0.5 * (1.0 - cos(PI * (double)i / (double)nlo));
-    const int64_t j = n - 1 - i;
-    if (j < nhi)
-        w *= 0.5 * (1.0 - cos(PI * (double)j / (double)nhi));
-    return w;
-}
-
-/* Self-adjoint: one kernel for both directions. */
+/* Self-adjoint: one kernel for both directions; the weights (the state) come from the
+ * constructor (sj__op_taper_weight). */
 static int taper_apply(const sj_op_info_t *info, void *out, const void *in)
 {
     const sj__opp_taper_t *p = params_of(info, sizeof *p);
     axis_t ax;
     if (p == NULL || info->dom_n != info->rng_n || axis_of(info->dom_dims, (int)p->dim, &ax) ||
-        p->nlo < 0 || p->nhi < 0 || p->nlo + p->nhi > ax.n)
+        info->state == NULL || info->state_size != (size_t)ax.n * esize(info))
         return 1;
     const int64_t s = ax.s, n = ax.n;
     FOR_DTYPE(info->dtype, {
         T *y = out;
-        const T *x = in;
+        const T *x = in, *weight = info->state;
         for (int64_t b = 0; b < ax.outer; b++)
             for (int64_t i = 0; i < n; i++) {
-                const T w = (T)taper_weight(i, n, p->nlo, p->nhi);
+                const T w = weight[i];
                 const int64_t o = s * (i + n * b);
                 for (int64_t a = 0; a < s; a++)
                     y[o + a] = w * x[o + a];
@@ -495,20 +493,6 @@ static int circshift_adj(const sj_op_info_t *info, void *out, const void *in)
 
 /* ---- nonlinear elementwise operators ----------------------------------------------- */
 
-static double sigmoid(double x)
-{
-    if (x >= 0)
-        return 1.0 / (1.0 + exp(-x));
-    const double e = exp(x);
-    return e / (1.0 + e);
-}
-
-/* log(1 + e^z) without overflow */
-static double softplus(double z)
-{
-    return (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
-}
-
 static double exp_f(double x, const void *p)
 {
     return exp(x);
@@ -531,19 +515,17 @@ static double tanh_f(double x, const void *p)
 
 static double tanh_df(double x, const void *p)
 {
-    const double t = tanh(x);
-    return 1.0 - t * t;
+    return sj__op_tanh_df(x);
 }
 
 static double sigmoid_f(double x, const void *p)
 {
-    return sigmoid(x);
+    return sj__op_sigmoid(x);
 }
 
 static double sigmoid_df(double x, const void *p)
 {
-    const double s = sigmoid(x);
-    return s * (1.0 - s);
+    return sj__op_sigmoid_df(x);
 }
 
 static double power_f(double x, const void *p)
@@ -553,21 +535,19 @@ static double power_f(double x, const void *p)
 
 static double power_df(double x, const void *p)
 {
-    const double e = ((const sj__opp_scalar_t *)p)->a;
-    return e * pow(x, e - 1.0);
+    return sj__op_power_df(x, ((const sj__opp_scalar_t *)p)->a);
 }
 
 static double clamp_f(double x, const void *p)
 {
     const sj__opp_clamp_t *c = p;
-    const double w = c->width;
-    return c->lo + w * softplus((x - c->lo) / w) - w * softplus((x - c->hi) / w);
+    return sj__op_clamp_f(x, c->lo, c->hi, c->width);
 }
 
 static double clamp_df(double x, const void *p)
 {
     const sj__opp_clamp_t *c = p;
-    return sigmoid((x - c->lo) / c->width) - sigmoid((x - c->hi) / c->width);
+    return sj__op_clamp_df(x, c->lo, c->hi, c->width);
 }
 
 /*
@@ -606,7 +586,10 @@ static double clamp_df(double x, const void *p)
                                              .nonlinear = 1,                                       \
                                              .forward = cls##_fwd,                                 \
                                              .adjoint = cls##_jac,                                 \
-                                             .jacobian = cls##_jac}
+                                             .jacobian = cls##_jac,                                \
+                                             .forward_cuda = CUDA(cls##_fwd),                      \
+                                             .adjoint_cuda = CUDA(cls##_jac),                      \
+                                             .jacobian_cuda = CUDA(cls##_jac)}
 
 SJ__ELEMENTWISE(exp, 0, exp_f, exp_f);
 SJ__ELEMENTWISE(log, 0, log_f, log_df);
@@ -634,33 +617,31 @@ const sj_op_class_t sj__opclass_shift = {.name = "shift",
                                          .nonlinear = 1,
                                          .forward = shift_fwd,
                                          .adjoint = copy_adj,
-                                         .jacobian = copy_fwd};
+                                         .jacobian = copy_fwd,
+                                         .forward_cuda = CUDA(shift_fwd),
+                                         .adjoint_cuda = CUDA(copy_adj),
+                                         .jacobian_cuda = CUDA(copy_fwd)};
 
 /* ---- linear classes ------------------------------------------------------------------ */
 
-const sj_op_class_t sj__opclass_diagonal = {
-    .name = "diagonal", .forward = diagonal_apply, .adjoint = diagonal_apply};
-const sj_op_class_t sj__opclass_dense = {
-    .name = "dense", .forward = dense_fwd, .adjoint = dense_adj};
-const sj_op_class_t sj__opclass_zero = {.name = "zero", .forward = zero_fwd, .adjoint = zero_adj};
-const sj_op_class_t sj__opclass_identity = {
-    .name = "identity", .forward = copy_fwd, .adjoint = copy_adj};
-const sj_op_class_t sj__opclass_reshape = {
-    .name = "reshape", .forward = copy_fwd, .adjoint = copy_adj};
-const sj_op_class_t sj__opclass_scaling = {
-    .name = "scaling", .forward = scaling_apply, .adjoint = scaling_apply};
-const sj_op_class_t sj__opclass_difference = {
-    .name = "difference", .forward = difference_fwd, .adjoint = difference_adj};
-const sj_op_class_t sj__opclass_derivative = {
-    .name = "derivative", .forward = derivative_fwd, .adjoint = derivative_adj};
-const sj_op_class_t sj__opclass_sum_dim = {
-    .name = "sum_dim", .forward = sum_dim_fwd, .adjoint = sum_dim_adj};
-const sj_op_class_t sj__opclass_restriction = {
-    .name = "restriction", .forward = restriction_fwd, .adjoint = restriction_adj};
-const sj_op_class_t sj__opclass_pad = {.name = "pad", .forward = pad_fwd, .adjoint = pad_adj};
-const sj_op_class_t sj__opclass_truncate = {
-    .name = "truncate", .forward = truncate_fwd, .adjoint = truncate_adj};
-const sj_op_class_t sj__opclass_taper = {
-    .name = "taper", .forward = taper_apply, .adjoint = taper_apply};
-const sj_op_class_t sj__opclass_circshift = {
-    .name = "circshift", .forward = circshift_fwd, .adjoint = circshift_adj};
+#define LINEAR(cls, fwd, adj, cuda_fwd, cuda_adj)                                                  \
+    const sj_op_class_t sj__opclass_##cls = {.name = #cls,                                         \
+                                             .forward = fwd,                                       \
+                                             .adjoint = adj,                                       \
+                                             .forward_cuda = CUDA(cuda_fwd),                       \
+                                             .adjoint_cuda = CUDA(cuda_adj)}
+
+LINEAR(diagonal, diagonal_apply, diagonal_apply, diagonal, diagonal);
+LINEAR(dense, dense_fwd, dense_adj, dense_fwd, dense_adj);
+LINEAR(zero, zero_fwd, zero_adj, zero_fwd, zero_adj);
+LINEAR(identity, copy_fwd, copy_adj, copy_fwd, copy_adj);
+LINEAR(reshape, copy_fwd, copy_adj, copy_fwd, copy_adj);
+LINEAR(scaling, scaling_apply, scaling_apply, scaling, scaling);
+LINEAR(difference, difference_fwd, difference_adj, difference_fwd, difference_adj);
+LINEAR(derivative, derivative_fwd, derivative_adj, derivative_fwd, derivative_adj);
+LINEAR(sum_dim, sum_dim_fwd, sum_dim_adj, sum_dim_fwd, sum_dim_adj);
+LINEAR(restriction, restriction_fwd, restriction_adj, restriction_fwd, restriction_adj);
+LINEAR(pad, pad_fwd, pad_adj, pad_fwd, pad_adj);
+LINEAR(truncate, truncate_fwd, truncate_adj, truncate_fwd, truncate_adj);
+LINEAR(taper, taper_apply, taper_apply, taper, taper);
+LINEAR(circshift, circshift_fwd, circshift_adj, circshift_fwd, circshift_adj);

@@ -17,39 +17,9 @@
 
 #include <starjets/op.h>
 
-/* ---- parameter blocks (info->params) -------------------------------------- */
+#include "kernels/oplib.h"
 
-/* Dense: M is rows x cols (column-major), applied to k columns at once. */
-typedef struct sj__opp_dense {
-    int64_t rows, cols, k;
-} sj__opp_dense_t;
-
-/* Scaling (a) and power (p). */
-typedef struct sj__opp_scalar {
-    double a;
-} sj__opp_scalar_t;
-
-/* Difference, derivative (spacing h), sum_dim: the dimension, 0-based. */
-typedef struct sj__opp_axis {
-    int64_t dim; /* int64_t: no padding bytes travel with the tasks */
-    double h;
-} sj__opp_axis_t;
-
-/* Taper along dim: cosine ramps over the first nlo and the last nhi samples. */
-typedef struct sj__opp_taper {
-    int64_t dim;
-    int64_t nlo, nhi;
-} sj__opp_taper_t;
-
-/* Pad and truncate: offset of the small box in the large one; circshift: shifts. */
-typedef struct sj__opp_box {
-    int64_t off[SJ_MAX_DIMS];
-} sj__opp_box_t;
-
-/* Smooth clamp to [lo, hi] with transition width w. */
-typedef struct sj__opp_clamp {
-    double lo, hi, width;
-} sj__opp_clamp_t;
+/* The parameter blocks (info->params) are in kernels/oplib.h, shared with the CUDA functions. */
 
 /* ---- classes ------------------------------------------------------------- */
 
@@ -68,12 +38,12 @@ extern const sj_op_class_t sj__opclass_scaling;
 extern const sj_op_class_t sj__opclass_difference;
 extern const sj_op_class_t sj__opclass_derivative;
 extern const sj_op_class_t sj__opclass_sum_dim;
-/* linear; state: rng_n int64_t indices into the domain */
+/* linear; params sj__opp_restriction_t; state: rng_n int64_t indices into the domain */
 extern const sj_op_class_t sj__opclass_restriction;
 /* linear; params sj__opp_box_t (offset of the domain in the range / of the range in the domain) */
 extern const sj_op_class_t sj__opclass_pad;
 extern const sj_op_class_t sj__opclass_truncate;
-/* linear; params sj__opp_taper_t */
+/* linear; params sj__opp_taper_t; state: the weights along dim (dims[dim] elements) */
 extern const sj_op_class_t sj__opclass_taper;
 /* linear; params sj__opp_box_t (the shift per dimension) */
 extern const sj_op_class_t sj__opclass_circshift;
