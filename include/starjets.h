@@ -13,6 +13,7 @@
 #include <starjets/cuda.h>
 #include <starjets/dist.h>
 #include <starjets/error.h>
+#include <starjets/io.h>
 #include <starjets/op.h>
 #include <starjets/ops.h>
 #include <starjets/runtime.h>

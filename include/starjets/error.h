@@ -33,7 +33,9 @@ extern "C" {
     XX(ERUNTIME, -9, "the StarPU or MPI runtime failed")                                           \
     XX(ENODEV, -10, "no usable worker or device")                                                  \
     XX(ENOTSUP, -11, "operation not supported for these arguments")                                \
-    XX(EUSER, -12, "a user callback reported an error")
+    XX(EUSER, -12, "a user callback reported an error")                                            \
+    XX(EIO, -14, "a file could not be created, written, read or renamed")                          \
+    XX(EFORMAT, -15, "not a valid starjets array file (foreign, truncated or corrupted)")
 
 /** Error codes. `SJ_OK` is 0; every error is negative. */
 typedef enum sj_errno {
