@@ -257,9 +257,21 @@ int sj__io_verify_buffer(const unsigned char *buf, size_t size, sj__io_header_t 
                      "data chunk %llu (bytes %llu to %llu of the data) is corrupted: checksum "
                      "%016llx, the table says %016llx",
                      (unsigned long long)(c0 + c), (unsigned long long)((c0 + c) * h->chunk_bytes),
-                     (unsigned long long)((c0 + c + 1) * h->chunk_bytes),
+                     (unsigned long long)((c0 + c + 1) * h->chunk_bytes < h->data_bytes
+                                              ? (c0 + c + 1) * h->chunk_bytes
+                                              : h->data_bytes),
                      (unsigned long long)sums[c], (unsigned long long)want);
         }
     }
     return 0;
+}
+
+void sj__io_reseal(unsigned char *buf, size_t size)
+{
+    if (size < SJ__IO_HEADER)
+        return;
+    const uint64_t table = get64(buf, OFF_TABLE_OFFSET), n = get64(buf, OFF_NCHUNKS);
+    if (table <= size && n <= (size - table) / 8)
+        put64(buf, OFF_TABLE_CHECKSUM, sj__io_fnv1a(buf + table, 8 * n));
+    put64(buf, OFF_HEADER_CHECKSUM, sj__io_fnv1a(buf, OFF_HEADER_CHECKSUM));
 }

@@ -75,4 +75,11 @@ void sj__io_chunk_sums(uint64_t off, const void *p, size_t n, uint64_t chunk_byt
 int sj__io_verify_buffer(const unsigned char *buf, size_t size, sj__io_header_t *h,
                          char why[SJ__IO_WHY]);
 
+/*
+ * Recompute the table checksum (when the header's table lies inside @p size
+ * bytes) and the header checksum of a file in memory: lets the fuzzer reach
+ * the checks behind the checksums with mutated fields.
+ */
+void sj__io_reseal(unsigned char *buf, size_t size);
+
 #endif /* SJ_IO_FORMAT_H */
