@@ -52,3 +52,21 @@ add_test(NAME fuzz_io COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/fuzz/run-fuzz" "${
     "${CMAKE_CURRENT_BINARY_DIR}" 25)
 set_tests_properties(fuzz_io_corpus fuzz_io PROPERTIES LABELS fuzz TIMEOUT 120)
 set_tests_properties(fuzz_io PROPERTIES SKIP_RETURN_CODE 77)
+
+# examples/heat_restart.c across rank counts: 60 steps straight on 2 ranks;
+# stopped after step 37 on 3 ranks (checkpoints every 10); restarted on 2 ranks
+# from step 30: its last plate must have the bits of the straight run's.
+if(SJ_ENABLE_EXAMPLES)
+    set(hr "${CMAKE_CURRENT_BINARY_DIR}/heat_restart")
+    sj_add_mpi_run(heat_restart_straight_np2 heat_restart 2 TIMEOUT 120 LABELS io example
+        ARGS --small --checkpoint "${hr}.straight.sjarr" --final "${hr}.final.sjarr")
+    sj_add_mpi_run(heat_restart_stop_np3 heat_restart 3 TIMEOUT 120 LABELS io example
+        ARGS --small --checkpoint "${hr}.sjarr" --stop-at 37)
+    sj_add_mpi_run(heat_restart_resume_np2 heat_restart 2 TIMEOUT 120 LABELS io example
+        ARGS --small --checkpoint "${hr}.sjarr" --restart --compare "${hr}.final.sjarr")
+    set_tests_properties(heat_restart_straight_np2 PROPERTIES FIXTURES_SETUP heat_straight)
+    set_tests_properties(heat_restart_stop_np3 PROPERTIES FIXTURES_SETUP heat_stopped)
+    set_tests_properties(heat_restart_resume_np2 PROPERTIES
+        FIXTURES_REQUIRED "heat_straight;heat_stopped"
+        PASS_REGULAR_EXPRESSION "restarting from step 30 .*has the bits of")
+endif()
