@@ -96,8 +96,11 @@ typedef int (*sj_op_fn_t)(const sj_op_info_t *info, void *out, const void *in);
  * and `adjoint` (`A' y`). A nonlinear class gives `forward` (`f(x)`),
  * `jacobian` (`J(m0) dx`, with `info->point = m0`) and `adjoint` (`J(m0)' dy`).
  * A NULL direction makes applies in that direction fail with SJ_ENOTSUP.
- * The CUDA members are stored for a future CUDA build and not called yet:
- * this version runs every leaf on CPU workers.
+ * In a build with SJ_USE_CUDA, a direction with a CUDA member may also run
+ * on a CUDA worker: the function gets device pointers for `out`, `in`,
+ * `info->state` and `info->point` (`info` and `info->params` stay in host
+ * memory) and launches its work on sj_cuda_stream() without waiting
+ * (docs/gpu.md).
  */
 typedef struct sj_op_class {
     const char *name;         /**< short name shown in traces and perf models (<= 31 chars) */
