@@ -1,6 +1,7 @@
 /**
  * @file starjets/solve.h
- * @brief Iterative solvers on starjets operators: CG, CGLS and LSQR.
+ * @brief Iterative solvers on starjets operators: CG, CGLS and LSQR, and
+ * Gauss-Newton and L-BFGS for nonlinear least squares.
  *
  * Each solver runs on any linear operator (leaves, compositions, block
  * operators, Jacobians of nonlinear operators) and keeps its whole iteration in
@@ -36,24 +37,29 @@ extern "C" {
 
 /** Why a solver stopped. */
 typedef enum sj_solve_reason {
-    SJ_SOLVE_RTOL = 1,       /**< a norm fell below its relative tolerance */
-    SJ_SOLVE_ATOL = 2,       /**< a norm fell below the absolute tolerance */
-    SJ_SOLVE_MAX_ITERS = 3,  /**< `max_iterations` iterations ran without converging */
-    SJ_SOLVE_BREAKDOWN = 4,  /**< a step length was zero, infinite or NaN: the last good
-                                  iterate is returned */
-    SJ_SOLVE_INDEFINITE = 5, /**< CG found `p' A p <= 0` (or `p' M p` for the
-                                  preconditioner): the operator is not positive definite */
+    SJ_SOLVE_RTOL = 1,        /**< a norm fell below its relative tolerance */
+    SJ_SOLVE_ATOL = 2,        /**< a norm fell below the absolute tolerance */
+    SJ_SOLVE_MAX_ITERS = 3,   /**< `max_iterations` iterations ran without converging */
+    SJ_SOLVE_BREAKDOWN = 4,   /**< a step length was zero, infinite or NaN: the last good
+                                   iterate is returned */
+    SJ_SOLVE_INDEFINITE = 5,  /**< CG found `p' A p <= 0` (or `p' M p` for the
+                                   preconditioner): the operator is not positive definite */
+    SJ_SOLVE_LINE_SEARCH = 6, /**< Gauss-Newton or L-BFGS: no step along the search
+                                   direction decreased the objective enough */
 } sj_solve_reason_t;
 
 /** What the monitor of a solve sees after each checked iteration. */
 typedef struct sj_solve_monitor_info {
-    const char *solver; /**< "cg", "cgls" or "lsqr" */
+    const char *solver; /**< "cg", "cgls", "lsqr", "gauss-newton" or "lbfgs" */
     int iteration;      /**< the iteration checked (0: the starting point) */
     int submitted;      /**< iterations submitted so far (at most `iteration + lag`) */
     double rnorm;       /**< residual norm: CG `||b - A x||`; CGLS and LSQR
-                             `||(b - A x, -damp dx)||` (the damped residual) */
+                             `||(b - A x, -damp dx)||` (the damped residual);
+                             nonlinear: the misfit `||F(m) - d||` */
     double arnorm;      /**< CGLS and LSQR: normal-equation residual
-                             `||A'(b - A x) - damp^2 dx||`; CG: NaN */
+                             `||A'(b - A x) - damp^2 dx||`; nonlinear: the
+                             gradient norm (projected, with bounds); CG: NaN */
+    double objective;   /**< nonlinear: `||F(m) - d||^2 / 2 + reg^2 ||m||^2 / 2`; linear: NaN */
     double elapsed;     /**< seconds since the solver was called (rank 0's clock) */
 } sj_solve_monitor_info_t;
 
@@ -115,7 +121,9 @@ typedef struct sj_solve_result {
     double arnorm;            /**< CGLS and LSQR: its normal-equation residual; CG: NaN */
     double rnorm0;            /**< residual norm at the start */
     double arnorm0;           /**< CGLS and LSQR: normal-equation residual at the start */
-    double bnorm;             /**< `||b||` */
+    double bnorm;             /**< `||b||` (nonlinear: `||d||`) */
+    double objective;         /**< nonlinear: the final objective; linear: NaN */
+    int evaluations;          /**< nonlinear: evaluations of F; linear: 0 */
     double elapsed;           /**< seconds in the solver (this rank's clock) */
 } sj_solve_result_t;
 
@@ -188,6 +196,97 @@ int sj_solve_cgls(sj_op_t A, sj_array_t b, sj_array_t x, const sj_solve_options_
  */
 int sj_solve_lsqr(sj_op_t A, sj_array_t b, sj_array_t x, const sj_solve_options_t *opts,
                   sj_solve_result_t *result);
+
+/* ---- nonlinear least squares ----------------------------------------------- */
+
+/** Options of the nonlinear solvers. Fill with sj_solve_nl_options_default() first. */
+typedef struct sj_solve_nl_options {
+    /** Most (outer) iterations; default 20, >= 0. */
+    int max_iterations;
+    /**
+     * Stop when the gradient norm `||g|| <= max(gtol ||g0||, gatol)` (`g0` at
+     * the start; with bounds, the projected gradient). Default 1e-6, >= 0.
+     */
+    double gtol;
+    /** Absolute gradient tolerance, default 0, >= 0. @see gtol */
+    double gatol;
+    /** Tikhonov weight `reg >= 0`: the objective is `||F(m) - d||^2 / 2 + reg^2 ||m||^2 / 2`. */
+    double reg;
+    /** Gauss-Newton: LSQR iterations per step (default 20) and its rtol (default 1e-3). */
+    int inner_iterations;
+    /** @see inner_iterations */
+    double inner_rtol;
+    /** L-BFGS: pairs kept, 1 to 64, default 5. */
+    int memory;
+    /** Most evaluations of F per line search, >= 1; default 20. */
+    int max_evaluations;
+    /**
+     * L-BFGS: optional bounds, arrays of m's space and layout (NULL: none on
+     * that side): each step is projected onto `lower <= m <= upper`, which
+     * @p m must satisfy on entry. Gauss-Newton refuses them.
+     */
+    sj_array_t lower;
+    /** @see lower */
+    sj_array_t upper;
+    /** Called on rank 0 after each iteration (and for iteration 0); NULL for none. */
+    sj_solve_monitor_fn_t monitor;
+    /** Passed as is to @p monitor. */
+    void *monitor_ctx;
+} sj_solve_nl_options_t;
+
+/**
+ * @brief Fill @p opts with the defaults (see sj_solve_nl_options_t).
+ *
+ * Local; may be called before sj_init().
+ * @param[out] opts options to fill (NULL: nothing happens)
+ */
+void sj_solve_nl_options_default(sj_solve_nl_options_t *opts);
+
+/**
+ * @brief Gauss-Newton for `min ||F(m) - d||^2 / 2 + reg^2 ||m||^2 / 2`, each
+ * step from LSQR on the Jacobian.
+ *
+ * Collective; blocking. Iteration k takes `J = dF(m)` (sj_op_jacobian()),
+ * solves `min ||J z - (d - F(m) + J m)||^2 + reg^2 ||z||^2` with
+ * sj_solve_lsqr() (`inner_iterations`, `inner_rtol`), so that `z` is the
+ * Gauss-Newton point of the regularised problem, and moves `m` to
+ * `m + t (z - m)`, `t = 1, 1/2, ...` until the objective decreases
+ * (Armijo). The objective, misfit and gradient (`J'(F(m) - d) + reg^2 m`)
+ * are computed with blocking reductions: one wait per evaluation.
+ * @param[in] F       an operator (nonlinear, or linear: then one step solves it)
+ * @param[in] d       data, an array of F's range
+ * @param[in,out] m   starting model and answer, an array of F's domain
+ * @param[in] opts    options (NULL: the defaults); no bounds
+ * @param[out] result what happened (may be NULL): `rnorm` the misfit,
+ *                    `arnorm` the gradient norm
+ * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (a bad option, bounds given),
+ *         SJ_EMISMATCH (d or m not of F's spaces), SJ_EUSER
+ */
+int sj_solve_gauss_newton(sj_op_t F, sj_array_t d, sj_array_t m, const sj_solve_nl_options_t *opts,
+                          sj_solve_result_t *result);
+
+/**
+ * @brief L-BFGS for `min ||F(m) - d||^2 / 2 + reg^2 ||m||^2 / 2`, with a line
+ * search meeting the strong Wolfe conditions, and optional bounds by
+ * projection.
+ *
+ * Collective; blocking. Each evaluation applies `F` and the adjoint of its
+ * Jacobian (the gradient). Without bounds the line search brackets and zooms
+ * (Nocedal and Wright, algorithms 3.5 and 3.6, `c1 = 1e-4`, `c2 = 0.9`).
+ * With bounds each trial point is projected onto the box, the direction is
+ * zeroed where a bound is active and the direction points out, and the step
+ * is found by backtracking to the Armijo condition along the projected path;
+ * a pair with `s'y <= 0` is not kept.
+ * @param[in] F       an operator
+ * @param[in] d       data, an array of F's range
+ * @param[in,out] m   starting model and answer, an array of F's domain
+ * @param[in] opts    options (NULL: the defaults)
+ * @param[out] result what happened (may be NULL)
+ * @retval SJ_OK, SJ_ENULL, SJ_EINVAL, SJ_EMISMATCH (also bounds not of m's
+ *         space and layout), SJ_EUSER
+ */
+int sj_solve_lbfgs(sj_op_t F, sj_array_t d, sj_array_t m, const sj_solve_nl_options_t *opts,
+                   sj_solve_result_t *result);
 
 /** @brief The name of a stop reason ("rtol", "breakdown", ...). Local. */
 const char *sj_solve_reason_name(sj_solve_reason_t reason);

@@ -136,7 +136,7 @@ static int cg_check(cg_t *s, int j, int submitted, double t0, double *tol, sj_so
     res->rnorm = sqrt(rr);
     if (j == 0)
         res->rnorm0 = res->rnorm;
-    sj__solve_monitor(&s->o, "cg", j, submitted, res->rnorm, NAN, t0);
+    sj__solve_monitor(s->o.monitor, s->o.monitor_ctx, "cg", j, submitted, res->rnorm, NAN, NAN, t0);
     if (res->rnorm <= *tol) {
         res->reason = res->rnorm <= s->o.atol ? SJ_SOLVE_ATOL : SJ_SOLVE_RTOL;
         *stop = 1;
@@ -204,8 +204,12 @@ int sj_solve_cg(sj_op_t A, sj_array_t b, sj_array_t x, const sj_solve_options_t 
                 sj_solve_result_t *result)
 {
     const double t0 = sj__solve_clock();
-    sj_solve_result_t res = {
-        .reason = SJ_SOLVE_MAX_ITERS, .rnorm = NAN, .rnorm0 = NAN, .arnorm = NAN, .arnorm0 = NAN};
+    sj_solve_result_t res = {.reason = SJ_SOLVE_MAX_ITERS,
+                             .rnorm = NAN,
+                             .rnorm0 = NAN,
+                             .arnorm = NAN,
+                             .arnorm0 = NAN,
+                             .objective = NAN};
     cg_t s = {0};
     SJ_TRY(sj__solve_options(__func__, opts, &s.o));
     int same_dist = 0, rc = SJ_OK;

@@ -38,6 +38,8 @@ const char *sj_solve_reason_name(sj_solve_reason_t reason)
         return "breakdown";
     case SJ_SOLVE_INDEFINITE:
         return "indefinite";
+    case SJ_SOLVE_LINE_SEARCH:
+        return "line_search";
     }
     return "unknown";
 }
@@ -146,10 +148,10 @@ double sj__solve_clock(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void sj__solve_monitor(const sj_solve_options_t *o, const char *solver, int iteration,
-                       int submitted, double rnorm, double arnorm, double t0)
+void sj__solve_monitor(sj_solve_monitor_fn_t fn, void *ctx, const char *solver, int iteration,
+                       int submitted, double rnorm, double arnorm, double objective, double t0)
 {
-    if (!o->monitor || sj_rank() != 0)
+    if (!fn || sj_rank() != 0)
         return;
     sj_solve_monitor_info_t info = {
         .solver = solver,
@@ -157,9 +159,10 @@ void sj__solve_monitor(const sj_solve_options_t *o, const char *solver, int iter
         .submitted = submitted,
         .rnorm = rnorm,
         .arnorm = arnorm,
+        .objective = objective,
         .elapsed = sj__solve_clock() - t0,
     };
-    o->monitor(&info, o->monitor_ctx);
+    fn(&info, ctx);
 }
 
 /* ---- probes ------------------------------------------------------------- */

@@ -296,7 +296,8 @@ static int lsq_check(lsq_t *s, int j, int submitted, double t0, tols_t *tol, sj_
     res->iterations = j;
     res->rnorm = sqrt(rn2);
     res->arnorm = sqrt(arn2);
-    sj__solve_monitor(&s->o, s->name, j, submitted, res->rnorm, res->arnorm, t0);
+    sj__solve_monitor(s->o.monitor, s->o.monitor_ctx, s->name, j, submitted, res->rnorm,
+                      res->arnorm, NAN, t0);
     if (res->rnorm <= tol->r || res->arnorm <= tol->ar) {
         res->reason =
             (res->rnorm <= s->o.atol || res->arnorm <= s->o.atol) ? SJ_SOLVE_ATOL : SJ_SOLVE_RTOL;
@@ -355,8 +356,12 @@ static int lsq_run(const char *func, const char *name, setup_fn setup, submit_fn
                    sj_solve_result_t *result)
 {
     const double t0 = sj__solve_clock();
-    sj_solve_result_t res = {
-        .reason = SJ_SOLVE_MAX_ITERS, .rnorm = NAN, .arnorm = NAN, .rnorm0 = NAN, .arnorm0 = NAN};
+    sj_solve_result_t res = {.reason = SJ_SOLVE_MAX_ITERS,
+                             .rnorm = NAN,
+                             .arnorm = NAN,
+                             .rnorm0 = NAN,
+                             .arnorm0 = NAN,
+                             .objective = NAN};
     lsq_t s = {.name = name};
     SJ_TRY(sj__solve_options(func, opts, &s.o));
     SJ_TRY(lsq_check_args(func, A, b, x, &s.o));

@@ -41,8 +41,8 @@ int sj__solve_check_same(const char *func, const char *xn, sj_array_t x, const c
 double sj__solve_clock(void);
 
 /* Call the monitor on rank 0, when there is one. */
-void sj__solve_monitor(const sj_solve_options_t *o, const char *solver, int iteration,
-                       int submitted, double rnorm, double arnorm, double t0);
+void sj__solve_monitor(sj_solve_monitor_fn_t fn, void *ctx, const char *solver, int iteration,
+                       int submitted, double rnorm, double arnorm, double objective, double t0);
 
 /*
  * Probes: graph scalars read without a message. Each rank owns one element

@@ -1,0 +1,314 @@
+// sj-test: nprocs=1,2,3,4
+/*
+ * Nonlinear least squares (starjets/solve.h): Gauss-Newton with LSQR and
+ * L-BFGS on a tall block operator of nonlinear blocks F_i(m) = A_i exp(m)
+ * (one per "shot", spread over the ranks), with a known solution; Tikhonov
+ * regularisation (both solvers reach the same minimiser); bounds; the same
+ * bits whatever the layout; bad input.
+ */
+#include "sj_test.h"
+
+enum { NS = 3, NM = 6, ND = 10 }; /* shots, model size, data per shot */
+
+static double hval(int s, int i, int j)
+{
+    return sin(0.9 * (s * ND + i + 1) * (j + 1) + 0.3 * j * j); /* not separable: full rank */
+}
+
+static double mtrue(int k)
+{
+    return 0.4 * sin(1.0 + 1.7 * k);
+}
+
+/* F: NS x 1 block operator, block i = A_i o exp, on rank i % P (mode 1: all on rank 0). */
+static sj_op_t make_F(int mode)
+{
+    sj_space_t sm, sd;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){NM}, NULL, &sm));
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){ND}, NULL, &sd));
+    int owners[NS];
+    sj_op_t blocks[NS];
+    for (int i = 0; i < NS; i++) {
+        owners[i] = mode == 1 ? 0 : i % sj_nranks();
+        double A[ND * NM];
+        for (int c = 0; c < NM; c++)
+            for (int r = 0; r < ND; r++)
+                A[r + ND * c] = hval(i, r, c);
+        sj_op_t Ai, E;
+        SJ_ASSERT_OK(sj_op_dense(sm, sd, owners[i], sj_rank() == owners[i] ? A : NULL, &Ai));
+        SJ_ASSERT_OK(sj_op_exp(sm, owners[i], &E));
+        SJ_ASSERT_OK(sj_op_compose(Ai, E, &blocks[i]));
+        sj_op_destroy(&Ai);
+        sj_op_destroy(&E);
+    }
+    sj_dist_t d;
+    SJ_ASSERT_OK(sj_dist_create_explicit(2, (int[]){NS, 1}, owners, &d));
+    sj_op_t F;
+    SJ_ASSERT_OK(sj_op_block_create(NS, 1, blocks, d, &F));
+    for (int i = 0; i < NS; i++)
+        sj_op_destroy(&blocks[i]);
+    sj_dist_destroy(&d);
+    sj_space_destroy(&sm);
+    sj_space_destroy(&sd);
+    return F;
+}
+
+typedef struct setup {
+    sj_op_t F;
+    sj_array_t d, m;
+    sj_space_t dom;
+    sj_dist_t ddom;
+} setup_t;
+
+static setup_t setup(int mode)
+{
+    setup_t s;
+    s.F = make_F(mode);
+    sj_space_t rng;
+    sj_dist_t drng;
+    SJ_ASSERT_OK(sj_op_domain(s.F, &s.dom, &s.ddom));
+    SJ_ASSERT_OK(sj_op_range(s.F, &rng, &drng));
+    double mt[NM];
+    for (int k = 0; k < NM; k++)
+        mt[k] = mtrue(k);
+    sj_array_t t;
+    SJ_ASSERT_OK(sj_array_distribute(s.dom, s.ddom, 0, sj_rank() == 0 ? mt : NULL, &t));
+    SJ_ASSERT_OK(sj_array_zeros(rng, drng, &s.d));
+    SJ_ASSERT_OK(sj_op_apply(s.F, t, s.d)); /* noise-free data: m_true is the minimiser */
+    SJ_ASSERT_OK(sj_array_destroy(&t));
+    SJ_ASSERT_OK(sj_array_zeros(s.dom, s.ddom, &s.m));
+    return s;
+}
+
+static void teardown(setup_t *s)
+{
+    sj_array_destroy(&s->d);
+    sj_array_destroy(&s->m);
+    sj_op_destroy(&s->F);
+}
+
+static void get_m(sj_array_t m, double *v)
+{
+    SJ_ASSERT_OK(sj_array_allgather(m, v));
+}
+
+static double err_true(const double *v)
+{
+    double e = 0;
+    for (int k = 0; k < NM; k++)
+        e = fmax(e, fabs(v[k] - mtrue(k)));
+    return e;
+}
+
+typedef struct record {
+    int n;
+    double objective[256];
+} record_t;
+
+static void record_fn(const sj_solve_monitor_info_t *info, void *ctx)
+{
+    record_t *r = ctx;
+    if (r->n < 256)
+        r->objective[r->n++] = info->objective;
+}
+
+static void test_gauss_newton(void **state)
+{
+    (void)state;
+    setup_t s = setup(0);
+    sj_solve_nl_options_t o;
+    sj_solve_nl_options_default(&o);
+    o.gtol = 1e-10;
+    o.inner_rtol = 1e-12;
+    o.inner_iterations = 50;
+    record_t rec = {0};
+    o.monitor = record_fn;
+    o.monitor_ctx = &rec;
+    sj_solve_result_t r;
+    SJ_ASSERT_OK(sj_solve_gauss_newton(s.F, s.d, s.m, &o, &r));
+    double v[NM];
+    get_m(s.m, v);
+    if (err_true(v) > 1e-7)
+        print_error("GN: error %g, %d iterations, reason %s, misfit %g\n", err_true(v),
+                    r.iterations, sj_solve_reason_name(r.reason), r.rnorm);
+    assert_true(err_true(v) < 1e-7);
+    assert_true(r.reason == SJ_SOLVE_RTOL || r.reason == SJ_SOLVE_ATOL);
+    assert_true(r.iterations <= 12);
+    assert_true(r.rnorm < 1e-6 * r.bnorm);
+    if (sj_rank() == 0) { /* the objective decreases */
+        assert_int_equal(rec.n, r.iterations + 1);
+        for (int k = 1; k < rec.n; k++)
+            assert_true(rec.objective[k] < rec.objective[k - 1]);
+    }
+    teardown(&s);
+}
+
+static void test_lbfgs(void **state)
+{
+    (void)state;
+    setup_t s = setup(0);
+    sj_solve_nl_options_t o;
+    sj_solve_nl_options_default(&o);
+    o.gtol = 1e-9;
+    o.max_iterations = 300;
+    sj_solve_result_t r;
+    SJ_ASSERT_OK(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r));
+    double v[NM];
+    get_m(s.m, v);
+    if (err_true(v) > 1e-5)
+        print_error("L-BFGS: error %g, %d iterations, reason %s, misfit %g, |g| %g\n", err_true(v),
+                    r.iterations, sj_solve_reason_name(r.reason), r.rnorm, r.arnorm);
+    assert_true(err_true(v) < 1e-5);
+    assert_true(r.reason == SJ_SOLVE_RTOL);
+    assert_true(r.evaluations >= r.iterations);
+    teardown(&s);
+}
+
+/* With Tikhonov regularisation both solvers find the same minimiser (gradient zero). */
+static void test_regularised(void **state)
+{
+    (void)state;
+    setup_t s = setup(0);
+    sj_solve_nl_options_t o;
+    sj_solve_nl_options_default(&o);
+    o.reg = 0.5;
+    o.gtol = 1e-9;
+    o.inner_rtol = 1e-12;
+    o.inner_iterations = 50;
+    o.max_iterations = 300;
+    sj_solve_result_t r1, r2;
+    SJ_ASSERT_OK(sj_solve_gauss_newton(s.F, s.d, s.m, &o, &r1));
+    double a[NM], b[NM];
+    get_m(s.m, a);
+    SJ_ASSERT_OK(sj_array_fill(0.0, s.m));
+    SJ_ASSERT_OK(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r2));
+    get_m(s.m, b);
+    /* near the minimiser rounding may stop the line search first: then the gradient
+       must be as small anyway */
+    if (r1.reason != SJ_SOLVE_RTOL || r2.reason != SJ_SOLVE_RTOL)
+        print_error("GN %s |g| %g of %g, L-BFGS %s |g| %g of %g\n", sj_solve_reason_name(r1.reason),
+                    r1.arnorm, r1.arnorm0, sj_solve_reason_name(r2.reason), r2.arnorm, r2.arnorm0);
+    assert_true(r1.arnorm <= 1e-8 * r1.arnorm0 && r2.arnorm <= 1e-8 * r2.arnorm0);
+    for (int k = 0; k < NM; k++)
+        assert_true(fabs(a[k] - b[k]) < 1e-5);
+    assert_true(err_true(a) > 1e-3); /* the regularisation moved the answer */
+    assert_true(fabs(r1.objective - r2.objective) <= 1e-8 * r1.objective);
+    teardown(&s);
+}
+
+/* Bounds: a box around m_true changes nothing; a box that cuts it is respected. */
+static void test_bounds(void **state)
+{
+    (void)state;
+    setup_t s = setup(0);
+    sj_array_t lo, hi;
+    SJ_ASSERT_OK(sj_array_filled(s.dom, s.ddom, -1.0, &lo));
+    SJ_ASSERT_OK(sj_array_filled(s.dom, s.ddom, 1.0, &hi));
+    sj_solve_nl_options_t o;
+    sj_solve_nl_options_default(&o);
+    o.gtol = 1e-9;
+    o.max_iterations = 300;
+    o.lower = lo;
+    o.upper = hi;
+    sj_solve_result_t r;
+    SJ_ASSERT_OK(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r));
+    double v[NM];
+    get_m(s.m, v);
+    assert_true(err_true(v) < 1e-5);
+    /* upper bound 0.1: m_true has entries above it */
+    SJ_ASSERT_OK(sj_array_fill(0.1, hi));
+    SJ_ASSERT_OK(sj_array_fill(0.0, s.m));
+    SJ_ASSERT_OK(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r));
+    get_m(s.m, v);
+    int at_bound = 0;
+    for (int k = 0; k < NM; k++) {
+        assert_true(v[k] <= 0.1 && v[k] >= -1.0);
+        at_bound += v[k] == 0.1;
+    }
+    assert_true(at_bound > 0);
+    if (r.reason != SJ_SOLVE_RTOL)
+        print_error("bounded: reason %s, |pg| %g of %g\n", sj_solve_reason_name(r.reason), r.arnorm,
+                    r.arnorm0);
+    assert_true(r.arnorm <= 1e-6 * r.arnorm0); /* projected gradient: a KKT point */
+    sj_array_destroy(&lo);
+    sj_array_destroy(&hi);
+    teardown(&s);
+}
+
+/* The same bits with every block on rank 0 and with blocks spread. */
+static void test_bits(void **state)
+{
+    (void)state;
+    double v[2][NM], w[2][NM];
+    for (int mode = 0; mode < 2; mode++) {
+        setup_t s = setup(mode);
+        sj_solve_nl_options_t o;
+        sj_solve_nl_options_default(&o);
+        o.max_iterations = 4;
+        o.reg = 0.1;
+        SJ_ASSERT_OK(sj_solve_gauss_newton(s.F, s.d, s.m, &o, NULL));
+        get_m(s.m, v[mode]);
+        SJ_ASSERT_OK(sj_array_fill(0.0, s.m));
+        o.max_iterations = 10;
+        SJ_ASSERT_OK(sj_solve_lbfgs(s.F, s.d, s.m, &o, NULL));
+        get_m(s.m, w[mode]);
+        teardown(&s);
+    }
+    assert_memory_equal(v[0], v[1], sizeof v[0]);
+    assert_memory_equal(w[0], w[1], sizeof w[0]);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    setup_t s = setup(0);
+    sj_array_t wrong, other;
+    SJ_ASSERT_OK(sj_array_zeros(s.dom, s.ddom, &wrong));
+    sj_space_t s5;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){5}, NULL, &s5));
+    sj_array_destroy(&wrong);
+    SJ_ASSERT_OK(sj_array_zeros(s5, NULL, &wrong));
+    sj_dist_t d0;
+    SJ_ASSERT_OK(sj_dist_create_explicit(1, (int[]){1}, (int[]){sj_nranks() - 1}, &d0));
+    SJ_ASSERT_OK(sj_array_zeros(s.dom, d0, &other));
+    sj_solve_nl_options_t o;
+    sj_solve_result_t r;
+    sj_solve_nl_options_default(&o);
+    SJ_ASSERT_ERR(sj_solve_gauss_newton(NULL, s.d, s.m, &o, &r), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, NULL, s.m, &o, &r), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, s.d, NULL, &o, &r), SJ_ENULL);
+    SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, s.d, wrong, &o, &r), SJ_EMISMATCH);
+    SJ_ASSERT_ERR(sj_solve_gauss_newton(s.F, wrong, s.m, &o, &r), SJ_EMISMATCH);
+    o.gtol = -1;
+    SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r), SJ_EINVAL);
+    sj_solve_nl_options_default(&o);
+    o.memory = 0;
+    SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r), SJ_EINVAL);
+    sj_solve_nl_options_default(&o);
+    o.reg = -0.1;
+    SJ_ASSERT_ERR(sj_solve_gauss_newton(s.F, s.d, s.m, &o, &r), SJ_EINVAL);
+    sj_solve_nl_options_default(&o);
+    o.upper = wrong;
+    SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r), SJ_EMISMATCH);
+    if (sj_nranks() > 1) {
+        o.upper = other; /* another layout */
+        SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r), SJ_EMISMATCH);
+    }
+    o.upper = s.m;
+    SJ_ASSERT_ERR(sj_solve_gauss_newton(s.F, s.d, s.m, &o, &r), SJ_EINVAL);
+    sj_array_destroy(&wrong);
+    sj_array_destroy(&other);
+    sj_dist_destroy(&d0);
+    sj_space_destroy(&s5);
+    teardown(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gauss_newton), cmocka_unit_test(test_lbfgs),
+        cmocka_unit_test(test_regularised),  cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_bits),         cmocka_unit_test(test_bad_input),
+    };
+    return sj_test_main(tests, sizeof tests / sizeof tests[0], "solve_nl");
+}
