@@ -475,6 +475,41 @@ static void test_class_tables(void **state)
         assert_int_equal(nonlinear[i]->adjoint_cuda != NULL, SJ_USE_CUDA);
         assert_int_equal(nonlinear[i]->jacobian_cuda != NULL, SJ_USE_CUDA);
     }
+#if SJ_USE_CUDA
+    /* each class names the CUDA functions whose plans the tests above emulate */
+#define WIRED(cls, fwd, adj)                                                                       \
+    do {                                                                                           \
+        assert_ptr_equal(sj__opclass_##cls.forward_cuda, sj__opcuda_##fwd);                        \
+        assert_ptr_equal(sj__opclass_##cls.adjoint_cuda, sj__opcuda_##adj);                        \
+    } while (0)
+        WIRED(diagonal, diagonal, diagonal);
+    WIRED(dense, dense_fwd, dense_adj);
+    WIRED(zero, zero_fwd, zero_adj);
+    WIRED(identity, copy_fwd, copy_adj);
+    WIRED(reshape, copy_fwd, copy_adj);
+    WIRED(scaling, scaling, scaling);
+    WIRED(difference, difference_fwd, difference_adj);
+    WIRED(derivative, derivative_fwd, derivative_adj);
+    WIRED(sum_dim, sum_dim_fwd, sum_dim_adj);
+    WIRED(restriction, restriction_fwd, restriction_adj);
+    WIRED(pad, pad_fwd, pad_adj);
+    WIRED(truncate, truncate_fwd, truncate_adj);
+    WIRED(taper, taper, taper);
+    WIRED(circshift, circshift_fwd, circshift_adj);
+    WIRED(exp, exp_fwd, exp_jac);
+    WIRED(log, log_fwd, log_jac);
+    WIRED(tanh, tanh_fwd, tanh_jac);
+    WIRED(sigmoid, sigmoid_fwd, sigmoid_jac);
+    WIRED(power, power_fwd, power_jac);
+    WIRED(clamp, clamp_fwd, clamp_jac);
+    WIRED(shift, shift_fwd, copy_adj);
+    assert_ptr_equal(sj__opclass_shift.jacobian_cuda, sj__opcuda_copy_fwd);
+    const sj_op_class_t *jac[] = {&sj__opclass_exp,     &sj__opclass_log,   &sj__opclass_tanh,
+                                  &sj__opclass_sigmoid, &sj__opclass_power, &sj__opclass_clamp};
+    for (size_t i = 0; i < sizeof jac / sizeof jac[0]; i++)
+        assert_ptr_equal(jac[i]->jacobian_cuda, jac[i]->adjoint_cuda);
+#undef WIRED
+#endif
 }
 
 int main(void)
