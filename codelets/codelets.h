@@ -46,16 +46,25 @@ void sj__cpu_spawn(void *buffers[], void *cl_arg);
 void sj__cpu_op(void *buffers[], void *cl_arg);
 
 /*
- * The CUDA body of kernel @p kernel (a kernels/ids.h number; SJ__K_OP: the
- * wrapper that calls a leaf's CUDA function), or NULL when it has none
- * (codelets/cuda_kernels.cu; in builds with SJ_USE_CUDA only). Same
- * signature as the CPU bodies; the buffers are device copies.
+ * The CUDA body of built-in kernel @p kernel (a kernels/ids.h number), or
+ * NULL when it has none (codelets/cuda_kernels.cu; in builds with
+ * SJ_USE_CUDA only). Same signature as the CPU bodies; the buffers are
+ * device copies.
  */
 sj__cpu_fn_t sj__cuda_body(int kernel);
-/* CUDA body of user maps with a CUDA function (map_cuda.cu; CUDA builds only). */
-void sj__cuda_map(void *buffers[], void *cl_arg);
-/* CUDA body of operator leaves whose class has CUDA functions (op_cuda.cu; CUDA builds only). */
-void sj__cuda_op(void *buffers[], void *cl_arg);
+/*
+ * The CUDA body of a family whose tasks call the user's CUDA function (user
+ * maps, stencils, operator leaves), or NULL. Only the variants made with a
+ * CUDA function get it (sj__rt_kernel_variant with cuda): a task of the
+ * family's own codelet may carry none, and stays on CPUs.
+ */
+sj__cpu_fn_t sj__cuda_user_body(int family);
+/* CUDA bodies defined outside cuda_kernels.cu (CUDA builds only). */
+void sj__cuda_map(void *buffers[], void *cl_arg);       /* map_cuda.cu */
+void sj__cuda_op(void *buffers[], void *cl_arg);        /* op_cuda.cu */
+void sj__cuda_boxcopy(void *buffers[], void *cl_arg);   /* halo_cuda.cu */
+void sj__cuda_halo_pack(void *buffers[], void *cl_arg); /* halo_cuda.cu */
+void sj__cuda_stencil(void *buffers[], void *cl_arg);   /* halo_cuda.cu */
 
 /* Record that the running body failed (this thread; the first sentence is kept). */
 void sj__kernel_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

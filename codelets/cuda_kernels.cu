@@ -4,114 +4,109 @@
  * device copies. Each launches its kernels on the worker's stream and
  * returns; StarPU waits for the stream (the codelets are STARPU_CUDA_ASYNC).
  * The per-thread work is in gpu_kernels.h, shared with the host emulation
- * of tests/test_gpu_kernels.c.
+ * of tests/test_gpu_kernels.c; copies, halo packing and stencils are in
+ * halo_cuda.cu.
  *
- * Buffers: a StarPU vector, or a block interface for the blocks of arrays
- * wrapped around a host array with leading dimensions; device copies of
- * those are compact (StarPU allocates them with ldy = nx, ldz = nx * ny),
- * so both are contiguous here.
+ * The graph-scalar kernels (a few doubles) run one thread: the point is not
+ * speed but that a scalar or a vector of partial results made on the device
+ * is used there, without a round trip through host memory.
+ *
+ * Not here: RAND (sj_array_randn's Box-Muller transform calls log and cos,
+ * whose CUDA versions are not correctly rounded: the bits would differ from
+ * glibc's; uniform numbers would match, but both share one codelet) and the
+ * stencil gate (a no-op that orders receives, and claims their buffers: on a
+ * GPU it would only allocate them there).
  */
 #include <stdint.h>
 
-#include <cuda_runtime.h>
-#include <starpu.h>
+#include "codelets/cuda_private.h"
 
 extern "C" {
-#include "codelets/codelets.h"
-#include "codelets/gpu_kernels.h"
 #include "kernels/array.h"
 #include "kernels/dtype.h"
 #include "kernels/ids.h"
 }
 
+using namespace sj_cuda;
+
+/* ---- the per-worker device scratch area ----------------------------------------- */
+
+void *sj_cuda::scratch(size_t bytes)
+{
+    static void *area[STARPU_NMAXWORKERS];
+    static size_t size[STARPU_NMAXWORKERS];
+    const int w = starpu_worker_get_id();
+    if (w < 0)
+        return NULL;
+    if (size[w] < bytes) {
+        /* at least the most lanes of a reduction, and room to grow */
+        size_t want = SJ__LANES_MAX * sizeof(double);
+        while (want < bytes)
+            want *= 2;
+        if (area[w])
+            cudaFree(area[w]); /* synchronises the device: only while growing */
+        area[w] = NULL;
+        size[w] = 0;
+        if (cudaMalloc(&area[w], want) != cudaSuccess)
+            return NULL;
+        size[w] = want;
+    }
+    return area[w];
+}
+
 namespace
 {
 
-const int THREADS = 256;
-
-/* ---- buffers ----------------------------------------------------------------- */
-
-int is_block(const void *iface)
-{
-    return *(const enum starpu_data_interface_id *)iface == STARPU_BLOCK_INTERFACE_ID;
-}
-
-void *dev_ptr(void *iface)
-{
-    return is_block(iface) ? (void *)STARPU_BLOCK_GET_PTR(iface)
-                           : (void *)STARPU_VECTOR_GET_PTR(iface);
-}
-
-int64_t dev_n(void *iface)
-{
-    if (is_block(iface))
-        return (int64_t)STARPU_BLOCK_GET_NX(iface) * STARPU_BLOCK_GET_NY(iface) *
-               STARPU_BLOCK_GET_NZ(iface);
-    return (int64_t)STARPU_VECTOR_GET_NX(iface);
-}
-
-cudaStream_t stream(void)
-{
-    return starpu_cuda_get_local_stream();
-}
-
-/* Blocks of THREADS threads for n independent items (grid-stride loops cover the rest). */
-unsigned grid_for(int64_t n)
-{
-    int64_t b = (n + THREADS - 1) / THREADS;
-    return (unsigned)(b < 1 ? 1 : b > 65535 ? 65535 : b);
-}
-
-/* Report a failed launch as the task's failure (codelets.h). */
-void check_launch(const char *what)
-{
-    cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess)
-        sj__kernel_fail("%s: CUDA launch failed: %s", what, cudaGetErrorString(e));
-}
-
-#define GRID_STRIDE(i, n)                                                                          \
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < (n);                      \
-         i += (int64_t)gridDim.x * blockDim.x)
-
 /* ---- array algebra -------------------------------------------------------------- */
 
-template <typename T> struct sfx;
+#define ELEMENTWISE_KERNELS(T, S)                                                                  \
+    __global__ void k_fill_##S(int64_t n, T *x, T v)                                               \
+    {                                                                                              \
+        GRID_STRIDE(i, n) sj__g_fill_##S(i, x, v);                                                 \
+    }                                                                                              \
+    __global__ void k_scale_##S(int64_t n, T *x, T s)                                              \
+    {                                                                                              \
+        GRID_STRIDE(i, n) sj__g_scale_##S(i, x, s);                                                \
+    }                                                                                              \
+    __global__ void k_axpby_##S(int64_t n, T *y, const T *x, T a, T b)                             \
+    {                                                                                              \
+        GRID_STRIDE(i, n) sj__g_axpby_##S(i, y, x, a, b);                                          \
+    }                                                                                              \
+    __global__ void k_mul_##S(int64_t n, int op, T *z, const T *x, const T *y)                     \
+    {                                                                                              \
+        GRID_STRIDE(i, n) sj__g_mul_##S(i, op, z, x, y);                                           \
+    }                                                                                              \
+    __global__ void k_axpy_scalar_##S(int64_t n, T *y, const T *x, double a, const double *alpha)  \
+    {                                                                                              \
+        GRID_STRIDE(i, n) sj__g_axpy_scalar_##S(i, y, x, a, alpha);                                \
+    }                                                                                              \
+    __global__ void k_scale_scalar_##S(int64_t n, T *x, double a, const double *alpha)             \
+    {                                                                                              \
+        GRID_STRIDE(i, n) sj__g_scale_scalar_##S(i, x, a, alpha);                                  \
+    }
 
-__global__ void k_fill_d(int64_t n, double *x, double v)
+ELEMENTWISE_KERNELS(double, d)
+ELEMENTWISE_KERNELS(float, f)
+
+__global__ void k_copy_u32(int64_t n, uint32_t *dst, const uint32_t *src)
 {
-    GRID_STRIDE(i, n) sj__g_fill_d(i, x, v);
+    GRID_STRIDE(i, n) sj__g_copy_u32(i, dst, src);
 }
-__global__ void k_fill_f(int64_t n, float *x, float v)
+__global__ void k_copy_u64(int64_t n, uint64_t *dst, const uint64_t *src)
 {
-    GRID_STRIDE(i, n) sj__g_fill_f(i, x, v);
+    GRID_STRIDE(i, n) sj__g_copy_u64(i, dst, src);
 }
-__global__ void k_scale_d(int64_t n, double *x, double s)
-{
-    GRID_STRIDE(i, n) sj__g_scale_d(i, x, s);
-}
-__global__ void k_scale_f(int64_t n, float *x, float s)
-{
-    GRID_STRIDE(i, n) sj__g_scale_f(i, x, s);
-}
-__global__ void k_axpby_d(int64_t n, double *y, const double *x, double a, double b)
-{
-    GRID_STRIDE(i, n) sj__g_axpby_d(i, y, x, a, b);
-}
-__global__ void k_axpby_f(int64_t n, float *y, const float *x, float a, float b)
-{
-    GRID_STRIDE(i, n) sj__g_axpby_f(i, y, x, a, b);
-}
+
+#define LAUNCH(kernel, n) kernel<<<grid_for(n), THREADS, 0, stream()>>>
 
 void cuda_fill(void *buffers[], void *cl_arg)
 {
     const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
     const int64_t n = dev_n(buffers[0]);
     if (a->dtype == SJ_FLOAT64)
-        k_fill_d<<<grid_for(n), THREADS, 0, stream()>>>(n, (double *)dev_ptr(buffers[0]), a->a);
+        LAUNCH(k_fill_d, n)(n, (double *)dev_ptr(buffers[0]), a->a);
     else
-        k_fill_f<<<grid_for(n), THREADS, 0, stream()>>>(n, (float *)dev_ptr(buffers[0]),
-                                                        (float)a->a);
+        LAUNCH(k_fill_f, n)(n, (float *)dev_ptr(buffers[0]), (float)a->a);
     check_launch("sj_fill");
 }
 
@@ -120,10 +115,9 @@ void cuda_scale(void *buffers[], void *cl_arg)
     const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
     const int64_t n = dev_n(buffers[0]);
     if (a->dtype == SJ_FLOAT64)
-        k_scale_d<<<grid_for(n), THREADS, 0, stream()>>>(n, (double *)dev_ptr(buffers[0]), a->a);
+        LAUNCH(k_scale_d, n)(n, (double *)dev_ptr(buffers[0]), a->a);
     else
-        k_scale_f<<<grid_for(n), THREADS, 0, stream()>>>(n, (float *)dev_ptr(buffers[0]),
-                                                         (float)a->a);
+        LAUNCH(k_scale_f, n)(n, (float *)dev_ptr(buffers[0]), (float)a->a);
     check_launch("sj_scale");
 }
 
@@ -132,13 +126,70 @@ void cuda_axpby(void *buffers[], void *cl_arg)
     const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
     const int64_t n = dev_n(buffers[0]);
     if (a->dtype == SJ_FLOAT64)
-        k_axpby_d<<<grid_for(n), THREADS, 0, stream()>>>(
-            n, (double *)dev_ptr(buffers[0]), (const double *)dev_ptr(buffers[1]), a->a, a->b);
+        LAUNCH(k_axpby_d, n)
+        (n, (double *)dev_ptr(buffers[0]), (const double *)dev_ptr(buffers[1]), a->a, a->b);
     else
-        k_axpby_f<<<grid_for(n), THREADS, 0, stream()>>>(n, (float *)dev_ptr(buffers[0]),
-                                                         (const float *)dev_ptr(buffers[1]),
-                                                         (float)a->a, (float)a->b);
+        LAUNCH(k_axpby_f, n)
+        (n, (float *)dev_ptr(buffers[0]), (const float *)dev_ptr(buffers[1]), (float)a->a,
+         (float)a->b);
     check_launch("sj_axpby");
+}
+
+/* Buffers after the op (SJ__MUL_*): z x y, z y, or z alone. */
+void cuda_mul(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    const int64_t n = dev_n(buffers[0]);
+    void *z = dev_ptr(buffers[0]);
+    const void *x = a->op == SJ__MUL_ZXY ? dev_ptr(buffers[1]) : z;
+    const void *y = a->op == SJ__MUL_ZXY   ? dev_ptr(buffers[2])
+                    : a->op == SJ__MUL_ZZY ? dev_ptr(buffers[1])
+                                           : z;
+    if (a->dtype == SJ_FLOAT64)
+        LAUNCH(k_mul_d, n)(n, a->op, (double *)z, (const double *)x, (const double *)y);
+    else
+        LAUNCH(k_mul_f, n)(n, a->op, (float *)z, (const float *)x, (const float *)y);
+    check_launch("sj_mul");
+}
+
+void cuda_copy(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    const int64_t n = dev_n(buffers[0]);
+    if (a->dtype == SJ_FLOAT64)
+        LAUNCH(k_copy_u64, n)
+        (n, (uint64_t *)dev_ptr(buffers[0]), (const uint64_t *)dev_ptr(buffers[1]));
+    else
+        LAUNCH(k_copy_u32, n)
+        (n, (uint32_t *)dev_ptr(buffers[0]), (const uint32_t *)dev_ptr(buffers[1]));
+    check_launch("sj_copy");
+}
+
+/* y += a * alpha * x and x *= a * alpha, alpha a graph scalar (1 double) on the device */
+void cuda_axpy_scalar(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    const int64_t n = dev_n(buffers[0]);
+    const double *alpha = (const double *)dev_ptr(buffers[2]);
+    if (a->dtype == SJ_FLOAT64)
+        LAUNCH(k_axpy_scalar_d, n)
+        (n, (double *)dev_ptr(buffers[0]), (const double *)dev_ptr(buffers[1]), a->a, alpha);
+    else
+        LAUNCH(k_axpy_scalar_f, n)
+        (n, (float *)dev_ptr(buffers[0]), (const float *)dev_ptr(buffers[1]), a->a, alpha);
+    check_launch("sj_axpy_scalar");
+}
+
+void cuda_scale_scalar(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    const int64_t n = dev_n(buffers[0]);
+    const double *alpha = (const double *)dev_ptr(buffers[1]);
+    if (a->dtype == SJ_FLOAT64)
+        LAUNCH(k_scale_scalar_d, n)(n, (double *)dev_ptr(buffers[0]), a->a, alpha);
+    else
+        LAUNCH(k_scale_scalar_f, n)(n, (float *)dev_ptr(buffers[0]), a->a, alpha);
+    check_launch("sj_scale_scalar");
 }
 
 /* ---- reductions: lanes into device scratch, then the tree in one block ------------ */
@@ -152,41 +203,20 @@ __global__ void k_lanes_f(int op, const float *x, const float *y, int64_t m, int
     GRID_STRIDE(l, L) v[l] = sj__g_lane_f(op, x, y, m, L, l);
 }
 
-/* The pairwise tree over v[0..L) by one block, level by level; the result into *out. */
-__global__ void k_tree(int op, double *v, int64_t L, double *out)
+/*
+ * The pairwise tree over v[0..n) by one block, level by level; the result
+ * into *out, through the final step when @p finish (REDUCE_ALL).
+ */
+__global__ void k_tree(int op, double *v, int64_t n, double *out, int finish, int64_t count)
 {
-    for (int64_t s = 1; s < L; s *= 2) {
-        const int64_t pairs = sj__g_tree_pairs(L, s);
+    for (int64_t s = 1; s < n; s *= 2) {
+        const int64_t pairs = sj__g_tree_pairs(n, s);
         for (int64_t p = threadIdx.x; p < pairs; p += blockDim.x)
             sj__g_tree_pair(op, v, s, p);
         __syncthreads();
     }
     if (threadIdx.x == 0)
-        *out = v[0];
-}
-
-/*
- * Per-lane values need L doubles of device memory per running task: a
- * scratch area per CUDA worker, grown on demand (cudaMallocAsync would order
- * it on the stream, but StarPU 1.3's workers keep device memory themselves).
- */
-double *lane_scratch(int64_t L)
-{
-    static double *scratch[STARPU_NMAXWORKERS];
-    static int64_t size[STARPU_NMAXWORKERS];
-    const int w = starpu_worker_get_id();
-    if (w < 0)
-        return NULL;
-    if (size[w] < L) {
-        if (scratch[w])
-            cudaFree(scratch[w]); /* synchronises the device: only while growing */
-        scratch[w] = NULL;
-        size[w] = 0;
-        if (cudaMalloc((void **)&scratch[w], (size_t)SJ__LANES_MAX * sizeof(double)) != cudaSuccess)
-            return NULL;
-        size[w] = SJ__LANES_MAX;
-    }
-    return scratch[w];
+        *out = finish ? sj__g_finish(op, v[0], count) : v[0];
 }
 
 void cuda_partial(void *buffers[], void *cl_arg)
@@ -196,25 +226,134 @@ void cuda_partial(void *buffers[], void *cl_arg)
     const int64_t m = dev_n(buffers[1]), L = sj__lanes(m);
     const void *x = dev_ptr(buffers[1]);
     const void *y = a->op == SJ_REDUCE_DOT ? dev_ptr(buffers[2]) : x;
-    double *v = lane_scratch(L);
+    double *v = (double *)scratch((size_t)L * sizeof(double));
     if (!v) {
         sj__kernel_fail("sj_reduce_block: cannot allocate %lld doubles on the device",
-                        (long long)SJ__LANES_MAX);
+                        (long long)L);
         return;
     }
     if (a->dtype == SJ_FLOAT64)
-        k_lanes_d<<<grid_for(L), THREADS, 0, stream()>>>(a->op, (const double *)x,
-                                                         (const double *)y, m, L, v);
+        LAUNCH(k_lanes_d, L)(a->op, (const double *)x, (const double *)y, m, L, v);
     else
-        k_lanes_f<<<grid_for(L), THREADS, 0, stream()>>>(a->op, (const float *)x, (const float *)y,
-                                                         m, L, v);
-    k_tree<<<1, 1024, 0, stream()>>>(a->op, v, L, out);
+        LAUNCH(k_lanes_f, L)(a->op, (const float *)x, (const float *)y, m, L, v);
+    k_tree<<<1, 1024, 0, stream()>>>(a->op, v, L, out, 0, 0);
     check_launch("sj_reduce_block");
+}
+
+/* ---- graph scalars: one thread --------------------------------------------------- */
+
+__global__ void k_combine(int op, double *p, const double *q)
+{
+    *p = sj__g_combine(op, *p, *q);
+}
+__global__ void k_finish(int op, double *p, int64_t count)
+{
+    *p = sj__g_finish(op, *p, count);
+}
+__global__ void k_scalar_binary(int op, double *c, const double *x, const double *y)
+{
+    *c = sj__g_scalar_binary(op, *x, *y);
+}
+__global__ void k_scalar_set(double *p, double v)
+{
+    *p = v;
+}
+
+void cuda_combine(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    k_combine<<<1, 1, 0, stream()>>>(a->op, (double *)dev_ptr(buffers[0]),
+                                     (const double *)dev_ptr(buffers[1]));
+    check_launch("sj_reduce_combine");
+}
+
+void cuda_finish(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    k_finish<<<1, 1, 0, stream()>>>(a->op, (double *)dev_ptr(buffers[0]), a->count);
+    check_launch("sj_reduce_finish");
+}
+
+void cuda_scalar_binary(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    k_scalar_binary<<<1, 1, 0, stream()>>>(a->op, (double *)dev_ptr(buffers[0]),
+                                           (const double *)dev_ptr(buffers[1]),
+                                           (const double *)dev_ptr(buffers[2]));
+    check_launch("sj_scalar_binary");
+}
+
+void cuda_scalar_set(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    k_scalar_set<<<1, 1, 0, stream()>>>((double *)dev_ptr(buffers[0]), a->a);
+    check_launch("sj_scalar_set");
+}
+
+/* ---- vectors of per-block results -------------------------------------------------- */
+
+__global__ void k_gather(int64_t n, double *out, int64_t at, const double *in)
+{
+    GRID_STRIDE(j, n) sj__g_gather(j, out, at, in);
+}
+__global__ void k_scatter(int64_t n, double *part, const int *block, const double *in)
+{
+    GRID_STRIDE(j, n) sj__g_scatter(j, part, block, in);
+}
+
+void cuda_gather(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    double *out = (double *)dev_ptr(buffers[0]);
+    int64_t at = a->count;
+    for (int i = 1; i <= a->nin; i++) {
+        const int64_t n = dev_n(buffers[i]);
+        LAUNCH(k_gather, n)(n, out, at, (const double *)dev_ptr(buffers[i]));
+        at += n;
+    }
+    check_launch("sj_reduce_gather");
+}
+
+/*
+ * The per-block results to their blocks' places (the block list follows the
+ * arguments in host memory: copied to the device scratch after the values),
+ * the tree, the final step.
+ */
+void cuda_reduce_all(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    const int *block = (const int *)(a + 1);
+    int64_t total = 0;
+    for (int i = 1; i <= a->nin; i++)
+        total += dev_n(buffers[i]);
+    char *s = (char *)scratch((size_t)total * (sizeof(double) + sizeof(int)));
+    if (!s) {
+        sj__kernel_fail("sj_reduce_all: cannot allocate %lld partial results on the device",
+                        (long long)total);
+        return;
+    }
+    double *part = (double *)s;
+    int *dblock = (int *)(s + (size_t)total * sizeof(double));
+    /* from pageable memory: returns once the bytes are staged, in stream order */
+    if (cudaMemcpyAsync(dblock, block, (size_t)total * sizeof(int), cudaMemcpyHostToDevice,
+                        stream()) != cudaSuccess) {
+        sj__kernel_fail("sj_reduce_all: cannot copy the block list to the device");
+        return;
+    }
+    int64_t k = 0;
+    for (int i = 1; i <= a->nin; i++) {
+        const int64_t n = dev_n(buffers[i]);
+        LAUNCH(k_scatter, n)(n, part, dblock + k, (const double *)dev_ptr(buffers[i]));
+        k += n;
+    }
+    k_tree<<<1, 1024, 0, stream()>>>(a->op, part, total, (double *)dev_ptr(buffers[0]), 1,
+                                     a->count);
+    check_launch("sj_reduce_all");
 }
 
 } /* namespace */
 
-/* ---- the table the registry reads -------------------------------------------------- */
+/* ---- the tables the registry reads -------------------------------------------------- */
 
 extern "C" sj__cpu_fn_t sj__cuda_body(int kernel)
 {
@@ -225,12 +364,48 @@ extern "C" sj__cpu_fn_t sj__cuda_body(int kernel)
         return cuda_scale;
     case SJ__K_AXPBY:
         return cuda_axpby;
+    case SJ__K_MUL:
+        return cuda_mul;
+    case SJ__K_COPY:
+        return cuda_copy;
+    case SJ__K_BOXCOPY:
+        return sj__cuda_boxcopy;
     case SJ__K_PARTIAL:
         return cuda_partial;
+    case SJ__K_COMBINE:
+        return cuda_combine;
+    case SJ__K_FINISH:
+        return cuda_finish;
+    case SJ__K_SCALAR_BINARY:
+        return cuda_scalar_binary;
+    case SJ__K_AXPY_SCALAR:
+        return cuda_axpy_scalar;
+    case SJ__K_SCALE_SCALAR:
+        return cuda_scale_scalar;
+    case SJ__K_SCALAR_SET:
+        return cuda_scalar_set;
+    case SJ__K_GATHER:
+        return cuda_gather;
+    case SJ__K_REDUCE_ALL:
+        return cuda_reduce_all;
+    case SJ__K_HALO_PACK:
+        return sj__cuda_halo_pack;
+    default:
+        return NULL;
+    }
+}
+
+extern "C" sj__cpu_fn_t sj__cuda_user_body(int family)
+{
+    switch (family) {
     case SJ__K_MAP:
         return sj__cuda_map;
     case SJ__K_OP:
         return sj__cuda_op;
+    case SJ__K_HALO_INTERIOR:
+    case SJ__K_HALO_FRAME:
+    case SJ__K_HALO_PADDED:
+        return sj__cuda_stencil;
     default:
         return NULL;
     }

@@ -65,19 +65,6 @@ typedef enum sj_stencil_mode {
     SJ_STENCIL_PADDED = 1,
 } sj_stencil_mode_t;
 
-/** Options of sj_array_stencil(). Fill with sj_stencil_options_default() first. */
-typedef struct sj_stencil_options {
-    /** Value of the cells outside the array under ::SJ_BOUNDARY_FIXED. Default 0. */
-    double fixed_value;
-    /**
-     * Boundary per dimension, overriding the call's @p boundary where non-zero.
-     * Default: all 0 (the call's boundary everywhere).
-     */
-    sj_boundary_t boundary[SJ_MAX_DIMS];
-    /** ::SJ_STENCIL_SPLIT (default) or ::SJ_STENCIL_PADDED. */
-    sj_stencil_mode_t mode;
-} sj_stencil_options_t;
-
 /** Which part of a block a call of the user function computes. */
 typedef enum sj_stencil_part {
     SJ_STENCIL_INTERIOR = 0, /**< cells >= width from every edge; `in` is the block itself */
@@ -132,9 +119,37 @@ typedef struct sj_stencil_info {
  */
 typedef int (*sj_stencil_fn_t)(const sj_stencil_info_t *info, void *out, const void *in, void *ctx);
 
+/** Options of sj_array_stencil(). Fill with sj_stencil_options_default() first. */
+typedef struct sj_stencil_options {
+    /** Value of the cells outside the array under ::SJ_BOUNDARY_FIXED. Default 0. */
+    double fixed_value;
+    /**
+     * Boundary per dimension, overriding the call's @p boundary where non-zero.
+     * Default: all 0 (the call's boundary everywhere).
+     */
+    sj_boundary_t boundary[SJ_MAX_DIMS];
+    /** ::SJ_STENCIL_SPLIT (default) or ::SJ_STENCIL_PADDED. */
+    sj_stencil_mode_t mode;
+    /**
+     * A CUDA version of the call's stencil function, or NULL (default: the
+     * update runs on CPU workers only; pack tasks may still run on a GPU).
+     * It runs on the host thread of a CUDA worker with `out` and `in` in
+     * device memory (`info` and `ctx` stay host memory; the strides and the
+     * padded copies are as for the CPU function), launches its kernels on
+     * sj_cuda_stream() and returns without waiting for them; it must compute
+     * what the CPU function computes, with the same expressions, for the
+     * results not to depend on where a block ran (docs/gpu.md). Called only
+     * in builds with SJ_USE_CUDA on ranks with CUDA workers; the CPU function
+     * stays required. All CUDA stencils share one performance model per part
+     * (`sj_stencil_interior_cuda`, `sj_stencil_frame_cuda`,
+     * `sj_stencil_padded_cuda`).
+     */
+    sj_stencil_fn_t cuda;
+} sj_stencil_options_t;
+
 /**
  * @brief Fill @p opts with the defaults: fixed value 0, the call's boundary
- * along every dimension, ::SJ_STENCIL_SPLIT.
+ * along every dimension, ::SJ_STENCIL_SPLIT, no CUDA function.
  *
  * Local. A NULL @p opts is ignored.
  * @param[out] opts options to fill
@@ -169,7 +184,8 @@ void sj_stencil_options_default(sj_stencil_options_t *opts);
  * @retval SJ_ENULL    @p out, @p in or @p fn NULL, or @p ctx NULL with a size
  * @retval SJ_EMISMATCH @p out and @p in differ in space or layout
  * @retval SJ_EINVAL   @p out is @p in; @p width < 1 or wider than a block; an
- *                     unknown boundary or mode
+ *                     unknown boundary or mode; `opts->cuda` is @p fn itself
+ *                     (a CPU function would read device memory)
  * @retval SJ_ENOTSUP  a 1-D array
  * @retval SJ_ESIZE    @p ctx_size over 1 MiB
  * @retval SJ_ESTATE   starjets is not running

@@ -448,6 +448,27 @@ static int frame_sources(const plan_t *pl, int b, const int64_t dims[SJ_MAX_DIMS
     return SJ_OK;
 }
 
+/* The variant of a stencil kernel family whose tasks may also run on CUDA workers. */
+static const char *cuda_variant_name(int family)
+{
+    return family == SJ__K_HALO_INTERIOR ? "sj_stencil_interior_cuda"
+           : family == SJ__K_HALO_FRAME  ? "sj_stencil_frame_cuda"
+                                         : "sj_stencil_padded_cuda";
+}
+
+/*
+ * The kernel of a stencil part: the family's own (CPU workers), or with a
+ * CUDA function its variant (made by sj_array_stencil before any task, so
+ * that this lookup finds it).
+ */
+static sj__kernel_t stencil_kernel(sj__kernel_t family, const sj__halo_args_t *args)
+{
+    sj__kernel_t k = family;
+    if (args->fn_cuda && sj__rt_kernel_variant(family, cuda_variant_name(family), 1, &k) != SJ_OK)
+        return family;
+    return k;
+}
+
 /*
  * The tasks of local block b: interior and frame (SJ_STENCIL_SPLIT) or one
  * padded task. @p strips points at b's incoming strips.
@@ -477,7 +498,8 @@ static int submit_block(const plan_t *pl, sj_array_t out, sj_array_t in, int b,
         args->part[0] = interior;
         args->nsrc = 0;
         sj__buf_t bufs[2] = {{out->handles[b], SJ__W}, {in->handles[b], SJ__R}};
-        SJ_TRY(sj__rt_submit_local(SJ__K_HALO_INTERIOR, args, argsize, PRIO_INTERIOR, 2, bufs));
+        SJ_TRY(sj__rt_submit_local(stencil_kernel(SJ__K_HALO_INTERIOR, args), args, argsize,
+                                   PRIO_INTERIOR, 2, bufs));
     }
     if (nparts == 0)
         return SJ_OK;
@@ -489,7 +511,8 @@ static int submit_block(const plan_t *pl, sj_array_t out, sj_array_t in, int b,
     args->info.part = mode == SJ_STENCIL_SPLIT ? SJ_STENCIL_FRAME : SJ_STENCIL_WHOLE;
     args->nparts = nparts;
     memcpy(args->part, parts, (size_t)nparts * sizeof parts[0]);
-    const sj__kernel_t kernel = mode == SJ_STENCIL_SPLIT ? SJ__K_HALO_FRAME : SJ__K_HALO_PADDED;
+    const sj__kernel_t kernel =
+        stencil_kernel(mode == SJ_STENCIL_SPLIT ? SJ__K_HALO_FRAME : SJ__K_HALO_PADDED, args);
     return sj__rt_submit_local(kernel, args, argsize, PRIO_FRAME, nbufs, bufs);
 }
 
@@ -524,6 +547,16 @@ int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t bou
     SJ_CHECK(o.mode == SJ_STENCIL_SPLIT || o.mode == SJ_STENCIL_PADDED, SJ_EINVAL,
              "opts->mode is %d; expected SJ_STENCIL_SPLIT (0) or SJ_STENCIL_PADDED (1)",
              (int)o.mode);
+    SJ_CHECK(o.cuda != fn, SJ_EINVAL,
+             "opts->cuda is fn itself; it must be a CUDA version of fn, which reads device "
+             "memory (or NULL)");
+    if (o.cuda) /* the variants first: nothing to undo if one cannot be made */
+        for (int k = SJ__K_HALO_INTERIOR; k <= SJ__K_HALO_PADDED; k++) {
+            sj__kernel_t variant;
+            SJ_TRY(
+                sj__named(sj__rt_kernel_variant((sj__kernel_t)k, cuda_variant_name(k), 1, &variant),
+                          __func__));
+        }
     SJ_TRY(check_boundary("boundary", boundary, 0));
     plan_t pl = {.space = space, .nd = space->ndims, .width = width};
     for (int d = 0; d < SJ_MAX_DIMS; d++) {
@@ -541,6 +574,7 @@ int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t bou
     if (!args)
         return sj__error(SJ_ENOMEM, __func__, "cannot allocate the task arguments");
     args->fn = fn;
+    args->fn_cuda = o.cuda;
     args->info.width = width;
     args->fixed_value = o.fixed_value;
     args->ctx_size = ctx_size;

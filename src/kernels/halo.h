@@ -60,7 +60,8 @@ typedef struct sj__halo_src {
  */
 typedef struct sj__halo_args {
     sj_stencil_fn_t fn;
-    sj_stencil_info_t info; /* blk, width, part, out_stride; the rest is set per part */
+    sj_stencil_fn_t fn_cuda; /* on a CUDA worker (device pointers), or NULL: CPUs only */
+    sj_stencil_info_t info;  /* blk, width, part, out_stride; the rest is set per part */
     double fixed_value;
     int nparts;
     sj__halo_box_t part[SJ__HALO_MAX_PARTS];

@@ -284,13 +284,20 @@ static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body, int stri
     e->cl.model = &e->model;
 }
 
-/* The CUDA body of a kernel family (codelets/cuda_kernels.cu), NULL without CUDA. */
-static sj__cpu_fn_t cuda_body(int kernel)
+/*
+ * The CUDA body of a kernel (codelets/cuda_kernels.cu), NULL without CUDA.
+ * With @p user (a variant made with a CUDA function), the body of a family
+ * that calls the user's CUDA function comes first: the family's own codelet
+ * never gets it, since its tasks may carry no such function.
+ */
+static sj__cpu_fn_t cuda_body(int kernel, int user)
 {
 #if SJ_USE_CUDA && defined(STARPU_USE_CUDA)
-    return sj__cuda_body(kernel);
+    sj__cpu_fn_t f = user ? sj__cuda_user_body(kernel) : NULL;
+    return f ? f : sj__cuda_body(kernel);
 #else
     (void)kernel;
+    (void)user;
     return NULL;
 #endif
 }
@@ -298,7 +305,7 @@ static sj__cpu_fn_t cuda_body(int kernel)
 void sj__registry_init(void)
 {
     for (int k = 0; k < SJ__NKERNELS; k++)
-        entry_init(&fixed[k], table[k].name, table[k].body, table[k].strided, cuda_body(k));
+        entry_init(&fixed[k], table[k].name, table[k].body, table[k].strided, cuda_body(k, 0));
 }
 
 void sj__registry_fini(void)
@@ -339,7 +346,7 @@ void sj__registry_run(sj__kernel_t kernel, void *buffers[], int nbuffers, const 
 
 int sj__rt_kernel_variant(sj__kernel_t family, const char *name, int cuda, sj__kernel_t *kernel)
 {
-    sj__cpu_fn_t cuda_fn = cuda ? cuda_body(family) : NULL;
+    sj__cpu_fn_t cuda_fn = cuda ? cuda_body(family, 1) : NULL;
     for (int k = 0; k < nvariants; k++)
         if (strcmp(variants[k]->name, name) == 0 && variants[k]->body == table[family].body &&
             variants[k]->cuda == cuda_fn) {
