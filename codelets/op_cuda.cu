@@ -18,6 +18,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <array>
+#include <utility>
+
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <starpu.h>
@@ -57,20 +60,50 @@ unsigned grid_for(int64_t n)
     return (unsigned)(b < 1 ? 1 : b > 65535 ? 65535 : b);
 }
 
-__global__ void k_op_d(sj__gop_t g, double *out, const double *in, const void *state,
-                       const double *point)
+/*
+ * One kernel per kind and element type: the kind is a constant in each, so
+ * the per-thread switch folds to that kind's code and a copy does not pay
+ * for the registers of pow.
+ */
+template <typename T> struct thread_fn;
+template <> struct thread_fn<double> {
+    __device__ static void run(const sj__gop_t *g, int64_t i, double *out, const double *in,
+                               const void *state, const double *point)
+    {
+        sj__gop_thread_d(g, i, out, in, state, point);
+    }
+};
+template <> struct thread_fn<float> {
+    __device__ static void run(const sj__gop_t *g, int64_t i, float *out, const float *in,
+                               const void *state, const float *point)
+    {
+        sj__gop_thread_f(g, i, out, in, state, point);
+    }
+};
+
+template <typename T, int K>
+__global__ void k_op(sj__gop_t g, T *out, const T *in, const void *state, const T *point)
 {
+    g.kind = K;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < g.n;
          i += (int64_t)gridDim.x * blockDim.x)
-        sj__gop_thread_d(&g, i, out, in, state, point);
+        thread_fn<T>::run(&g, i, out, in, state, point);
 }
 
-__global__ void k_op_f(sj__gop_t g, float *out, const float *in, const void *state,
-                       const float *point)
+template <typename T> using kernel_t = void (*)(sj__gop_t, T *, const T *, const void *, const T *);
+
+template <typename T, int... K>
+std::array<kernel_t<T>, sizeof...(K)> kernels_of(std::integer_sequence<int, K...>)
 {
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < g.n;
-         i += (int64_t)gridDim.x * blockDim.x)
-        sj__gop_thread_f(&g, i, out, in, state, point);
+    return {{&k_op<T, K>...}};
+}
+
+/* The kernel of kind k (0 .. SJ__GOP_NKINDS - 1) for element type T. */
+template <typename T> kernel_t<T> kernel_of(int k)
+{
+    static const std::array<kernel_t<T>, SJ__GOP_NKINDS> table =
+        kernels_of<T>(std::make_integer_sequence<int, SJ__GOP_NKINDS>{});
+    return table[k];
 }
 
 /* One launch of a plan on the worker's stream; 1 (with a sentence) when it failed. */
@@ -81,12 +114,16 @@ int launch(const sj__gop_t &g, void *out, const void *in, const void *state, con
     cudaStream_t st = starpu_cuda_get_local_stream();
     const unsigned blocks = g.kind == SJ__GOP_SCATTER_SERIAL ? 1 : grid_for(g.n);
     const unsigned threads = g.kind == SJ__GOP_SCATTER_SERIAL ? 1 : THREADS;
+    if (g.kind < 0 || g.kind >= SJ__GOP_NKINDS) {
+        sj__kernel_fail("operator kernel: no kernel of kind %d", g.kind);
+        return 1;
+    }
     if (g.dtype == SJ_FLOAT64)
-        k_op_d<<<blocks, threads, 0, st>>>(g, (double *)out, (const double *)in, state,
-                                           (const double *)point);
+        kernel_of<double>(g.kind)<<<blocks, threads, 0, st>>>(g, (double *)out, (const double *)in,
+                                                              state, (const double *)point);
     else
-        k_op_f<<<blocks, threads, 0, st>>>(g, (float *)out, (const float *)in, state,
-                                           (const float *)point);
+        kernel_of<float>(g.kind)<<<blocks, threads, 0, st>>>(g, (float *)out, (const float *)in,
+                                                             state, (const float *)point);
     const cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) {
         sj__kernel_fail("operator kernel: CUDA launch failed: %s", cudaGetErrorString(e));

@@ -71,6 +71,7 @@ enum {
     SJ__GOP_SIGMOID_JAC,
     SJ__GOP_POWER_JAC,
     SJ__GOP_CLAMP_JAC,
+    SJ__GOP_NKINDS
 };
 
 /* One launch: the kind, the threads, and the geometry and numbers they read. */
