@@ -26,6 +26,7 @@
 
 #include "array/array_private.h"
 #include "io/format.h"
+#include "kernels/clock.h"
 #include "runtime/rt.h"
 #include "runtime/rt_io.h"
 
@@ -302,8 +303,13 @@ int sj_array_save(sj_array_t array, const char *path, const char *label, const v
     if (rc == SJ_OK && !(sums = calloc(h.nchunks, sizeof *sums)))
         rc = sj__error(SJ_ENOMEM, "starjets", "out of memory for %llu checksums",
                        (unsigned long long)h.nchunks);
-    if (rc == SJ_OK && (rc = plan_copy(array, &p, 1)) == SJ_OK)
+    /* phases, printed with SJ_VERBOSE: start, staged, summed, agreed, written, synced, renamed */
+    double t[7] = {sj__now(), 0, 0, 0, 0, 0, 0};
+    if (rc == SJ_OK && (rc = plan_copy(array, &p, 1)) == SJ_OK) {
+        t[1] = sj__now();
         plan_sums(&p, h.chunk_bytes, sums);
+        t[2] = sj__now();
+    }
     SJ_TRY_GOTO(rc, agree(func, rc), out);
     SJ_TRY_GOTO(rc, sj__named(sj__rt_allreduce_u64_sum(sums, h.nchunks), func), out);
 
@@ -316,16 +322,26 @@ int sj_array_save(sj_array_t array, const char *path, const char *label, const v
     }
     SJ_TRY_GOTO(rc, sj__named(sj__rt_bcast(&id, sizeof id, 0), func), out);
     snprintf(tmp, sizeof tmp, "%s.tmp-%016llx", path, (unsigned long long)id);
+    t[3] = sj__now();
 
     SJ_TRY_GOTO(rc, agree(func, sj__rt_file_open(tmp, 1, &f)), out);
     rc = sj__rt_file_runs_all(f, 1, h.data_offset, p.n, p.off, p.len, p.buf);
     if (rc == SJ_OK && sj__rt_rank() == 0)
         rc = write_header(f, array, label, meta, meta_size, sums, &h);
+    t[4] = sj__now();
     /* durable on every rank before the name changes */
     const int sync_rc = sj__rt_file_sync(f);
     SJ_TRY_GOTO(rc, agree(func, rc < 0 ? rc : sync_rc), out);
+    t[5] = sj__now();
     SJ_TRY_GOTO(rc, agree(func, sj__rt_file_close(&f)), out);
     SJ_TRY_GOTO(rc, agree(func, sj__rt_rank() == 0 ? sj__rt_file_replace(tmp, path) : SJ_OK), out);
+    t[6] = sj__now();
+    if (sj__rt_verbose() && sj__rt_rank() == 0)
+        fprintf(stderr,
+                "starjets: sj_array_save '%s': %llu bytes in %.3f s; rank 0: staging %.3f s, "
+                "checksums %.3f s, agreement %.3f s, write %.3f s, sync %.3f s, rename %.3f s\n",
+                path, (unsigned long long)h.data_bytes, t[6] - t[0], t[1] - t[0], t[2] - t[1],
+                t[3] - t[2], t[4] - t[3], t[5] - t[4], t[6] - t[5]);
 out:
     if (f) {
         sj__rt_file_close(&f);
@@ -469,10 +485,14 @@ int sj_array_load(const char *path, sj_array_t array, sj_file_info_t *info)
                        "'%s': the checksum table is corrupted (its checksum does not match)", path);
         goto out;
     }
+    /* phases, printed with SJ_VERBOSE: start, read, checked, copied */
+    double t[4] = {sj__now(), 0, 0, 0};
     rc = sj__rt_file_runs_all(f, 0, h->data_offset, p.n, p.off, p.len, p.buf);
     SJ_TRY_GOTO(rc, agree(func, rc), out);
+    t[1] = sj__now();
     plan_sums(&p, h->chunk_bytes, sums);
     SJ_TRY_GOTO(rc, sj__named(sj__rt_allreduce_u64_sum(sums, h->nchunks), func), out);
+    t[2] = sj__now();
     for (uint64_t c = 0; c < h->nchunks; c++)
         if (sums[c] != table[c]) {
             uint64_t hi = (c + 1) * h->chunk_bytes;
@@ -486,6 +506,12 @@ int sj_array_load(const char *path, sj_array_t array, sj_file_info_t *info)
         }
     /* the whole file checked: only now is the array written */
     SJ_TRY_GOTO(rc, agree(func, plan_copy(array, &p, 0)), out);
+    t[3] = sj__now();
+    if (sj__rt_verbose() && sj__rt_rank() == 0)
+        fprintf(stderr,
+                "starjets: sj_array_load '%s': %llu bytes; rank 0: read %.3f s, checksums %.3f s, "
+                "copy into the blocks %.3f s\n",
+                path, (unsigned long long)h->data_bytes, t[1] - t[0], t[2] - t[1], t[3] - t[2]);
     if (info)
         info_of(h, info);
 out:
