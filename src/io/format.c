@@ -56,22 +56,29 @@ static inline uint64_t mix64(uint64_t x)
     return x;
 }
 
-void sj__io_chunk_sums(uint64_t off, const void *p, size_t n, uint64_t chunk_bytes, uint64_t first,
-                       uint64_t *sums)
+void sj__io_chunk_sums(uint64_t off, const void *p, size_t n, uint64_t chunk_bytes,
+                       uint32_t elemsize, uint64_t first, uint64_t *sums)
 {
     const unsigned char *b = p;
     while (n > 0) {
-        const uint64_t c = off / chunk_bytes, in = off % chunk_bytes;
-        size_t len = (size_t)(chunk_bytes - in);
+        const uint64_t c = off / chunk_bytes;
+        size_t len = (size_t)(chunk_bytes - off % chunk_bytes);
         if (len > n)
             len = n;
-        /* the chunk number keys the mix: a chunk copied onto another does not match */
-        const uint64_t key = (c + 1) * 0x9e3779b97f4a7c15ull;
-        uint64_t s = 0, w = in / 4;
-        for (size_t i = 0; i + 4 <= len; i += 4, w++) {
-            uint32_t word;
-            memcpy(&word, b + i, 4);
-            s += mix64(((w << 32) | word) ^ key);
+        /* element g's term: its bits, keyed by (g + 1) * an odd constant, mixed */
+        uint64_t s = 0, key = (off / elemsize + 1) * 0x9e3779b97f4a7c15ull;
+        if (elemsize == 8) {
+            for (size_t i = 0; i + 8 <= len; i += 8, key += 0x9e3779b97f4a7c15ull) {
+                uint64_t w;
+                memcpy(&w, b + i, 8);
+                s += mix64(w ^ key);
+            }
+        } else {
+            for (size_t i = 0; i + 4 <= len; i += 4, key += 0x9e3779b97f4a7c15ull) {
+                uint32_t w;
+                memcpy(&w, b + i, 4);
+                s += mix64(w ^ key);
+            }
         }
         sums[c - first] += s;
         b += len;
@@ -247,8 +254,8 @@ int sj__io_verify_buffer(const unsigned char *buf, size_t size, sj__io_header_t 
         uint64_t hi = (c0 + nc) * h->chunk_bytes;
         if (hi > h->data_bytes)
             hi = h->data_bytes;
-        sj__io_chunk_sums(lo, buf + h->data_offset + lo, (size_t)(hi - lo), h->chunk_bytes, c0,
-                          sums);
+        sj__io_chunk_sums(lo, buf + h->data_offset + lo, (size_t)(hi - lo), h->chunk_bytes,
+                          h->elemsize, c0, sums);
         for (uint64_t c = 0; c < nc; c++) {
             uint64_t want;
             memcpy(&want, table + 8 * (c0 + c), 8);

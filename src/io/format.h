@@ -58,15 +58,16 @@ int sj__io_header_decode(const unsigned char *buf, size_t size, uint64_t file_si
 uint64_t sj__io_fnv1a(const void *p, size_t n);
 /*
  * Add the checksum terms of @p n bytes that lie at byte @p off of the data
- * (both multiples of 4) to the per-chunk sums @p sums (sums[c - first] for
- * chunk c). A chunk's checksum is
- * the sum, modulo 2^64, of one term per 4-byte word, a bijective mix of the
- * word and its place in the chunk: pieces of a chunk may be summed on
- * different ranks in any order, and any single changed, moved or swapped
- * word changes the sum.
+ * (whole elements of @p elemsize bytes, 8 or 4) to the per-chunk sums
+ * @p sums (sums[c - first] for chunk c). A chunk's checksum is the sum,
+ * modulo 2^64, of one term per element: a bijective mix of the element's bits
+ * xor (g + 1) times an odd constant, g its global index. Pieces of a chunk
+ * may be summed on different ranks in any order; any single changed element
+ * changes the sum, and so does, with overwhelming probability, any other
+ * damage (moved, swapped or zeroed elements).
  */
-void sj__io_chunk_sums(uint64_t off, const void *p, size_t n, uint64_t chunk_bytes, uint64_t first,
-                       uint64_t *sums);
+void sj__io_chunk_sums(uint64_t off, const void *p, size_t n, uint64_t chunk_bytes,
+                       uint32_t elemsize, uint64_t first, uint64_t *sums);
 /*
  * Check a whole file held in memory: header, table and every chunk. Returns
  * 0 or a negative value with a sentence, as sj__io_header_decode(); -3 for a

@@ -95,7 +95,7 @@ static unsigned char *make_file(uint32_t type, int ndims, const int64_t dims[3],
         }
     }
     uint64_t *sums = calloc(h.nchunks, 8);
-    sj__io_chunk_sums(0, data, h.data_bytes, h.chunk_bytes, 0, sums);
+    sj__io_chunk_sums(0, data, h.data_bytes, h.chunk_bytes, h.elemsize, 0, sums);
     memcpy(buf + h.table_offset, sums, 8 * h.nchunks);
     h.table_checksum = sj__io_fnv1a(sums, 8 * h.nchunks);
     sj__io_header_encode(&h, buf);
