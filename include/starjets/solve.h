@@ -42,7 +42,7 @@ typedef enum sj_solve_reason {
     SJ_SOLVE_MAX_ITERS = 3,   /**< `max_iterations` iterations ran without converging */
     SJ_SOLVE_BREAKDOWN = 4,   /**< a step length was zero, infinite or NaN: the last good
                                    iterate is returned */
-    SJ_SOLVE_INDEFINITE = 5,  /**< CG found `p' A p <= 0` (or `p' M p` for the
+    SJ_SOLVE_INDEFINITE = 5,  /**< CG found `p' A p <= 0` (or `r' M r` for the
                                    preconditioner): the operator is not positive definite */
     SJ_SOLVE_LINE_SEARCH = 6, /**< Gauss-Newton or L-BFGS: no step along the search
                                    direction decreased the objective enough */

@@ -55,7 +55,8 @@ static int cg_setup(cg_t *s)
     SJ_TRY(sj_array_copyto(s->z, s->p[1 % s->R]));
     SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->b, s->b, &s->bb));
     SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->z, &s->rz));
-    SJ_TRY(sj__probe_put(&s->probe, 0, V_RR, s->rz));
+    if (!s->M)
+        SJ_TRY(sj__probe_put(&s->probe, 0, V_RR, s->rz));
     if (s->M) {
         sj_scalar_t rr = NULL;
         SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->r, &rr));
