@@ -140,7 +140,13 @@ static void test_codes_table(void **state)
     n++;
     SJ_ERRNO_MAP(CHECK_CODE)
 #undef CHECK_CODE
-    assert_int_equal(n, 12);
+    /* the codes are -1, -2, ... without a gap */
+    int lowest = 0;
+#define LOWEST(name, value, msg) lowest = (value) < lowest ? (value) : lowest;
+    SJ_ERRNO_MAP(LOWEST)
+#undef LOWEST
+    assert_int_equal(n, -lowest);
+    assert_true(n >= 13);
     assert_int_equal(SJ_OK, 0);
 }
 
@@ -162,7 +168,11 @@ static void test_codes_distinct(void **state)
 
 static void test_unknown_codes(void **state)
 {
-    const int unknown[] = {-13, -100, 1, 5, 12, INT_MIN, INT_MAX};
+    int lowest = 0;
+#define LOWEST(name, value, msg) lowest = (value) < lowest ? (value) : lowest;
+    SJ_ERRNO_MAP(LOWEST)
+#undef LOWEST
+    const int unknown[] = {lowest - 1, -100, 1, 5, 12, INT_MIN, INT_MAX};
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         assert_non_null(sj_strerror(unknown[i]));
         assert_non_null(sj_err_name(unknown[i]));

@@ -34,6 +34,7 @@ extern "C" {
     XX(ENODEV, -10, "no usable worker or device")                                                  \
     XX(ENOTSUP, -11, "operation not supported for these arguments")                                \
     XX(EUSER, -12, "a user callback reported an error")                                            \
+    XX(EHANDLE, -13, "not a live starjets handle of the expected kind")                            \
     XX(EIO, -14, "a file could not be created, written, read or renamed")                          \
     XX(EFORMAT, -15, "not a valid starjets array file (foreign, truncated or corrupted)")
 

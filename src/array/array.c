@@ -22,7 +22,7 @@ int sj__check_array(const char *func, const char *name, sj_array_t a)
 {
     SJ_TRY(sj__check_running(func));
     SJ_CHECK_FN(func, a != NULL, SJ_ENULL, "array '%s' is NULL", name);
-    return SJ_OK;
+    return sj__check_handle(func, name, a, SJ__KIND_ARRAY);
 }
 
 int sj__check_same(const char *func, const char *na, sj_array_t a, const char *nb, sj_array_t b)
@@ -89,7 +89,7 @@ static void array_free(sj_array_t a)
     free(a->handles);
     free(a->got);
     sj__wrap_free(a->wrap);
-    free(a);
+    sj__object_free(a);
 }
 
 static void array_release_user(sj__object_t *o)
@@ -111,6 +111,13 @@ int sj__array_new(const char *func, sj_space_t space, sj_dist_t dist, sj__wrap_t
     *out = NULL;
     SJ_TRY(sj__check_running(func));
     SJ_CHECK_FN(func, space != NULL, SJ_ENULL, "argument 'space' is NULL");
+    int hrc = sj__check_handle(func, "space", space, SJ__KIND_SPACE);
+    if (hrc == SJ_OK && dist)
+        hrc = sj__check_handle(func, "dist", dist, SJ__KIND_DIST);
+    if (hrc < 0) {
+        sj__wrap_free(wrap);
+        return hrc;
+    }
     sj_dist_t own_dist = NULL;
     if (!dist) {
         int rc = sj_dist_create_default(space, &own_dist);
@@ -281,6 +288,7 @@ int sj_array_destroy(sj_array_t *array)
     if (!array || !*array)
         return SJ_OK;
     SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__check_handle(__func__, "*array", *array, SJ__KIND_ARRAY));
     sj_array_t a = *array;
     *array = NULL;
     array_free(a);
@@ -291,7 +299,7 @@ int sj_array_destroy(sj_array_t *array)
 
 int sj_array_space(sj_array_t array, sj_space_t *space)
 {
-    SJ_CHECK_NULL(array);
+    SJ_CHECK_HANDLE(array, SJ__KIND_ARRAY);
     SJ_CHECK_NULL(space);
     *space = array->space;
     return SJ_OK;
@@ -299,7 +307,7 @@ int sj_array_space(sj_array_t array, sj_space_t *space)
 
 int sj_array_dist(sj_array_t array, sj_dist_t *dist)
 {
-    SJ_CHECK_NULL(array);
+    SJ_CHECK_HANDLE(array, SJ__KIND_ARRAY);
     SJ_CHECK_NULL(dist);
     *dist = array->dist;
     return SJ_OK;
@@ -314,7 +322,7 @@ int sj_array_local_blocks(sj_array_t array, int *count, const int **blocks)
 
 int sj_array_block_info(sj_array_t array, int block, sj_block_info_t *info)
 {
-    SJ_CHECK_NULL(array);
+    SJ_CHECK_HANDLE(array, SJ__KIND_ARRAY);
     SJ_CHECK_NULL(info);
     SJ_TRY(check_block(__func__, array, block));
     sj__space_block_info(array->space, block, info);
@@ -541,11 +549,13 @@ int sj_array_allgather(sj_array_t array, void *buf)
 {
     SJ_TRY(sj__rt_check_collective(__func__));
     /* Every rank takes part even with bad arguments, so that all fail alike. */
-    int bad[2] = {array == NULL, buf == NULL};
+    int bad[2] = {!sj__handle_live(array, SJ__KIND_ARRAY), buf == NULL};
     SJ_TRY(sj__named(sj__rt_sum_ints(bad, 2), __func__));
     SJ_CHECK(array != NULL, SJ_ENULL, "array 'array' is NULL");
+    SJ_CHECK_HANDLE(array, SJ__KIND_ARRAY);
     if (bad[0])
-        return sj__error(SJ_EINVAL, __func__, "array is NULL on %d other rank(s)", bad[0]);
+        return sj__error(SJ_EINVAL, __func__,
+                         "array is NULL or not a live array on %d other rank(s)", bad[0]);
     if (bad[1])
         return sj__error(SJ_ENULL, __func__, "buf is NULL on %d rank(s)%s", bad[1],
                          buf ? ", not here" : ", this one included");

@@ -14,7 +14,7 @@ static void dist_discard(sj_dist_t d)
     free(d->local);
     free(d->box_start);
     free(d->boxes);
-    free(d);
+    sj__object_free(d);
 }
 
 static void dist_free(sj_dist_t d)
@@ -418,7 +418,7 @@ int sj_dist_create_explicit(int ndims, const int nblocks[], const int owners[], 
 
 int sj_dist_create_default(sj_space_t space, sj_dist_t *dist)
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     SJ_CHECK_NULL(dist);
     int rc = sj_dist_create_contiguous(space->ndims, space->nblocks, 0, NULL, NULL, dist);
     return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
@@ -428,6 +428,7 @@ int sj_dist_destroy(sj_dist_t *dist)
 {
     if (!dist || !*dist)
         return SJ_OK;
+    SJ_TRY(sj__check_handle(__func__, "*dist", *dist, SJ__KIND_DIST));
     sj_dist_t d = *dist;
     *dist = NULL;
     SJ_CHECK(d->obj.user_holds, SJ_ESTATE,
@@ -438,7 +439,7 @@ int sj_dist_destroy(sj_dist_t *dist)
 
 int sj_dist_info(sj_dist_t dist, sj_dist_kind_t *kind, int *ndims, int nblocks[], int *total)
 {
-    SJ_CHECK_NULL(dist);
+    SJ_CHECK_HANDLE(dist, SJ__KIND_DIST);
     if (kind)
         *kind = dist->kind;
     if (ndims)
@@ -453,7 +454,7 @@ int sj_dist_info(sj_dist_t dist, sj_dist_kind_t *kind, int *ndims, int nblocks[]
 
 int sj_dist_owner(sj_dist_t dist, int block, int *rank)
 {
-    SJ_CHECK_NULL(dist);
+    SJ_CHECK_HANDLE(dist, SJ__KIND_DIST);
     SJ_CHECK_NULL(rank);
     SJ_CHECK(block >= 0 && block < dist->total, SJ_ERANGE, "block %d is out of range [0, %d)",
              block, dist->total);
@@ -463,7 +464,7 @@ int sj_dist_owner(sj_dist_t dist, int block, int *rank)
 
 int sj_dist_local_blocks(sj_dist_t dist, int rank, int *count, const int **blocks)
 {
-    SJ_CHECK_NULL(dist);
+    SJ_CHECK_HANDLE(dist, SJ__KIND_DIST);
     SJ_CHECK_NULL(count);
     SJ_CHECK(rank >= 0 && rank < dist->nranks, SJ_ERANGE, "rank %d is out of range [0, %d)", rank,
              dist->nranks);
@@ -475,7 +476,7 @@ int sj_dist_local_blocks(sj_dist_t dist, int rank, int *count, const int **block
 
 int sj_dist_blockmap(sj_dist_t dist, int rank, int *nboxes, const sj_box_t **boxes)
 {
-    SJ_CHECK_NULL(dist);
+    SJ_CHECK_HANDLE(dist, SJ__KIND_DIST);
     SJ_CHECK_NULL(nboxes);
     SJ_CHECK(rank >= 0 && rank < dist->nranks, SJ_ERANGE, "rank %d is out of range [0, %d)", rank,
              dist->nranks);
@@ -487,7 +488,7 @@ int sj_dist_blockmap(sj_dist_t dist, int rank, int *nboxes, const sj_box_t **box
 
 int sj_dist_procs(sj_dist_t dist, int *nprocs, const int **procs, int grid[])
 {
-    SJ_CHECK_NULL(dist);
+    SJ_CHECK_HANDLE(dist, SJ__KIND_DIST);
     SJ_CHECK_NULL(nprocs);
     *nprocs = dist->nprocs;
     if (procs)
@@ -500,8 +501,8 @@ int sj_dist_procs(sj_dist_t dist, int *nprocs, const int **procs, int grid[])
 
 int sj_dist_equal(sj_dist_t a, sj_dist_t b, int *equal)
 {
-    SJ_CHECK_NULL(a);
-    SJ_CHECK_NULL(b);
+    SJ_CHECK_HANDLE(a, SJ__KIND_DIST);
+    SJ_CHECK_HANDLE(b, SJ__KIND_DIST);
     SJ_CHECK_NULL(equal);
     int eq = a->ndims == b->ndims && a->total == b->total;
     for (int k = 0; eq && k < SJ_MAX_DIMS; k++)

@@ -12,7 +12,7 @@ static void scalar_free(sj_scalar_t s)
 {
     sj__rt_data_unregister_submit(s->handle);
     sj__object_remove(&s->obj);
-    free(s);
+    sj__object_free(s);
 }
 
 static void scalar_release_user(sj__object_t *o)
@@ -65,8 +65,8 @@ int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_
     SJ_CHECK_NULL(c);
     *c = NULL;
     SJ_TRY(sj__check_running(__func__));
-    SJ_CHECK_NULL(a);
-    SJ_CHECK_NULL(b);
+    SJ_CHECK_HANDLE(a, SJ__KIND_SCALAR);
+    SJ_CHECK_HANDLE(b, SJ__KIND_SCALAR);
     SJ_CHECK(op >= SJ_SCALAR_ADD && op <= SJ_SCALAR_DIV, SJ_EINVAL,
              "op is %d, not an sj_scalar_op_t", (int)op);
     SJ_TRY(scalar_new(__func__, c));
@@ -82,7 +82,7 @@ int sj_scalar_value(sj_scalar_t scalar, double *value)
 {
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_running(__func__));
-    SJ_CHECK_NULL(scalar);
+    SJ_CHECK_HANDLE(scalar, SJ__KIND_SCALAR);
     SJ_CHECK_NULL(value);
     const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
     SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
@@ -96,6 +96,7 @@ int sj_scalar_destroy(sj_scalar_t *scalar)
     if (!scalar || !*scalar)
         return SJ_OK;
     SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__check_handle(__func__, "*scalar", *scalar, SJ__KIND_SCALAR));
     sj_scalar_t s = *scalar;
     *scalar = NULL;
     scalar_free(s);
@@ -107,6 +108,7 @@ static int submit_with_scalar(const char *func, sj__kernel_t k, double c, sj_sca
                               sj_array_t x, sj_array_t y)
 {
     SJ_CHECK_FN(func, a != NULL, SJ_ENULL, "scalar 'a' is NULL");
+    SJ_TRY(sj__check_handle(func, "a", a, SJ__KIND_SCALAR));
     sj_array_t out = y ? y : x;
     sj__kargs_t args = {.dtype = x->space->dtype, .a = c};
     for (int b = 0; b < out->space->total; b++) {

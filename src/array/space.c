@@ -23,7 +23,7 @@ static void space_discard(sj_space_t s)
 {
     for (int d = 0; d < SJ_MAX_DIMS; d++)
         free(s->cuts[d]);
-    free(s);
+    sj__object_free(s);
 }
 
 static void space_free(sj_space_t s)
@@ -194,6 +194,7 @@ int sj_space_destroy(sj_space_t *space)
 {
     if (!space || !*space)
         return SJ_OK;
+    SJ_TRY(sj__check_handle(__func__, "*space", *space, SJ__KIND_SPACE));
     sj_space_t s = *space;
     *space = NULL;
     SJ_CHECK(s->obj.user_holds, SJ_ESTATE,
@@ -204,7 +205,7 @@ int sj_space_destroy(sj_space_t *space)
 
 int sj_space_shape(sj_space_t space, sj_dtype_t *dtype, int *ndims, int64_t dims[])
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     if (dtype)
         *dtype = space->dtype;
     if (ndims)
@@ -217,7 +218,7 @@ int sj_space_shape(sj_space_t space, sj_dtype_t *dtype, int *ndims, int64_t dims
 
 int sj_space_length(sj_space_t space, int64_t *length)
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     SJ_CHECK_NULL(length);
     *length = space->dims[0] * space->dims[1] * space->dims[2];
     return SJ_OK;
@@ -225,7 +226,7 @@ int sj_space_length(sj_space_t space, int64_t *length)
 
 int sj_space_blocks(sj_space_t space, int nblocks[], int *total)
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     if (nblocks)
         for (int d = 0; d < space->ndims; d++)
             nblocks[d] = space->nblocks[d];
@@ -270,7 +271,7 @@ int64_t sj__space_block_nelems(sj_space_t s, int b)
 
 int sj_space_block_range(sj_space_t space, int block, int64_t lo[], int64_t hi[])
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     SJ_CHECK_NULL(lo);
     SJ_CHECK_NULL(hi);
     SJ_CHECK(block >= 0 && block < space->total, SJ_ERANGE, "block %d is out of range [0, %d)",
@@ -286,7 +287,7 @@ int sj_space_block_range(sj_space_t space, int block, int64_t lo[], int64_t hi[]
 
 int sj_space_block_dims(sj_space_t space, int block, int64_t dims[], int64_t *nelems)
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     SJ_CHECK(block >= 0 && block < space->total, SJ_ERANGE, "block %d is out of range [0, %d)",
              block, space->total);
     sj_block_info_t info;
@@ -301,7 +302,7 @@ int sj_space_block_dims(sj_space_t space, int block, int64_t dims[], int64_t *ne
 
 int sj_space_block_index(sj_space_t space, const int coords[], int *block)
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     SJ_CHECK_NULL(coords);
     SJ_CHECK_NULL(block);
     int b = 0, stride = 1;
@@ -317,7 +318,7 @@ int sj_space_block_index(sj_space_t space, const int coords[], int *block)
 
 int sj_space_block_coords(sj_space_t space, int block, int coords[])
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     SJ_CHECK_NULL(coords);
     SJ_CHECK(block >= 0 && block < space->total, SJ_ERANGE, "block %d is out of range [0, %d)",
              block, space->total);
@@ -330,8 +331,8 @@ int sj_space_block_coords(sj_space_t space, int block, int coords[])
 
 int sj_space_equal(sj_space_t a, sj_space_t b, int *equal)
 {
-    SJ_CHECK_NULL(a);
-    SJ_CHECK_NULL(b);
+    SJ_CHECK_HANDLE(a, SJ__KIND_SPACE);
+    SJ_CHECK_HANDLE(b, SJ__KIND_SPACE);
     SJ_CHECK_NULL(equal);
     int eq = a->dtype == b->dtype && a->ndims == b->ndims;
     for (int d = 0; eq && d < SJ_MAX_DIMS; d++)
@@ -343,7 +344,7 @@ int sj_space_equal(sj_space_t a, sj_space_t b, int *equal)
 
 int sj_space_describe(sj_space_t space, char *buf, size_t size)
 {
-    SJ_CHECK_NULL(space);
+    SJ_CHECK_HANDLE(space, SJ__KIND_SPACE);
     SJ_CHECK_NULL(buf);
     SJ_CHECK(size > 0, SJ_ESIZE, "size is 0");
     char shape[96] = "", blocks[96] = "";

@@ -188,7 +188,8 @@ static int wrap(const char *func, sj_space_t space, sj_dist_t dist, int local, i
         bad = sj__error(SJ_ENULL, func, "argument 'array' (the output) is NULL");
     else if (!space)
         bad = sj__error(SJ_ENULL, func, "argument 'space' is NULL");
-    else
+    else if ((bad = sj__check_handle(func, "space", space, SJ__KIND_SPACE)) == SJ_OK &&
+             (!dist || (bad = sj__check_handle(func, "dist", dist, SJ__KIND_DIST)) == SJ_OK))
         bad = resolve(func, space, dist, &use, &own);
     if (bad == SJ_OK && use->nranks != sj__rt_nranks())
         bad = sj__error(SJ_EMISMATCH, func, "the layout was made for %d ranks, the runtime has %d",
@@ -286,6 +287,7 @@ int sj_array_unwrap(sj_array_t *array)
     if (!array || !*array)
         return SJ_OK;
     SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__check_handle(__func__, "*array", *array, SJ__KIND_ARRAY));
     SJ_CHECK((*array)->wrap != NULL, SJ_EINVAL,
              "the array was not made by sj_array_wrap_blocks or sj_array_wrap_local (use "
              "sj_array_destroy)");

@@ -120,6 +120,42 @@ void sj__object_add(sj__object_t *obj, sj__kind_t kind, void (*release_user)(sj_
 void sj__object_remove(sj__object_t *obj);
 
 /*
+ * Handle checks. Every registered object's address is also in a hash set, so
+ * that a public function can tell, without reading through the pointer, whether
+ * a handle it was given is a live object of the kind it expects. The memory of
+ * a removed object goes through sj__object_free, which keeps the last
+ * SJ__QUARANTINE of them allocated before freeing: a handle kept after its
+ * destroy cannot meet a new object at the same address until that many objects
+ * were destroyed after it.
+ *
+ * sj__check_handle returns SJ_OK, or records and returns:
+ *   SJ_ENULL   @p handle is NULL;
+ *   SJ_EHANDLE @p handle is not a live object (destroyed, never created, not a
+ *              starjets handle), or one of another kind.
+ * An object the user destroyed but others still use (a space under a live
+ * array) stays live: handles borrowed from queries (sj_array_space) are
+ * valid as long as the object is.
+ * @p name is the parameter's name in the sentence. Thread-safe (a mutex).
+ */
+#define SJ__QUARANTINE 1024
+void sj__object_free(void *obj);
+/* A handle that is not in the registry's lists (an internal temporary the
+ * user may still be given, such as sj_spmd_run's context of sj_everywhere)
+ * made known to the checks, and forgotten again (no-op if unknown). */
+void sj__object_track(sj__object_t *obj, sj__kind_t kind);
+void sj__object_untrack(sj__object_t *obj);
+/* Non-zero when @p handle is a live object of @p kind (records nothing). */
+int sj__handle_live(const void *handle, sj__kind_t kind);
+int sj__check_handle(const char *func, const char *name, const void *handle, sj__kind_t kind);
+/* Free the quarantine (sj_finalize, after every object was released). */
+void sj__object_flush(void);
+#define SJ_CHECK_HANDLE(h, kind)                                                                   \
+    do {                                                                                           \
+        SJ_CHECK_NULL(h);                                                                          \
+        SJ_TRY(sj__check_handle(__func__, #h, (h), (kind)));                                       \
+    } while (0)
+
+/*
  * Release every object the user still holds, kind by kind (arrays and scalars
  * before the layouts and spaces they use); counts[k] receives how many of kind
  * k were forgotten.

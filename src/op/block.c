@@ -75,6 +75,9 @@ static int index_blocks(sj__block_t *b)
 static int check_block(const char *func, sj_dist_t dist, int m, int i, int j, sj_op_t op,
                        sj_dtype_t dtype)
 {
+    char name[40];
+    snprintf(name, sizeof name, "block (%d, %d)", i, j);
+    SJ_TRY(sj__check_handle(func, name, op, SJ__KIND_OP));
     SJ_CHECK_FN(func, op->home >= 0, SJ_EINVAL,
                 "block (%d, %d) runs on several ranks (a block operator or a mix of ranks); a "
                 "block must run on one rank",
@@ -131,6 +134,7 @@ static int lengths(const char *func, int m, int n, const sj_op_t grid[], int row
 
 static int check_layout(const char *func, sj_dist_t dist, int m, int n)
 {
+    SJ_TRY(sj__check_handle(func, "dist", dist, SJ__KIND_DIST));
     SJ_CHECK_FN(func, dist->ndims == 2 && dist->nblocks[0] == m && dist->nblocks[1] == n,
                 SJ_EMISMATCH, "the layout is not a 2-D layout of a %d x %d block grid", m, n);
     SJ_CHECK_FN(func, dist->nranks == sj__rt_nranks(), SJ_EMISMATCH,
@@ -150,6 +154,9 @@ static int check_blocks(const char *func, sj_dist_t dist, int m, int n, const sj
             sj_op_t op = blocks[i * n + j];
             if (!op)
                 continue;
+            char name[40];
+            snprintf(name, sizeof name, "block (%d, %d)", i, j);
+            SJ_TRY(sj__check_handle(func, name, op, SJ__KIND_OP));
             if (!have) {
                 *dtype = op->dom_space->dtype;
                 have = 1;
@@ -344,6 +351,8 @@ int sj_op_block_diag(int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A)
     SJ_TRY(sj__check_running(__func__));
     SJ_CHECK_NULL(blocks);
     SJ_CHECK(n >= 1 && n <= (1 << 13), SJ_ESIZE, "n is %d, expected 1 to 8192", n);
+    if (dist)
+        SJ_CHECK_HANDLE(dist, SJ__KIND_DIST);
     SJ_CHECK(!dist || dist->ndims == 2 || (dist->ndims == 1 && dist->nblocks[0] == n), SJ_EMISMATCH,
              "the layout is neither a 1-D layout of %d blocks nor a 2-D %d x %d one", n, n, n);
     sj_dist_t d2 = NULL;
@@ -380,6 +389,7 @@ out:
 static int check_block_op(const char *func, sj_op_t A)
 {
     SJ_CHECK_FN(func, A != NULL, SJ_ENULL, "argument 'A' is NULL");
+    SJ_TRY(sj__check_handle(func, "A", A, SJ__KIND_OP));
     SJ_CHECK_FN(func, A->type == SJ__OP_BLOCK, SJ_EINVAL, "A is not a block operator");
     return SJ_OK;
 }

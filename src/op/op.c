@@ -57,7 +57,7 @@ static void op_free(sj_op_t op)
     sj__space_unref(op->rng_space);
     sj__dist_unref(op->dom_dist);
     sj__dist_unref(op->rng_dist);
-    free(op);
+    sj__object_free(op);
 }
 
 void sj__op_ref(sj_op_t op)
@@ -118,6 +118,7 @@ int sj_op_destroy(sj_op_t *op)
     if (!op || !*op)
         return SJ_OK;
     SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__check_handle(__func__, "*op", *op, SJ__KIND_OP));
     sj_op_t o = *op;
     *op = NULL;
     SJ_CHECK(o->user_refs > 0, SJ_ESTATE,
@@ -134,7 +135,7 @@ int sj__check_op(const char *func, const char *name, sj_op_t op)
 {
     SJ_TRY(sj__check_running(func));
     SJ_CHECK_FN(func, op != NULL, SJ_ENULL, "operator '%s' is NULL", name);
-    return SJ_OK;
+    return sj__check_handle(func, name, op, SJ__KIND_OP);
 }
 
 int sj__space_compatible(sj_space_t a, sj_space_t b)
@@ -242,8 +243,8 @@ int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, 
     *op = NULL;
     SJ_TRY(sj__check_running(__func__));
     SJ_CHECK_NULL(cls);
-    SJ_CHECK_NULL(domain);
-    SJ_CHECK_NULL(range);
+    SJ_CHECK_HANDLE(domain, SJ__KIND_SPACE);
+    SJ_CHECK_HANDLE(range, SJ__KIND_SPACE);
     SJ_CHECK(cls->name != NULL, SJ_ENULL, "cls->name is NULL");
     SJ_CHECK(valid_name(cls->name), SJ_EINVAL,
              "cls->name '%s' must be 1 to 31 letters, digits or '_' (it names a perf model file)",
@@ -408,7 +409,7 @@ fail:
 
 int sj_op_domain(sj_op_t op, sj_space_t *space, sj_dist_t *dist)
 {
-    SJ_CHECK_NULL(op);
+    SJ_CHECK_HANDLE(op, SJ__KIND_OP);
     if (space)
         *space = op->dom_space;
     if (dist)
@@ -418,7 +419,7 @@ int sj_op_domain(sj_op_t op, sj_space_t *space, sj_dist_t *dist)
 
 int sj_op_range(sj_op_t op, sj_space_t *space, sj_dist_t *dist)
 {
-    SJ_CHECK_NULL(op);
+    SJ_CHECK_HANDLE(op, SJ__KIND_OP);
     if (space)
         *space = op->rng_space;
     if (dist)
@@ -428,7 +429,7 @@ int sj_op_range(sj_op_t op, sj_space_t *space, sj_dist_t *dist)
 
 int sj_op_is_linear(sj_op_t op, int *linear)
 {
-    SJ_CHECK_NULL(op);
+    SJ_CHECK_HANDLE(op, SJ__KIND_OP);
     SJ_CHECK_NULL(linear);
     *linear = op->linear;
     return SJ_OK;
@@ -436,7 +437,7 @@ int sj_op_is_linear(sj_op_t op, int *linear)
 
 int sj_op_owner(sj_op_t op, int *rank)
 {
-    SJ_CHECK_NULL(op);
+    SJ_CHECK_HANDLE(op, SJ__KIND_OP);
     SJ_CHECK_NULL(rank);
     *rank = op->home;
     return SJ_OK;
@@ -444,7 +445,7 @@ int sj_op_owner(sj_op_t op, int *rank)
 
 int sj_op_describe(sj_op_t op, char *buf, size_t size)
 {
-    SJ_CHECK_NULL(op);
+    SJ_CHECK_HANDLE(op, SJ__KIND_OP);
     SJ_CHECK_NULL(buf);
     SJ_CHECK(size > 0, SJ_ESIZE, "size is 0");
     char what[64], dom[64], rng[64], where[32] = "";

@@ -117,6 +117,8 @@ int sj_op_linearization_test(sj_op_t F, sj_array_t m0, uint64_t seed, double h0,
     SJ_CHECK(nsteps >= 2 && nsteps <= 16, SJ_EINVAL, "nsteps is %d, expected 2 to 16", nsteps);
     SJ_CHECK(h0 > 0 && isfinite(h0), SJ_EINVAL, "h0 is %g, expected > 0", h0);
     if (m0)
+        SJ_TRY(sj__check_array(__func__, "m0", m0));
+    if (m0)
         SJ_TRY(
             sj__check_compatible(__func__, "m0", m0->space, "the operator's domain", F->dom_space));
     sj_array_t v[6] = {NULL}; /* m0, dm, f0, Jdm, m, f */

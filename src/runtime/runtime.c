@@ -479,6 +479,13 @@ static int start_starpu(const sj_init_options_t *o, int *argc, char ***argv,
      * worker (and the transfers) against the others: large dense blocks go to
      * the GPUs, tiny ones stay on CPUs (docs/gpu.md). */
     conf->sched_policy_name = o->sched ? o->sched : o->ncuda > 0 ? "dmdas" : "lws";
+    /* dmda's families count a transfer's predicted time twice (in the expected
+     * end, and again as the beta-weighted penalty) with StarPU 1.3.10's
+     * predictions of twice size / bandwidth: a dense block whose matrix is in
+     * host memory then never reaches the GPU, however large (tests/sim shows
+     * it). Beta 0 keeps the transfer in the expected end only. */
+    if (o->ncuda > 0 && !o->sched)
+        env_default("STARPU_SCHED_BETA", "0");
     conf->ncuda = o->ncuda;
     conf->nopencl = 0;
     conf->precedence_over_environment_variables = !o->environment_overrides;
@@ -596,6 +603,7 @@ int sj_finalize(void)
     sj__trace_before_shutdown();
     sj__rt_cuda_stop();
     starpu_mpi_shutdown();
+    sj__object_flush();
     sj__trace_after_shutdown();
     blas_single_thread(0);
     sj__registry_fini();

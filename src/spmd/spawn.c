@@ -34,7 +34,7 @@ static void future_free(sj_future_t f)
 {
     sj__rt_data_unregister_submit(f->handle);
     sj__tag_release(f->tag, 2);
-    free(f);
+    sj__object_free(f);
 }
 
 static void release_user(sj__object_t *obj)
@@ -124,7 +124,7 @@ int sj_future_wait(sj_future_t future)
 {
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
-    SJ_CHECK_NULL(future);
+    SJ_CHECK_HANDLE(future, SJ__KIND_FUTURE);
     int status = 0;
     if (sj__rt_rank() == future->owner)
         status = read_result(future->handle, NULL, 0);
@@ -136,7 +136,7 @@ int sj_future_fetch(sj_future_t future, int root, void *out)
 {
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
-    SJ_CHECK_NULL(future);
+    SJ_CHECK_HANDLE(future, SJ__KIND_FUTURE);
     SJ_CHECK(root >= 0 && root < sj__rt_nranks(), SJ_ERANGE, "root %d is out of range [0, %d)",
              root, sj__rt_nranks());
     const int me = sj__rt_rank(), owner = future->owner;
@@ -167,6 +167,7 @@ int sj_future_destroy(sj_future_t *future)
     if (!future || !*future)
         return SJ_OK;
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
+    SJ_TRY(sj__check_handle(__func__, "*future", *future, SJ__KIND_FUTURE));
     release_user(&(*future)->obj);
     *future = NULL;
     return SJ_OK;

@@ -42,6 +42,7 @@ int sj__spmd_check(const char *func, sj_spmd_context_t ctx)
 {
     SJ_TRY(check_running(func));
     SJ_CHECK_FN(func, ctx != NULL, SJ_ENULL, "argument 'ctx' is NULL");
+    SJ_TRY(sj__check_handle(func, "ctx", ctx, SJ__KIND_SPMD_CONTEXT));
     SJ_CHECK_FN(func, in_run, SJ_ESTATE,
                 "SPMD messages are exchanged inside sj_spmd_run only (from its function)");
     return check_member(func, ctx);
@@ -69,10 +70,11 @@ static void store_clear(sj_spmd_context_t ctx)
 
 static void ctx_free(sj_spmd_context_t ctx)
 {
+    sj__object_untrack(&ctx->obj);
     sj__chan_destroy(ctx->chan);
     store_clear(ctx);
     free(ctx->agree);
-    free(ctx);
+    sj__object_free(ctx);
 }
 
 static void release_user(sj__object_t *obj)
@@ -103,6 +105,8 @@ static int ctx_make(const char *func, int n, const int ranks[], int registered,
     ctx->me = sj__chan_rank(ctx->chan);
     if (registered)
         sj__object_add(&ctx->obj, SJ__KIND_SPMD_CONTEXT, release_user);
+    else
+        sj__object_track(&ctx->obj, SJ__KIND_SPMD_CONTEXT);
     *out = ctx;
     return SJ_OK;
 }
@@ -149,6 +153,7 @@ int sj_spmd_context_destroy(sj_spmd_context_t *ctx)
     if (!ctx || !*ctx)
         return SJ_OK;
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
+    SJ_TRY(sj__check_handle(__func__, "*ctx", *ctx, SJ__KIND_SPMD_CONTEXT));
     release_user(&(*ctx)->obj);
     *ctx = NULL;
     return SJ_OK;
@@ -159,7 +164,7 @@ int sj_spmd_context_destroy(sj_spmd_context_t *ctx)
 int sj_spmd_rank(sj_spmd_context_t ctx)
 {
     SJ_TRY(check_running(__func__));
-    SJ_CHECK_NULL(ctx);
+    SJ_CHECK_HANDLE(ctx, SJ__KIND_SPMD_CONTEXT);
     SJ_TRY(check_member(__func__, ctx));
     return ctx->me;
 }
@@ -167,14 +172,14 @@ int sj_spmd_rank(sj_spmd_context_t ctx)
 int sj_spmd_size(sj_spmd_context_t ctx)
 {
     SJ_TRY(check_running(__func__));
-    SJ_CHECK_NULL(ctx);
+    SJ_CHECK_HANDLE(ctx, SJ__KIND_SPMD_CONTEXT);
     return ctx->n;
 }
 
 int sj_spmd_world_rank(sj_spmd_context_t ctx, int rank)
 {
     SJ_TRY(check_running(__func__));
-    SJ_CHECK_NULL(ctx);
+    SJ_CHECK_HANDLE(ctx, SJ__KIND_SPMD_CONTEXT);
     SJ_CHECK(rank >= 0 && rank < ctx->n, SJ_ERANGE, "rank %d is out of range [0, %d)", rank,
              ctx->n);
     return sj__chan_member(ctx->chan, rank);
@@ -185,7 +190,7 @@ int sj_spmd_storage(sj_spmd_context_t ctx, const char *key, size_t size, void **
     SJ_CHECK_NULL(ptr);
     *ptr = NULL;
     SJ_TRY(check_running(__func__));
-    SJ_CHECK_NULL(ctx);
+    SJ_CHECK_HANDLE(ctx, SJ__KIND_SPMD_CONTEXT);
     SJ_CHECK_NULL(key);
     SJ_TRY(check_member(__func__, ctx));
     for (sj__store_t *s = ctx->store; s; s = s->next) {
@@ -222,6 +227,8 @@ int sj_spmd_run(sj_spmd_context_t ctx, sj_spmd_fn_t fn, void *arg)
 {
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
     SJ_CHECK_NULL(fn);
+    if (ctx)
+        SJ_CHECK_HANDLE(ctx, SJ__KIND_SPMD_CONTEXT);
     /* blocks must be quiescent before anyone sends them */
     SJ_TRY(sj__named(sj__rt_wait_all(), __func__));
     sj_spmd_context_t tmp = NULL;
