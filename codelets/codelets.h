@@ -59,6 +59,13 @@ sj__cpu_fn_t sj__cuda_body(int kernel);
  * family's own codelet may carry none, and stays on CPUs.
  */
 sj__cpu_fn_t sj__cuda_user_body(int family);
+/*
+ * For a kernel whose CUDA body takes some of its tasks only, the test of a
+ * task's argument bytes (non-zero: it may run on a CUDA worker); NULL when
+ * every task may (cuda_kernels.cu). RAND: uniform numbers, not normal ones.
+ */
+typedef int (*sj__cuda_cond_t)(const void *args);
+sj__cuda_cond_t sj__cuda_condition(int kernel);
 /* CUDA bodies defined outside cuda_kernels.cu (CUDA builds only). */
 void sj__cuda_map(void *buffers[], void *cl_arg);       /* map_cuda.cu */
 void sj__cuda_op(void *buffers[], void *cl_arg);        /* op_cuda.cu */

@@ -11,11 +11,11 @@
  * speed but that a scalar or a vector of partial results made on the device
  * is used there, without a round trip through host memory.
  *
- * Not here: RAND (sj_array_randn's Box-Muller transform calls log and cos,
- * whose CUDA versions are not correctly rounded: the bits would differ from
- * glibc's; uniform numbers would match, but both share one codelet) and the
- * stencil gate (a no-op that orders receives, and claims their buffers: on a
- * GPU it would only allocate them there).
+ * RAND runs on the device for uniform numbers only: sj_array_randn's
+ * Box-Muller transform calls log and cos, whose CUDA versions are not
+ * correctly rounded, so its tasks stay on CPUs (sj__cuda_condition). Not
+ * here: the stencil gate (a no-op that orders receives, and claims their
+ * buffers: on a GPU it would only allocate them there).
  */
 #include <stdint.h>
 
@@ -127,11 +127,9 @@ void cuda_axpby(void *buffers[], void *cl_arg)
     const int64_t n = dev_n(buffers[0]);
     if (a->dtype == SJ_FLOAT64)
         LAUNCH(k_axpby_d, n)
-        (n, (double *)dev_ptr(buffers[0]), (const double *)dev_ptr(buffers[1]), a->a, a->b);
-    else
-        LAUNCH(k_axpby_f, n)
-        (n, (float *)dev_ptr(buffers[0]), (const float *)dev_ptr(buffers[1]), (float)a->a,
-         (float)a->b);
+    (n, (double *)dev_ptr(buffers[0]), (const double *)dev_ptr(buffers[1]), a->a, a->b);
+    else LAUNCH(k_axpby_f, n)(n, (float *)dev_ptr(buffers[0]), (const float *)dev_ptr(buffers[1]),
+                              (float)a->a, (float)a->b);
     check_launch("sj_axpby");
 }
 
@@ -158,10 +156,9 @@ void cuda_copy(void *buffers[], void *cl_arg)
     const int64_t n = dev_n(buffers[0]);
     if (a->dtype == SJ_FLOAT64)
         LAUNCH(k_copy_u64, n)
-        (n, (uint64_t *)dev_ptr(buffers[0]), (const uint64_t *)dev_ptr(buffers[1]));
-    else
-        LAUNCH(k_copy_u32, n)
-        (n, (uint32_t *)dev_ptr(buffers[0]), (const uint32_t *)dev_ptr(buffers[1]));
+    (n, (uint64_t *)dev_ptr(buffers[0]), (const uint64_t *)dev_ptr(buffers[1]));
+    else LAUNCH(k_copy_u32, n)(n, (uint32_t *)dev_ptr(buffers[0]),
+                               (const uint32_t *)dev_ptr(buffers[1]));
     check_launch("sj_copy");
 }
 
@@ -173,10 +170,9 @@ void cuda_axpy_scalar(void *buffers[], void *cl_arg)
     const double *alpha = (const double *)dev_ptr(buffers[2]);
     if (a->dtype == SJ_FLOAT64)
         LAUNCH(k_axpy_scalar_d, n)
-        (n, (double *)dev_ptr(buffers[0]), (const double *)dev_ptr(buffers[1]), a->a, alpha);
-    else
-        LAUNCH(k_axpy_scalar_f, n)
-        (n, (float *)dev_ptr(buffers[0]), (const float *)dev_ptr(buffers[1]), a->a, alpha);
+    (n, (double *)dev_ptr(buffers[0]), (const double *)dev_ptr(buffers[1]), a->a, alpha);
+    else LAUNCH(k_axpy_scalar_f, n)(n, (float *)dev_ptr(buffers[0]),
+                                    (const float *)dev_ptr(buffers[1]), a->a, alpha);
     check_launch("sj_axpy_scalar");
 }
 
@@ -190,6 +186,38 @@ void cuda_scale_scalar(void *buffers[], void *cl_arg)
     else
         LAUNCH(k_scale_scalar_f, n)(n, (float *)dev_ptr(buffers[0]), a->a, alpha);
     check_launch("sj_scale_scalar");
+}
+
+/* ---- random numbers ---------------------------------------------------------------- */
+
+__global__ void k_uniform_d(int64_t n, double *x, sj_block_info_t b, uint64_t seed)
+{
+    GRID_STRIDE(t, n) sj__g_uniform_d(t, x, &b, seed);
+}
+__global__ void k_uniform_f(int64_t n, float *x, sj_block_info_t b, uint64_t seed)
+{
+    GRID_STRIDE(t, n) sj__g_uniform_f(t, x, &b, seed);
+}
+
+/* Uniform numbers (op 0); the registry keeps normal ones (op 1) on CPUs. */
+void cuda_rand(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    const int64_t n = dev_n(buffers[0]);
+    if (a->op != 0) {
+        sj__kernel_fail("sj_rand: normal numbers on a CUDA worker");
+        return;
+    }
+    if (a->dtype == SJ_FLOAT64)
+        LAUNCH(k_uniform_d, n)(n, (double *)dev_ptr(buffers[0]), a->blk, a->seed);
+    else
+        LAUNCH(k_uniform_f, n)(n, (float *)dev_ptr(buffers[0]), a->blk, a->seed);
+    check_launch("sj_rand");
+}
+
+int rand_on_device(const void *args)
+{
+    return ((const sj__kargs_t *)args)->op == 0;
 }
 
 /* ---- reductions: lanes into device scratch, then the tree in one block ------------ */
@@ -368,6 +396,8 @@ extern "C" sj__cpu_fn_t sj__cuda_body(int kernel)
         return cuda_mul;
     case SJ__K_COPY:
         return cuda_copy;
+    case SJ__K_RAND:
+        return cuda_rand;
     case SJ__K_BOXCOPY:
         return sj__cuda_boxcopy;
     case SJ__K_PARTIAL:
@@ -409,4 +439,9 @@ extern "C" sj__cpu_fn_t sj__cuda_user_body(int family)
     default:
         return NULL;
     }
+}
+
+extern "C" sj__cuda_cond_t sj__cuda_condition(int kernel)
+{
+    return kernel == SJ__K_RAND ? rand_on_device : NULL;
 }

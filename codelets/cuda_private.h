@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include <Random123/philox.h> /* C++ templates in C++: before gpu_kernels.h's extern "C" */
 #include <cuda_runtime.h>
 #include <starpu.h>
 

@@ -28,6 +28,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <Random123/philox.h>
 #include <starjets/scalar.h>
 
 #include "kernels/array.h"
@@ -93,6 +94,39 @@ SJ_GPU void sj__g_copy_u32(int64_t i, uint32_t *dst, const uint32_t *src)
 SJ_GPU void sj__g_copy_u64(int64_t i, uint64_t *dst, const uint64_t *src)
 {
     dst[i] = src[i];
+}
+
+/* ---- random numbers: uniform (RAND with op 0) ----------------------------------------- */
+
+/*
+ * Element t of a block (column-major) of sj_array_rand: Philox4x32-10 at the
+ * element's global index under key seed, as sj__cpu_rand. Philox is integer
+ * arithmetic and the conversions are exact (53 and 24 bits times a power of
+ * two), so the device gives the CPU's bits. Normal numbers (op 1) are not
+ * here: they take log and cos, whose CUDA versions differ from glibc's.
+ */
+SJ_GPU philox4x32_ctr_t sj__g_philox(const sj_block_info_t *b, uint64_t seed, int64_t t)
+{
+    const int64_t m = t % b->dims[0], r = t / b->dims[0];
+    const int64_t j = r % b->dims[1], l = r / b->dims[1];
+    const uint64_t k =
+        (uint64_t)(b->lo[0] + b->gdims[0] * ((b->lo[1] + j) + b->gdims[1] * (b->lo[2] + l))) +
+        (uint64_t)m;
+    philox4x32_ctr_t c = {{(uint32_t)k, (uint32_t)(k >> 32), 0, 0}};
+    philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+    return philox4x32(c, key);
+}
+
+SJ_GPU void sj__g_uniform_d(int64_t t, double *x, const sj_block_info_t *b, uint64_t seed)
+{
+    const philox4x32_ctr_t r = sj__g_philox(b, seed, t);
+    x[t] = (double)(((uint64_t)r.v[0] << 21) | (r.v[1] >> 11)) * 0x1p-53;
+}
+
+SJ_GPU void sj__g_uniform_f(int64_t t, float *x, const sj_block_info_t *b, uint64_t seed)
+{
+    const philox4x32_ctr_t r = sj__g_philox(b, seed, t);
+    x[t] = (float)(r.v[0] >> 8) * 0x1p-24f;
 }
 
 /* ---- reductions: lanes, then the tree (kernels/array.h, sj__lanes) ------------------ */

@@ -15,14 +15,14 @@
  * (ctest's gpu_compare_on_cpu, which runs everywhere): the comparison and
  * the record are checked without a GPU.
  *
- * The scenario, float64 and float32: fill, scale, axpby (beta 0, 1 and
- * other), axpy, the three forms of mul, copy; every reduction op through the
- * task graph (per-block partials, gathers, the final tree) and blocking,
- * on blocks of a few lanes up to the most lanes; graph scalars (set, the
- * four binary ops, axpy and scale by a scalar); a redistribution (box
- * copies); stencil steps with a CUDA function (tests/gpu_stencil.cu) on 2-D
- * and 3-D arrays, split and padded, periodic and fixed (halo packing,
- * interior, frame and padded parts).
+ * The scenario, float64 and float32: fill, uniform random numbers, scale,
+ * axpby (beta 0, 1 and other), axpy, the three forms of mul, copy; every
+ * reduction op through the task graph (per-block partials, gathers, the
+ * final tree) and blocking, on blocks of a few lanes up to the most lanes;
+ * graph scalars (set, the four binary ops, axpy and scale by a scalar); a
+ * redistribution (box copies); stencil steps with a CUDA function
+ * (tests/gpu_stencil.cu) on 2-D and 3-D arrays, split and padded, periodic
+ * and fixed (halo packing, interior, frame and padded parts).
  */
 #include <spawn.h>
 #include <stdint.h>
@@ -164,6 +164,10 @@ static void algebra(record_t *r, sj_space_t space, const char *tag)
     sj_array_t x = array_of(space, 1), y = array_of(space, 2), z;
     OK(sj_array_filled(space, NULL, 0.3, &z));
     put_array(r, L("fill"), z);
+    sj_array_t u; /* uniform numbers (normal ones stay on CPUs: none here on the GPU) */
+    OK(sj_array_rand(space, NULL, 0x5eed, &u));
+    put_array(r, L("rand"), u);
+    sj_array_destroy(&u);
     OK(sj_array_copyto(x, z));
     put_array(r, L("copy"), z);
     OK(sj_array_scale(1.7, z));

@@ -279,6 +279,56 @@ static void test_elementwise(void **state)
             }
 }
 
+/* ---- uniform random numbers ---------------------------------------------------------------- */
+
+/* Block n at corner lo of an array of shape g: the CPU's numbers and the emulated launch's. */
+static int64_t check_uniform(const int64_t n[3], const int64_t lo[3], const int64_t g[3], int dtype,
+                             int mistake)
+{
+    const size_t es = dtype == SJ_FLOAT64 ? 8 : 4;
+    sj__kargs_t a = {.dtype = dtype, .op = 0, .seed = 0x1234567890abcdefull};
+    for (int d = 0; d < 3; d++) {
+        a.blk.dims[d] = n[d];
+        a.blk.lo[d] = lo[d];
+        a.blk.hi[d] = lo[d] + n[d];
+        a.blk.gdims[d] = g[d];
+    }
+    const int64_t cells = n[0] * n[1] * n[2];
+    a.blk.nelems = cells;
+    char *cpu = calloc((size_t)cells, es), *gpu = calloc((size_t)cells, es);
+    assert_true(cpu && gpu);
+    struct starpu_vector_interface v = vec(cpu, cells, es);
+    void *bufs[1] = {&v};
+    sj__cpu_rand(bufs, &a);
+    sj_block_info_t b = a.blk;
+    if (mistake) /* the array's shape taken for the block's */
+        b.gdims[0] = b.dims[0];
+    for (int64_t t = 0; t < cells; t++)
+        if (dtype == SJ_FLOAT64)
+            sj__g_uniform_d(t, (double *)gpu, &b, a.seed);
+        else
+            sj__g_uniform_f(t, (float *)gpu, &b, a.seed);
+    const int64_t bad =
+        bits_differ(mistake ? "uniform (planted mistake)" : "uniform", cpu, gpu, cells, es);
+    free(cpu);
+    free(gpu);
+    return bad;
+}
+
+static void test_uniform(void **state)
+{
+    (void)state;
+    const int64_t cases[][3][3] = {{{13, 1, 1}, {5, 0, 0}, {40, 1, 1}},
+                                   {{7, 5, 1}, {3, 10, 0}, {11, 17, 1}},
+                                   {{6, 5, 4}, {0, 2, 7}, {6, 9, 13}},
+                                   {{1, 9, 3}, {4, 0, 1}, {5, 9, 4}},
+                                   {{9, 8, 5}, {30, 16, 5}, {50, 24, 10}}};
+    for (int t = 0; t < 2; t++)
+        for (int c = 0; c < 5; c++)
+            assert_int_equal(check_uniform(cases[c][0], cases[c][1], cases[c][2], dtypes[t], 0), 0);
+    assert_true(check_uniform(cases[4][0], cases[4][1], cases[4][2], SJ_FLOAT64, 1) > 0);
+}
+
 /* ---- reduction partials ------------------------------------------------------------------ */
 
 static const int reduce_ops[] = {SJ_REDUCE_SUM,   SJ_REDUCE_MEAN,    SJ_REDUCE_NORM1,
@@ -926,6 +976,7 @@ int main(void)
     // clang-format off
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_elementwise),
+        cmocka_unit_test(test_uniform),
         cmocka_unit_test(test_partials),
         cmocka_unit_test(test_partial_order),
         cmocka_unit_test(test_partial_views),

@@ -27,6 +27,7 @@ typedef struct entry {
     struct starpu_perfmodel model;
     sj__cpu_fn_t body;
     sj__cpu_fn_t cuda; /* the CUDA body, or NULL: CPU workers only */
+    int kernel;        /* the family (kernels/ids.h) */
     int strided;       /* STAGE, COLUMNS or VIEWS */
     char name[48];
 } entry_t;
@@ -256,12 +257,22 @@ static void cuda_trampoline(void *buffers[], void *cl_arg)
     e->cuda(buffers, cl_arg);
     take_failure();
 }
+
+/* A task of a kernel whose CUDA body takes some of its tasks only (codelets.h). */
+static int can_execute(unsigned workerid, struct starpu_task *task, unsigned nimpl)
+{
+    (void)nimpl;
+    const entry_t *e = (const entry_t *)(void *)task->cl;
+    return starpu_worker_get_type((int)workerid) != STARPU_CUDA_WORKER ||
+           sj__cuda_condition(e->kernel)(task->cl_arg);
+}
 #endif
 
-static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body, int strided,
+static void entry_init(entry_t *e, int kernel, const char *name, sj__cpu_fn_t body, int strided,
                        sj__cpu_fn_t cuda)
 {
     memset(e, 0, sizeof *e);
+    e->kernel = kernel;
     snprintf(e->name, sizeof e->name, "%s", name);
     e->body = body;
     e->strided = strided;
@@ -276,6 +287,8 @@ static void entry_init(entry_t *e, const char *name, sj__cpu_fn_t body, int stri
         e->cl.where |= STARPU_CUDA;
         e->cl.cuda_funcs[0] = cuda_trampoline;
         e->cl.cuda_flags[0] = STARPU_CUDA_ASYNC;
+        if (sj__cuda_condition(kernel))
+            e->cl.can_execute = can_execute;
     }
 #endif
     e->cl.name = e->name;
@@ -305,7 +318,7 @@ static sj__cpu_fn_t cuda_body(int kernel, int user)
 void sj__registry_init(void)
 {
     for (int k = 0; k < SJ__NKERNELS; k++)
-        entry_init(&fixed[k], table[k].name, table[k].body, table[k].strided, cuda_body(k, 0));
+        entry_init(&fixed[k], k, table[k].name, table[k].body, table[k].strided, cuda_body(k, 0));
 }
 
 void sj__registry_fini(void)
@@ -364,7 +377,7 @@ int sj__rt_kernel_variant(sj__kernel_t family, const char *name, int cuda, sj__k
     entry_t *e = malloc(sizeof *e);
     if (!e)
         return sj__error(SJ_ENOMEM, "starjets", "cannot allocate a codelet");
-    entry_init(e, name, table[family].body, table[family].strided, cuda_fn);
+    entry_init(e, (int)family, name, table[family].body, table[family].strided, cuda_fn);
     variants[nvariants] = e;
     *kernel = (sj__kernel_t)(SJ__NKERNELS + nvariants++);
     return SJ_OK;
