@@ -268,6 +268,39 @@ static void test_ordering(void **state)
         unlink(path);
 }
 
+static volatile int slow_done;
+
+static int slow_block(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    sleep(2);
+    slow_done = 1;
+    return 0;
+}
+
+/* A save waits for the tasks that write its array, not for the rest of the graph. */
+static void test_no_drain(void **state)
+{
+    const int64_t dims[1] = {1000};
+    const char *path = fname("nodrain");
+    sj_array_t a = make_cyclic(SJ_FLOAT64, 1, dims, sj_t_gen(SJ_T_RAMP));
+    sj_array_t other = make_cyclic(SJ_FLOAT64, 1, dims, sj_t_gen(SJ_T_RAMP));
+    SJ_ASSERT_OK(sj_wait());
+    slow_done = 0;
+    SJ_ASSERT_OK(sj_array_map(0, NULL, other, slow_block, NULL, 0)); /* 2 s per block */
+    SJ_ASSERT_OK(sj_array_save(a, path, NULL, NULL, 0));
+    assert_int_equal(slow_done, 0); /* the other array's tasks are still running */
+    SJ_ASSERT_OK(sj_wait());
+    sj_array_t b = make_irregular(SJ_FLOAT64, 1, dims);
+    SJ_ASSERT_OK(sj_array_load(path, b, NULL));
+    assert_same_bits(a, b);
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+    SJ_ASSERT_OK(sj_array_destroy(&b));
+    SJ_ASSERT_OK(sj_array_destroy(&other));
+    SJ_ASSERT_OK(sj_barrier());
+    if (sj_rank() == 0)
+        unlink(path);
+}
+
 /* Saving over a file replaces it and leaves no temporary beside it. */
 static void test_replace(void **state)
 {
@@ -459,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_3d), cmocka_unit_test(test_roundtrip_chunks),
         cmocka_unit_test(test_wrapped),      cmocka_unit_test(test_ordering),
         cmocka_unit_test(test_replace),      cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_no_drain),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "io");
 }
