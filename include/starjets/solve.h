@@ -65,8 +65,9 @@ typedef struct sj_solve_monitor_info {
 
 /**
  * A monitor: called on rank 0 only, on the application thread, once per
- * checked iteration, in order. It must not call starjets (the other ranks are
- * not calling it at the same time).
+ * checked iteration, in order. It must make no collective or logically
+ * collective starjets call (the other ranks are not making one at the same
+ * time); local queries such as sj_stats_get() are fine.
  */
 typedef void (*sj_solve_monitor_fn_t)(const sj_solve_monitor_info_t *info, void *ctx);
 

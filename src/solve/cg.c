@@ -14,7 +14,9 @@
  * of lag + 2 arrays: p_j is still there at check j.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "solve/solve_private.h"
 
@@ -182,11 +184,16 @@ static int cg_check_args(const char *func, sj_op_t A, sj_array_t b, sj_array_t x
     SJ_TRY(sj__named(sj_op_range(A, &rng, NULL), func));
     {
         int rc = sj__solve_match(func, "the domain of A", dom, "its range", rng);
-        if (rc < 0)
+        if (rc < 0) { /* the sentence again, with what it means for CG (a copy: the
+                         last error's buffer is rewritten) */
+            char why[512];
+            const char *m = sj_last_error(), *colon = strstr(m, ": ");
+            snprintf(why, sizeof why, "%s", colon ? colon + 2 : m);
             return sj__error(rc, func,
                              "A is not square: CG needs an operator whose domain and "
                              "range have the same block lengths (%s)",
-                             sj_last_error());
+                             why);
+        }
     }
     SJ_TRY(sj__solve_check_array(func, "b", b, "the range of A", rng));
     SJ_TRY(sj__solve_check_same(func, "x", x, "b", b, same_dist));
