@@ -1,6 +1,7 @@
 /*
- * The CUDA function of tests/test_gpu.c's stencil: one thread per cell of
- * the box, on the stream starjets gives the task, never waited for here.
+ * The CUDA functions of tests/test_gpu.c's stencil (one thread per cell of
+ * the box) and block kernel (one per element), on the stream starjets gives
+ * the task, never waited for here.
  */
 #include <cuda_runtime.h>
 
@@ -62,6 +63,38 @@ extern "C" int gpu_heat_cuda(const sj_stencil_info_t *info, void *out, const voi
         k_heat<double><<<grid, 256, 0, s>>>(b, (double *)out, (const double *)in);
     else
         k_heat<float><<<grid, 256, 0, s>>>(b, (float *)out, (const float *)in);
+    return cudaGetLastError() == cudaSuccess ? 0 : 1;
+}
+
+template <typename T> __device__ void elem(int64_t i, T *out, const T *a, const T *b);
+template <> __device__ void elem(int64_t i, double *out, const double *a, const double *b)
+{
+    map_elem_d(i, out, a, b);
+}
+template <> __device__ void elem(int64_t i, float *out, const float *a, const float *b)
+{
+    map_elem_f(i, out, a, b);
+}
+
+template <typename T> __global__ void k_map(int64_t n, T *out, const T *a, const T *b)
+{
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (int64_t)gridDim.x * blockDim.x)
+        elem(i, out, a, b);
+}
+
+extern "C" int gpu_map_cuda(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    (void)ctx;
+    const int64_t n = blk->nelems;
+    const unsigned grid = (unsigned)((n + 255) / 256 < 65535 ? (n + 255) / 256 : 65535);
+    cudaStream_t s = (cudaStream_t)sj_cuda_stream();
+    if (blk->dtype == SJ_FLOAT64)
+        k_map<double>
+            <<<grid, 256, 0, s>>>(n, (double *)out, (const double *)in[0], (const double *)in[1]);
+    else
+        k_map<float>
+            <<<grid, 256, 0, s>>>(n, (float *)out, (const float *)in[0], (const float *)in[1]);
     return cudaGetLastError() == cudaSuccess ? 0 : 1;
 }
 

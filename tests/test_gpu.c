@@ -16,13 +16,14 @@
  * the record are checked without a GPU.
  *
  * The scenario, float64 and float32: fill, uniform random numbers, scale,
- * axpby (beta 0, 1 and other), axpy, the three forms of mul, copy; every
- * reduction op through the task graph (per-block partials, gathers, the
- * final tree) and blocking, on blocks of a few lanes up to the most lanes;
- * graph scalars (set, the four binary ops, axpy and scale by a scalar); a
- * redistribution (box copies); stencil steps with a CUDA function
- * (tests/gpu_stencil.cu) on 2-D and 3-D arrays, split and padded, periodic
- * and fixed (halo packing, interior, frame and padded parts).
+ * axpby (beta 0, 1 and other), axpy, the three forms of mul, copy, a block
+ * kernel with a CUDA function (sj_array_map_kernel); every reduction op
+ * through the task graph (per-block partials, gathers, the final tree) and
+ * blocking, on blocks of a few lanes up to the most lanes; graph scalars
+ * (set, the four binary ops, axpy and scale by a scalar); a redistribution
+ * (box copies); stencil steps with a CUDA function (tests/gpu_stencil.cu) on
+ * 2-D and 3-D arrays, split and padded, periodic and fixed (halo packing,
+ * interior, frame and padded parts).
  */
 #include <spawn.h>
 #include <stdint.h>
@@ -157,6 +158,18 @@ static sj_array_t array_of(sj_space_t space, uint64_t seed)
     return a;
 }
 
+/* The CPU function of the block kernel (gpu_stencil.h): the same elements as the CUDA one. */
+static int map_cpu(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    (void)ctx;
+    for (int64_t i = 0; i < blk->nelems; i++)
+        if (blk->dtype == SJ_FLOAT64)
+            map_elem_d(i, out, in[0], in[1]);
+        else
+            map_elem_f(i, out, in[0], in[1]);
+    return 0;
+}
+
 static void algebra(record_t *r, sj_space_t space, const char *tag)
 {
     char label[128];
@@ -190,6 +203,10 @@ static void algebra(record_t *r, sj_space_t space, const char *tag)
     put_array(r, L("mul z = z y"), z);
     OK(sj_array_mul(z, z, z));
     put_array(r, L("mul z = z z"), z);
+    const sj_array_t in[2] = {x, y};
+    const sj_block_kernel_t kernel = {"gpu_test_map", map_cpu, gpu_map_cuda};
+    OK(sj_array_map_kernel(2, in, z, &kernel, NULL, 0));
+    put_array(r, L("map kernel"), z);
 
     /* every reduction op, through the graph and blocking */
     for (int op = SJ_REDUCE_SUM; op <= SJ_REDUCE_DOT; op++) {
