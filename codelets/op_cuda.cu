@@ -112,8 +112,7 @@ int launch(const sj__gop_t &g, void *out, const void *in, const void *state, con
     if (g.n == 0)
         return 0;
     cudaStream_t st = starpu_cuda_get_local_stream();
-    const unsigned blocks = g.kind == SJ__GOP_SCATTER_SERIAL ? 1 : grid_for(g.n);
-    const unsigned threads = g.kind == SJ__GOP_SCATTER_SERIAL ? 1 : THREADS;
+    const unsigned blocks = grid_for(g.n), threads = THREADS;
     if (g.kind < 0 || g.kind >= SJ__GOP_NKINDS) {
         sj__kernel_fail("operator kernel: no kernel of kind %d", g.kind);
         return 1;

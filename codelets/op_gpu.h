@@ -40,24 +40,24 @@
 /* ---- what one thread does ------------------------------------------------------------ */
 
 enum {
-    SJ__GOP_ZERO,           /* out[o] = 0 */
-    SJ__GOP_COPY,           /* out[o] = in[o] */
-    SJ__GOP_DIAGONAL,       /* out[o] = d[o] in[o] (state d) */
-    SJ__GOP_SCALE,          /* out[o] = c in[o] */
-    SJ__GOP_DIFF_FWD,       /* along an axis: in[o + s] - in[o], 0 at the end */
-    SJ__GOP_DIFF_ADJ,       /* in[o - s] - in[o], each term where it exists */
-    SJ__GOP_DERIV,          /* c (in[o + s] - in[o - s]), zeros outside */
-    SJ__GOP_SUM,            /* out[a + s b] = sum over i of in[a + s (i + len b)], in order */
-    SJ__GOP_SPREAD,         /* out[a + s (i + len b)] = in[a + s b] */
-    SJ__GOP_TAPER,          /* out[o] = w[i] in[o] (state w, i the index along the axis) */
-    SJ__GOP_GATHER,         /* out[k] = in[idx[k]] (state idx) */
-    SJ__GOP_SCATTER,        /* out[idx[k]] = 0 + in[k] (indices all different) */
-    SJ__GOP_SCATTER_SERIAL, /* one thread: out[idx[k]] += in[k] for k in order */
-    SJ__GOP_EMBED,          /* out (big) = in (small) at off, zeros elsewhere */
-    SJ__GOP_EXTRACT,        /* out (small) = in (big) at off */
-    SJ__GOP_CIRCSHIFT,      /* out[(i + off) mod dims] = in[i] */
-    SJ__GOP_SHIFT,          /* out[o] = in[o] + b[o] (state b) */
-    SJ__GOP_AXPBY,          /* out[o] = c in[o] + c2 out[o]; c2 == 0: c in[o] (alpha, beta) */
+    SJ__GOP_ZERO,         /* out[o] = 0 */
+    SJ__GOP_COPY,         /* out[o] = in[o] */
+    SJ__GOP_DIAGONAL,     /* out[o] = d[o] in[o] (state d) */
+    SJ__GOP_SCALE,        /* out[o] = c in[o] */
+    SJ__GOP_DIFF_FWD,     /* along an axis: in[o + s] - in[o], 0 at the end */
+    SJ__GOP_DIFF_ADJ,     /* in[o - s] - in[o], each term where it exists */
+    SJ__GOP_DERIV,        /* c (in[o + s] - in[o - s]), zeros outside */
+    SJ__GOP_SUM,          /* out[a + s b] = sum over i of in[a + s (i + len b)], in order */
+    SJ__GOP_SPREAD,       /* out[a + s (i + len b)] = in[a + s b] */
+    SJ__GOP_TAPER,        /* out[o] = w[i] in[o] (state w, i the index along the axis) */
+    SJ__GOP_GATHER,       /* out[k] = in[idx[k]] (state idx) */
+    SJ__GOP_SCATTER,      /* out[idx[k]] = 0 + in[k] (indices all different) */
+    SJ__GOP_SCATTER_RUNS, /* a run of equal indices in sorted order: their sum, in k order */
+    SJ__GOP_EMBED,        /* out (big) = in (small) at off, zeros elsewhere */
+    SJ__GOP_EXTRACT,      /* out (small) = in (big) at off */
+    SJ__GOP_CIRCSHIFT,    /* out[(i + off) mod dims] = in[i] */
+    SJ__GOP_SHIFT,        /* out[o] = in[o] + b[o] (state b) */
+    SJ__GOP_AXPBY,        /* out[o] = c in[o] + c2 out[o]; c2 == 0: c in[o] (alpha, beta) */
     /* nonlinear: f(x) in double, rounded once; Jacobian f'(m0) dx with m0 the point */
     SJ__GOP_EXP,
     SJ__GOP_LOG,
@@ -293,7 +293,8 @@ static inline int sj__gop_plan(int what, const sj_op_info_t *info, sj__gop_t g[2
     case SJ__GOPC_RESTRICTION_ADJ: {
         const sj__opp_restriction_t *p =
             (const sj__opp_restriction_t *)sj__gop_params(info, sizeof *p);
-        if (p == NULL || info->state == NULL || info->state_size != (size_t)rn * sizeof(int64_t))
+        if (p == NULL || info->state == NULL ||
+            info->state_size != (size_t)rn * (p->unique ? 1 : 2) * sizeof(int64_t))
             return 0;
         if (what == SJ__GOPC_RESTRICTION_FWD) {
             g[0].kind = SJ__GOP_GATHER;
@@ -303,8 +304,8 @@ static inline int sj__gop_plan(int what, const sj_op_info_t *info, sj__gop_t g[2
         }
         g[0].kind = SJ__GOP_ZERO;
         g[0].n = dn;
-        g[1].kind = p->unique ? SJ__GOP_SCATTER : SJ__GOP_SCATTER_SERIAL;
-        g[1].n = p->unique ? rn : 1;
+        g[1].kind = p->unique ? SJ__GOP_SCATTER : SJ__GOP_SCATTER_RUNS;
+        g[1].n = rn;
         g[1].len = rn;
         g[1].bound = dn;
         return 2;
@@ -452,11 +453,17 @@ static inline int sj__gop_dense_plan(const sj_op_info_t *info, int adjoint, sj__
             if (idx[o] >= 0 && idx[o] < g->bound)                                                  \
                 out[idx[o]] = (T)0 + in[o];                                                        \
             return;                                                                                \
-        case SJ__GOP_SCATTER_SERIAL:                                                               \
-            for (int64_t k = 0; k < len; k++)                                                      \
-                if (idx[k] >= 0 && idx[k] < g->bound)                                              \
-                    out[idx[k]] += in[k];                                                          \
+        case SJ__GOP_SCATTER_RUNS: {                                                               \
+            /* thread o: position o of the order (idx + len); a run's first sums the run */        \
+            const int64_t *order = idx + len, i = idx[order[o]];                                   \
+            if ((o > 0 && idx[order[o - 1]] == i) || i < 0 || i >= g->bound)                       \
+                return;                                                                            \
+            T v = 0;                                                                               \
+            for (int64_t u = o; u < len && idx[order[u]] == i; u++)                                \
+                v += in[order[u]];                                                                 \
+            out[i] = v;                                                                            \
             return;                                                                                \
+        }                                                                                          \
         case SJ__GOP_EMBED:                                                                        \
         case SJ__GOP_EXTRACT: {                                                                    \
             const int64_t *dims = g->kind == SJ__GOP_EMBED ? g->big : g->small;                    \

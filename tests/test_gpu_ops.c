@@ -329,14 +329,17 @@ static void test_restriction_boxes_shifts(void **state)
     for (int k = 0; k < 2; k++) {
         const sj_dtype_t t = DTYPES[k];
         sj_space_t s = space_of(t, 3, DIMS);
-        const int64_t uniq[5] = {7, 0, 119, 33, 8}, rep[7] = {7, 0, 7, 119, 33, 7, 0};
+        /* repeated indices: the state is the indices and their order (by index, then position) */
+        const int64_t uniq[5] = {7, 0, 119, 33, 8},
+                      rep[14] = {7, 0, 7, 119, 33, 7, 0, /* order: */ 1, 6, 0, 2, 5, 4, 3};
         for (int r = 0; r < 2; r++) {
             const int64_t m = r ? 7 : 5, *idx = r ? rep : uniq;
             const sj__opp_restriction_t p = {.unique = !r};
             sj_space_t rng = space_of(t, 1, &m);
             sj_op_t A;
             SJ_ASSERT_OK(sj_op_restriction(s, 0, m, idx, &A));
-            sj_op_info_t info = info_of(s, rng, &p, sizeof p, idx, (size_t)m * sizeof(int64_t));
+            sj_op_info_t info =
+                info_of(s, rng, &p, sizeof p, idx, (size_t)m * (r ? 2 : 1) * sizeof(int64_t));
             check_linear(r ? "restriction (repeated indices)" : "restriction", A,
                          &sj__opclass_restriction, &info, EXACT);
             SJ_ASSERT_OK(sj_op_destroy(&A));

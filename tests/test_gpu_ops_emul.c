@@ -236,26 +236,53 @@ static void test_axis_classes(void **state)
             }
 }
 
+/*
+ * The state of a restriction: the m indices, then (when not marked unique)
+ * the positions sorted by (index, position), found here by insertion sort.
+ */
+static int64_t *restriction_state(const int64_t *idx, int64_t m, int unique)
+{
+    int64_t *st = malloc((size_t)m * 2 * sizeof *st);
+    memcpy(st, idx, (size_t)m * sizeof *st);
+    if (unique)
+        return st;
+    int64_t *order = st + m;
+    for (int64_t k = 0; k < m; k++) {
+        int64_t j = k;
+        while (j > 0 && idx[order[j - 1]] > idx[k]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = k;
+    }
+    return st;
+}
+
 static void test_restriction(void **state)
 {
     (void)state;
     const int64_t dims[1] = {40};
     const int64_t unique_idx[6] = {7, 2, 39, 0, 11, 3};
-    const int64_t repeated[9] = {7, 2, 7, 39, 0, 7, 2, 11, 3};
+    const int64_t repeated[12] = {7, 2, 7, 39, 0, 7, 2, 11, 3, 39, 39, 7};
     for (int t = 0; t < 2; t++)
         for (int c = 0; c < 3; c++) {
             const int64_t *idx = c == 1 ? repeated : unique_idx;
-            const int64_t m = c == 1 ? 9 : 6;
-            /* c == 2: unique indices, marked not unique: the serial path, same bits */
+            const int64_t m = c == 1 ? 12 : 6;
+            /* c == 2: unique indices, marked not unique: runs of one, same bits */
             const sj__opp_restriction_t p = {.unique = c == 0};
+            int64_t *st = restriction_state(idx, m, c == 0);
             sj_op_info_t info = info_of(DTYPES[t], 1, dims, 1, &m);
             info.params = &p;
             info.params_size = sizeof p;
-            info.state = idx;
-            info.state_size = (size_t)m * sizeof(int64_t);
+            info.state = st;
+            info.state_size = (size_t)m * (c == 0 ? 1 : 2) * sizeof(int64_t);
             check_linear(c == 1 ? "restriction (repeated)" : "restriction",
                          &sj__opclass_restriction, SJ__GOPC_RESTRICTION_FWD,
                          SJ__GOPC_RESTRICTION_ADJ, info);
+            info.state_size -= 8; /* a state that does not fit: both refuse */
+            check_linear("restriction (bad state)", &sj__opclass_restriction,
+                         SJ__GOPC_RESTRICTION_FWD, SJ__GOPC_RESTRICTION_ADJ, info);
+            free(st);
         }
 }
 
@@ -482,7 +509,7 @@ static void test_class_tables(void **state)
         assert_ptr_equal(sj__opclass_##cls.forward_cuda, sj__opcuda_##fwd);                        \
         assert_ptr_equal(sj__opclass_##cls.adjoint_cuda, sj__opcuda_##adj);                        \
     } while (0)
-        WIRED(diagonal, diagonal, diagonal);
+    WIRED(diagonal, diagonal, diagonal);
     WIRED(dense, dense_fwd, dense_adj);
     WIRED(zero, zero_fwd, zero_adj);
     WIRED(identity, copy_fwd, copy_adj);

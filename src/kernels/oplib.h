@@ -60,9 +60,11 @@ typedef struct sj__opp_clamp {
 } sj__opp_clamp_t;
 
 /*
- * Restriction: whether the indices (the state) are all different, found by
- * the constructor on the owner. The GPU adjoint then scatters in parallel;
- * with repeated indices it adds in index order in one thread, as the CPU.
+ * Restriction: whether the indices are all different, found by the
+ * constructor on the owner. The state is the rng_n indices; when some
+ * repeat, followed by the positions k sorted by (idx[k], k). The GPU adjoint
+ * scatters in parallel, or adds each run of equal indices in one thread in
+ * the order of k, the CPU loop's order.
  */
 typedef struct sj__opp_restriction {
     int64_t unique;

@@ -184,7 +184,7 @@ int sj_op_derivative(sj_space_t space, int owner, int dim, double h, sj_op_t *op
 /*
  * 1 when the n indices into [0, len) are all different (a GPU may then
  * scatter the adjoint in parallel); 0 when some repeat, or when the memory
- * to tell is not there (the adjoint then adds in order, which is always right).
+ * to tell is not there (the adjoint then adds run by run, always right).
  */
 static int64_t indices_unique(int64_t n, const int64_t *idx, int64_t len)
 {
@@ -200,6 +200,42 @@ static int64_t indices_unique(int64_t n, const int64_t *idx, int64_t len)
     return unique;
 }
 
+typedef struct index_pos {
+    int64_t i, k;
+} index_pos_t;
+
+static int by_index_then_pos(const void *a, const void *b)
+{
+    const index_pos_t *x = a, *y = b;
+    if (x->i != y->i)
+        return x->i < y->i ? -1 : 1;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/*
+ * The state of a restriction whose indices repeat: idx, then the positions k
+ * sorted by (idx[k], k). A GPU adds each run of equal indices in one thread,
+ * in the order of k, as the CPU loop does. NULL when memory is short.
+ */
+static int64_t *indices_with_order(int64_t n, const int64_t *idx)
+{
+    int64_t *state = malloc((size_t)n * 2 * sizeof *state);
+    index_pos_t *pos = malloc((size_t)n * sizeof *pos);
+    if (!state || !pos) {
+        free(state);
+        free(pos);
+        return NULL;
+    }
+    for (int64_t k = 0; k < n; k++)
+        pos[k] = (index_pos_t){idx[k], k};
+    qsort(pos, (size_t)n, sizeof *pos, by_index_then_pos);
+    memcpy(state, idx, (size_t)n * sizeof *state);
+    for (int64_t k = 0; k < n; k++)
+        state[n + k] = pos[k].k;
+    free(pos);
+    return state;
+}
+
 int sj_op_restriction(sj_space_t domain, int owner, int64_t n, const int64_t *idx, sj_op_t *op)
 {
     SJ_TRY(sj__rt_check_collective(__func__));
@@ -207,33 +243,54 @@ int sj_op_restriction(sj_space_t domain, int owner, int64_t n, const int64_t *id
     SJ_TRY(check_common(__func__, domain, "domain", owner, op, &dom));
     SJ_CHECK(n > 0, SJ_ESIZE, "n = %lld must be positive", (long long)n);
     SJ_TRY(check_state(__func__, "idx", idx, owner));
-    /* Only the owner has the indices: it checks them, every rank gets its verdict. */
-    int bad = 0;
-    int64_t k = 0;
-    sj__opp_restriction_t p = {.unique = 0};
+    /*
+     * Only the owner has the indices: it checks them and tells every rank its
+     * verdict (the state of repeated indices is twice as long on all ranks).
+     */
+    enum { UNIQUE, BAD, REPEATED, NOMEM };
+    int verdict = UNIQUE;
+    int64_t k = 0, *ordered = NULL;
     if (sj__rt_rank() == owner) {
         for (k = 0; k < n; k++)
             if (idx[k] < 0 || idx[k] >= dom.n) {
-                bad = 1;
+                verdict = BAD;
                 break;
             }
-        if (!bad)
-            p.unique = indices_unique(n, idx, dom.n);
+        if (verdict == UNIQUE && !indices_unique(n, idx, dom.n)) {
+            ordered = indices_with_order(n, idx);
+            verdict = ordered ? REPEATED : NOMEM;
+        }
     }
-    SJ_TRY(sj__named(sj__rt_agree(&bad, owner), __func__));
-    if (bad && sj__rt_rank() == owner)
-        return sj__error(SJ_ERANGE, __func__,
-                         "idx[%lld] = %lld is outside the domain (expected 0 .. %lld)",
-                         (long long)k, (long long)idx[k], (long long)(dom.n - 1));
-    SJ_CHECK(!bad, SJ_ERANGE,
-             "an index in idx is outside the domain of %lld elements (checked on the owner, "
-             "rank %d)",
-             (long long)dom.n, owner);
+    int rc = sj__named(sj__rt_agree(&verdict, owner), __func__);
+    if (rc < 0)
+        goto out;
+    if (verdict == BAD && sj__rt_rank() == owner) {
+        rc = sj__error(SJ_ERANGE, __func__,
+                       "idx[%lld] = %lld is outside the domain (expected 0 .. %lld)", (long long)k,
+                       (long long)idx[k], (long long)(dom.n - 1));
+        goto out;
+    }
+    if (verdict == BAD || verdict == NOMEM) {
+        rc = verdict == BAD ? sj__error(SJ_ERANGE, __func__,
+                                        "an index in idx is outside the domain of %lld elements "
+                                        "(checked on the owner, rank %d)",
+                                        (long long)dom.n, owner)
+                            : sj__error(SJ_ENOMEM, __func__,
+                                        "cannot allocate the order of %lld indices on the owner "
+                                        "(rank %d)",
+                                        (long long)n, owner);
+        goto out;
+    }
+    const sj__opp_restriction_t p = {.unique = verdict == UNIQUE};
+    const size_t size = (size_t)n * (verdict == UNIQUE ? 1 : 2) * sizeof(int64_t);
     sj_space_t range = NULL;
-    SJ_TRY(sj__named(sj_space_create(dom.dtype, 1, &n, NULL, &range), __func__));
-    int rc = make(__func__, &sj__opclass_restriction, domain, range, owner, &p, sizeof p, idx,
-                  (size_t)n * sizeof(int64_t), op);
+    rc = sj__named(sj_space_create(dom.dtype, 1, &n, NULL, &range), __func__);
+    if (rc == SJ_OK)
+        rc = make(__func__, &sj__opclass_restriction, domain, range, owner, &p, sizeof p,
+                  ordered ? ordered : idx, size, op);
     sj_space_destroy(&range);
+out:
+    free(ordered);
     return rc;
 }
 

@@ -340,10 +340,13 @@ static int taper_apply(const sj_op_info_t *info, void *out, const void *in)
 
 /* ---- restriction ----------------------------------------------------------------- */
 
+/* The indices: the state's first rng_n values (then their order when some repeat). */
 static const int64_t *restriction_idx(const sj_op_info_t *info)
 {
+    const sj__opp_restriction_t *p = params_of(info, sizeof *p);
     const int64_t *idx = info->state;
-    if (idx == NULL || info->state_size != (size_t)info->rng_n * sizeof(int64_t))
+    if (p == NULL || idx == NULL ||
+        info->state_size != (size_t)info->rng_n * (p->unique ? 1 : 2) * sizeof(int64_t))
         return NULL;
     for (int64_t k = 0; k < info->rng_n; k++)
         if (idx[k] < 0 || idx[k] >= info->dom_n)

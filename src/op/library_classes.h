@@ -38,7 +38,8 @@ extern const sj_op_class_t sj__opclass_scaling;
 extern const sj_op_class_t sj__opclass_difference;
 extern const sj_op_class_t sj__opclass_derivative;
 extern const sj_op_class_t sj__opclass_sum_dim;
-/* linear; params sj__opp_restriction_t; state: rng_n int64_t indices into the domain */
+/* linear; params sj__opp_restriction_t; state: rng_n int64_t indices into the domain
+ * (then their order when some repeat) */
 extern const sj_op_class_t sj__opclass_restriction;
 /* linear; params sj__opp_box_t (offset of the domain in the range / of the range in the domain) */
 extern const sj_op_class_t sj__opclass_pad;
