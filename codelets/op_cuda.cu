@@ -22,43 +22,22 @@
 #include <utility>
 
 #include <cublas_v2.h>
-#include <cuda_runtime.h>
-#include <starpu.h>
 
 #include <starjets/cuda.h>
 
+#include "codelets/cuda_private.h"
+
 extern "C" {
-#include "codelets/codelets.h"
 #include "codelets/op_gpu.h"
 #include "kernels/op.h"
 #include "kernels/oplib.h"
 }
 
+using sj_cuda::dev_n;
+using sj_cuda::dev_ptr;
+
 namespace
 {
-
-const int THREADS = 256;
-
-void *dev_ptr(void *iface)
-{
-    return *(const enum starpu_data_interface_id *)iface == STARPU_BLOCK_INTERFACE_ID
-               ? (void *)STARPU_BLOCK_GET_PTR(iface)
-               : (void *)STARPU_VECTOR_GET_PTR(iface);
-}
-
-int64_t dev_n(void *iface)
-{
-    if (*(const enum starpu_data_interface_id *)iface == STARPU_BLOCK_INTERFACE_ID)
-        return (int64_t)STARPU_BLOCK_GET_NX(iface) * STARPU_BLOCK_GET_NY(iface) *
-               STARPU_BLOCK_GET_NZ(iface);
-    return (int64_t)STARPU_VECTOR_GET_NX(iface);
-}
-
-unsigned grid_for(int64_t n)
-{
-    int64_t b = (n + THREADS - 1) / THREADS;
-    return (unsigned)(b < 1 ? 1 : b > 65535 ? 65535 : b);
-}
 
 /*
  * One kernel per kind and element type: the kind is a constant in each, so
@@ -111,8 +90,8 @@ int launch(const sj__gop_t &g, void *out, const void *in, const void *state, con
 {
     if (g.n == 0)
         return 0;
-    cudaStream_t st = starpu_cuda_get_local_stream();
-    const unsigned blocks = grid_for(g.n), threads = THREADS;
+    cudaStream_t st = sj_cuda::stream();
+    const unsigned blocks = sj_cuda::grid_for(g.n), threads = sj_cuda::THREADS;
     if (g.kind < 0 || g.kind >= SJ__GOP_NKINDS) {
         sj__kernel_fail("operator kernel: no kernel of kind %d", g.kind);
         return 1;
@@ -190,31 +169,6 @@ int dense(const sj_op_info_t *info, void *out, const void *in, int adjoint)
                          "cublasSgemm");
 }
 
-/*
- * Device scratch for alpha/beta applies (the leaf writes its result there
- * before it is added into y), one area per CUDA worker, grown on demand.
- * Two tasks of one worker use it in stream order, so reuse needs no wait;
- * growing frees the old area, which synchronises the device once.
- */
-void *op_scratch(size_t bytes)
-{
-    static void *scratch[STARPU_NMAXWORKERS];
-    static size_t size[STARPU_NMAXWORKERS];
-    const int w = starpu_worker_get_id();
-    if (w < 0)
-        return NULL;
-    if (size[w] < bytes) {
-        if (scratch[w])
-            cudaFree(scratch[w]);
-        scratch[w] = NULL;
-        size[w] = 0;
-        if (cudaMalloc(&scratch[w], bytes) != cudaSuccess)
-            return NULL;
-        size[w] = bytes;
-    }
-    return scratch[w];
-}
-
 const char *dir_name(int dir)
 {
     return dir == SJ__OPDIR_FORWARD ? "forward" : dir == SJ__OPDIR_ADJOINT ? "adjoint" : "jacobian";
@@ -247,7 +201,8 @@ extern "C" void sj__cuda_op(void *buffers[], void *cl_arg)
             rc = launch(sj__gop_axpby(info.dtype, n, a->alpha, 0.0), out, out, NULL, NULL);
     } else {
         const size_t bytes = (size_t)n * sj_dtype_size((sj_dtype_t)info.dtype);
-        void *tmp = op_scratch(bytes);
+        /* the worker's scratch area (cuda_private.h): its tasks use it in stream order */
+        void *tmp = sj_cuda::scratch(bytes);
         if (!tmp) {
             sj__kernel_fail("operator %s: cannot allocate %zu bytes of device scratch", a->name,
                             bytes);
