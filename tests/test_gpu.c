@@ -23,7 +23,8 @@
  * (set, the four binary ops, axpy and scale by a scalar); a redistribution
  * (box copies); stencil steps with a CUDA function (tests/gpu_stencil.cu) on
  * 2-D and 3-D arrays, split and padded, periodic and fixed (halo packing,
- * interior, frame and padded parts).
+ * interior, frame and padded parts); the same on arrays wrapped around host
+ * fields with ghost layers (strided views).
  */
 #include <spawn.h>
 #include <stdint.h>
@@ -322,6 +323,56 @@ static void stencils(record_t *r, sj_dtype_t dtype, const char *tag)
             }
 }
 
+/*
+ * Arrays wrapped around host fields with ghost layers (strided views: block
+ * interfaces, compact on the device): stencil steps in and out of them,
+ * axpby, a dot product, a redistribution from one, then the host's fields,
+ * ghosts included (never written), after unwrap.
+ */
+static void wrapped(record_t *r, sj_dtype_t dtype, const char *tag)
+{
+    const int64_t dims[2] = {157, 131}, g = 2, ld[2] = {157 + 2 * g, 131 + 2 * g};
+    const int nb[2] = {3, 2}, other[2] = {2, 3};
+    const size_t es = sj_dtype_size(dtype);
+    const int64_t total = ld[0] * ld[1];
+    sj_space_t space, space2;
+    OK(sj_space_create(dtype, 2, dims, nb, &space));
+    OK(sj_space_create(dtype, 2, dims, other, &space2));
+    char *fu = values(total, dtype, 5), *fv = values(total, dtype, 6);
+    sj_array_t u, v, w;
+    OK(sj_array_wrap_local(space, NULL, fu + (size_t)(g + ld[0] * g) * es, ld, &u));
+    OK(sj_array_wrap_local(space, NULL, fv + (size_t)(g + ld[0] * g) * es, ld, &v));
+    sj_stencil_options_t o;
+    sj_stencil_options_default(&o);
+    o.cuda = gpu_heat_cuda;
+    OK(sj_array_stencil(u, v, 1, SJ_BOUNDARY_PERIODIC, &o, heat_cpu, NULL, 0));
+    OK(sj_array_stencil(v, u, 1, SJ_BOUNDARY_FIXED, &o, heat_cpu, NULL, 0));
+    OK(sj_array_axpby(0.5, u, 1.5, v));
+    double d;
+    sj_scalar_t s;
+    OK(sj_array_reduce_scalar(SJ_REDUCE_DOT, u, v, &s));
+    OK(sj_scalar_value(s, &d));
+    sj_scalar_destroy(&s);
+    OK(sj_array_zeros(space2, NULL, &w));
+    OK(sj_array_redistribute(v, w, NULL));
+    char label[128];
+    snprintf(label, sizeof label, "%s wrapped dot", tag);
+    put_value(r, label, d);
+    snprintf(label, sizeof label, "%s wrapped redistribute", tag);
+    put_array(r, label, w);
+    OK(sj_array_unwrap(&u));
+    OK(sj_array_unwrap(&v));
+    snprintf(label, sizeof label, "%s wrapped u with ghosts", tag);
+    put(r, label, fu, (uint64_t)total * es, (uint32_t)es);
+    snprintf(label, sizeof label, "%s wrapped v with ghosts", tag);
+    put(r, label, fv, (uint64_t)total * es, (uint32_t)es);
+    sj_array_destroy(&w);
+    free(fu);
+    free(fv);
+    sj_space_destroy(&space);
+    sj_space_destroy(&space2);
+}
+
 static void scenario(record_t *r)
 {
     for (int t = 0; t < 2; t++) {
@@ -342,6 +393,7 @@ static void scenario(record_t *r)
         sj_space_destroy(&space);
         redistribute(r, dtype, tag);
         stencils(r, dtype, tag);
+        wrapped(r, dtype, tag);
     }
 }
 
