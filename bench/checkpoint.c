@@ -12,6 +12,8 @@
  *   raw write   every rank pwrite()s its contiguous share of the same number
  *               of bytes into one file, in 8 MiB calls, then fsync()s it: a
  *               dd-like write at the same parallelism, the disk's number;
+ *   MPI-IO      the same shares written with MPI_File_write_at_all and
+ *               MPI_File_sync, no starjets: what the I/O library costs;
  *   save        sj_array_save() of the array (staging copy, checksums, one
  *               collective MPI-IO write, MPI_File_sync, rename, folder fsync);
  *   raw read    every rank pread()s its share, after the file's cached pages
@@ -88,6 +90,31 @@ static void raw_io(const char *path, int write, size_t bytes, char *buf)
     close(fd);
 }
 
+/* The same shares with collective MPI-IO (MPI_File_write_at_all, then MPI_File_sync). */
+static void mpiio_write(const char *path, size_t bytes, char *buf)
+{
+    int me, np;
+    MPI_Comm_rank(MPI_COMM_WORLD, &me);
+    MPI_Comm_size(MPI_COMM_WORLD, &np);
+    const size_t lo = bytes / (size_t)np * (size_t)me,
+                 hi = me == np - 1 ? bytes : bytes / (size_t)np * (size_t)(me + 1);
+    MPI_File fh;
+    if (MPI_File_open(MPI_COMM_WORLD, path, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
+                      &fh) != MPI_SUCCESS)
+        MPI_Abort(MPI_COMM_WORLD, 2);
+    const size_t round = (size_t)1 << 29;
+    const size_t rounds = (bytes / (size_t)np + (size_t)np + round - 1) / round;
+    for (size_t r = 0; r < rounds; r++) {
+        const size_t at = lo + r * round;
+        const int n = at >= hi ? 0 : (int)(hi - at < round ? hi - at : round);
+        if (MPI_File_write_at_all(fh, (MPI_Offset)at, buf + (n ? r * round : 0), n, MPI_BYTE,
+                                  MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            MPI_Abort(MPI_COMM_WORLD, 2);
+    }
+    MPI_File_sync(fh);
+    MPI_File_close(&fh);
+}
+
 int main(int argc, char **argv)
 {
     int mib = 512, blocks = 4, reps = 3;
@@ -137,7 +164,8 @@ int main(int argc, char **argv)
     char *buf = xmalloc(bytes / (size_t)np + (size_t)np * 8 + PIECE);
     memset(buf, 1, bytes / (size_t)np + (size_t)np * 8);
 
-    double t_raw_w[MAX_ROUNDS], t_save[MAX_ROUNDS], t_raw_r[MAX_ROUNDS], t_load[MAX_ROUNDS];
+    double t_raw_w[MAX_ROUNDS], t_mpiio[MAX_ROUNDS], t_save[MAX_ROUNDS], t_raw_r[MAX_ROUNDS],
+        t_load[MAX_ROUNDS];
     CHECK(sj_wait());
     for (int r = 0; r < reps; r++) {
         if (me == 0)
@@ -147,6 +175,14 @@ int main(int argc, char **argv)
         raw_io(raw, 1, bytes, buf);
         MPI_Barrier(MPI_COMM_WORLD);
         t_raw_w[r] = now() - t0;
+
+        if (me == 0)
+            unlink(raw);
+        MPI_Barrier(MPI_COMM_WORLD);
+        t0 = now();
+        mpiio_write(raw, bytes, buf);
+        MPI_Barrier(MPI_COMM_WORLD);
+        t_mpiio[r] = now() - t0;
 
         t0 = now();
         CHECK(sj_array_save(a, ckpt, "bench_checkpoint", &r, sizeof r));
@@ -166,8 +202,10 @@ int main(int argc, char **argv)
         CHECK(sj_array_load(ckpt, b, NULL));
         t_load[r] = now() - t0;
         if (me == 0)
-            fprintf(stderr, "rep %d: raw write %.3f s, save %.3f s, raw read %.3f s, load %.3f s\n",
-                    r, t_raw_w[r], t_save[r], t_raw_r[r], t_load[r]);
+            fprintf(stderr,
+                    "rep %d: raw write %.3f s, MPI-IO write %.3f s, save %.3f s, raw read %.3f s, "
+                    "load %.3f s\n",
+                    r, t_raw_w[r], t_mpiio[r], t_save[r], t_raw_r[r], t_load[r]);
     }
     double sa, sb, mina, minb, maxa, maxb;
     CHECK(sj_array_sum(a, &sa));
@@ -180,13 +218,14 @@ int main(int argc, char **argv)
 
     const double gb = (double)bytes / 1e9;
     const double w = median(t_raw_w, reps), sv = median(t_save, reps), rr = median(t_raw_r, reps),
-                 ld = median(t_load, reps);
+                 ld = median(t_load, reps), mw = median(t_mpiio, reps);
     if (me == 0) {
         printf("{\"bench\":\"checkpoint\",\"ranks\":%d,\"bytes\":%zu,\"blocks\":%d,\"reps\":%d,",
                np, bytes, nb, reps);
         printf("\"dir\":\"%s\",", dir);
         printf("\"raw_write_s\":%.6f,\"save_s\":%.6f,\"raw_read_s\":%.6f,\"load_s\":%.6f,", w, sv,
                rr, ld);
+        printf("\"mpiio_write_s\":%.6f,\"mpiio_write_GBps\":%.3f,", mw, gb / mw);
         printf("\"raw_write_GBps\":%.3f,\"save_GBps\":%.3f,\"raw_read_GBps\":%.3f,"
                "\"load_GBps\":%.3f,",
                gb / w, gb / sv, gb / rr, gb / ld);

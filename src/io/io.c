@@ -74,9 +74,10 @@ typedef struct run {
 } run_t;
 
 typedef struct plan {
-    size_t n;
+    size_t n;      /* runs */
     run_t *runs;   /* grouped by block, in local block order */
-    uint64_t *off; /* sorted by offset: what rt_io moves */
+    size_t nio;    /* pieces of the file */
+    uint64_t *off; /* sorted by offset, adjacent runs merged: what rt_io moves */
     uint64_t *len;
     uint64_t bytes; /* of this rank */
     unsigned char *buf;
@@ -152,11 +153,21 @@ static int plan_make(sj_array_t a, plan_t *p)
             }
     }
     qsort(order, n, sizeof *order, cmp_run);
+    /* what moves: runs adjacent in the file merged (up to 1 GiB), one run for a rank whose
+     * blocks are one contiguous piece of the file */
     uint64_t pos = 0;
+    p->nio = 0;
     for (size_t i = 0; i < n; i++) {
         order[i]->pos = pos;
-        p->off[i] = order[i]->off;
-        p->len[i] = order[i]->len;
+        const size_t m = p->nio;
+        if (m > 0 && p->off[m - 1] + p->len[m - 1] == order[i]->off &&
+            p->len[m - 1] + order[i]->len <= ((uint64_t)1 << 30)) {
+            p->len[m - 1] += order[i]->len;
+        } else {
+            p->off[m] = order[i]->off;
+            p->len[m] = order[i]->len;
+            p->nio++;
+        }
         pos += order[i]->len;
     }
     free(order);
@@ -211,7 +222,7 @@ static int plan_copy(sj_array_t a, plan_t *p, const sj__io_header_t *h, uint64_t
 /* This rank's terms of every chunk checksum. */
 static void plan_sums(const plan_t *p, uint64_t chunk_bytes, uint32_t elemsize, uint64_t *sums)
 {
-    for (size_t i = 0, pos = 0; i < p->n; pos += p->len[i], i++)
+    for (size_t i = 0, pos = 0; i < p->nio; pos += p->len[i], i++)
         sj__io_chunk_sums(p->off[i], p->buf + pos, p->len[i], chunk_bytes, elemsize, 0, sums);
 }
 
@@ -333,7 +344,7 @@ int sj_array_save(sj_array_t array, const char *path, const char *label, const v
     t[2] = sj__now();
 
     SJ_TRY_GOTO(rc, agree(func, sj__rt_file_open(tmp, 1, &f)), out);
-    rc = sj__rt_file_runs_all(f, 1, h.data_offset, p.n, p.off, p.len, p.buf);
+    rc = sj__rt_file_runs_all(f, 1, h.data_offset, p.nio, p.off, p.len, p.buf);
     if (rc == SJ_OK && sj__rt_rank() == 0)
         rc = write_header(f, array, label, meta, meta_size, sums, &h);
     t[3] = sj__now();
@@ -495,7 +506,7 @@ int sj_array_load(const char *path, sj_array_t array, sj_file_info_t *info)
     }
     /* phases, printed with SJ_VERBOSE: start, read, checked, copied */
     double t[4] = {sj__now(), 0, 0, 0};
-    rc = sj__rt_file_runs_all(f, 0, h->data_offset, p.n, p.off, p.len, p.buf);
+    rc = sj__rt_file_runs_all(f, 0, h->data_offset, p.nio, p.off, p.len, p.buf);
     SJ_TRY_GOTO(rc, agree(func, rc), out);
     t[1] = sj__now();
     plan_sums(&p, h->chunk_bytes, h->elemsize, sums);

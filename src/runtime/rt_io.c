@@ -136,14 +136,20 @@ int sj__rt_file_runs_all(sj__rt_file_t f, int write, uint64_t base, size_t nruns
     int rc = sj__rt_allreduce_i64(&rounds, 1, SJ__RT_MAX);
     if (rc < 0)
         return rc;
+    /* one run: a plain byte view from its start (what a contiguous layout gives, and the
+     * fastest path of the MPI-IO libraries); several: an hindexed view of bytes; none: the
+     * plain view, moving 0 bytes. A view that cannot be made moves nothing, but every call
+     * is still made so that the other ranks are not left waiting. */
     MPI_Datatype ftype = MPI_BYTE;
-    int own_type = nruns > 0 && nruns <= INT_MAX;
+    int own_type = 0;
+    MPI_Offset disp = (MPI_Offset)base + (nruns == 1 ? (MPI_Offset)off[0] : 0);
     if (nruns > INT_MAX)
-        return sj__error(SJ_ESIZE, "starjets", "%zu runs: more than an MPI file view holds", nruns);
-    if (own_type && (rc = runs_type(nruns, off, len, &ftype)) < 0)
-        own_type = 0;
-    /* a rank with nothing to move keeps the plain byte view and moves 0 bytes */
-    int err = MPI_File_set_view(f->fh, (MPI_Offset)base, MPI_BYTE, ftype, "native", MPI_INFO_NULL);
+        rc = sj__error(SJ_ESIZE, "starjets", "%zu runs: more than an MPI file view holds", nruns);
+    else if (nruns > 1 && (rc = runs_type(nruns, off, len, &ftype)) == SJ_OK)
+        own_type = 1;
+    if (rc < 0)
+        total = 0;
+    int err = MPI_File_set_view(f->fh, disp, MPI_BYTE, ftype, "native", MPI_INFO_NULL);
     for (int64_t r = 0; err == MPI_SUCCESS && r < rounds; r++) {
         const uint64_t at = (uint64_t)r * ROUND;
         const int count = at >= total ? 0 : (int)(total - at < ROUND ? total - at : ROUND);
