@@ -11,23 +11,15 @@
  * strided. Each family also checks that a deliberately wrong index or lane
  * count is caught: the comparison can fail.
  *
+ * Last, sj_stencil_options_t.cuda through the public call, on CPU workers.
+ *
  * The emulation of a stencil task repeats sj__cuda_stencil's host side
  * (which part, which buffer, where the user function's `in` points); the
  * user function is the CPU one, run on the assembled copy.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
-#include <cmocka.h>
-
-#include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <starpu.h>
+
+#include "sj_test.h"
 
 #include "codelets/codelets.h"
 #include "codelets/gpu_kernels.h"
@@ -971,6 +963,57 @@ static void test_stencil_parts(void **state)
     assert_true(check_stencil(n, 3, 2, SJ_STENCIL_FRAME, 1, SJ_FLOAT64, 1) > 0);
 }
 
+/* Never called here: a stencil's CUDA function runs on CUDA workers only. */
+static int heat_not_on_cpus(const sj_stencil_info_t *info, void *out, const void *in, void *ctx)
+{
+    (void)info;
+    (void)out;
+    (void)in;
+    (void)ctx;
+    return 1;
+}
+
+/*
+ * sj_stencil_options_t.cuda through the public call: refused when it is the
+ * CPU function itself; otherwise the tasks run the CPU function on CPU
+ * workers (the only ones here) and give the cells of a call without it.
+ */
+static void test_stencil_option(void **state)
+{
+    (void)state;
+    SJ_ASSERT_OK(sj_init(NULL, NULL, NULL));
+    const int64_t dims[2] = {23, 19};
+    const int nb[2] = {2, 2};
+    sj_space_t space;
+    sj_array_t u, a, b;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 2, dims, nb, &space));
+    SJ_ASSERT_OK(sj_array_rand(space, NULL, 7, &u));
+    SJ_ASSERT_OK(sj_array_zeros(space, NULL, &a));
+    SJ_ASSERT_OK(sj_array_zeros(space, NULL, &b));
+    sj_stencil_options_t o;
+    sj_stencil_options_default(&o);
+    assert_null(o.cuda);
+    o.cuda = heat;
+    SJ_ASSERT_ERR(sj_array_stencil(u, a, 1, SJ_BOUNDARY_PERIODIC, &o, heat, NULL, 0), SJ_EINVAL);
+    for (int mode = SJ_STENCIL_SPLIT; mode <= SJ_STENCIL_PADDED; mode++) {
+        o.mode = (sj_stencil_mode_t)mode;
+        o.cuda = heat_not_on_cpus;
+        SJ_ASSERT_OK(sj_array_stencil(u, a, 2, SJ_BOUNDARY_FIXED, &o, heat, NULL, 0));
+        o.cuda = NULL;
+        SJ_ASSERT_OK(sj_array_stencil(u, b, 2, SJ_BOUNDARY_FIXED, &o, heat, NULL, 0));
+        double ga[23 * 19], gb[23 * 19];
+        SJ_ASSERT_OK(sj_array_gather(a, 0, ga));
+        SJ_ASSERT_OK(sj_array_gather(b, 0, gb));
+        assert_int_equal(bits_differ("stencil with opts.cuda", ga, gb, 23 * 19, 8), 0);
+    }
+    SJ_ASSERT_OK(sj_wait());
+    sj_array_destroy(&u);
+    sj_array_destroy(&a);
+    sj_array_destroy(&b);
+    sj_space_destroy(&space);
+    SJ_ASSERT_OK(sj_finalize());
+}
+
 int main(void)
 {
     // clang-format off
@@ -986,6 +1029,7 @@ int main(void)
         cmocka_unit_test(test_boxcopy),
         cmocka_unit_test(test_halo_pack),
         cmocka_unit_test(test_stencil_parts),
+        cmocka_unit_test(test_stencil_option), /* last: starts and stops starjets */
     };
     // clang-format on
     return cmocka_run_group_tests(tests, NULL, NULL);
