@@ -11,12 +11,14 @@
  * strided. Each family also checks that a deliberately wrong index or lane
  * count is caught: the comparison can fail.
  *
- * Last, sj_stencil_options_t.cuda through the public call, on CPU workers.
+ * Last, sj_stencil_options_t.cuda through the public call, on CPU workers,
+ * and in CUDA builds which codelets StarPU may run on CUDA workers.
  *
  * The emulation of a stencil task repeats sj__cuda_stencil's host side
  * (which part, which buffer, where the user function's `in` points); the
  * user function is the CPU one, run on the assembled copy.
  */
+#include <starjets/config.h>
 #include <starpu.h>
 
 #include "sj_test.h"
@@ -963,6 +965,51 @@ static void test_stencil_parts(void **state)
     assert_true(check_stencil(n, 3, 2, SJ_STENCIL_FRAME, 1, SJ_FLOAT64, 1) > 0);
 }
 
+#if SJ_USE_CUDA
+/* The runtime's registry (src/runtime/rt_private.h, rt.h), declared here: the test only reads it.
+ */
+struct starpu_codelet *sj__codelet(sj__kernel_t kernel);
+int sj__rt_kernel_variant(sj__kernel_t family, const char *name, int cuda, sj__kernel_t *kernel);
+
+/*
+ * Which codelets may run on CUDA workers, as StarPU sees them: every kernel
+ * with a CUDA body; never the families whose CUDA body calls the user's
+ * CUDA function (only their variants made with one); normal random numbers
+ * refused by the RAND codelet's per-task test.
+ */
+static void check_cuda_codelets(void)
+{
+    const sj__kernel_t gpu[] = {
+        SJ__K_FILL,          SJ__K_SCALE,       SJ__K_AXPBY,        SJ__K_MUL,        SJ__K_COPY,
+        SJ__K_RAND,          SJ__K_BOXCOPY,     SJ__K_PARTIAL,      SJ__K_COMBINE,    SJ__K_FINISH,
+        SJ__K_SCALAR_BINARY, SJ__K_AXPY_SCALAR, SJ__K_SCALE_SCALAR, SJ__K_SCALAR_SET, SJ__K_GATHER,
+        SJ__K_REDUCE_ALL,    SJ__K_HALO_PACK};
+    const sj__kernel_t cpu[] = {SJ__K_MAP,          SJ__K_HALO_INTERIOR, SJ__K_HALO_FRAME,
+                                SJ__K_HALO_PADDED,  SJ__K_HALO_GATE,     SJ__K_PMAP_ITEM,
+                                SJ__K_PREDUCE_PART, SJ__K_SPAWN,         SJ__K_OP};
+    for (size_t i = 0; i < sizeof gpu / sizeof gpu[0]; i++) {
+        assert_non_null(sj__cuda_body(gpu[i]));
+        assert_true(sj__codelet(gpu[i])->where & STARPU_CUDA);
+    }
+    for (size_t i = 0; i < sizeof cpu / sizeof cpu[0]; i++)
+        assert_false(sj__codelet(cpu[i])->where & STARPU_CUDA);
+    const char *names[] = {"sj_stencil_interior_cuda", "sj_stencil_frame_cuda",
+                           "sj_stencil_padded_cuda"};
+    for (int k = SJ__K_HALO_INTERIOR; k <= SJ__K_HALO_PADDED; k++) {
+        sj__kernel_t v;
+        assert_int_equal(
+            sj__rt_kernel_variant((sj__kernel_t)k, names[k - SJ__K_HALO_INTERIOR], 1, &v), 0);
+        assert_true(sj__codelet(v)->where & STARPU_CUDA);
+        assert_ptr_equal(sj__codelet(v)->cuda_funcs[0], sj__codelet(SJ__K_FILL)->cuda_funcs[0]);
+    }
+    sj__kargs_t uniform = {.op = 0}, normal = {.op = 1};
+    assert_non_null(sj__codelet(SJ__K_RAND)->can_execute);
+    assert_true(sj__cuda_condition(SJ__K_RAND)(&uniform));
+    assert_false(sj__cuda_condition(SJ__K_RAND)(&normal));
+    assert_null(sj__cuda_condition(SJ__K_AXPBY));
+}
+#endif
+
 /* Never called here: a stencil's CUDA function runs on CUDA workers only. */
 static int heat_not_on_cpus(const sj_stencil_info_t *info, void *out, const void *in, void *ctx)
 {
@@ -1011,6 +1058,9 @@ static void test_stencil_option(void **state)
     sj_array_destroy(&a);
     sj_array_destroy(&b);
     sj_space_destroy(&space);
+#if SJ_USE_CUDA
+    check_cuda_codelets();
+#endif
     SJ_ASSERT_OK(sj_finalize());
 }
 
