@@ -18,6 +18,7 @@
  * buffers: on a GPU it would only allocate them there).
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "codelets/cuda_private.h"
 
@@ -329,6 +330,20 @@ __global__ void k_scatter(int64_t n, double *part, const int *block, const doubl
     GRID_STRIDE(j, n) sj__g_scatter(j, part, block, in);
 }
 
+/* A short block list travels as a kernel parameter (CUDA takes up to 4 KiB of them). */
+const int FEW_BLOCKS = 768;
+typedef struct block_list {
+    int b[FEW_BLOCKS];
+} block_list_t;
+
+static_assert(sizeof(block_list_t) + 64 <= 4096, "a block list must fit CUDA's parameter space");
+
+__global__ void k_scatter_few(int64_t n, double *part, block_list_t blocks, int64_t from,
+                              const double *in)
+{
+    GRID_STRIDE(j, n) sj__g_scatter(j, part, blocks.b + from, in);
+}
+
 void cuda_gather(void *buffers[], void *cl_arg)
 {
     const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
@@ -343,9 +358,11 @@ void cuda_gather(void *buffers[], void *cl_arg)
 }
 
 /*
- * The per-block results to their blocks' places (the block list follows the
- * arguments in host memory: copied to the device scratch after the values),
- * the tree, the final step.
+ * The per-block results to their blocks' places, the tree, the final step.
+ * The block list follows the arguments in host memory: a short one goes to
+ * the kernels as a parameter; a long one is copied to the device scratch
+ * after the values (from pageable memory, a copy that first waits for the
+ * stream: only past FEW_BLOCKS blocks).
  */
 void cuda_reduce_all(void *buffers[], void *cl_arg)
 {
@@ -354,7 +371,8 @@ void cuda_reduce_all(void *buffers[], void *cl_arg)
     int64_t total = 0;
     for (int i = 1; i <= a->nin; i++)
         total += dev_n(buffers[i]);
-    char *s = (char *)scratch((size_t)total * (sizeof(double) + sizeof(int)));
+    const int few = total <= FEW_BLOCKS;
+    char *s = (char *)scratch((size_t)total * (sizeof(double) + (few ? 0 : sizeof(int))));
     if (!s) {
         sj__kernel_fail("sj_reduce_all: cannot allocate %lld partial results on the device",
                         (long long)total);
@@ -362,16 +380,22 @@ void cuda_reduce_all(void *buffers[], void *cl_arg)
     }
     double *part = (double *)s;
     int *dblock = (int *)(s + (size_t)total * sizeof(double));
-    /* from pageable memory: returns once the bytes are staged, in stream order */
-    if (cudaMemcpyAsync(dblock, block, (size_t)total * sizeof(int), cudaMemcpyHostToDevice,
-                        stream()) != cudaSuccess) {
+    block_list_t list;
+    if (few)
+        memcpy(list.b, block, (size_t)total * sizeof(int));
+    else if (cudaMemcpyAsync(dblock, block, (size_t)total * sizeof(int), cudaMemcpyHostToDevice,
+                             stream()) != cudaSuccess) {
         sj__kernel_fail("sj_reduce_all: cannot copy the block list to the device");
         return;
     }
     int64_t k = 0;
     for (int i = 1; i <= a->nin; i++) {
         const int64_t n = dev_n(buffers[i]);
-        LAUNCH(k_scatter, n)(n, part, dblock + k, (const double *)dev_ptr(buffers[i]));
+        const double *in = (const double *)dev_ptr(buffers[i]);
+        if (few)
+            LAUNCH(k_scatter_few, n)(n, part, list, k, in);
+        else
+            LAUNCH(k_scatter, n)(n, part, dblock + k, in);
         k += n;
     }
     k_tree<<<1, 1024, 0, stream()>>>(a->op, part, total, (double *)dev_ptr(buffers[0]), 1,
