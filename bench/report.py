@@ -180,6 +180,17 @@ SPECS = {
     ],
     # One run per rank count; the rows are made by PAIRED below.
     "strong": [],
+    "checkpoint": [
+        row("checkpoint save (sj_array_save)", lambda j: "%s float64 in %d blocks, %d repetitions"
+            % (mib(j["bytes"]), j["blocks"], j["reps"]),
+            (lambda j: j["save_GBps"], "GB/s"), (lambda j: j["raw_write_GBps"], "GB/s"),
+            "pwrite + fsync, same bytes and ranks", lambda j: j["save_ratio"],
+            "raw write time / save time", ("~", 1.0)),
+        row("checkpoint load (sj_array_load)", lambda j: "the same file, into a block-cyclic layout",
+            (lambda j: j["load_GBps"], "GB/s"), (lambda j: j["raw_read_GBps"], "GB/s"),
+            "pread, same bytes and ranks", lambda j: j["load_ratio"],
+            "raw read time / load time", ("~", 1.0)),
+    ],
     "host_cores": [
         row("host OpenMP loop, starjets idle", lambda j: "triad of %d doubles per rank, %d OpenMP "
             "thread(s) per rank, %d loops" % (j["n"], j["omp_threads"], j["loops"]),
