@@ -823,8 +823,8 @@ static void emulate_stencil(const sj__halo_args_t *a, char *const ptrs[],
                 pc[n].dst = pad;
                 pc[n].src = src->buf < 0 ? NULL : ptrs[src->buf];
                 pc[n].bits = bits;
-                if (mistake && src->buf >= 2)
-                    pc[n].box.src_at += 1;
+                if (mistake && r == 0) /* the block's box a cell short along dimension 0 */
+                    pc[n].box.n[0] -= 1;
                 n++;
             }
             emulate_pieces(pc, n, es);
