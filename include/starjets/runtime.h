@@ -141,13 +141,33 @@ typedef struct sj_init_options {
      * docs/embedding.md.
      */
     MPI_Comm comm;
+    /**
+     * Non-zero: check every collective call across ranks (which function, its
+     * sequence number, the key arguments of the calls that have a root or a
+     * block): when one rank makes another call than the others, every rank
+     * prints one sentence naming both calls and where the program made them,
+     * and the job is aborted (MPI_Abort). A round trip to rank 0 per
+     * collective call (bench/check_cost.c measures it). Default 0, or the
+     * environment variable `SJ_CHECK_COLLECTIVES`. See docs/reliability.md.
+     */
+    int check_collectives;
+    /**
+     * Seconds a blocking wait may make no progress (no task finished, no
+     * wait ended) before every stuck rank prints what it waits for (the wait,
+     * the last collective call, its unfinished tasks per codelet) and the job
+     * is aborted; 0 (default) = no watchdog. Pick it above your longest task.
+     * The environment variable `SJ_WATCHDOG` sets the default. See
+     * docs/reliability.md.
+     */
+    double watchdog;
 } sj_init_options_t;
 
 /**
  * @brief Fill @p opts with the defaults. Environment: `SJ_NCPUS`, `SJ_SCHED`,
  * `SJ_PLACEMENT` (split | nobind | starpu), `SJ_VERBOSE`, `SJ_TRACE` (folder),
- * `SJ_PROFILE` (0 or 1), `SJ_WORKER_NICE` (0 to 19) and
- * `SJ_MAX_TASKS_IN_FLIGHT` (>= 0) change the defaults.
+ * `SJ_PROFILE` (0 or 1), `SJ_WORKER_NICE` (0 to 19),
+ * `SJ_MAX_TASKS_IN_FLIGHT` (>= 0), `SJ_CHECK_COLLECTIVES` (0 or 1) and
+ * `SJ_WATCHDOG` (seconds) change the defaults.
  *
  * Local; may be called before sj_init().
  * @param[out] opts options to fill
@@ -173,6 +193,7 @@ void sj_init_options_default(sj_init_options_t *opts);
  * @retval SJ_EINVAL for a bad option (ncpus < -1, negative CUDA count, CUDA without
  *         SJ_USE_CUDA, unknown placement, empty or too long trace_dir,
  *         worker_nice outside 0..19, negative max_tasks_in_flight,
+ *         a negative or non-finite watchdog,
  *         `opts->comm` `MPI_COMM_NULL` or an intercommunicator)
  * @retval SJ_ENOTSUP `opts->comm` holds fewer ranks than `MPI_COMM_WORLD` and
  *         StarPU-MPI is a stock build (see sj_init_options_t.comm)

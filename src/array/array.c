@@ -532,7 +532,7 @@ static int move_all(sj_array_t a, int root, char *buf, int to_root)
 
 int sj_array_gather(sj_array_t array, int root, void *buf)
 {
-    SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__rt_check_collective_key(__func__, "root=%d", root));
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(sj__check_root(__func__, root));
     SJ_TRY(check_root_buf(__func__, root, buf));
@@ -575,7 +575,7 @@ int sj_array_allgather(sj_array_t array, void *buf)
 
 int sj_array_scatter(sj_array_t array, int root, const void *buf)
 {
-    SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__rt_check_collective_key(__func__, "root=%d", root));
     SJ_TRY(sj__check_array(__func__, "array", array));
     SJ_TRY(sj__check_root(__func__, root));
     SJ_TRY(check_root_buf(__func__, root, buf));
@@ -617,12 +617,12 @@ static int move_one(const char *func, sj_array_t a, int block, int root, char *b
 
 int sj_array_block_get(sj_array_t array, int block, int root, void *buf)
 {
-    SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__rt_check_collective_key(__func__, "block=%d, root=%d", block, root));
     return move_one(__func__, array, block, root, buf, 1);
 }
 
 int sj_array_block_set(sj_array_t array, int block, int root, const void *buf)
 {
-    SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__rt_check_collective_key(__func__, "block=%d, root=%d", block, root));
     return move_one(__func__, array, block, root, (char *)buf, 0);
 }

@@ -105,9 +105,18 @@ out:
     return rc;
 }
 
+/* sj_array_reduce after its collective check (the named reductions' body too,
+ * so that one call of theirs is one collective call, under its own name). */
+static int reduce_blocking(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value);
+
 int sj_array_reduce(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value)
 {
-    SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_TRY(sj__rt_check_collective_key(__func__, "op=%d", (int)op));
+    return sj__named(reduce_blocking(op, x, y, value), __func__);
+}
+
+static int reduce_blocking(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value)
+{
     SJ_TRY(check_reduce(__func__, op, x, y));
     SJ_CHECK_NULL(value);
     if (!sj__rt_direct_mpi())
@@ -324,8 +333,7 @@ out:
 int sj_array_dot(sj_array_t x, sj_array_t y, double *value)
 {
     SJ_TRY(sj__rt_check_collective(__func__));
-    int rc = sj_array_reduce(SJ_REDUCE_DOT, x, y, value);
-    return rc < 0 ? sj__error_rename(rc, __func__) : rc;
+    return sj__named(reduce_blocking(SJ_REDUCE_DOT, x, y, value), __func__);
 }
 
 int sj_array_norm(sj_norm_type_t type, sj_array_t x, double *value)
@@ -333,15 +341,14 @@ int sj_array_norm(sj_norm_type_t type, sj_array_t x, double *value)
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK(type == SJ_NORM_1 || type == SJ_NORM_2 || type == SJ_NORM_INF, SJ_EINVAL,
              "type is %d, not an sj_norm_type_t", (int)type);
-    int rc = sj_array_reduce((sj_reduce_op_t)type, x, NULL, value);
-    return rc < 0 ? sj__error_rename(rc, __func__) : rc;
+    return sj__named(reduce_blocking((sj_reduce_op_t)type, x, NULL, value), __func__);
 }
 
 #define SJ__REDUCE_WRAPPER(name, op)                                                               \
     int name(sj_array_t x, double *value)                                                          \
     {                                                                                              \
-        int rc = sj_array_reduce(op, x, NULL, value);                                              \
-        return rc < 0 ? sj__error_rename(rc, __func__) : rc;                                       \
+        SJ_TRY(sj__rt_check_collective(__func__));                                                 \
+        return sj__named(reduce_blocking(op, x, NULL, value), __func__);                           \
     }
 
 SJ__REDUCE_WRAPPER(sj_array_sum, SJ_REDUCE_SUM)

@@ -42,6 +42,7 @@ int sj__rt_check_collective(const char *func)
     SJ_CHECK_FN(func, sj__rt.running, SJ_ESTATE, "starjets is not initialised (call sj_init)");
     SJ_CHECK_FN(func, !sj__rt.in_run, SJ_ESTATE, IN_RUN_SENTENCE);
     SJ_CHECK_FN(func, !sj__rt.paused, SJ_ESTATE, PAUSED_SENTENCE);
+    sj__rt_collective_called(func);
     return SJ_OK;
 }
 
@@ -53,7 +54,9 @@ int sj__rt_send(const void *buf, size_t size, int dest)
         starpu_data_handle_t h;
         starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)((const char *)buf + off),
                                     (uint32_t)len, 1);
+        sj__wd_enter("a starjets collective (send)");
         int ret = starpu_mpi_send(h, dest, SJ__TAG_COLL, sj__rt.comm);
+        sj__wd_leave();
         starpu_data_unregister(h);
         if (ret != 0)
             return sj__error(SJ_ERUNTIME, "starjets", "StarPU-MPI send to rank %d failed (%d)",
@@ -71,7 +74,9 @@ int sj__rt_recv(void *buf, size_t size, int src)
         MPI_Status st;
         starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)((char *)buf + off),
                                     (uint32_t)len, 1);
+        sj__wd_enter("a starjets collective (receive)");
         int ret = starpu_mpi_recv(h, src, SJ__TAG_COLL, sj__rt.comm, &st);
+        sj__wd_leave();
         starpu_data_unregister(h);
         if (ret != 0)
             return sj__error(SJ_ERUNTIME, "starjets", "StarPU-MPI receive from rank %d failed (%d)",

@@ -151,7 +151,10 @@ static enum starpu_data_access_mode access_mode(sj__mode_t m)
 void *sj__rt_data_acquire(sj__data_t data, sj__mode_t mode)
 {
     starpu_data_handle_t h = sj__h(data);
-    if (starpu_data_acquire(h, access_mode(mode)) != 0)
+    sj__wd_enter("a block's data (acquire: the tasks that write it, or its message)");
+    int ret = starpu_data_acquire(h, access_mode(mode));
+    sj__wd_leave();
+    if (ret != 0)
         return NULL;
     return (void *)starpu_data_get_local_ptr(h);
 }
@@ -253,6 +256,8 @@ int sj__rt_submit(sj__kernel_t kernel, const void *args, size_t argsize, int nbu
     }
     if (ret != 0)
         return sj__error(SJ_ERUNTIME, "starjets", "task submission failed (%d)", ret);
+    if (exec == me)
+        sj__registry_submitted(kernel);
     if (sj__rt.synchronous)
         starpu_task_wait_for_all();
     return SJ_OK;
@@ -275,7 +280,10 @@ int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out
     for (; acquired < nin; acquired++) {
         starpu_data_handle_t h = sj__h(in[acquired]);
         assert(starpu_mpi_data_get_rank(h) == sj__rt.rank);
-        if (starpu_data_acquire(h, STARPU_R) != 0) {
+        sj__wd_enter("a block to reduce (acquire: the tasks that write it)");
+        int ret = starpu_data_acquire(h, STARPU_R);
+        sj__wd_leave();
+        if (ret != 0) {
             rc = sj__error(SJ_ERUNTIME, "starjets", "cannot acquire a block to reduce it");
             break;
         }
@@ -307,7 +315,7 @@ int sj__rt_run_here(sj__kernel_t kernel, const void *args, void *out, size_t out
 #define SLEEP_MIN 5e-6
 #define SLEEP_MAX 1e-3
 
-int sj__rt_wait_quietly(MPI_Request *req, const char *what)
+static int wait_quietly(MPI_Request *req, const char *what)
 {
     const double t0 = sj__now();
     for (;;) {
@@ -325,6 +333,14 @@ int sj__rt_wait_quietly(MPI_Request *req, const char *what)
         struct timespec ts = {0, (long)(pause * 1e9)};
         nanosleep(&ts, NULL);
     }
+}
+
+int sj__rt_wait_quietly(MPI_Request *req, const char *what)
+{
+    sj__wd_enter(what);
+    int rc = wait_quietly(req, what);
+    sj__wd_leave();
+    return rc;
 }
 
 static int quiet_barrier(const char *func)
@@ -345,15 +361,20 @@ static int quiet_barrier(const char *func)
 int sj__rt_wait_all(void)
 {
     SJ__RT_NOT_IN_RUN();
+    int failed = 0;
+    sj__wd_enter("a wait for every task and message (sj_wait or a call that drains the graph)");
     if (sj__rt.thread_multiple && !mpi_traffic) {
         starpu_task_wait_for_all();
         /* blocking, as the barrier that ends starpu_mpi_wait_for_all on ranks
          * with traffic: a blocking and a non-blocking barrier never match */
-        if (MPI_Barrier(sj__rt.comm) != MPI_SUCCESS)
-            return sj__error(SJ_ERUNTIME, "sj_wait", "MPI_Barrier failed");
-    } else if (starpu_mpi_wait_for_all(sj__rt.comm) != 0) {
-        return sj__error(SJ_ERUNTIME, "sj_wait", "starpu_mpi_wait_for_all failed");
+        failed = MPI_Barrier(sj__rt.comm) != MPI_SUCCESS;
+    } else {
+        failed = starpu_mpi_wait_for_all(sj__rt.comm) != 0;
     }
+    sj__wd_leave();
+    if (failed)
+        return sj__error(SJ_ERUNTIME, "sj_wait", "%s failed",
+                         sj__rt.thread_multiple ? "MPI_Barrier" : "starpu_mpi_wait_for_all");
     mpi_traffic = 0;
     sj__tag_recycle();
     return SJ_OK;
@@ -401,7 +422,10 @@ int sj__rt_barrier(void)
     SJ__RT_NOT_IN_RUN();
     if (sj__rt.thread_multiple)
         return quiet_barrier("sj_barrier");
-    if (starpu_mpi_barrier(sj__rt.comm) != 0)
+    sj__wd_enter("sj_barrier");
+    int ret = starpu_mpi_barrier(sj__rt.comm);
+    sj__wd_leave();
+    if (ret != 0)
         return sj__error(SJ_ERUNTIME, "sj_barrier", "barrier failed");
     return SJ_OK;
 }

@@ -138,6 +138,7 @@ int sj__pool_submit(sj__pool_t pool, sj__kernel_t kernel, void *args, int64_t co
         pthread_mutex_unlock(&pool->lock);
         return sj__error(SJ_ERUNTIME, "starjets", "task submission failed (%d)", ret);
     }
+    sj__registry_submitted(kernel);
     if (sj__rt.synchronous)
         starpu_task_wait_for_all();
     return SJ_OK;

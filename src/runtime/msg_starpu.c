@@ -56,10 +56,12 @@ static void pending_done(void *arg)
 
 static void pending_wait(pending_t *p)
 {
+    sj__wd_enter("SPMD messages (sj_spmd_send / recv)");
     pthread_mutex_lock(&p->lock);
     while (p->left > 0)
         pthread_cond_wait(&p->cond, &p->lock);
     pthread_mutex_unlock(&p->lock);
+    sj__wd_leave();
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
 }

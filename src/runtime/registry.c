@@ -9,6 +9,7 @@
  * its entry and turns a failure the body recorded (sj__kernel_fail) into a
  * task error that the next wait reports on every rank.
  */
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@ typedef struct entry {
     int kernel;        /* the family (kernels/ids.h) */
     int strided;       /* STAGE, COLUMNS or VIEWS */
     char name[48];
+    /* this rank's tasks of the kernel, for the watchdog's report (check.c) */
+    atomic_long submitted, started, finished;
 } entry_t;
 
 /*
@@ -234,13 +237,16 @@ static void run_body(const entry_t *e, void *buffers[], int n,
 static void trampoline(void *buffers[], void *cl_arg)
 {
     struct starpu_task *task = starpu_task_get_current();
-    const entry_t *e = (const entry_t *)(void *)task->cl;
+    entry_t *e = (entry_t *)(void *)task->cl;
+    atomic_fetch_add_explicit(&e->started, 1, memory_order_relaxed);
     const int n = STARPU_TASK_GET_NBUFFERS(task);
     enum starpu_data_access_mode modes[SJ__RT_MAX_BUFS];
     for (int i = 0; i < n && i < SJ__RT_MAX_BUFS; i++)
         modes[i] = STARPU_TASK_GET_MODE(task, i);
     run_body(e, buffers, n < SJ__RT_MAX_BUFS ? n : SJ__RT_MAX_BUFS, modes, cl_arg);
     take_failure();
+    atomic_fetch_add_explicit(&e->finished, 1, memory_order_relaxed);
+    sj__wd_progress();
 }
 
 /*
@@ -253,9 +259,12 @@ static void trampoline(void *buffers[], void *cl_arg)
 #if SJ_USE_CUDA && defined(STARPU_USE_CUDA)
 static void cuda_trampoline(void *buffers[], void *cl_arg)
 {
-    const entry_t *e = (const entry_t *)(void *)starpu_task_get_current()->cl;
+    entry_t *e = (entry_t *)(void *)starpu_task_get_current()->cl;
+    atomic_fetch_add_explicit(&e->started, 1, memory_order_relaxed);
     e->cuda(buffers, cl_arg);
     take_failure();
+    atomic_fetch_add_explicit(&e->finished, 1, memory_order_relaxed);
+    sj__wd_progress();
 }
 
 /* A task of a kernel whose CUDA body takes some of its tasks only (codelets.h). */
@@ -345,6 +354,33 @@ static entry_t *entry_of(sj__kernel_t kernel)
 struct starpu_codelet *sj__codelet(sj__kernel_t kernel)
 {
     return &entry_of(kernel)->cl;
+}
+
+void sj__registry_submitted(sj__kernel_t kernel)
+{
+    atomic_fetch_add_explicit(&entry_of(kernel)->submitted, 1, memory_order_relaxed);
+}
+
+static void in_flight_of(const entry_t *e, char *buf, size_t size, size_t *n)
+{
+    const long sub = atomic_load(&e->submitted), st = atomic_load(&e->started),
+               fin = atomic_load(&e->finished);
+    if (sub <= fin || *n >= size)
+        return;
+    *n += (size_t)snprintf(buf + *n, size - *n, "%s%s: %ld running, %ld waiting", *n ? "; " : "",
+                           e->name, st - fin, sub > st ? sub - st : 0);
+}
+
+void sj__registry_in_flight(char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < SJ__NKERNELS; k++)
+        in_flight_of(&fixed[k], buf, size, &n);
+    for (int k = 0; k < nvariants; k++)
+        in_flight_of(variants[k], buf, size, &n);
+    if (n == 0)
+        snprintf(buf, size, "no starjets task unfinished on this rank");
 }
 
 void sj__registry_run(sj__kernel_t kernel, void *buffers[], int nbuffers, const void *args)

@@ -41,8 +41,14 @@ int sj__rt_running(void);
  * function runs on this rank: the first check of every collective and
  * logically collective public function, made before it books a tag, caches a
  * handle or submits anything, so that a refused call leaves nothing behind.
+ * It also numbers the call, and in checking mode (SJ_CHECK_COLLECTIVES)
+ * compares it with every rank's: a difference aborts the job with a sentence
+ * per rank. The _key form adds the call's key arguments to the comparison
+ * (printf format: "root=%d").
  */
 int sj__rt_check_collective(const char *func);
+int sj__rt_check_collective_key(const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 int sj__rt_rank(void);
 int sj__rt_nranks(void);
 /* Non-zero when the application thread may call MPI (MPI_THREAD_MULTIPLE). */

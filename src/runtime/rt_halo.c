@@ -34,6 +34,7 @@ int sj__rt_submit_local(sj__kernel_t kernel, const void *args, size_t argsize, i
                                  STARPU_CALLBACK, sj__trace_callback(), 0);
     if (ret != 0)
         return sj__error(SJ_ERUNTIME, "starjets", "task submission failed (%d)", ret);
+    sj__registry_submitted(kernel);
     if (sj__rt.synchronous)
         starpu_task_wait_for_all();
     return SJ_OK;

@@ -91,6 +91,24 @@ void sj__rt_cuda_start(void);
 void sj__rt_cuda_stop(void);
 /* Run a kernel's body on this thread on StarPU interfaces (sj__rt_run_here). */
 void sj__registry_run(sj__kernel_t kernel, void *buffers[], int nbuffers, const void *args);
+/* Count a task of @p kernel submitted to run on this rank (for the watchdog's report). */
+void sj__registry_submitted(sj__kernel_t kernel);
+/* "sj_map_slow: 1 running, 2 waiting; ...": this rank's unfinished tasks per codelet. */
+void sj__registry_in_flight(char *buf, size_t size);
+
+/* ---- collective-call checking and the watchdog (check.c) ---- */
+
+/* Start / stop them (sj_init, sj_finalize): checking mode, watchdog seconds (0: none). */
+void sj__check_start(int collectives, double watchdog);
+void sj__check_stop(void);
+/* Number this rank's collective call of @p func and, in checking mode, compare it
+ * across ranks (aborts the job on a difference). */
+void sj__rt_collective_called(const char *func);
+/* A blocking wait of the application thread begins / ends (no-op without watchdog). */
+void sj__wd_enter(const char *what);
+void sj__wd_leave(void);
+/* Something moved: a task finished, a wait began or ended. */
+void sj__wd_progress(void);
 
 /* Traces and the light profile (trace.c), in the order sj_init and sj_finalize
  * call them. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <hwloc.h>
 #include <limits.h>
+#include <math.h>
 #include <mpi.h>
 #include <sched.h>
 #include <starpu.h>
@@ -140,6 +141,9 @@ void sj_init_options_default(sj_init_options_t *opts)
     opts->profile = env_int("SJ_PROFILE", 0);
     opts->worker_nice = env_int("SJ_WORKER_NICE", 0);
     opts->max_tasks_in_flight = env_int("SJ_MAX_TASKS_IN_FLIGHT", 1000);
+    opts->check_collectives = env_int("SJ_CHECK_COLLECTIVES", 0);
+    const char *wd = getenv("SJ_WATCHDOG");
+    opts->watchdog = wd && *wd ? strtod(wd, NULL) : 0;
     opts->comm = MPI_COMM_WORLD;
 }
 
@@ -395,6 +399,8 @@ static int check_options(const sj_init_options_t *o)
     SJ_CHECK_FN(f, o->max_tasks_in_flight >= 0, SJ_EINVAL,
                 "opts->max_tasks_in_flight is %d, expected 0 (no bound) or more",
                 o->max_tasks_in_flight);
+    SJ_CHECK_FN(f, o->watchdog >= 0 && isfinite(o->watchdog), SJ_EINVAL,
+                "opts->watchdog is %g, expected 0 (none) or a number of seconds", o->watchdog);
     SJ_CHECK_FN(f, o->comm != MPI_COMM_NULL, SJ_EINVAL,
                 "opts->comm is MPI_COMM_NULL: give the communicator starjets runs on "
                 "(MPI_COMM_WORLD by default); a rank outside it does not call sj_init");
@@ -577,6 +583,7 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
     SJ_TRY(start_starpu(&o, argc, argv, &conf));
     report_start(&o, &conf);
     reset_state(&o);
+    sj__check_start(o.check_collectives, o.watchdog);
     sj__rt.running = 1;
     return SJ_OK;
 }
@@ -591,7 +598,10 @@ int sj_finalize(void)
      * (localpart) before anything waits on them. */
     int counts[SJ__NKINDS];
     sj__object_release_all(counts);
+    sj__wd_enter("sj_finalize's wait for every task and message");
     starpu_mpi_wait_for_all(sj__rt.comm);
+    sj__wd_leave();
+    sj__check_stop();
     sj__rt_pool_drain();
     if (sj__rt.rank == 0)
         for (int k = 0; k < SJ__NKINDS; k++)

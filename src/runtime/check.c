@@ -1,0 +1,361 @@
+/*
+ * Collective-call checking and the hang watchdog (docs/reliability.md).
+ *
+ * Every collective (and logically collective) public function starts with
+ * sj__rt_check_collective(func): that is where a rank's collective calls are
+ * numbered and, when the checking mode is on, compared across ranks. Each
+ * rank sends rank 0 a record (the call's number, the function, its key
+ * arguments where the function gives them, and the program's line that made
+ * the call, as a symbol and offset); rank 0 compares and answers each rank
+ * with its own record and the first one that differs. A difference is
+ * printed by every rank (one sentence naming both calls and where they were
+ * made), then the job is aborted. At MPI_THREAD_MULTIPLE the records travel
+ * by MPI on the check's own duplicate of the communicator; below it, as
+ * StarPU-MPI messages under a reserved tag (only StarPU-MPI's thread may call
+ * MPI there).
+ *
+ * The watchdog is a thread that looks, twice a second, at what the
+ * application thread waits for: each blocking wait of the runtime is wrapped
+ * in sj__wd_enter / sj__wd_leave, and finished tasks, finished waits and
+ * collective calls count as progress (sj__wd_progress). When the application thread has waited that
+ * long with no progress at all, the watchdog prints what this rank waits for
+ * (the wait, the last collective call, the tasks it has running and
+ * submitted, per codelet) and aborts the job. Every rank's watchdog
+ * reports: a rank waits one second after its report before aborting, so that
+ * the others, stuck too, print theirs.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <starpu_mpi.h>
+
+#include "base/base.h"
+#include "kernels/clock.h"
+#include "runtime/rt_private.h"
+
+/* Beside SJ__TAG_COLL (coll.c): above every tag the allocator books. */
+#define SJ__TAG_CHECK (((int64_t)1 << 62) + 1)
+
+typedef struct record {
+    uint64_t seq;   /* this rank's collective calls so far, this one included */
+    char func[40];  /* the public function */
+    char key[56];   /* its key arguments, "" when it gives none */
+    char site[120]; /* where the program called it: symbol+offset (file) */
+} record_t;
+
+/* What rank 0 answers each rank. */
+typedef struct verdict {
+    int32_t differs; /* rank of the first record that differs from rank 0's, or -1 */
+    int32_t pad;
+    record_t root;  /* rank 0's record */
+    record_t other; /* the record of rank `differs` */
+} verdict_t;
+
+static struct {
+    int collectives; /* checking mode on */
+    MPI_Comm comm;   /* its own duplicate, at MPI_THREAD_MULTIPLE */
+    double watchdog; /* seconds, 0: off */
+    uint64_t seq;
+    record_t last; /* this rank's last collective call (also when not checking) */
+    char key[56];  /* key arguments of the call being checked */
+    /* watchdog */
+    pthread_t thread;
+    int thread_on;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;
+    atomic_uint_fast64_t progress;
+    atomic_int waiting;       /* blocking waits the application thread is in */
+    const char *_Atomic what; /* the innermost one */
+} ck = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+/* ---- where the program made the call ------------------------------------------ */
+
+/* The first frame of the call stack outside libstarjets, as "symbol+0xoff (file)". */
+static void call_site(char *out, size_t size)
+{
+    void *frames[24];
+    int n = backtrace(frames, 24);
+    Dl_info self;
+    snprintf(out, size, "(unknown)");
+    if (!dladdr((void *)call_site, &self))
+        return;
+    for (int i = 1; i < n; i++) {
+        Dl_info info;
+        if (!dladdr(frames[i], &info) || info.dli_fbase == self.dli_fbase)
+            continue;
+        const char *file = info.dli_fname ? info.dli_fname : "?";
+        /* a return address: the call is the instruction before it */
+        uintptr_t at = (uintptr_t)frames[i] - 1;
+        if (info.dli_sname)
+            snprintf(out, size, "%s+0x%lx (%s)", info.dli_sname,
+                     (unsigned long)(at - (uintptr_t)info.dli_saddr), file);
+        else
+            snprintf(out, size, "0x%lx (%s)", (unsigned long)(at - (uintptr_t)info.dli_fbase),
+                     file);
+        return;
+    }
+}
+
+/* ---- the exchange of records --------------------------------------------------- */
+
+static void exchanged(void *arg)
+{
+    atomic_store((atomic_int *)arg, 1);
+}
+
+/* One message of @p size bytes to or from @p peer: a detached StarPU-MPI request
+ * whose callback raises a flag that this thread polls, sleeping in between. */
+static int exchange(void *buf, size_t size, int peer, int send)
+{
+    starpu_data_handle_t h;
+    starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)buf, (uint32_t)size, 1);
+    atomic_int done = 0;
+    int ret =
+        send ? starpu_mpi_isend_detached(h, peer, SJ__TAG_CHECK, sj__rt.comm, exchanged, &done)
+             : starpu_mpi_irecv_detached(h, peer, SJ__TAG_CHECK, sj__rt.comm, exchanged, &done);
+    long pause_ns = 20000;
+    while (ret == 0 && !atomic_load(&done)) {
+        nanosleep(&(struct timespec){0, pause_ns}, NULL);
+        if (pause_ns < 1000000)
+            pause_ns *= 2;
+    }
+    starpu_data_unregister(h);
+    return ret;
+}
+
+static void describe(const record_t *r, char *out, size_t size)
+{
+    snprintf(out, size, "%s%s%s%s (collective call #%llu%s%s)", r->func, r->key[0] ? "(" : "",
+             r->key, r->key[0] ? ")" : "", (unsigned long long)r->seq, r->site[0] ? ", from " : "",
+             r->site);
+}
+
+static int same(const record_t *a, const record_t *b)
+{
+    return a->seq == b->seq && strcmp(a->func, b->func) == 0 && strcmp(a->key, b->key) == 0;
+}
+
+/*
+ * At MPI_THREAD_MULTIPLE: a gather of the records to rank 0 and a broadcast of
+ * its verdict on the check's own communicator, waited on quietly (coll.c's
+ * way): microseconds, where StarPU-MPI's round trips through its progress
+ * thread take a hundred or more.
+ */
+static int check_direct(const record_t *mine, verdict_t *v)
+{
+    const int me = sj__rt.rank, np = sj__rt.nranks;
+    record_t *all = me == 0 ? malloc((size_t)np * sizeof *all) : NULL;
+    if (me == 0 && !all)
+        return -1;
+    MPI_Request req;
+    int rc = MPI_Igather(mine, (int)sizeof *mine, MPI_BYTE, all, (int)sizeof *mine, MPI_BYTE, 0,
+                         ck.comm, &req) != MPI_SUCCESS ||
+             sj__rt_wait_quietly(&req, "the collective-call check (records to rank 0)") < 0;
+    if (!rc && me == 0) {
+        v->root = all[0];
+        for (int r = 1; r < np && v->differs < 0; r++)
+            if (!same(&all[0], &all[r])) {
+                v->differs = r;
+                v->other = all[r];
+            }
+    }
+    free(all);
+    if (!rc)
+        rc = MPI_Ibcast(v, (int)sizeof *v, MPI_BYTE, 0, ck.comm, &req) != MPI_SUCCESS ||
+             sj__rt_wait_quietly(&req, "the collective-call check (rank 0's verdict)") < 0;
+    return rc ? -1 : 0;
+}
+
+/* Compare this call with every rank's; on a difference, say so and abort the job. */
+static void check_call(const record_t *mine)
+{
+    const int me = sj__rt.rank, np = sj__rt.nranks;
+    verdict_t v = {.differs = -1};
+    int rc = 0;
+    sj__wd_enter("the collective-call check (records to rank 0, its verdict back)");
+    if (ck.comm != MPI_COMM_NULL) {
+        rc = check_direct(mine, &v);
+    } else if (me == 0) {
+        v.root = *mine;
+        for (int r = 1; r < np && rc == 0; r++) {
+            record_t other;
+            rc = exchange(&other, sizeof other, r, 0);
+            if (rc == 0 && v.differs < 0 && !same(mine, &other)) {
+                v.differs = r;
+                v.other = other;
+            }
+        }
+        for (int r = 1; r < np && rc == 0; r++)
+            rc = exchange(&v, sizeof v, r, 1);
+    } else {
+        rc = exchange((void *)mine, sizeof *mine, 0, 1);
+        if (rc == 0)
+            rc = exchange(&v, sizeof v, 0, 0);
+    }
+    sj__wd_leave();
+    if (rc != 0) {
+        fprintf(stderr, "starjets: rank %d: the collective-call check of %s failed in StarPU-MPI\n",
+                me, mine->func);
+        return;
+    }
+    if (v.differs < 0)
+        return;
+    char a[320], b[320];
+    const record_t *theirs = same(mine, &v.root) ? &v.other : &v.root;
+    const int them = same(mine, &v.root) ? v.differs : 0;
+    describe(mine, a, sizeof a);
+    describe(theirs, b, sizeof b);
+    fprintf(stderr,
+            "starjets: rank %d: collective calls differ across ranks: this rank called %s, rank "
+            "%d called %s; aborting (SJ_CHECK_COLLECTIVES)\n",
+            me, a, them, b);
+    fflush(stderr);
+    sleep(1); /* let every rank print its sentence */
+    MPI_Abort(sj__rt.comm, 3);
+}
+
+int sj__rt_check_collective_key(const char *func, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ck.key, sizeof ck.key, fmt, ap);
+    va_end(ap);
+    int rc = sj__rt_check_collective(func);
+    ck.key[0] = '\0';
+    return rc;
+}
+
+void sj__rt_collective_called(const char *func)
+{
+    record_t *r = &ck.last;
+    r->seq = ++ck.seq;
+    snprintf(r->func, sizeof r->func, "%s", func);
+    snprintf(r->key, sizeof r->key, "%s", ck.key);
+    r->site[0] = '\0';
+    sj__wd_progress();
+    if (!ck.collectives || sj__rt.nranks == 1)
+        return;
+    call_site(r->site, sizeof r->site);
+    check_call(r);
+}
+
+/* ---- the watchdog ------------------------------------------------------------ */
+
+void sj__wd_progress(void)
+{
+    atomic_fetch_add_explicit(&ck.progress, 1, memory_order_relaxed);
+}
+
+void sj__wd_enter(const char *what)
+{
+    if (!ck.thread_on)
+        return;
+    atomic_fetch_add(&ck.waiting, 1);
+    ck.what = what;
+}
+
+void sj__wd_leave(void)
+{
+    if (!ck.thread_on)
+        return;
+    atomic_fetch_sub(&ck.waiting, 1);
+    sj__wd_progress();
+}
+
+static void report_and_abort(double stalled)
+{
+    char tasks[1024];
+    sj__registry_in_flight(tasks, sizeof tasks);
+    char last[320] = "none yet";
+    if (ck.last.seq)
+        describe(&ck.last, last, sizeof last);
+    const char *what = ck.what;
+    fprintf(stderr,
+            "starjets: rank %d: watchdog: no progress for %.0f s while waiting in %s; last "
+            "collective call: %s; tasks on this rank: %u submitted and not finished, %u ready; "
+            "%s; aborting (SJ_WATCHDOG=%g)\n",
+            sj__rt.rank, stalled, what ? what : "(unknown)", last, starpu_task_nsubmitted(),
+            starpu_task_nready(), tasks, ck.watchdog);
+    fflush(stderr);
+    sleep(1); /* the other ranks' watchdogs report too */
+    MPI_Abort(sj__rt.comm, 4);
+}
+
+static void *watchdog_main(void *arg)
+{
+    (void)arg;
+    uint64_t seen = atomic_load(&ck.progress);
+    double since = sj__now();
+    pthread_mutex_lock(&ck.lock);
+    while (!ck.stop) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 500000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&ck.wake, &ck.lock, &t);
+        if (ck.stop)
+            break;
+        const uint64_t now_progress = atomic_load(&ck.progress);
+        const double now = sj__now();
+        if (now_progress != seen || atomic_load(&ck.waiting) == 0) {
+            seen = now_progress;
+            since = now;
+            continue;
+        }
+        if (now - since >= ck.watchdog) {
+            pthread_mutex_unlock(&ck.lock);
+            report_and_abort(now - since);
+        }
+    }
+    pthread_mutex_unlock(&ck.lock);
+    return NULL;
+}
+
+void sj__check_start(int collectives, double watchdog)
+{
+    ck.collectives = collectives;
+    ck.watchdog = watchdog;
+    ck.seq = 0;
+    ck.last = (record_t){0};
+    ck.stop = 0;
+    ck.comm = MPI_COMM_NULL;
+    if (collectives && sj__rt.thread_multiple && MPI_Comm_dup(sj__rt.comm, &ck.comm) != MPI_SUCCESS)
+        ck.comm = MPI_COMM_NULL; /* StarPU-MPI's messages then */
+    atomic_store(&ck.waiting, 0);
+    ck.thread_on = 0;
+    if (watchdog > 0) {
+        if (pthread_create(&ck.thread, NULL, watchdog_main, NULL) == 0)
+            ck.thread_on = 1;
+        else
+            fprintf(stderr, "starjets: rank %d: cannot start the watchdog thread: no watchdog\n",
+                    sj__rt.rank);
+    }
+}
+
+void sj__check_stop(void)
+{
+    if (ck.thread_on) {
+        pthread_mutex_lock(&ck.lock);
+        ck.stop = 1;
+        pthread_cond_signal(&ck.wake);
+        pthread_mutex_unlock(&ck.lock);
+        pthread_join(ck.thread, NULL);
+        ck.thread_on = 0;
+    }
+    if (ck.comm != MPI_COMM_NULL)
+        MPI_Comm_free(&ck.comm);
+    ck.collectives = 0;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Runs tests/reliability_prog.c in one mode under mpiexec and checks how the
+job ends: the checking mode's and the watchdog's sentences from every rank,
+within seconds, and a non-zero exit (ctest entries reliability_*,
+tests/CMakeLists.txt).
+
+    reliability_check.py --mode MODE --np N --limit SECONDS -- mpiexec ... prog
+"""
+import argparse
+import re
+import subprocess
+import sys
+import time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", required=True)
+    ap.add_argument("--np", type=int, required=True)
+    ap.add_argument("--limit", type=float, default=30.0, help="seconds the job may take")
+    ap.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = ap.parse_args()
+    cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd + [a.mode], capture_output=True, text=True, timeout=a.limit + 60)
+    except subprocess.TimeoutExpired:
+        print(f"FAIL: the job did not end in {a.limit + 60:.0f} s (a hang)")
+        return 1
+    took = time.monotonic() - t0
+    out = p.stdout + p.stderr
+    print(out[-6000:])
+    print(f"--- exit status {p.returncode}, {took:.1f} s")
+    fails = []
+    last = a.np - 1
+
+    def need(pattern, what):
+        if not re.search(pattern, out):
+            fails.append(f"missing {what}: /{pattern}/")
+
+    if a.mode == "agree":
+        if p.returncode != 0:
+            fails.append("the job failed")
+        for r in range(a.np):
+            need(rf"agree: rank {r}: ", f"rank {r}'s line")
+        if "differ" in out or "watchdog" in out:
+            fails.append("a false alarm")
+    else:
+        if p.returncode == 0:
+            fails.append("the job exited 0")
+        if took > a.limit:
+            fails.append(f"the job took {took:.1f} s, more than {a.limit} s")
+    if a.mode == "diverge":
+        for r in range(a.np):
+            need(rf"rank {r}: collective calls differ across ranks: this rank called "
+                 r"sj_array_(dot|norm)", f"rank {r}'s sentence")
+        need(rf"rank {last}: collective calls differ across ranks: this rank called "
+             r"sj_array_norm\S* \(collective call #\d+, from [^)]+\)[^,]*, rank 0 called "
+             r"sj_array_dot", "the last rank naming both calls and where")
+        need(r"collective call #\d+, from \S", "a call site")
+    elif a.mode == "root":
+        for r in range(a.np):
+            need(rf"rank {r}: collective calls differ", f"rank {r}'s sentence")
+        need(r"sj_array_gather\(root=0\)", "root=0")
+        need(rf"sj_array_gather\(root={1 % a.np}\)", "the other root")
+    elif a.mode == "stall":
+        for r in range(a.np):
+            need(rf"rank {r}: watchdog: no progress for \d+ s while waiting in ", f"rank {r}'s report")
+        need(rf"rank {last}: watchdog: .*sj_map: 1 running", "the stuck task, named")
+        need(r"last collective call: sj_wait", "the last collective call")
+    elif a.mode == "unchecked":
+        for r in range(a.np - 1):  # the last rank sleeps in its own code
+            need(rf"rank {r}: watchdog: no progress for \d+ s while waiting in .*last collective "
+                 r"call: sj_array_(dot|reduce)", f"rank {r}'s report")
+    elif a.mode == "kill":
+        pass  # ended, non-zero, in time: checked above
+    for f in fails:
+        print("FAIL:", f)
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

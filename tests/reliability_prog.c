@@ -1,0 +1,105 @@
+/*
+ * The mistakes and accidents that tests/reliability_check.py provokes, one
+ * per mode (argv[1]); each but "agree" must end the job within seconds with
+ * the expected sentences:
+ *
+ *   agree      checking mode on, every rank makes the same calls (also ones
+ *              with roots and blocks): exits 0 (no false alarm)
+ *   diverge    checking mode on, the last rank calls sj_array_norm where
+ *              the others call sj_array_dot
+ *   root       checking mode on, the last rank gathers to another root
+ *   stall      watchdog on (2 s): the last rank's block function never
+ *              returns, every rank's sj_wait waits for it
+ *   unchecked  watchdog on, no checking: the last rank skips a blocking dot
+ *              and stays in its own code (a long sleep), the others wait in
+ *              the dot: their watchdogs end the job
+ *   kill       rank 1 kills itself (SIGKILL) in the middle of a loop of
+ *              blocking dots; the others must not be left waiting
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <starjets.h>
+
+#define CHECK(call)                                                                                \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != SJ_OK) {                                                                        \
+            fprintf(stderr, "%s failed: %s\n", #call, sj_last_error());                            \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+static int stuck(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    (void)out;
+    (void)in;
+    (void)ctx;
+    if (blk->hi[0] == blk->gdims[0]) /* the last block */
+        for (;;)
+            sleep(1000);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "agree";
+    sj_init_options_t o;
+    sj_init_options_default(&o);
+    o.check_collectives =
+        !strcmp(mode, "agree") || !strcmp(mode, "diverge") || !strcmp(mode, "root");
+    if (!strcmp(mode, "stall") || !strcmp(mode, "unchecked"))
+        o.watchdog = 2.0;
+    CHECK(sj_init(&argc, &argv, &o));
+    const int me = sj_rank(), np = sj_nranks(), last = np - 1;
+    sj_space_t s;
+    CHECK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){1000}, (int[]){np}, &s));
+    sj_array_t x;
+    CHECK(sj_array_ones(s, NULL, &x));
+    double v = 0;
+    double *buf = malloc(1000 * sizeof *buf);
+
+    if (!strcmp(mode, "agree")) {
+        for (int i = 0; i < 20; i++)
+            CHECK(sj_array_dot(x, x, &v));
+        CHECK(sj_array_gather(x, np - 1, buf));
+        CHECK(sj_array_block_get(x, 0, 0, buf));
+        CHECK(sj_array_norm(SJ_NORM_2, x, &v));
+        CHECK(sj_wait());
+        printf("agree: rank %d: %d calls checked, dot %g\n", me, 24, v);
+    } else if (!strcmp(mode, "diverge")) {
+        CHECK(sj_array_dot(x, x, &v));
+        if (me == last)
+            CHECK(sj_array_norm(SJ_NORM_2, x, &v)); /* the bug */
+        else
+            CHECK(sj_array_dot(x, x, &v));
+    } else if (!strcmp(mode, "root")) {
+        CHECK(sj_array_gather(x, me == last ? 1 % np : 0, buf));
+    } else if (!strcmp(mode, "stall")) {
+        CHECK(sj_array_map(0, NULL, x, stuck, NULL, 0));
+        CHECK(sj_wait());
+    } else if (!strcmp(mode, "unchecked")) {
+        if (me == last)
+            sleep(1000); /* the bug: the others are in a dot */
+        else
+            CHECK(sj_array_dot(x, x, &v));
+        CHECK(sj_wait());
+    } else if (!strcmp(mode, "kill")) {
+        for (int i = 0; i < 1000000; i++) {
+            if (me == 1 && i == 50)
+                raise(SIGKILL);
+            CHECK(sj_array_dot(x, x, &v));
+        }
+    } else {
+        fprintf(stderr, "unknown mode %s\n", mode);
+        return 2;
+    }
+    free(buf);
+    CHECK(sj_array_destroy(&x));
+    CHECK(sj_space_destroy(&s));
+    CHECK(sj_finalize());
+    return 0;
+}
