@@ -258,6 +258,64 @@ static void test_bits(void **state)
     assert_memory_equal(w[0], w[1], sizeof w[0]);
 }
 
+/* The linear solvers on a Jacobian: LSQR with J = dF(m0) = [A_i diag(exp(m0))] against the
+   normal equations of the dense matrix. */
+static void test_lsqr_on_jacobian(void **state)
+{
+    (void)state;
+    setup_t s = setup(0);
+    double m0[NM], f[NS * ND];
+    for (int k = 0; k < NM; k++)
+        m0[k] = 0.2 * cos(0.5 * k);
+    sj_array_t pt, x;
+    SJ_ASSERT_OK(sj_array_distribute(s.dom, s.ddom, 0, sj_rank() == 0 ? m0 : NULL, &pt));
+    sj_op_t J;
+    SJ_ASSERT_OK(sj_op_jacobian(s.F, pt, &J));
+    SJ_ASSERT_OK(sj_array_zeros(s.dom, s.ddom, &x));
+    sj_solve_options_t o;
+    sj_solve_options_default(&o);
+    o.rtol = 1e-12;
+    sj_solve_result_t r;
+    SJ_ASSERT_OK(sj_solve_lsqr(J, s.d, x, &o, &r)); /* J x ~ d */
+    double v[NM];
+    get_m(x, v);
+    SJ_ASSERT_OK(sj_array_allgather(s.d, f));
+    /* dense J and the normal equations J'J x = J'f, by Gaussian elimination */
+    double Jd[NS * ND][NM], K[NM][NM + 1];
+    for (int i = 0; i < NS; i++)
+        for (int r0 = 0; r0 < ND; r0++)
+            for (int c = 0; c < NM; c++)
+                Jd[i * ND + r0][c] = hval(i, r0, c) * exp(m0[c]);
+    for (int a = 0; a < NM; a++) {
+        for (int c = 0; c <= NM; c++) {
+            double t = 0;
+            for (int k = 0; k < NS * ND; k++)
+                t += Jd[k][a] * (c < NM ? Jd[k][c] : f[k]);
+            K[a][c] = t;
+        }
+    }
+    for (int a = 0; a < NM; a++)
+        for (int b = a + 1; b < NM; b++) {
+            const double q = K[b][a] / K[a][a];
+            for (int c = a; c <= NM; c++)
+                K[b][c] -= q * K[a][c];
+        }
+    double ref[NM];
+    for (int a = NM - 1; a >= 0; a--) {
+        double t = K[a][NM];
+        for (int c = a + 1; c < NM; c++)
+            t -= K[a][c] * ref[c];
+        ref[a] = t / K[a][a];
+    }
+    for (int k = 0; k < NM; k++)
+        assert_true(fabs(v[k] - ref[k]) <= 1e-8 * (1.0 + fabs(ref[k])));
+    assert_true(r.reason == SJ_SOLVE_RTOL);
+    sj_op_destroy(&J);
+    sj_array_destroy(&pt);
+    sj_array_destroy(&x);
+    teardown(&s);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -308,7 +366,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gauss_newton), cmocka_unit_test(test_lbfgs),
         cmocka_unit_test(test_regularised),  cmocka_unit_test(test_bounds),
-        cmocka_unit_test(test_bits),         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_bits),         cmocka_unit_test(test_lsqr_on_jacobian),
+        cmocka_unit_test(test_bad_input),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "solve_nl");
 }
