@@ -425,13 +425,14 @@ int main(int argc, char **argv)
             cpu = 1;
         }
     }
-    char own[64] = "";
+    char own[4096] = "";
     if (!cpu && gpu_test_devices() == 0) {
         printf("test_gpu: no CUDA device: skipped\n");
         return 77;
     }
     if (!path) { /* no reference given: make one (before MPI starts here) */
-        snprintf(own, sizeof own, "/tmp/test_gpu_reference.XXXXXX");
+        const char *tmp = getenv("TMPDIR");
+        snprintf(own, sizeof own, "%s/test_gpu_reference.XXXXXX", tmp && *tmp ? tmp : "/tmp");
         const int fd = mkstemp(own);
         if (fd < 0 || close(fd) != 0 || record_in_child(argv[0], own) != 0) {
             fprintf(stderr, "test_gpu: the CPU-only run into %s failed\n", own);
