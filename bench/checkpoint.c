@@ -11,7 +11,10 @@
  * The array is 1-D float64, contiguous over the ranks. Per repetition:
  *   raw write   every rank pwrite()s its contiguous share of the same number
  *               of bytes into one file, in 8 MiB calls, then fsync()s it: a
- *               dd-like write at the same parallelism, the disk's number;
+ *               dd-like write at the same parallelism, the disk's number
+ *               (a new file per repetition, as a save makes one: writing
+ *               into a new file costs more than overwriting one on some
+ *               file systems; the files are removed at the end);
  *   MPI-IO      the same shares written with MPI_File_write_at_all and
  *               MPI_File_sync, no starjets: what the I/O library costs;
  *   save        sj_array_save() of the array (staging copy, checksums, one
@@ -149,7 +152,7 @@ int main(int argc, char **argv)
     CHECK(sj_init(&argc, &argv, NULL));
     const int64_t n = (int64_t)mib << 17; /* doubles */
     const size_t bytes = (size_t)n * 8;
-    char ckpt[4096], raw[4096];
+    char ckpt[4096], raw[4096], mpiio[4096];
     snprintf(ckpt, sizeof ckpt, "%s/bench_checkpoint.np%d.sjarr", dir, np);
     snprintf(raw, sizeof raw, "%s/bench_checkpoint.np%d.raw", dir, np);
 
@@ -168,19 +171,17 @@ int main(int argc, char **argv)
         t_load[MAX_ROUNDS];
     CHECK(sj_wait());
     for (int r = 0; r < reps; r++) {
-        if (me == 0)
-            unlink(raw);
+        snprintf(raw, sizeof raw, "%s/bench_checkpoint.np%d.raw%d", dir, np, r);
+        snprintf(mpiio, sizeof mpiio, "%s/bench_checkpoint.np%d.mpiio%d", dir, np, r);
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = now();
         raw_io(raw, 1, bytes, buf);
         MPI_Barrier(MPI_COMM_WORLD);
         t_raw_w[r] = now() - t0;
 
-        if (me == 0)
-            unlink(raw);
         MPI_Barrier(MPI_COMM_WORLD);
         t0 = now();
-        mpiio_write(raw, bytes, buf);
+        mpiio_write(mpiio, bytes, buf);
         MPI_Barrier(MPI_COMM_WORLD);
         t_mpiio[r] = now() - t0;
 
@@ -235,7 +236,12 @@ int main(int argc, char **argv)
                w / sv, rr / ld, w / sv);
         printf("\"correct\":%s}\n", json_bool(correct));
         unlink(ckpt);
-        unlink(raw);
+        for (int r = 0; r < reps; r++) {
+            snprintf(raw, sizeof raw, "%s/bench_checkpoint.np%d.raw%d", dir, np, r);
+            snprintf(mpiio, sizeof mpiio, "%s/bench_checkpoint.np%d.mpiio%d", dir, np, r);
+            unlink(raw);
+            unlink(mpiio);
+        }
     }
     free(buf);
     CHECK(sj_array_destroy(&a));

@@ -344,7 +344,9 @@ int sj_array_save(sj_array_t array, const char *path, const char *label, const v
     t[2] = sj__now();
 
     SJ_TRY_GOTO(rc, agree(func, sj__rt_file_open(tmp, 1, &f)), out);
+    const double t_open = sj__now();
     rc = sj__rt_file_runs_all(f, 1, h.data_offset, p.nio, p.off, p.len, p.buf);
+    const double t_data = sj__now();
     if (rc == SJ_OK && sj__rt_rank() == 0)
         rc = write_header(f, array, label, meta, meta_size, sums, &h);
     t[3] = sj__now();
@@ -358,9 +360,10 @@ int sj_array_save(sj_array_t array, const char *path, const char *label, const v
     if (sj__rt_verbose() && sj__rt_rank() == 0)
         fprintf(stderr,
                 "starjets: sj_array_save '%s': %llu bytes in %.3f s; rank 0: staging and checksums "
-                "%.3f s, agreement %.3f s, write %.3f s, sync %.3f s, rename %.3f s\n",
+                "%.3f s, agreement %.3f s, open %.3f s, write %.3f s, header %.3f s, sync %.3f s, "
+                "rename %.3f s\n",
                 path, (unsigned long long)h.data_bytes, t[5] - t[0], t[1] - t[0], t[2] - t[1],
-                t[3] - t[2], t[4] - t[3], t[5] - t[4]);
+                t_open - t[2], t_data - t_open, t[3] - t_data, t[4] - t[3], t[5] - t[4]);
 out:
     if (f) {
         sj__rt_file_close(&f);
