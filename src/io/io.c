@@ -6,7 +6,7 @@
  * block (its first dimension) is contiguous in the global column-major order.
  * Each rank sorts its runs by file offset, stages them in one buffer and
  * moves that buffer with one collective MPI-IO call (runtime/rt_io.h). The
- * checksum of a chunk of the data is a sum of per-word terms (io/format.h),
+ * checksum of a chunk of the data is a sum of per-element terms (io/format.h),
  * so every rank adds the terms of its runs and one allreduce gives the
  * chunk checksums, whatever the layout: nothing is gathered on a root.
  *
