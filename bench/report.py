@@ -191,6 +191,17 @@ SPECS = {
             "pread, same bytes and ranks", lambda j: j["load_ratio"],
             "raw read time / load time", ("~", 1.0)),
     ],
+    "check_cost": [
+        row("collective-call check, cheapest call", lambda j: "sj_array_scale, %d calls, rounds: %d"
+            % (j["calls"], j["rounds"]),
+            (lambda j: j["scale_us_on"] * 1e-6, "s"), (lambda j: j["scale_us_off"] * 1e-6, "s"),
+            "the same calls, checking off", lambda j: j["scale_us_off"] / j["scale_us_on"],
+            "unchecked / checked", None, chart=False),
+        row("collective-call check, blocking dot", lambda j: "sj_array_dot of %d doubles" % j["n"],
+            (lambda j: j["dot_us_on"] * 1e-6, "s"), (lambda j: j["dot_us_off"] * 1e-6, "s"),
+            "the same calls, checking off", lambda j: j["dot_us_off"] / j["dot_us_on"],
+            "unchecked / checked", None, chart=False),
+    ],
     "host_cores": [
         row("host OpenMP loop, starjets idle", lambda j: "triad of %d doubles per rank, %d OpenMP "
             "thread(s) per rank, %d loops" % (j["n"], j["omp_threads"], j["loops"]),
