@@ -191,6 +191,13 @@ SPECS = {
             "pread, same bytes and ranks", lambda j: j["load_ratio"],
             "raw read time / load time", ("~", 1.0)),
     ],
+    "solve": [
+        row("CG iteration (sj_solve_cg)", lambda j: "diagonal operator, n = %d in %d blocks, %d "
+            "iterations, lag %d" % (j["n"], j["blocks"], j["iters"], j["lag"]),
+            (lambda j: j["starjets_us_per_iter"] * 1e-6, "s"),
+            (lambda j: j["mpi_us_per_iter"] * 1e-6, "s"), "hand-written MPI + C CG, same run",
+            lambda j: j["ratio_mpi_over_starjets"], "MPI CG / starjets", None, chart=False),
+    ],
     "check_cost": [
         row("collective-call check, cheapest call", lambda j: "sj_array_scale, %d calls, rounds: %d"
             % (j["calls"], j["rounds"]),

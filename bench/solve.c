@@ -276,9 +276,11 @@ static int cg_bench(int64_t n, int blocks, int iters, int lag, int rounds)
                "\"blocks\": %d, \"iters\": %d, \"lag\": %d, \"starjets_us_per_iter\": %.2f, "
                "\"mpi_us_per_iter\": %.3f, \"petsc_us_per_iter\": %.3f, "
                "\"ratio_mpi_over_starjets\": %.4f, \"ratio_petsc_over_starjets\": %.4f, "
-               "\"stop\": \"%s\", \"x0\": %.17g, \"x0_mpi\": %.17g}\n",
+               "\"stop\": \"%s\", \"x0\": %.17g, \"x0_mpi\": %.17g, \"correct\": %s}\n",
                P, (long long)n, blocks, iters, lag, 1e6 * msj, 1e6 * mmpi, 1e6 * mp, mmpi / msj,
-               mp / msj, sj_solve_reason_name(res.reason), x0sj, x0);
+               mp / msj, sj_solve_reason_name(res.reason), x0sj, x0,
+               /* the same iteration in another summation order: close, not equal */
+               fabs(x0sj - x0) <= 1e-8 * fabs(x0) ? "true" : "false");
     }
     CHECK(sj_array_destroy(&b));
     CHECK(sj_array_destroy(&x));
@@ -411,9 +413,9 @@ static int lsqr_bench(int blocks, int64_t R, int64_t C, int iters, int lag, int 
         printf("{\"bench\": \"solve\", \"solver\": \"lsqr\", \"ranks\": %d, \"blocks\": %d, "
                "\"rows\": %lld, \"cols\": %lld, \"iters\": %d, \"lag\": %d, "
                "\"starjets_ms_per_iter\": %.3f, \"petsc_ms_per_iter\": %.3f, "
-               "\"ratio_petsc_over_starjets\": %.4f, \"rnorm\": %.6e}\n",
+               "\"ratio_petsc_over_starjets\": %.4f, \"rnorm\": %.6e, \"correct\": %s}\n",
                P, blocks, (long long)R, (long long)C, iters, lag, 1e3 * ms, 1e3 * mp, mp / ms,
-               res.rnorm);
+               res.rnorm, isfinite(res.rnorm) ? "true" : "false");
     }
     CHECK(sj_array_destroy(&b));
     CHECK(sj_array_destroy(&x));
