@@ -52,10 +52,10 @@ typedef struct sj_file_info {
  * @brief Save @p array to the file @p path, replacing it atomically.
  *
  * Collective; blocking. The call sees every update submitted before it and
- * none submitted after: each rank waits only for the tasks that write its own
- * blocks of @p array (not for the rest of the graph), copies them into a
- * staging buffer and lets tasks use the blocks again at once; then every rank
- * writes its part with collective MPI-IO into `<path>.tmp-<id>`, syncs it,
+ * none submitted after: each rank takes its own blocks of @p array for
+ * reading, which waits only for the tasks that write them (not for the rest
+ * of the graph), writes them from their memory (no copy) with collective
+ * MPI-IO into `<path>.tmp-<id>` and hands them back, then syncs the file,
  * and once every rank's data are on stable storage rank 0 renames it over
  * @p path and syncs the folder. A run killed at any point leaves either the
  * previous file or the new one at @p path, never a mix (a stray
@@ -76,7 +76,7 @@ typedef struct sj_file_info {
  * @retval SJ_ENOTSUP MPI runs below MPI_THREAD_MULTIPLE
  * @retval SJ_EIO the file cannot be created, written, synced or renamed
  *         (@p path keeps its previous contents)
- * @retval SJ_ENOMEM no memory for the staging buffer
+ * @retval SJ_ENOMEM no memory for the description of the blocks' pieces
  * Every rank returns the same code and sentence (which names the rank that
  * failed first).
  * @see sj_array_load, sj_array_file_info

@@ -4,8 +4,10 @@
  *
  * A rank's part of the file is the set of *runs* of its blocks: a column of a
  * block (its first dimension) is contiguous in the global column-major order.
- * Each rank sorts its runs by file offset, stages them in one buffer and
- * moves that buffer with one collective MPI-IO call (runtime/rt_io.h). The
+ * Each rank sorts its runs by file offset and moves them with one file view
+ * and collective MPI-IO calls (runtime/rt_io.h): a save straight from the
+ * blocks' memory, a load into a staging buffer that is copied into the
+ * blocks only once every checksum of the file matched. The
  * checksum of a chunk of the data is a sum of per-element terms (io/format.h),
  * so every rank adds the terms of its runs and one allreduce gives the
  * chunk checksums, whatever the layout: nothing is gathered on a root.
@@ -76,19 +78,26 @@ typedef struct run {
 typedef struct plan {
     size_t n;      /* runs */
     run_t *runs;   /* grouped by block, in local block order */
-    size_t nio;    /* pieces of the file */
-    uint64_t *off; /* sorted by offset, adjacent runs merged: what rt_io moves */
+    run_t **order; /* the runs by file offset */
+    size_t nio;    /* pieces: runs adjacent in the file and in memory, merged */
+    uint64_t *off; /* by file offset: what rt_io moves */
     uint64_t *len;
-    uint64_t bytes; /* of this rank */
-    unsigned char *buf;
+    char **mem;         /* where each piece is: the staging buffer, or the blocks (a save) */
+    uint64_t bytes;     /* of this rank */
+    unsigned char *buf; /* staging buffer of a load */
+    char **held;        /* a save: per block, its memory while held, else NULL */
+    int total;
 } plan_t;
 
 static void plan_free(plan_t *p)
 {
     free(p->runs);
+    free(p->order);
     free(p->off);
     free(p->len);
+    free(p->mem);
     free(p->buf);
+    free(p->held);
     memset(p, 0, sizeof *p);
 }
 
@@ -110,8 +119,11 @@ static int cmp_run(const void *x, const void *y)
     return a->off < b->off ? -1 : a->off > b->off;
 }
 
-/* The runs of this rank's blocks of @p a, their order in the file and the staging buffer. */
-static int plan_make(sj_array_t a, plan_t *p)
+/*
+ * The runs of this rank's blocks of @p a and their order in the file; with
+ * @p staged, a staging buffer that holds them in that order.
+ */
+static int plan_make(sj_array_t a, plan_t *p, int staged)
 {
     memset(p, 0, sizeof *p);
     sj_space_t s = a->space;
@@ -125,13 +137,16 @@ static int plan_make(sj_array_t a, plan_t *p)
         sj__space_block_info(s, mine[i], &bi);
         n += (size_t)(bi.dims[1] * bi.dims[2]);
     }
+    const size_t n1 = n ? n : 1;
     p->n = n;
-    p->runs = malloc((n ? n : 1) * sizeof *p->runs);
-    run_t **order = malloc((n ? n : 1) * sizeof *order);
-    p->off = malloc((n ? n : 1) * sizeof *p->off);
-    p->len = malloc((n ? n : 1) * sizeof *p->len);
-    if (!p->runs || !order || !p->off || !p->len) {
-        free(order);
+    p->total = s->total;
+    p->runs = malloc(n1 * sizeof *p->runs);
+    p->order = malloc(n1 * sizeof *p->order);
+    p->off = malloc(n1 * sizeof *p->off);
+    p->len = malloc(n1 * sizeof *p->len);
+    p->mem = malloc(n1 * sizeof *p->mem);
+    p->held = calloc((size_t)s->total, sizeof *p->held);
+    if (!p->runs || !p->order || !p->off || !p->len || !p->mem || !p->held) {
         plan_free(p);
         return sj__error(SJ_ENOMEM, "starjets", "out of memory for %zu runs of blocks", n);
     }
@@ -149,31 +164,17 @@ static int plan_make(sj_array_t a, plan_t *p)
                 r->len = es * (uint64_t)bi.dims[0];
                 r->block = mine[i];
                 r->mem = (int64_t)es * ld[0] * (y + ld[1] * z);
-                order[k] = r;
+                p->order[k] = r;
             }
     }
-    qsort(order, n, sizeof *order, cmp_run);
-    /* what moves: runs adjacent in the file merged (up to 1 GiB), one run for a rank whose
-     * blocks are one contiguous piece of the file */
+    qsort(p->order, n, sizeof *p->order, cmp_run);
     uint64_t pos = 0;
-    p->nio = 0;
     for (size_t i = 0; i < n; i++) {
-        order[i]->pos = pos;
-        const size_t m = p->nio;
-        if (m > 0 && p->off[m - 1] + p->len[m - 1] == order[i]->off &&
-            p->len[m - 1] + order[i]->len <= ((uint64_t)1 << 30)) {
-            p->len[m - 1] += order[i]->len;
-        } else {
-            p->off[m] = order[i]->off;
-            p->len[m] = order[i]->len;
-            p->nio++;
-        }
-        pos += order[i]->len;
+        p->order[i]->pos = pos;
+        pos += p->order[i]->len;
     }
-    free(order);
     p->bytes = pos;
-    p->buf = malloc(pos ? pos : 1);
-    if (!p->buf) {
+    if (staged && !(p->buf = malloc(pos ? pos : 1))) {
         plan_free(p);
         return sj__error(SJ_ENOMEM, "starjets",
                          "out of memory for the staging buffer (%llu bytes of this rank's blocks)",
@@ -182,38 +183,75 @@ static int plan_make(sj_array_t a, plan_t *p)
     return SJ_OK;
 }
 
-/* Bytes copied then summed while they are in the cache. */
-#define PIECE ((size_t)64 << 10)
+/*
+ * The pieces that move, by file offset: runs adjacent in the file and in
+ * memory merged (up to 1 GiB), so that a rank whose blocks are one piece of
+ * the file moves it in one piece. Memory is the staging buffer (a load) or
+ * the held blocks (a save).
+ */
+static void plan_pieces(plan_t *p)
+{
+    p->nio = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const run_t *r = p->order[i];
+        char *at = p->buf ? (char *)p->buf + r->pos : p->held[r->block] + r->mem;
+        const size_t m = p->nio;
+        if (m > 0 && p->off[m - 1] + p->len[m - 1] == r->off &&
+            p->mem[m - 1] + p->len[m - 1] == at && p->len[m - 1] + r->len <= ((uint64_t)1 << 30)) {
+            p->len[m - 1] += r->len;
+        } else {
+            p->off[m] = r->off;
+            p->len[m] = r->len;
+            p->mem[m] = at;
+            p->nio++;
+        }
+    }
+}
 
 /*
- * Copy this rank's blocks into the staging buffer (@p sums non-NULL: a save,
- * adding the checksum terms of what it copies to @p sums) or back, holding
- * each block only while its runs are copied: a save waits for the tasks that
- * write the block, a load for every task that uses it.
+ * A save holds this rank's blocks for reading (waiting only for the tasks
+ * that write them; tasks that read them still run) from here until
+ * plan_release(); their memory is what is written, without a copy.
  */
-static int plan_copy(sj_array_t a, plan_t *p, const sj__io_header_t *h, uint64_t *sums)
+static int plan_hold(sj_array_t a, plan_t *p)
+{
+    for (size_t k = 0; k < p->n; k++) {
+        const int b = p->runs[k].block;
+        if (p->held[b])
+            continue;
+        char *mem = sj__rt_data_acquire(a->handles[b], SJ__R);
+        if (!mem)
+            return sj__error(SJ_ERUNTIME, "starjets", "cannot acquire block %d", b);
+        p->held[b] = a->wrap && a->wrap->view[b] ? a->wrap->view[b] : mem;
+    }
+    return SJ_OK;
+}
+
+static void plan_release(sj_array_t a, plan_t *p)
+{
+    for (int b = 0; p->held && b < p->total; b++)
+        if (p->held[b]) {
+            sj__rt_data_release(a->handles[b]);
+            p->held[b] = NULL;
+        }
+}
+
+/*
+ * Copy the staging buffer of a load into this rank's blocks, holding each
+ * block only while its runs are copied (after the tasks that use it).
+ */
+static int plan_copy_in(sj_array_t a, plan_t *p)
 {
     size_t k = 0;
     while (k < p->n) {
         const int b = p->runs[k].block;
-        char *mem = sj__rt_data_acquire(a->handles[b], sums ? SJ__R : SJ__W);
+        char *mem = sj__rt_data_acquire(a->handles[b], SJ__W);
         if (!mem)
             return sj__error(SJ_ERUNTIME, "starjets", "cannot acquire block %d", b);
         if (a->wrap && a->wrap->view[b])
             mem = a->wrap->view[b]; /* the host's memory, strided or not */
-        for (; k < p->n && p->runs[k].block == b; k++) {
-            const run_t *r = &p->runs[k];
-            if (!sums) {
-                memcpy(mem + r->mem, p->buf + r->pos, r->len);
-                continue;
-            }
-            for (uint64_t o = 0; o < r->len; o += PIECE) {
-                const size_t n = r->len - o < PIECE ? (size_t)(r->len - o) : PIECE;
-                memcpy(p->buf + r->pos + o, mem + r->mem + o, n);
-                sj__io_chunk_sums(r->off + o, p->buf + r->pos + o, n, h->chunk_bytes, h->elemsize,
-                                  0, sums);
-            }
-        }
+        for (; k < p->n && p->runs[k].block == b; k++)
+            memcpy(mem + p->runs[k].mem, p->buf + p->runs[k].pos, p->runs[k].len);
         sj__rt_data_release(a->handles[b]);
     }
     return SJ_OK;
@@ -222,8 +260,8 @@ static int plan_copy(sj_array_t a, plan_t *p, const sj__io_header_t *h, uint64_t
 /* This rank's terms of every chunk checksum. */
 static void plan_sums(const plan_t *p, uint64_t chunk_bytes, uint32_t elemsize, uint64_t *sums)
 {
-    for (size_t i = 0, pos = 0; i < p->nio; pos += p->len[i], i++)
-        sj__io_chunk_sums(p->off[i], p->buf + pos, p->len[i], chunk_bytes, elemsize, 0, sums);
+    for (size_t i = 0; i < p->nio; i++)
+        sj__io_chunk_sums(p->off[i], p->mem[i], p->len[i], chunk_bytes, elemsize, 0, sums);
 }
 
 /* A block of @p a held on this rank (SJ_ESTATE naming it), for every I/O call. */
@@ -319,15 +357,17 @@ int sj_array_save(sj_array_t array, const char *path, const char *label, const v
     int rc = save_args(func, array, path, label, meta, meta_size);
     if (rc == SJ_OK) {
         layout_of(array, &h);
-        rc = plan_make(array, &p);
+        rc = plan_make(array, &p, 0);
     }
     if (rc == SJ_OK && !(sums = calloc(h.nchunks, sizeof *sums)))
         rc = sj__error(SJ_ENOMEM, "starjets", "out of memory for %llu checksums",
                        (unsigned long long)h.nchunks);
-    /* phases, printed with SJ_VERBOSE: start, staged, agreed, written, synced, renamed */
+    /* phases, printed with SJ_VERBOSE: start, held and summed, agreed, written, synced, renamed */
     double t[6] = {sj__now(), 0, 0, 0, 0, 0};
-    if (rc == SJ_OK)
-        rc = plan_copy(array, &p, &h, sums);
+    if (rc == SJ_OK && (rc = plan_hold(array, &p)) == SJ_OK) {
+        plan_pieces(&p);
+        plan_sums(&p, h.chunk_bytes, h.elemsize, sums);
+    }
     t[1] = sj__now();
     SJ_TRY_GOTO(rc, agree(func, rc), out);
     SJ_TRY_GOTO(rc, sj__named(sj__rt_allreduce_u64_sum(sums, h.nchunks), func), out);
@@ -345,7 +385,8 @@ int sj_array_save(sj_array_t array, const char *path, const char *label, const v
 
     SJ_TRY_GOTO(rc, agree(func, sj__rt_file_open(tmp, 1, &f)), out);
     const double t_open = sj__now();
-    rc = sj__rt_file_runs_all(f, 1, h.data_offset, p.nio, p.off, p.len, p.buf);
+    rc = sj__rt_file_runs_all(f, 1, h.data_offset, p.nio, p.off, p.len, p.mem);
+    plan_release(array, &p); /* the file has the data: tasks may write the blocks again */
     const double t_data = sj__now();
     if (rc == SJ_OK && sj__rt_rank() == 0)
         rc = write_header(f, array, label, meta, meta_size, sums, &h);
@@ -359,7 +400,7 @@ int sj_array_save(sj_array_t array, const char *path, const char *label, const v
     t[5] = sj__now();
     if (sj__rt_verbose() && sj__rt_rank() == 0)
         fprintf(stderr,
-                "starjets: sj_array_save '%s': %llu bytes in %.3f s; rank 0: staging and checksums "
+                "starjets: sj_array_save '%s': %llu bytes in %.3f s; rank 0: hold and checksums "
                 "%.3f s, agreement %.3f s, open %.3f s, write %.3f s, header %.3f s, sync %.3f s, "
                 "rename %.3f s\n",
                 path, (unsigned long long)h.data_bytes, t[5] - t[0], t[1] - t[0], t[2] - t[1],
@@ -372,6 +413,7 @@ out:
     } else if (rc < 0 && sj__rt_rank() == 0 && tmp[0]) {
         sj__rt_file_remove(tmp); /* written, then refused: do not leave it */
     }
+    plan_release(array, &p);
     free(sums);
     plan_free(&p);
     return rc;
@@ -497,7 +539,7 @@ int sj_array_load(const char *path, sj_array_t array, sj_file_info_t *info)
 
     table = malloc(8 * h->nchunks);
     sums = calloc(h->nchunks, sizeof *sums);
-    rc = table && sums ? plan_make(array, &p)
+    rc = table && sums ? plan_make(array, &p, 1)
                        : sj__error(SJ_ENOMEM, func, "out of memory for %llu checksums",
                                    (unsigned long long)h->nchunks);
     SJ_TRY_GOTO(rc, agree(func, rc), out);
@@ -509,7 +551,8 @@ int sj_array_load(const char *path, sj_array_t array, sj_file_info_t *info)
     }
     /* phases, printed with SJ_VERBOSE: start, read, checked, copied */
     double t[4] = {sj__now(), 0, 0, 0};
-    rc = sj__rt_file_runs_all(f, 0, h->data_offset, p.nio, p.off, p.len, p.buf);
+    plan_pieces(&p);
+    rc = sj__rt_file_runs_all(f, 0, h->data_offset, p.nio, p.off, p.len, p.mem);
     SJ_TRY_GOTO(rc, agree(func, rc), out);
     t[1] = sj__now();
     plan_sums(&p, h->chunk_bytes, h->elemsize, sums);
@@ -527,7 +570,7 @@ int sj_array_load(const char *path, sj_array_t array, sj_file_info_t *info)
             goto out;
         }
     /* the whole file checked: only now is the array written */
-    SJ_TRY_GOTO(rc, agree(func, plan_copy(array, &p, h, NULL)), out);
+    SJ_TRY_GOTO(rc, agree(func, plan_copy_in(array, &p)), out);
     t[3] = sj__now();
     if (sj__rt_verbose() && sj__rt_rank() == 0)
         fprintf(stderr,

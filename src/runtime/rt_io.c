@@ -125,8 +125,45 @@ static int runs_type(size_t nruns, const uint64_t off[], const uint64_t len[], M
     return err == MPI_SUCCESS ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "MPI file type failed");
 }
 
+/*
+ * The memory of bytes [at, at + count) of this rank's runs, as an hindexed
+ * type of bytes at absolute addresses (used with MPI_BOTTOM).
+ */
+static int round_type(size_t nruns, const uint64_t len[], char *const mem[], uint64_t at,
+                      uint64_t count, MPI_Datatype *t)
+{
+    size_t first = 0, n = 0;
+    uint64_t start = 0; /* stream byte of run `first` */
+    while (first < nruns && start + len[first] <= at)
+        start += len[first++];
+    for (uint64_t s = start; first + n < nruns && s < at + count; s += len[first + n], n++)
+        ;
+    int *lens = malloc((n ? n : 1) * sizeof *lens);
+    MPI_Aint *disp = malloc((n ? n : 1) * sizeof *disp);
+    if (!lens || !disp) {
+        free(lens);
+        free(disp);
+        return sj__error(SJ_ENOMEM, "starjets", "out of memory for a memory type of %zu runs", n);
+    }
+    uint64_t s = start;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t lo = s < at ? at : s,
+                       hi = s + len[first + i] < at + count ? s + len[first + i] : at + count;
+        MPI_Get_address(mem[first + i] + (lo - s), &disp[i]);
+        lens[i] = (int)(hi - lo);
+        s += len[first + i];
+    }
+    int err = MPI_Type_create_hindexed((int)n, lens, disp, MPI_BYTE, t);
+    if (err == MPI_SUCCESS)
+        err = MPI_Type_commit(t);
+    free(lens);
+    free(disp);
+    return err == MPI_SUCCESS ? SJ_OK
+                              : sj__error(SJ_ERUNTIME, "starjets", "MPI memory type failed");
+}
+
 int sj__rt_file_runs_all(sj__rt_file_t f, int write, uint64_t base, size_t nruns,
-                         const uint64_t off[], const uint64_t len[], void *buf)
+                         const uint64_t off[], const uint64_t len[], char *const mem[])
 {
     uint64_t total = 0;
     for (size_t i = 0; i < nruns; i++)
@@ -138,7 +175,7 @@ int sj__rt_file_runs_all(sj__rt_file_t f, int write, uint64_t base, size_t nruns
         return rc;
     /* one run: a plain byte view from its start (what a contiguous layout gives, and the
      * fastest path of the MPI-IO libraries); several: an hindexed view of bytes; none: the
-     * plain view, moving 0 bytes. A view that cannot be made moves nothing, but every call
+     * plain view, moving 0 bytes. What cannot be described moves nothing, but every call
      * is still made so that the other ranks are not left waiting. */
     MPI_Datatype ftype = MPI_BYTE;
     int own_type = 0;
@@ -149,28 +186,33 @@ int sj__rt_file_runs_all(sj__rt_file_t f, int write, uint64_t base, size_t nruns
         own_type = 1;
     if (rc < 0)
         total = 0;
+    char dummy = 0;
     int err = MPI_File_set_view(f->fh, disp, MPI_BYTE, ftype, "native", MPI_INFO_NULL);
     for (int64_t r = 0; err == MPI_SUCCESS && r < rounds; r++) {
         const uint64_t at = (uint64_t)r * ROUND;
-        const int count = at >= total ? 0 : (int)(total - at < ROUND ? total - at : ROUND);
+        const uint64_t count = at >= total ? 0 : (total - at < ROUND ? total - at : ROUND);
+        MPI_Datatype mtype = MPI_BYTE;
+        if (count > 0 && (rc = round_type(nruns, len, mem, at, count, &mtype)) < 0)
+            total = 0; /* nothing more moves on this rank; the calls go on */
+        const int moving = count > 0 && rc == SJ_OK;
+        void *buf = moving ? MPI_BOTTOM : &dummy;
         MPI_Status st;
         if (write)
-            err = MPI_File_write_at_all(f->fh, (MPI_Offset)at, (char *)buf + (count ? at : 0),
-                                        count, MPI_BYTE, &st);
+            err = MPI_File_write_at_all(f->fh, (MPI_Offset)at, buf, moving,
+                                        moving ? mtype : MPI_BYTE, &st);
         else
-            err = MPI_File_read_at_all(f->fh, (MPI_Offset)at, (char *)buf + (count ? at : 0), count,
-                                       MPI_BYTE, &st);
-        if (err == MPI_SUCCESS && count > 0) {
-            int got = 0;
-            MPI_Get_count(&st, MPI_BYTE, &got);
-            if (got != count) {
-                rc = sj__error(SJ_EIO, "starjets", "%s '%s': %d bytes moved, expected %d",
-                               write ? "writing" : "reading", f->path, got, count);
-                /* keep making the collective calls the other ranks make */
-                for (r++; r < rounds; r++)
-                    write ? MPI_File_write_at_all(f->fh, 0, buf, 0, MPI_BYTE, MPI_STATUS_IGNORE)
-                          : MPI_File_read_at_all(f->fh, 0, buf, 0, MPI_BYTE, MPI_STATUS_IGNORE);
-                break;
+            err = MPI_File_read_at_all(f->fh, (MPI_Offset)at, buf, moving,
+                                       moving ? mtype : MPI_BYTE, &st);
+        if (moving)
+            MPI_Type_free(&mtype);
+        if (err == MPI_SUCCESS && moving) {
+            MPI_Count got = 0;
+            MPI_Get_elements_x(&st, MPI_BYTE, &got);
+            if (got != (MPI_Count)count) {
+                rc = sj__error(SJ_EIO, "starjets", "%s '%s': %lld bytes moved, expected %llu",
+                               write ? "writing" : "reading", f->path, (long long)got,
+                               (unsigned long long)count);
+                total = 0; /* keep making the collective calls the other ranks make */
             }
         }
     }

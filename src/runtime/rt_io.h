@@ -25,12 +25,14 @@ int sj__rt_file_read_at(sj__rt_file_t file, uint64_t off, void *buf, size_t n);
 int sj__rt_file_write_at(sj__rt_file_t file, uint64_t off, const void *buf, size_t n);
 /*
  * Collective write (@p write non-zero) or read of this rank's @p nruns runs:
- * run i is @p len[i] bytes at file byte @p base + @p off[i], increasing and
- * disjoint, packed one after the other in @p buf. One file view per rank and
- * MPI_File_{write,read}_at_all, in rounds of at most 512 MiB per rank.
+ * run i is @p len[i] bytes at file byte @p base + @p off[i] (increasing and
+ * disjoint) and at @p mem[i] in memory. One file view per rank (a plain byte
+ * view for a single run, an hindexed one otherwise), the memory described by
+ * absolute addresses, and MPI_File_{write,read}_at_all in rounds of at most
+ * 512 MiB per rank, the same number of calls on every rank.
  */
 int sj__rt_file_runs_all(sj__rt_file_t file, int write, uint64_t base, size_t nruns,
-                         const uint64_t off[], const uint64_t len[], void *buf);
+                         const uint64_t off[], const uint64_t len[], char *const mem[]);
 /* MPI_File_sync (collective): this rank's writes are on stable storage. */
 int sj__rt_file_sync(sj__rt_file_t file);
 /* Remove a file (local; a missing file is no error). */
