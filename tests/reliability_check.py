@@ -38,11 +38,11 @@ def main():
         if not re.search(pattern, out):
             fails.append(f"missing {what}: /{pattern}/")
 
-    if a.mode == "agree":
+    if a.mode in ("agree", "imbalance"):
         if p.returncode != 0:
             fails.append("the job failed")
         for r in range(a.np):
-            need(rf"agree: rank {r}: ", f"rank {r}'s line")
+            need(rf"{a.mode}: rank {r}: ", f"rank {r}'s line")
         if "differ" in out or "watchdog" in out:
             fails.append("a false alarm")
     else:
@@ -65,13 +65,16 @@ def main():
         need(rf"sj_array_gather\(root={1 % a.np}\)", "the other root")
     elif a.mode == "stall":
         for r in range(a.np):
-            need(rf"rank {r}: watchdog: no progress for \d+ s while waiting in ", f"rank {r}'s report")
+            need(rf"rank {r}: watchdog: no progress on any rank for \d+ s; this rank is waiting in ",
+                 f"rank {r}'s report")
         need(rf"rank {last}: watchdog: .*sj_map: 1 running", "the stuck task, named")
         need(r"last collective call: sj_wait", "the last collective call")
     elif a.mode == "unchecked":
-        for r in range(a.np - 1):  # the last rank sleeps in its own code
-            need(rf"rank {r}: watchdog: no progress for \d+ s while waiting in .*last collective "
-                 r"call: sj_array_(dot|reduce)", f"rank {r}'s report")
+        for r in range(a.np - 1):
+            need(rf"rank {r}: watchdog: no progress on any rank for \d+ s; this rank is waiting "
+                 r"in .*last collective call: sj_array_dot", f"rank {r}'s report")
+        need(rf"rank {last}: watchdog: .*this rank is not in a starjets wait \(in the program's "
+             r"own code\)", "the sleeping rank's report")
     elif a.mode == "kill":
         pass  # ended, non-zero, in time: checked above
     for f in fails:

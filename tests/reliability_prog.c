@@ -13,6 +13,8 @@
  *   unchecked  watchdog on, no checking: the last rank skips a blocking dot
  *              and stays in its own code (a long sleep), the others wait in
  *              the dot: their watchdogs end the job
+ *   imbalance  watchdog on (2 s): the last rank runs five 1 s tasks in a row
+ *              while the others wait in sj_wait: not a hang (exits 0)
  *   kill       rank 1 kills itself (SIGKILL) in the middle of a loop of
  *              blocking dots; the others must not be left waiting
  */
@@ -33,6 +35,16 @@
         }                                                                                          \
     } while (0)
 
+static int slow(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
+{
+    (void)out;
+    (void)in;
+    (void)ctx;
+    if (blk->hi[0] == blk->gdims[0]) /* the last block */
+        sleep(1);
+    return 0;
+}
+
 static int stuck(const sj_block_info_t *blk, void *out, const void *const *in, void *ctx)
 {
     (void)out;
@@ -51,7 +63,7 @@ int main(int argc, char **argv)
     sj_init_options_default(&o);
     o.check_collectives =
         !strcmp(mode, "agree") || !strcmp(mode, "diverge") || !strcmp(mode, "root");
-    if (!strcmp(mode, "stall") || !strcmp(mode, "unchecked"))
+    if (!strcmp(mode, "stall") || !strcmp(mode, "unchecked") || !strcmp(mode, "imbalance"))
         o.watchdog = 2.0;
     CHECK(sj_init(&argc, &argv, &o));
     const int me = sj_rank(), np = sj_nranks(), last = np - 1;
@@ -87,6 +99,11 @@ int main(int argc, char **argv)
         else
             CHECK(sj_array_dot(x, x, &v));
         CHECK(sj_wait());
+    } else if (!strcmp(mode, "imbalance")) {
+        for (int k = 0; k < 5; k++)
+            CHECK(sj_array_map(0, NULL, x, slow, NULL, 0));
+        CHECK(sj_wait());
+        printf("imbalance: rank %d: done\n", me);
     } else if (!strcmp(mode, "kill")) {
         for (int i = 0; i < 1000000; i++) {
             if (me == 1 && i == 50)

@@ -148,16 +148,21 @@ typedef struct sj_init_options {
      * prints one sentence naming both calls and where the program made them,
      * and the job is aborted (MPI_Abort). A round trip to rank 0 per
      * collective call (bench/check_cost.c measures it). Default 0, or the
-     * environment variable `SJ_CHECK_COLLECTIVES`. See docs/reliability.md.
+     * environment variable `SJ_CHECK_COLLECTIVES`; rank 0's value holds for
+     * every rank. See docs/reliability.md.
      */
     int check_collectives;
     /**
-     * Seconds a blocking wait may make no progress (no task finished, no
-     * wait ended) before every stuck rank prints what it waits for (the wait,
-     * the last collective call, its unfinished tasks per codelet) and the job
-     * is aborted; 0 (default) = no watchdog. Pick it above your longest task.
-     * The environment variable `SJ_WATCHDOG` sets the default. See
-     * docs/reliability.md.
+     * Seconds that a rank may wait in starjets while no rank makes progress
+     * (no task finishes, no wait ends) before every rank prints what it is
+     * doing (the wait or its own code, the last collective call, its
+     * unfinished tasks per codelet) and the job is aborted; 0 (default) = no
+     * watchdog. Pick it above your longest task and above the longest time a
+     * rank spends in its own code while the others wait for it. At
+     * MPI_THREAD_MULTIPLE progress is counted over all ranks (a rank waiting
+     * for another that computes is not stuck); below it, each rank counts its
+     * own. The environment variable `SJ_WATCHDOG` sets the default; rank 0's
+     * value holds for every rank. See docs/reliability.md.
      */
     double watchdog;
 } sj_init_options_t;

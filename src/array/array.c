@@ -285,8 +285,10 @@ int sj_array_copy(sj_array_t src, sj_array_t *array)
 
 int sj_array_destroy(sj_array_t *array)
 {
-    if (!array || !*array)
+    if (!array || !*array) {
+        sj__rt_collective_noted(__func__); /* the ranks' call numbers stay in step */
         return SJ_OK;
+    }
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_handle(__func__, "*array", *array, SJ__KIND_ARRAY));
     sj_array_t a = *array;

@@ -93,8 +93,10 @@ int sj_scalar_value(sj_scalar_t scalar, double *value)
 
 int sj_scalar_destroy(sj_scalar_t *scalar)
 {
-    if (!scalar || !*scalar)
+    if (!scalar || !*scalar) {
+        sj__rt_collective_noted(__func__); /* the ranks' call numbers stay in step */
         return SJ_OK;
+    }
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_handle(__func__, "*scalar", *scalar, SJ__KIND_SCALAR));
     sj_scalar_t s = *scalar;

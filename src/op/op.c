@@ -115,8 +115,10 @@ int sj__op_new(sj__op_type_t type, sj_space_t dom, sj_dist_t ddist, sj_space_t r
 
 int sj_op_destroy(sj_op_t *op)
 {
-    if (!op || !*op)
+    if (!op || !*op) {
+        sj__rt_collective_noted(__func__); /* the ranks' call numbers stay in step */
         return SJ_OK;
+    }
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_handle(__func__, "*op", *op, SJ__KIND_OP));
     sj_op_t o = *op;

@@ -14,19 +14,23 @@
  * StarPU-MPI messages under a reserved tag (only StarPU-MPI's thread may call
  * MPI there).
  *
- * The watchdog is a thread that looks, twice a second, at what the
- * application thread waits for: each blocking wait of the runtime is wrapped
- * in sj__wd_enter / sj__wd_leave, and finished tasks, finished waits and
- * collective calls count as progress (sj__wd_progress). When the application thread has waited that
- * long with no progress at all, the watchdog prints what this rank waits for
- * (the wait, the last collective call, the tasks it has running and
- * submitted, per codelet) and aborts the job. Every rank's watchdog
- * reports: a rank waits one second after its report before aborting, so that
- * the others, stuck too, print theirs.
+ * The watchdog is a thread per rank: each blocking wait of the runtime is
+ * wrapped in sj__wd_enter / sj__wd_leave, and finished tasks, finished waits
+ * and collective calls count as progress (sj__wd_progress). Twice a second,
+ * at MPI_THREAD_MULTIPLE, the watchdog threads of all ranks add up their
+ * progress and how many ranks wait (one allreduce on their own duplicate of
+ * the communicator), so that a rank waiting for another that computes sees
+ * that progress, and every rank takes the same decision in the same round:
+ * when some rank waits and no rank has made progress for the watchdog's
+ * time, every rank prints what it was doing (the wait, or its own code; the
+ * last collective call; its unfinished tasks per codelet), waits a second
+ * for the others to print, and the job is aborted. Below MULTIPLE (only
+ * StarPU-MPI's thread may call MPI) each rank judges from its own progress.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <execinfo.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -70,13 +74,13 @@ static struct {
     /* watchdog */
     pthread_t thread;
     int thread_on;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int stop;
+    MPI_Comm wd_comm;     /* its heartbeat's own duplicate, at MPI_THREAD_MULTIPLE */
+    pthread_mutex_t lock; /* around `last`, which the watchdog reads */
+    atomic_int stop;
     atomic_uint_fast64_t progress;
-    atomic_int waiting;       /* blocking waits the application thread is in */
-    const char *_Atomic what; /* the innermost one */
-} ck = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+    atomic_int waiting;          /* blocking waits the application thread is in */
+    const char *_Atomic what[8]; /* their names, innermost last */
+} ck = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* ---- where the program made the call ------------------------------------------ */
 
@@ -203,10 +207,13 @@ static void check_call(const record_t *mine)
             rc = exchange(&v, sizeof v, 0, 0);
     }
     sj__wd_leave();
-    if (rc != 0) {
-        fprintf(stderr, "starjets: rank %d: the collective-call check of %s failed in StarPU-MPI\n",
-                me, mine->func);
-        return;
+    if (rc != 0) { /* the other ranks would wait for this one's part: end the job */
+        fprintf(stderr,
+                "starjets: rank %d: the collective-call check of %s could not exchange its "
+                "records (%s); aborting (SJ_CHECK_COLLECTIVES)\n",
+                me, mine->func, ck.comm != MPI_COMM_NULL ? "MPI" : "StarPU-MPI");
+        fflush(stderr);
+        MPI_Abort(sj__rt.comm, 3);
     }
     if (v.differs < 0)
         return;
@@ -237,16 +244,24 @@ int sj__rt_check_collective_key(const char *func, const char *fmt, ...)
 
 void sj__rt_collective_called(const char *func)
 {
-    record_t *r = &ck.last;
-    r->seq = ++ck.seq;
-    snprintf(r->func, sizeof r->func, "%s", func);
-    snprintf(r->key, sizeof r->key, "%s", ck.key);
-    r->site[0] = '\0';
+    record_t r = {.seq = ++ck.seq};
+    snprintf(r.func, sizeof r.func, "%s", func);
+    snprintf(r.key, sizeof r.key, "%s", ck.key);
     sj__wd_progress();
-    if (!ck.collectives || sj__rt.nranks == 1)
-        return;
-    call_site(r->site, sizeof r->site);
-    check_call(r);
+    const int checking = ck.collectives && sj__rt.nranks > 1;
+    if (checking)
+        call_site(r.site, sizeof r.site);
+    pthread_mutex_lock(&ck.lock);
+    ck.last = r;
+    pthread_mutex_unlock(&ck.lock);
+    if (checking)
+        check_call(&r);
+}
+
+void sj__rt_collective_noted(const char *func)
+{
+    if (sj__rt.running && !sj__rt.in_run && !sj__rt.paused)
+        sj__rt_collective_called(func);
 }
 
 /* ---- the watchdog ------------------------------------------------------------ */
@@ -260,8 +275,9 @@ void sj__wd_enter(const char *what)
 {
     if (!ck.thread_on)
         return;
-    atomic_fetch_add(&ck.waiting, 1);
-    ck.what = what;
+    const int depth = atomic_fetch_add(&ck.waiting, 1);
+    if (depth < 8)
+        ck.what[depth] = what;
 }
 
 void sj__wd_leave(void)
@@ -272,55 +288,88 @@ void sj__wd_leave(void)
     sj__wd_progress();
 }
 
-static void report_and_abort(double stalled)
+/* All ranks (shared) or this one saw no progress for @p stalled seconds: say what this rank
+ * was doing, give the others a second to say it too, abort the job. */
+static void report_and_abort(double stalled, int shared)
 {
     char tasks[1024];
     sj__registry_in_flight(tasks, sizeof tasks);
     char last[320] = "none yet";
+    pthread_mutex_lock(&ck.lock);
     if (ck.last.seq)
         describe(&ck.last, last, sizeof last);
-    const char *what = ck.what;
+    pthread_mutex_unlock(&ck.lock);
+    const int depth = atomic_load(&ck.waiting);
+    const char *what = depth > 0 ? ck.what[(depth < 8 ? depth : 8) - 1] : NULL;
+    char doing[300];
+    if (what)
+        snprintf(doing, sizeof doing, "waiting in %s", what);
+    else
+        snprintf(doing, sizeof doing, "not in a starjets wait (in the program's own code)");
     fprintf(stderr,
-            "starjets: rank %d: watchdog: no progress for %.0f s while waiting in %s; last "
+            "starjets: rank %d: watchdog: no progress %s for %.0f s; this rank is %s; last "
             "collective call: %s; tasks on this rank: %u submitted and not finished, %u ready; "
             "%s; aborting (SJ_WATCHDOG=%g)\n",
-            sj__rt.rank, stalled, what ? what : "(unknown)", last, starpu_task_nsubmitted(),
-            starpu_task_nready(), tasks, ck.watchdog);
+            sj__rt.rank, shared ? "on any rank" : "on this rank", stalled, doing, last,
+            starpu_task_nsubmitted(), starpu_task_nready(), tasks, ck.watchdog);
     fflush(stderr);
-    sleep(1); /* the other ranks' watchdogs report too */
+    sleep(1); /* the other ranks' reports */
     MPI_Abort(sj__rt.comm, 4);
 }
 
+/* Wait for the heartbeat's allreduce, testing every 2 ms (this thread has time). */
+static int heartbeat_wait(MPI_Request *req)
+{
+    for (;;) {
+        int done = 0;
+        if (MPI_Test(req, &done, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            return -1;
+        if (done)
+            return 0;
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    }
+}
+
+/*
+ * Every half second: at MPI_THREAD_MULTIPLE, the watchdog threads of all
+ * ranks add up their ranks' progress, their stop requests and how many ranks
+ * wait (one small allreduce on the watchdog's own communicator), so that a
+ * rank that waits while another computes sees the other's progress, and all
+ * ranks decide in the same round; below it (only StarPU-MPI's thread may call
+ * MPI) each rank judges from its own progress alone.
+ */
 static void *watchdog_main(void *arg)
 {
     (void)arg;
-    uint64_t seen = atomic_load(&ck.progress);
-    double since = sj__now();
-    pthread_mutex_lock(&ck.lock);
-    while (!ck.stop) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += 500000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&ck.wake, &ck.lock, &t);
-        if (ck.stop)
+    const int shared = ck.wd_comm != MPI_COMM_NULL;
+    const int need = (int)ceil(ck.watchdog / 0.5);
+    uint64_t seen = UINT64_MAX;
+    int still = 0;
+    for (;;) {
+        nanosleep(&(struct timespec){0, 500000000L}, NULL);
+        /* progress, ranks that asked to stop, ranks waiting */
+        uint64_t v[3] = {atomic_load(&ck.progress), (uint64_t)atomic_load(&ck.stop),
+                         (uint64_t)(atomic_load(&ck.waiting) > 0)};
+        if (shared) {
+            uint64_t sum[3];
+            MPI_Request req;
+            if (MPI_Iallreduce(v, sum, 3, MPI_UINT64_T, MPI_SUM, ck.wd_comm, &req) != MPI_SUCCESS ||
+                heartbeat_wait(&req) != 0)
+                break;
+            memcpy(v, sum, sizeof v);
+            if (v[1] == (uint64_t)sj__rt.nranks) /* every rank is in sj_finalize */
+                break;
+        } else if (v[1]) {
             break;
-        const uint64_t now_progress = atomic_load(&ck.progress);
-        const double now = sj__now();
-        if (now_progress != seen || atomic_load(&ck.waiting) == 0) {
-            seen = now_progress;
-            since = now;
+        }
+        if (v[0] != seen || v[2] == 0) { /* something moved, or nobody waits */
+            seen = v[0];
+            still = 0;
             continue;
         }
-        if (now - since >= ck.watchdog) {
-            pthread_mutex_unlock(&ck.lock);
-            report_and_abort(now - since);
-        }
+        if (++still >= need)
+            report_and_abort(0.5 * still, shared);
     }
-    pthread_mutex_unlock(&ck.lock);
     return NULL;
 }
 
@@ -330,32 +379,41 @@ void sj__check_start(int collectives, double watchdog)
     ck.watchdog = watchdog;
     ck.seq = 0;
     ck.last = (record_t){0};
-    ck.stop = 0;
-    ck.comm = MPI_COMM_NULL;
+    atomic_store(&ck.stop, 0);
+    ck.comm = ck.wd_comm = MPI_COMM_NULL;
+    /* sj_init agreed on the options: every rank makes the same calls here */
     if (collectives && sj__rt.thread_multiple && MPI_Comm_dup(sj__rt.comm, &ck.comm) != MPI_SUCCESS)
         ck.comm = MPI_COMM_NULL; /* StarPU-MPI's messages then */
+    if (watchdog > 0 && sj__rt.thread_multiple && sj__rt.nranks > 1 &&
+        MPI_Comm_dup(sj__rt.comm, &ck.wd_comm) != MPI_SUCCESS)
+        ck.wd_comm = MPI_COMM_NULL;
     atomic_store(&ck.waiting, 0);
     ck.thread_on = 0;
     if (watchdog > 0) {
-        if (pthread_create(&ck.thread, NULL, watchdog_main, NULL) == 0)
-            ck.thread_on = 1;
-        else
-            fprintf(stderr, "starjets: rank %d: cannot start the watchdog thread: no watchdog\n",
-                    sj__rt.rank);
+        int started = pthread_create(&ck.thread, NULL, watchdog_main, NULL) == 0, all = started;
+        if (ck.wd_comm != MPI_COMM_NULL) /* a rank without its thread would stall the others' */
+            MPI_Allreduce(&started, &all, 1, MPI_INT, MPI_MIN, sj__rt.comm);
+        if (started && !all) {
+            atomic_store(&ck.stop, 1);
+            pthread_join(ck.thread, NULL);
+            started = 0;
+        }
+        ck.thread_on = started;
+        if (!started && sj__rt.rank == 0)
+            fprintf(stderr, "starjets: cannot start the watchdog threads: no watchdog\n");
     }
 }
 
 void sj__check_stop(void)
 {
-    if (ck.thread_on) {
-        pthread_mutex_lock(&ck.lock);
-        ck.stop = 1;
-        pthread_cond_signal(&ck.wake);
-        pthread_mutex_unlock(&ck.lock);
+    if (ck.thread_on) { /* it ends once every rank's asked (sj_finalize is collective) */
+        atomic_store(&ck.stop, 1);
         pthread_join(ck.thread, NULL);
         ck.thread_on = 0;
     }
     if (ck.comm != MPI_COMM_NULL)
         MPI_Comm_free(&ck.comm);
+    if (ck.wd_comm != MPI_COMM_NULL)
+        MPI_Comm_free(&ck.wd_comm);
     ck.collectives = 0;
 }

@@ -395,8 +395,12 @@ int sj__msg_send(const char *func, sj__chan_t c, int lane, int dest, int tag, in
         sj__msg_box_push(&c->box[lane], e);
         return SJ_OK;
     }
-    if (sj__rt.thread_multiple)
-        return mpi_send(func, c, lane, dest, tag, flag, buf, size);
+    if (sj__rt.thread_multiple) {
+        sj__wd_enter("an SPMD message (send)");
+        int rc = mpi_send(func, c, lane, dest, tag, flag, buf, size);
+        sj__wd_leave();
+        return rc;
+    }
     return sj__msg_spu_send(func, c, lane, dest, tag, flag, buf, size);
 }
 
@@ -413,8 +417,12 @@ int sj__msg_recv(const char *func, sj__chan_t c, int lane, int src, int tag, voi
                              lane == SJ__LANE_USER ? " with this tag" : "");
         return sj__msg_deliver_entry(func, lane, e, buf, size, from, flag);
     }
-    if (sj__rt.thread_multiple)
-        return mpi_recv(func, c, lane, src, tag, buf, size, from, flag);
+    if (sj__rt.thread_multiple) {
+        sj__wd_enter("an SPMD message (receive)");
+        int rc = mpi_recv(func, c, lane, src, tag, buf, size, from, flag);
+        sj__wd_leave();
+        return rc;
+    }
     return sj__msg_spu_recv(func, c, lane, src, tag, buf, size, from, flag);
 }
 

@@ -143,7 +143,13 @@ void sj_init_options_default(sj_init_options_t *opts)
     opts->max_tasks_in_flight = env_int("SJ_MAX_TASKS_IN_FLIGHT", 1000);
     opts->check_collectives = env_int("SJ_CHECK_COLLECTIVES", 0);
     const char *wd = getenv("SJ_WATCHDOG");
-    opts->watchdog = wd && *wd ? strtod(wd, NULL) : 0;
+    opts->watchdog = 0;
+    if (wd && *wd) { /* not a number: NAN, which sj_init refuses with a sentence */
+        char *end;
+        opts->watchdog = strtod(wd, &end);
+        if (*end != '\0')
+            opts->watchdog = NAN;
+    }
     opts->comm = MPI_COMM_WORLD;
 }
 
@@ -400,7 +406,8 @@ static int check_options(const sj_init_options_t *o)
                 "opts->max_tasks_in_flight is %d, expected 0 (no bound) or more",
                 o->max_tasks_in_flight);
     SJ_CHECK_FN(f, o->watchdog >= 0 && isfinite(o->watchdog), SJ_EINVAL,
-                "opts->watchdog is %g, expected 0 (none) or a number of seconds", o->watchdog);
+                "opts->watchdog is %g, expected 0 (none) or a number of seconds (SJ_WATCHDOG?)",
+                o->watchdog);
     SJ_CHECK_FN(f, o->comm != MPI_COMM_NULL, SJ_EINVAL,
                 "opts->comm is MPI_COMM_NULL: give the communicator starjets runs on "
                 "(MPI_COMM_WORLD by default); a rank outside it does not call sj_init");
@@ -579,6 +586,12 @@ int sj_init(int *argc, char ***argv, const sj_init_options_t *opts)
         o.comm = MPI_COMM_WORLD;
     SJ_TRY(check_options(&o));
     SJ_TRY(start_mpi(argc, argv, o.comm));
+    /* Rank 0's checking mode and watchdog for every rank: ranks that disagreed (an
+     * environment variable set on some) would wait for each other's records. */
+    double agreed[2] = {o.check_collectives != 0, o.watchdog};
+    MPI_Bcast(agreed, 2, MPI_DOUBLE, 0, sj__rt.comm);
+    o.check_collectives = agreed[0] != 0;
+    o.watchdog = agreed[1];
     struct starpu_conf conf;
     SJ_TRY(start_starpu(&o, argc, argv, &conf));
     report_start(&o, &conf);

@@ -164,9 +164,12 @@ int sj_future_fetch(sj_future_t future, int root, void *out)
 
 int sj_future_destroy(sj_future_t *future)
 {
-    if (!future || !*future)
+    if (!future || !*future) {
+        sj__rt_collective_noted(__func__); /* the ranks' call numbers stay in step */
         return SJ_OK;
+    }
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_handle(__func__, "*future", *future, SJ__KIND_FUTURE));
     release_user(&(*future)->obj);
     *future = NULL;
@@ -176,6 +179,7 @@ int sj_future_destroy(sj_future_t *future)
 int sj_everywhere(sj_local_fn_t fn, void *arg)
 {
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(fn);
     const int ret = fn(arg);
     int failed = 0;

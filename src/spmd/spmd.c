@@ -116,6 +116,7 @@ int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_context_t *ctx
     SJ_CHECK_NULL(ctx);
     *ctx = NULL;
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
+    SJ_TRY(sj__rt_check_collective(__func__));
     const int np = sj__rt_nranks();
     if (!ranks) {
         SJ_CHECK(nranks == 0 || nranks == np, SJ_ESIZE,
@@ -150,9 +151,12 @@ int sj_spmd_context_create(int nranks, const int ranks[], sj_spmd_context_t *ctx
 
 int sj_spmd_context_destroy(sj_spmd_context_t *ctx)
 {
-    if (!ctx || !*ctx)
+    if (!ctx || !*ctx) {
+        sj__rt_collective_noted(__func__); /* the ranks' call numbers stay in step */
         return SJ_OK;
+    }
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_handle(__func__, "*ctx", *ctx, SJ__KIND_SPMD_CONTEXT));
     release_user(&(*ctx)->obj);
     *ctx = NULL;
@@ -226,6 +230,7 @@ int sj_spmd_storage(sj_spmd_context_t ctx, const char *key, size_t size, void **
 int sj_spmd_run(sj_spmd_context_t ctx, sj_spmd_fn_t fn, void *arg)
 {
     SJ_TRY(sj__spmd_check_not_in_run(__func__));
+    SJ_TRY(sj__rt_check_collective(__func__));
     SJ_CHECK_NULL(fn);
     if (ctx)
         SJ_CHECK_HANDLE(ctx, SJ__KIND_SPMD_CONTEXT);
