@@ -13,6 +13,9 @@
  * on rank 0. Exit status 1 when, after the warm-up (the first quarter of the
  * run, at least one sample), a rank's RSS grows by more than 5 % or its
  * objects, handles, tags or open files grow at all, or when any call fails.
+ * SOAK_SKIP (letters) leaves parts out, to find what grows: a (arrays and
+ * reductions), o (operator), s (stencil), p (task farm), c (checkpoints),
+ * l (the loads only).
  */
 #include <dirent.h>
 #include <math.h>
