@@ -23,42 +23,11 @@
  *
  * One JSON object on stdout (rank 0).
  */
-#include <math.h>
-#include <mpi.h>
-#include <stdio.h>
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <starjets.h>
-
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "bench_check_cost: %s failed: %s\n", #call, sj_last_error());          \
-            MPI_Abort(MPI_COMM_WORLD, 2);                                                          \
-        }                                                                                          \
-    } while (0)
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "bench.h" /* CHECK, now, median */
 
 /* One session: R rounds of the two loops; us per call into scale_us[r], dot_us[r]. */
 static int session(int checking, int rounds, int calls, int64_t n, double *scale_us, double *dot_us)

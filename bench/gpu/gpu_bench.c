@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -41,14 +40,8 @@
 #include <starjets.h>
 #include <starjets/cuda.h>
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != SJ_OK) {                                                                        \
-            fprintf(stderr, "bench_gpu: %s failed: %s\n", #call, sj_last_error());                 \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "bench.h" /* CHECK, now, median */
+
 #define CUDA(call)                                                                                 \
     do {                                                                                           \
         cudaError_t e_ = (call);                                                                   \
@@ -57,25 +50,6 @@
             exit(1);                                                                               \
         }                                                                                          \
     } while (0)
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* Small pseudo-random integers: A in [-4, 4], B in [-3, 3]. */
 static double a_entry(int64_t r, int64_t c)
