@@ -34,6 +34,7 @@ void sj__cpu_axpy_scalar(void *buffers[], void *cl_arg);
 void sj__cpu_scale_scalar(void *buffers[], void *cl_arg);
 void sj__cpu_gather(void *buffers[], void *cl_arg);
 void sj__cpu_reduce_all(void *buffers[], void *cl_arg);
+void sj__cpu_axpy_dot(void *buffers[], void *cl_arg);
 /* stencils (halo_kernels.c) */
 void sj__cpu_halo_pack(void *buffers[], void *cl_arg);
 void sj__cpu_stencil(void *buffers[], void *cl_arg);

@@ -84,6 +84,11 @@ namespace
     __global__ void k_scale_scalar_##S(int64_t n, T *x, double a, const double *alpha)             \
     {                                                                                              \
         GRID_STRIDE(i, n) sj__g_scale_scalar_##S(i, x, a, alpha);                                  \
+    }                                                                                              \
+    __global__ void k_axpy_ratio_##S(int64_t n, T *w, const T *x, const T *y, double c,            \
+                                     const double *a, const double *b)                             \
+    {                                                                                              \
+        GRID_STRIDE(i, n) sj__g_axpy_ratio_##S(i, w, x, y, c, a, b);                               \
     }
 
 ELEMENTWISE_KERNELS(double, d)
@@ -269,6 +274,46 @@ void cuda_partial(void *buffers[], void *cl_arg)
     check_launch("sj_reduce_block");
 }
 
+/*
+ * w = c a x + y or c (a / b) x + y, then, with a partial buffer, the lanes
+ * and the tree of w . w over the new w (kernels/ids.h, SJ__K_AXPY_DOT): the
+ * launches of an axpy and of a DOT partial, in order on the worker's stream.
+ */
+void cuda_axpy_dot(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = (const sj__kargs_t *)cl_arg;
+    const int flags = a->op;
+    int i = 2;
+    const int64_t n = dev_n(buffers[0]);
+    void *w = dev_ptr(buffers[0]);
+    const void *x = dev_ptr(buffers[1]);
+    const void *y = flags & SJ__AXPY_DOT_Y ? dev_ptr(buffers[i++]) : w;
+    const double *sa = (const double *)dev_ptr(buffers[i++]);
+    const double *sb = flags & SJ__AXPY_DOT_DIV ? (const double *)dev_ptr(buffers[i++]) : NULL;
+    double *out = flags & SJ__AXPY_DOT_PARTIAL ? (double *)dev_ptr(buffers[i]) : NULL;
+    if (a->dtype == SJ_FLOAT64) {
+        LAUNCH(k_axpy_ratio_d, n)
+        (n, (double *)w, (const double *)x, (const double *)y, a->a, sa, sb);
+    } else {
+        LAUNCH(k_axpy_ratio_f, n)(n, (float *)w, (const float *)x, (const float *)y, a->a, sa, sb);
+    }
+    if (out) {
+        const int64_t L = sj__lanes(n);
+        double *v = (double *)scratch((size_t)L * sizeof(double));
+        if (!v) {
+            sj__kernel_fail("sj_axpy_dot: cannot allocate %lld doubles on the device",
+                            (long long)L);
+            return;
+        }
+        if (a->dtype == SJ_FLOAT64)
+            LAUNCH(k_lanes_d, L)(SJ_REDUCE_DOT, (const double *)w, (const double *)w, n, L, v);
+        else
+            LAUNCH(k_lanes_f, L)(SJ_REDUCE_DOT, (const float *)w, (const float *)w, n, L, v);
+        k_tree<<<1, 1024, 0, stream()>>>(SJ_REDUCE_DOT, v, L, out, 0, 0);
+    }
+    check_launch("sj_axpy_dot");
+}
+
 /* ---- graph scalars: one thread --------------------------------------------------- */
 
 __global__ void k_combine(int op, double *p, const double *q)
@@ -442,6 +487,8 @@ extern "C" sj__cpu_fn_t sj__cuda_body(int kernel)
         return cuda_gather;
     case SJ__K_REDUCE_ALL:
         return cuda_reduce_all;
+    case SJ__K_AXPY_DOT:
+        return cuda_axpy_dot;
     case SJ__K_HALO_PACK:
         return sj__cuda_halo_pack;
     default:

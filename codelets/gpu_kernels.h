@@ -81,6 +81,14 @@
     {                                                                                              \
         const T al = (T)(a * *alpha);                                                              \
         x[i] *= al;                                                                                \
+    }                                                                                              \
+    /* The update of SJ__K_AXPY_DOT: w = (T)(c * a) x + y, or (T)(c * (a / b)) x + y when b is     \
+     * given (graph scalars on the device); y may be w. */                                         \
+    SJ_GPU void sj__g_axpy_ratio_##S(int64_t i, T *w, const T *x, const T *y, double c,            \
+                                     const double *a, const double *b)                             \
+    {                                                                                              \
+        const T al = (T)(c * (b ? *a / *b : *a));                                                  \
+        w[i] = al * x[i] + y[i];                                                                   \
     }
 
 SJ__GPU_ELEMENTWISE(double, d)

@@ -191,6 +191,59 @@ void sj__cpu_partial(void *buffers[], void *cl_arg)
     *out = sj__reduce_tree(a->op, ln.acc, (int)ln.L);
 }
 
+/*
+ * w = f x + y, f = c a or c (a / b) (the graph scalars' quotient, then the
+ * product, as sj_scalar_binary and sj__cpu_axpy_scalar compute them; rounded
+ * to the element type once), and with a partial buffer the block's w . w,
+ * fed to the lanes of sj__cpu_partial: the bits of an axpy, then a copy
+ * when y is not w, then a DOT reduction of w with itself. The block goes by
+ * pieces, each fed to the lanes right after its update, while in cache.
+ */
+#define AXPY_DOT_PIECE 4096
+
+#define DEFINE_AXPY_PIECE(T)                                                                       \
+    static void axpy_piece_##T(T *w, const T *x, const T *y, double f, int64_t n)                  \
+    {                                                                                              \
+        const T al = (T)f;                                                                         \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            w[i] = al * x[i] + y[i];                                                               \
+    }
+
+DEFINE_AXPY_PIECE(double)
+DEFINE_AXPY_PIECE(float)
+
+void sj__cpu_axpy_dot(void *buffers[], void *cl_arg)
+{
+    const sj__kargs_t *a = cl_arg;
+    const int flags = a->op;
+    int i = 2;
+    char *w = PTR(0);
+    const char *x = PTR(1);
+    const char *y = flags & SJ__AXPY_DOT_Y ? PTR(i++) : w;
+    const double s = *(const double *)PTR(i++);
+    const double f = a->a * (flags & SJ__AXPY_DOT_DIV ? s / *(const double *)PTR(i++) : s);
+    double *partial = flags & SJ__AXPY_DOT_PARTIAL ? PTR(i) : NULL;
+    const int64_t n = NELEMS(0);
+    const size_t es = a->dtype == SJ_FLOAT64 ? sizeof(double) : sizeof(float);
+    lanes_t ln; /* as in sj__cpu_partial: only acc[0..L) is touched */
+    ln.L = sj__lanes(n);
+    ln.e = 0;
+    for (int64_t at = 0; at < n; at += AXPY_DOT_PIECE) {
+        const int64_t len = n - at < AXPY_DOT_PIECE ? n - at : AXPY_DOT_PIECE;
+        const size_t off = (size_t)at * es;
+        if (a->dtype == SJ_FLOAT64)
+            axpy_piece_double((double *)(w + off), (const double *)(x + off),
+                              (const double *)(y + off), f, len);
+        else
+            axpy_piece_float((float *)(w + off), (const float *)(x + off), (const float *)(y + off),
+                             f, len);
+        if (partial)
+            lanes_feed(&ln, SJ_REDUCE_DOT, a->dtype, w + off, w + off, len);
+    }
+    if (partial)
+        *partial = sj__reduce_tree(SJ_REDUCE_DOT, ln.acc, (int)ln.L);
+}
+
 void sj__cpu_combine(void *buffers[], void *cl_arg)
 {
     const sj__kargs_t *a = cl_arg;

@@ -568,6 +568,36 @@ int sj_array_axpy_scalar(double c, sj_scalar_t a, sj_array_t x, sj_array_t y);
  */
 int sj_array_scale_scalar(double c, sj_scalar_t a, sj_array_t x);
 
+/**
+ * @brief `w = c * a * x + y` (or `c * (a / b) * x + y`), and `w . w` as a new
+ * scalar, in one task per block.
+ *
+ * Logically collective; asynchronous. @p a and @p b are read in the task
+ * graph. The result has the bits of the calls it replaces:
+ * sj_scalar_binary(SJ_SCALAR_DIV, a, b) when @p b is given, then
+ * sj_array_copyto(y, w) when @p w is not @p y, sj_array_axpy_scalar(c, ., x, w)
+ * and sj_array_reduce_scalar(SJ_REDUCE_DOT, w, w), on any number of ranks and
+ * any layout (each task feeds the new values of its block to the lanes of
+ * the reduction while they are in cache; docs/arrays.md). It saves the
+ * division's task, the copy's and the reduction's per-block tasks, and a
+ * read of w. The first reduction of @p w registers its exchange handles
+ * (sj_array_reduce_scalar()).
+ * @param[in] c   constant factor
+ * @param[in] a   a scalar
+ * @param[in] b   a scalar to divide @p a by, or NULL (the factor is `c * a`)
+ * @param[in] x   the array scaled
+ * @param[in] y   the array added (same space and layout as @p x); may be @p w or @p x
+ * @param[in,out] w the result (same space and layout); not @p x
+ * @param[out] ww `w . w` as a new scalar (destroy with sj_scalar_destroy()),
+ *                or NULL: no reduction
+ * @retval SJ_ENULL     @p a or an array is NULL
+ * @retval SJ_EINVAL    @p w is @p x
+ * @retval SJ_EHANDLE   a handle is not a live scalar or array (destroyed, or another kind)
+ * @retval SJ_EMISMATCH the arrays differ in space or layout
+ */
+int sj_array_axpy_dot_scalar(double c, sj_scalar_t a, sj_scalar_t b, sj_array_t x, sj_array_t y,
+                             sj_array_t w, sj_scalar_t *ww);
+
 #ifdef __cplusplus
 }
 #endif

@@ -120,6 +120,17 @@ int sj__check_root(const char *func, int root);
 int sj__array_submit_local(sj__kernel_t k, sj__kargs_t *args, int with_info, sj__mode_t m0, int n,
                            sj_array_t arrays[]);
 
+/*
+ * The graph path of a reduction of @p x by @p op (reduce.c): @p partial submits
+ * the task that writes block @p block's result (one double, computed as
+ * sj__cpu_partial does) into @p out; this rank's results go to every rank
+ * and each walks the tree into its copy of a new scalar, *result. The
+ * caller checked its arguments.
+ */
+typedef int (*sj__partial_fn_t)(void *ctx, int block, sj__data_t out);
+int sj__array_reduce_graph(sj_reduce_op_t op, sj_array_t x, sj__partial_fn_t partial, void *ctx,
+                           sj_scalar_t *result);
+
 /* Make a scalar object around a local handle (this rank's copy). */
 int sj__scalar_wrap(sj__data_t handle, sj_scalar_t *out);
 

@@ -188,11 +188,11 @@ static int submit_gather(sj__data_t out, int n, const sj__data_t in[], const int
  * the layout's local blocks): one task per block, then one gather when there
  * are several.
  */
-static int submit_local_partials(sj_reduce_op_t op, sj_array_t x, sj_array_t y, int nlocal,
+static int submit_local_partials(sj__partial_fn_t partial, void *ctx, int nlocal,
                                  const int blocks[], sj__data_t mine)
 {
     if (nlocal == 1)
-        return submit_partial(op, x, y, blocks[0], mine);
+        return partial(ctx, blocks[0], mine);
     sj__data_t *part = sj__calloc((size_t)nlocal, sizeof *part);
     int *ones = sj__calloc((size_t)nlocal, sizeof *ones);
     int rc, made = 0;
@@ -201,7 +201,7 @@ static int submit_local_partials(sj_reduce_op_t op, sj_array_t x, sj_array_t y, 
         const int i = made++;
         sj__rt_data_register_local(&part[i], NULL, 1, sizeof(double));
         ones[i] = 1;
-        SJ_TRY_GOTO(rc, submit_partial(op, x, y, blocks[i], part[i]), out);
+        SJ_TRY_GOTO(rc, partial(ctx, blocks[i], part[i]), out);
     }
     SJ_TRY_GOTO(rc, submit_gather(mine, nlocal, part, ones), out);
 out:
@@ -255,6 +255,28 @@ void sj__array_reduce_fini(sj_array_t a)
     a->xvec = NULL;
 }
 
+/* A reduction's own per-block task (sj_array_reduce_scalar). */
+typedef struct partial_ctx {
+    sj_reduce_op_t op;
+    sj_array_t x, y;
+} partial_ctx_t;
+
+static int plain_partial(void *ctx, int block, sj__data_t out)
+{
+    const partial_ctx_t *c = ctx;
+    return submit_partial(c->op, c->x, c->y, block, out);
+}
+
+int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_scalar_t *result)
+{
+    SJ_TRY(sj__rt_check_collective(__func__));
+    SJ_CHECK_NULL(result);
+    *result = NULL;
+    SJ_TRY(check_reduce(__func__, op, x, y));
+    partial_ctx_t ctx = {op, x, y};
+    return sj__named(sj__array_reduce_graph(op, x, plain_partial, &ctx, result), __func__);
+}
+
 /*
  * The graph path. Each rank computes its blocks' results into its exchange
  * vector, sends it to every other rank and receives theirs (P - 1 messages
@@ -262,12 +284,9 @@ void sj__array_reduce_fini(sj_array_t a)
  * over all results in block order into its own copy of the scalar. Nothing is
  * cached by StarPU-MPI, so nothing needs flushing.
  */
-int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_scalar_t *result)
+int sj__array_reduce_graph(sj_reduce_op_t op, sj_array_t x, sj__partial_fn_t partial, void *ctx,
+                           sj_scalar_t *result)
 {
-    SJ_TRY(sj__rt_check_collective(__func__));
-    SJ_CHECK_NULL(result);
-    *result = NULL;
-    SJ_TRY(check_reduce(__func__, op, x, y));
     const sj_dist_t d = x->dist;
     const int me = sj__rt_rank(), nranks = sj__rt_nranks(), total = d->total;
     sj__data_t *in = sj__calloc((size_t)nranks, sizeof *in);
@@ -294,7 +313,8 @@ int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_sca
     sj__data_t s = NULL, all = NULL;
     if (mine >= 0) {
         SJ_TRY_GOTO(
-            rc, submit_local_partials(op, x, y, len[mine], d->local + d->local_start[me], in[mine]),
+            rc,
+            submit_local_partials(partial, ctx, len[mine], d->local + d->local_start[me], in[mine]),
             out);
         for (int r = 0; r < nranks; r++)
             if (r != me)

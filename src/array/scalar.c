@@ -138,3 +138,65 @@ int sj_array_scale_scalar(double c, sj_scalar_t a, sj_array_t x)
     SJ_TRY(sj__check_array(__func__, "x", x));
     return submit_with_scalar(__func__, SJ__K_SCALE_SCALAR, c, a, x, NULL);
 }
+
+/* ---- an axpy fused with the dot of its result ------------------------------ */
+
+typedef struct axpy_dot {
+    sj__kargs_t args; /* op: the SJ__AXPY_DOT_* flags, without PARTIAL */
+    sj_scalar_t a, b;
+    sj_array_t x, y, w;
+} axpy_dot_t;
+
+/* The task of block @p block, writing its w . w into @p partial when given. */
+static int axpy_dot_block(void *ctx, int block, sj__data_t partial)
+{
+    const axpy_dot_t *t = ctx;
+    sj__kargs_t args = t->args;
+    sj__buf_t bufs[6] = {{t->w->handles[block], t->y == t->w ? SJ__RW : SJ__W},
+                         {t->x->handles[block], SJ__R}};
+    int n = 2;
+    if (t->y != t->w)
+        bufs[n++] = (sj__buf_t){t->y->handles[block], SJ__R};
+    bufs[n++] = (sj__buf_t){t->a->handle, SJ__R};
+    if (t->b)
+        bufs[n++] = (sj__buf_t){t->b->handle, SJ__R};
+    if (partial) {
+        args.op |= SJ__AXPY_DOT_PARTIAL;
+        bufs[n++] = (sj__buf_t){partial, SJ__W};
+    }
+    return sj__rt_submit(SJ__K_AXPY_DOT, &args, sizeof args, n, bufs);
+}
+
+int sj_array_axpy_dot_scalar(double c, sj_scalar_t a, sj_scalar_t b, sj_array_t x, sj_array_t y,
+                             sj_array_t w, sj_scalar_t *ww)
+{
+    SJ_TRY(sj__rt_check_collective(__func__));
+    if (ww)
+        *ww = NULL;
+    SJ_CHECK(a != NULL, SJ_ENULL, "scalar 'a' is NULL");
+    SJ_TRY(sj__check_handle(__func__, "a", a, SJ__KIND_SCALAR));
+    if (b)
+        SJ_TRY(sj__check_handle(__func__, "b", b, SJ__KIND_SCALAR));
+    SJ_TRY(sj__check_same(__func__, "x", x, "y", y));
+    SJ_TRY(sj__check_same(__func__, "x", x, "w", w));
+    SJ_CHECK(x != w, SJ_EINVAL, "x and w are the same array: w = c a x + y may not overwrite x");
+    axpy_dot_t t = {
+        .args = {.dtype = x->space->dtype,
+                 .a = c,
+                 .op = (y != w ? SJ__AXPY_DOT_Y : 0) | (b ? SJ__AXPY_DOT_DIV : 0)},
+        .a = a,
+        .b = b,
+        .x = x,
+        .y = y,
+        .w = w,
+    };
+    if (ww)
+        return sj__named(sj__array_reduce_graph(SJ_REDUCE_DOT, w, axpy_dot_block, &t, ww),
+                         __func__);
+    /* no reduction: the blocks this rank owns (x, y and w share the layout) */
+    const sj_dist_t d = w->dist;
+    const int me = sj__rt_rank();
+    for (int i = d->local_start[me]; i < d->local_start[me + 1]; i++)
+        SJ_TRY(sj__named(axpy_dot_block(&t, d->local[i], NULL), __func__));
+    return SJ_OK;
+}

@@ -20,6 +20,16 @@
 /* Elementwise multiply variants (aliasing decides the buffers). */
 enum { SJ__MUL_ZXY = 0, SJ__MUL_ZZY = 1, SJ__MUL_ZZZ = 2 };
 
+/*
+ * SJ__K_AXPY_DOT (sj_array_axpy_dot_scalar): which buffers a task has after
+ * [0] w and [1] x, in this order; sj__kargs_t.op or-s them.
+ */
+enum {
+    SJ__AXPY_DOT_Y = 1,       /* R y, when it is not w */
+    SJ__AXPY_DOT_DIV = 2,     /* R b after R a: the factor is c (a / b) */
+    SJ__AXPY_DOT_PARTIAL = 4, /* W partial: w . w of the block, last */
+};
+
 /* Arguments of every kernel; MAP appends ctx_size bytes of user context. */
 typedef struct sj__kargs {
     int dtype;

@@ -33,6 +33,10 @@ typedef enum sj__kernel {
      * int block[nin'] (the block of each value, in the order of the inputs); the tree
      * of sj__reduce_tree, then the final step */
     SJ__K_REDUCE_ALL,
+    /* w = c a x + y or c (a / b) x + y, and w . w of the block (sj__kargs_t, op: the
+     * SJ__AXPY_DOT_* flags of kernels/array.h): [0] w (RW, W when y is apart), [1] R x,
+     * then R y, R a, R b, W partial (1 double) as the flags say: a second written buffer */
+    SJ__K_AXPY_DOT,
     /* stencils (kernels/halo.h) */
     SJ__K_HALO_PACK,     /* sj__halo_pack_args_t: [0] R block, [1..] W strips */
     SJ__K_HALO_INTERIOR, /* sj__halo_args_t: the interior of a block, in place */

@@ -66,6 +66,7 @@ static const struct {
     [SJ__K_SCALAR_SET] = {"sj_scalar_set", sj__cpu_scalar_set, STAGE},
     [SJ__K_GATHER] = {"sj_reduce_gather", sj__cpu_gather, STAGE},
     [SJ__K_REDUCE_ALL] = {"sj_reduce_all", sj__cpu_reduce_all, STAGE},
+    [SJ__K_AXPY_DOT] = {"sj_axpy_dot", sj__cpu_axpy_dot, STAGE},
     [SJ__K_HALO_PACK] = {"sj_halo_pack", sj__cpu_halo_pack, VIEWS},
     [SJ__K_HALO_INTERIOR] = {"sj_stencil_interior", sj__cpu_stencil, VIEWS},
     [SJ__K_HALO_FRAME] = {"sj_stencil_frame", sj__cpu_stencil, VIEWS},

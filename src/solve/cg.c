@@ -3,15 +3,19 @@
  * lagged convergence test (docs/solvers.md).
  *
  * Iteration k (k >= 1) submits, without waiting:
- *     q = A p_k;  pAp_k = p_k . q;  alpha_k = rz_{k-1} / pAp_k;
- *     r -= alpha_k q;  z = M r;  rz_k = r . z;  (rr_k = r . r with M)
- *     beta_k = rz_k / rz_{k-1};  p_{k+1} = z + beta_k p_k
- * and puts rr_k, pAp_k (and rz_k) into probes. x is not touched: the check
- * of iteration j (submitted once iterations up to j + lag are) reads the
- * probes of j on this rank and, when iteration j is sound, submits
- * x += alpha_j p_j. So x holds x_j exactly when iteration j converges, and
- * the last sound iterate when a later one breaks down. p_k lives in a ring
- * of lag + 2 arrays: p_j is still there at check j.
+ *     q = A p_k;  pAp_k = p_k . q;
+ *     r -= (rz_{k-1} / pAp_k) q  with  rr_k = r . r  (one task per block);
+ *     z = M r;  rz_k = r . z  (without M, z is r and rz_k is rr_k);
+ *     p_{k+1} = z + (rz_k / rz_{k-1}) p_k  (one task per block)
+ * and puts rr_k, pAp_k (and rz_k) into probes. The step lengths alpha_k =
+ * rz_{k-1} / pAp_k and beta_k are never scalars of their own: the fused
+ * updates (sj_array_axpy_dot_scalar) divide in their tasks, with the bits of
+ * a division task. x is not touched: the check of iteration j (submitted
+ * once iterations up to j + lag are) reads the probes of j on this rank and,
+ * when iteration j is sound, submits x += (rz_{j-1} / pAp_j) p_j. So x holds
+ * x_j exactly when iteration j converges, and the last sound iterate when a
+ * later one breaks down. p_k, rz_k and pAp_k live in rings of lag + 2: at
+ * check j, p_j, rz_{j-1} and pAp_j are still there.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,8 +33,8 @@ typedef struct cg {
     int R;              /* ring length: lag + 2 */
     sj_array_t r, q, z; /* z is r without M */
     sj_array_t *p;      /* ring of directions, p_k in p[k % R] */
-    sj_scalar_t *alpha; /* alpha_k in alpha[k % R], until check k */
-    sj_scalar_t rz;     /* rz of the last iteration submitted */
+    sj_scalar_t *rz;    /* rz_k = r_k . z_k in rz[k % R] */
+    sj_scalar_t *pap;   /* pAp_k in pap[k % R] */
     sj_scalar_t bb;
     sj__probe_t probe;
 } cg_t;
@@ -39,8 +43,9 @@ static int cg_setup(cg_t *s)
 {
     s->R = s->o.lag + 2;
     s->p = sj__calloc((size_t)s->R, sizeof *s->p);
-    s->alpha = sj__calloc((size_t)s->R, sizeof *s->alpha);
-    if (!s->p || !s->alpha)
+    s->rz = sj__calloc((size_t)s->R, sizeof *s->rz);
+    s->pap = sj__calloc((size_t)s->R, sizeof *s->pap);
+    if (!s->p || !s->rz || !s->pap)
         return SJ_ENOMEM;
     SJ_TRY(sj__probe_create(s->R, NV, &s->probe));
     SJ_TRY(sj_array_copy(s->b, &s->r));
@@ -56,54 +61,53 @@ static int cg_setup(cg_t *s)
     }
     SJ_TRY(sj_array_copyto(s->z, s->p[1 % s->R]));
     SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->b, s->b, &s->bb));
-    SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->z, &s->rz));
+    SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->z, &s->rz[0]));
     if (!s->M)
-        SJ_TRY(sj__probe_put(&s->probe, 0, V_RR, s->rz));
+        SJ_TRY(sj__probe_put(&s->probe, 0, V_RR, s->rz[0]));
     if (s->M) {
         sj_scalar_t rr = NULL;
         SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->r, &rr));
         int rc = sj__probe_put(&s->probe, 0, V_RR, rr);
         sj_scalar_destroy(&rr);
         SJ_TRY(rc);
-        SJ_TRY(sj__probe_put(&s->probe, 0, V_RZ, s->rz));
+        SJ_TRY(sj__probe_put(&s->probe, 0, V_RZ, s->rz[0]));
     }
     SJ_TRY(sj__probe_put(&s->probe, 0, V_PAP, s->bb)); /* iteration 0: ||b||^2 there */
     return SJ_OK;
 }
 
-/* Submit iteration k; @p last: no next direction is needed. */
+/*
+ * Submit iteration k; @p last: no next direction is needed. Slot k % R of the
+ * rings held iteration k - R's scalars, which check k - R + 1 was the last to
+ * read: it is done (iterations run at most lag ahead of the checks).
+ */
 static int cg_submit(cg_t *s, int k, int last)
 {
-    const int slot = k % s->R;
+    const int slot = k % s->R, prev = (k - 1) % s->R;
     sj_array_t pk = s->p[slot], pn = s->p[(k + 1) % s->R];
-    sj_scalar_t pap = NULL, rz = NULL, rr = NULL, beta = NULL;
+    sj_scalar_t rr = NULL;
     int rc;
+    sj_scalar_destroy(&s->pap[slot]);
+    sj_scalar_destroy(&s->rz[slot]);
     SJ_TRY_GOTO(rc, sj_op_apply(s->A, pk, s->q), out);
-    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, pk, s->q, &pap), out);
-    SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_DIV, s->rz, pap, &s->alpha[slot]), out);
-    SJ_TRY_GOTO(rc, sj_array_axpy_scalar(-1.0, s->alpha[slot], s->q, s->r), out);
-    if (s->M)
-        SJ_TRY_GOTO(rc, sj_op_apply(s->M, s->r, s->z), out);
-    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->z, &rz), out);
+    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, pk, s->q, &s->pap[slot]), out);
+    /* r -= alpha_k q, and r . r */
+    SJ_TRY_GOTO(rc,
+                sj_array_axpy_dot_scalar(-1.0, s->rz[prev], s->pap[slot], s->q, s->r, s->r,
+                                         s->M ? &rr : &s->rz[slot]),
+                out);
     if (s->M) {
-        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->r, &rr), out);
-        SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_RZ, rz), out);
+        SJ_TRY_GOTO(rc, sj_op_apply(s->M, s->r, s->z), out);
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->z, &s->rz[slot]), out);
+        SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_RZ, s->rz[slot]), out);
     }
-    SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_RR, rr ? rr : rz), out);
-    SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_PAP, pap), out);
-    if (!last) {
-        SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_DIV, rz, s->rz, &beta), out);
-        SJ_TRY_GOTO(rc, sj_array_copyto(s->z, pn), out);
-        SJ_TRY_GOTO(rc, sj_array_axpy_scalar(1.0, beta, pk, pn), out);
-    }
-    sj_scalar_destroy(&s->rz);
-    s->rz = rz;
-    rz = NULL;
+    SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_RR, rr ? rr : s->rz[slot]), out);
+    SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_PAP, s->pap[slot]), out);
+    if (!last) /* p_{k+1} = z + beta_k p_k */
+        SJ_TRY_GOTO(rc, sj_array_axpy_dot_scalar(1.0, s->rz[slot], s->rz[prev], pk, s->z, pn, NULL),
+                    out);
 out:
-    sj_scalar_destroy(&pap);
-    sj_scalar_destroy(&rz);
     sj_scalar_destroy(&rr);
-    sj_scalar_destroy(&beta);
     return rc;
 }
 
@@ -132,9 +136,9 @@ static int cg_check(cg_t *s, int j, int submitted, double t0, double *tol, sj_so
         *stop = 1;
         return SJ_OK;
     }
-    if (j > 0)
-        SJ_TRY(sj_array_axpy_scalar(1.0, s->alpha[slot], s->p[slot], s->x)); /* x = x_j */
-    sj_scalar_destroy(&s->alpha[slot]);
+    if (j > 0) /* x = x_j */
+        SJ_TRY(sj_array_axpy_dot_scalar(1.0, s->rz[(j - 1) % s->R], s->pap[slot], s->p[slot], s->x,
+                                        s->x, NULL));
     res->iterations = j;
     res->rnorm = sqrt(rr);
     if (j == 0)
@@ -159,11 +163,13 @@ static void cg_free(cg_t *s)
     sj_array_destroy(&s->q);
     if (s->p)
         sj__solve_free_arrays(s->R, s->p);
-    if (s->alpha)
-        sj__solve_free_scalars(s->R, s->alpha);
+    if (s->rz)
+        sj__solve_free_scalars(s->R, s->rz);
+    if (s->pap)
+        sj__solve_free_scalars(s->R, s->pap);
     free(s->p);
-    free(s->alpha);
-    sj_scalar_destroy(&s->rz);
+    free(s->rz);
+    free(s->pap);
     sj_scalar_destroy(&s->bb);
     sj__probe_destroy(&s->probe);
 }
