@@ -59,7 +59,8 @@ static void one_case(sj_space_t s, sj_dist_t d, int with_b, int inplace, int y_i
     sj_scalar_t a, b, q, ww1 = NULL, ww2 = NULL;
     SJ_ASSERT_OK(sj_scalar_create(A, &a));
     SJ_ASSERT_OK(sj_scalar_create(B, &b));
-    SJ_ASSERT_OK(sj_array_axpy_dot_scalar(C, a, with_b ? b : NULL, x, ya, w1, reduce ? &ww1 : NULL));
+    SJ_ASSERT_OK(
+        sj_array_axpy_dot_scalar(C, a, with_b ? b : NULL, x, ya, w1, reduce ? &ww1 : NULL));
     if (with_b)
         SJ_ASSERT_OK(sj_scalar_binary(SJ_SCALAR_DIV, a, b, &q));
     else

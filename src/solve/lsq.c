@@ -97,7 +97,7 @@ static int cgls_submit(lsq_t *s, int k, int last)
 {
     const int slot = k % s->R;
     sj_array_t pk = s->dir[slot], pn = s->dir[(k + 1) % s->R];
-    sj_scalar_t delta = NULL, pp = NULL, gam = NULL, rr = NULL, r2r2 = NULL, beta = NULL;
+    sj_scalar_t delta = NULL, pp = NULL, gam = NULL, rr = NULL, r2r2 = NULL;
     int rc;
     SJ_TRY_GOTO(rc, sj_op_apply(s->B, pk, s->q), out);
     SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->q, s->q, &delta), out);
@@ -108,26 +108,23 @@ static int cgls_submit(lsq_t *s, int k, int last)
     }
     SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_DIV, s->gamma, delta, &s->step[slot]), out);
     s->sign[slot] = 1;
-    SJ_TRY_GOTO(rc, sj_array_axpy_scalar(-1.0, s->step[slot], s->q, s->r), out);
+    /* r -= alpha q with r . r, r2 -= damp alpha p_k with r2 . r2: one task per block each */
+    SJ_TRY_GOTO(rc, sj_array_axpy_dot_scalar(-1.0, s->step[slot], NULL, s->q, s->r, s->r, &rr),
+                out);
     SJ_TRY_GOTO(rc, sj_op_apply_adjoint(s->B, s->r, s->s), out);
     if (s->lam2) {
-        SJ_TRY_GOTO(rc, sj_array_axpy_scalar(-s->o.damp, s->step[slot], pk, s->r2), out);
+        SJ_TRY_GOTO(
+            rc, sj_array_axpy_dot_scalar(-s->o.damp, s->step[slot], NULL, pk, s->r2, s->r2, &r2r2),
+            out);
         SJ_TRY_GOTO(rc, sj_array_axpy(s->o.damp, s->r2, s->s), out);
-    }
-    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->s, s->s, &gam), out);
-    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r, s->r, &rr), out);
-    if (s->lam2) {
-        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->r2, s->r2, &r2r2), out);
         SJ_TRY_GOTO(rc, bin(SJ_SCALAR_ADD, rr, r2r2, &rr), out);
     }
+    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->s, s->s, &gam), out);
     SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_RN2, rr), out);
     SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_ARN2, gam), out);
     SJ_TRY_GOTO(rc, sj__probe_put(&s->probe, slot, V_POS, delta), out);
-    if (!last) {
-        SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_DIV, gam, s->gamma, &beta), out);
-        SJ_TRY_GOTO(rc, sj_array_copyto(s->s, pn), out);
-        SJ_TRY_GOTO(rc, sj_array_axpy_scalar(1.0, beta, pk, pn), out);
-    }
+    if (!last) /* p_{k+1} = s + (gamma' / gamma) p_k */
+        SJ_TRY_GOTO(rc, sj_array_axpy_dot_scalar(1.0, gam, s->gamma, pk, s->s, pn, NULL), out);
     sj_scalar_destroy(&s->gamma);
     s->gamma = gam;
     gam = NULL;
@@ -137,7 +134,6 @@ out:
     sj_scalar_destroy(&gam);
     sj_scalar_destroy(&rr);
     sj_scalar_destroy(&r2r2);
-    sj_scalar_destroy(&beta);
     return rc;
 }
 
@@ -197,7 +193,7 @@ static int lsqr_submit(lsq_t *s, int k, int last)
     const int slot = k % s->R;
     sj_array_t wk = s->dir[slot], wn = s->dir[(k + 1) % s->R];
     sj_scalar_t beta = NULL, alpha = NULL, inv = NULL, t = NULL, b2 = NULL, a2 = NULL;
-    sj_scalar_t rho2 = NULL, ab = NULL, t2 = NULL, rn2 = NULL, arn2 = NULL;
+    sj_scalar_t rho2 = NULL, ab = NULL, rn2 = NULL, arn2 = NULL;
     int rc;
     /* u = (B v - alpha u) / beta */
     SJ_TRY_GOTO(rc, sj_array_scale_scalar(-1.0, s->alpha, s->u), out);
@@ -228,11 +224,8 @@ static int lsqr_submit(lsq_t *s, int k, int last)
     SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_DIV, s->qq, rho2, &s->step[slot]), out);
     s->sign[slot] = (k % 2) ? 1 : -1;
     SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_MUL, alpha, beta, &ab), out);
-    if (!last) {
-        SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_DIV, ab, rho2, &t2), out);
-        SJ_TRY_GOTO(rc, sj_array_copyto(s->v, wn), out);
-        SJ_TRY_GOTO(rc, sj_array_axpy_scalar(-1.0, t2, wk, wn), out);
-    }
+    if (!last) /* w_{k+1} = v - (alpha beta / rho2) w_k */
+        SJ_TRY_GOTO(rc, sj_array_axpy_dot_scalar(-1.0, ab, rho2, wk, s->v, wn, NULL), out);
     SJ_TRY_GOTO(rc, bin(SJ_SCALAR_MUL, s->rb2, a2, &s->rb2), out);
     SJ_TRY_GOTO(rc, bin(SJ_SCALAR_DIV, s->rb2, rho2, &s->rb2), out);
     SJ_TRY_GOTO(rc, bin(SJ_SCALAR_MUL, ab, s->qq, &s->qq), out);
@@ -257,7 +250,6 @@ out:
     sj_scalar_destroy(&a2);
     sj_scalar_destroy(&rho2);
     sj_scalar_destroy(&ab);
-    sj_scalar_destroy(&t2);
     sj_scalar_destroy(&rn2);
     sj_scalar_destroy(&arn2);
     return rc;
