@@ -391,6 +391,61 @@ static void test_partials(void **state)
 }
 
 /*
+ * SJ__K_AXPY_DOT: cuda_axpy_dot's launches (the update over every element,
+ * then the lanes and the tree of w . w over the new w) against the CPU body,
+ * in place and apart, with and without the divisor.
+ */
+static void test_axpy_dot(void **state)
+{
+    (void)state;
+    const uint64_t saved = rng; /* the later tests keep the values they were written with */
+    const int64_t ms[] = {1, 5, 513, 4097, 4096 * 64 + 5, 1100000};
+    double sa = next_value(), sb = next_value();
+    for (int t = 0; t < 2; t++)
+        for (size_t s = 0; s < sizeof ms / sizeof ms[0]; s++)
+            for (int flags = 0; flags < 4; flags++) { /* SJ__AXPY_DOT_Y, SJ__AXPY_DOT_DIV */
+                const int dtype = dtypes[t], apart = flags & SJ__AXPY_DOT_Y,
+                          div = flags & SJ__AXPY_DOT_DIV;
+                const int64_t m = ms[s];
+                const size_t es = dtype == SJ_FLOAT64 ? 8 : 4, bytes = (size_t)m * es;
+                void *x = random_buffer(m, dtype), *y = random_buffer(m, dtype);
+                void *wc = apart ? random_buffer(m, dtype) : dup_buffer(y, bytes);
+                void *wg = apart ? dup_buffer(wc, bytes) : dup_buffer(y, bytes);
+                double cpu = 0, gpu;
+                struct starpu_vector_interface vw = vec(wc, m, es), vx = vec(x, m, es),
+                                               vy = vec(y, m, es), va = vec(&sa, 1, 8),
+                                               vb = vec(&sb, 1, 8), vo = vec(&cpu, 1, 8);
+                void *bufs[6] = {&vw, &vx};
+                int n = 2;
+                if (apart)
+                    bufs[n++] = &vy;
+                bufs[n++] = &va;
+                if (div)
+                    bufs[n++] = &vb;
+                bufs[n++] = &vo;
+                sj__kargs_t args = {.dtype = dtype, .a = -1.25, .op = flags | SJ__AXPY_DOT_PARTIAL};
+                sj__cpu_axpy_dot(bufs, &args);
+                const void *yg = apart ? y : wg;
+                for (int64_t i = 0; i < m; i++)
+                    if (dtype == SJ_FLOAT64)
+                        sj__g_axpy_ratio_d(i, wg, x, yg, -1.25, &sa, div ? &sb : NULL);
+                    else
+                        sj__g_axpy_ratio_f(i, wg, x, yg, -1.25, &sa, div ? &sb : NULL);
+                gpu = emulate_partial(SJ_REDUCE_DOT, dtype, wg, wg, m, sj__lanes(m));
+                assert_int_equal(bits_differ("axpy_dot", wc, wg, m, es), 0);
+                if (memcmp(&cpu, &gpu, sizeof cpu) != 0)
+                    printf("axpy_dot dtype %d m %lld flags %d: cpu %.17g gpu %.17g\n", dtype,
+                           (long long)m, flags, cpu, gpu);
+                assert_memory_equal(&cpu, &gpu, sizeof cpu);
+                free(x);
+                free(y);
+                free(wc);
+                free(wg);
+            }
+    rng = saved;
+}
+
+/*
  * Min and max keep the first of equal values (signed zeros) and the first
  * NaN of a lane: terms of zeros of random signs and NaNs of distinct
  * payloads show the order in which a lane and the tree combine them.
@@ -983,7 +1038,7 @@ static void check_cuda_codelets(void)
         SJ__K_FILL,          SJ__K_SCALE,       SJ__K_AXPBY,        SJ__K_MUL,        SJ__K_COPY,
         SJ__K_RAND,          SJ__K_BOXCOPY,     SJ__K_PARTIAL,      SJ__K_COMBINE,    SJ__K_FINISH,
         SJ__K_SCALAR_BINARY, SJ__K_AXPY_SCALAR, SJ__K_SCALE_SCALAR, SJ__K_SCALAR_SET, SJ__K_GATHER,
-        SJ__K_REDUCE_ALL,    SJ__K_HALO_PACK};
+        SJ__K_REDUCE_ALL,    SJ__K_AXPY_DOT,    SJ__K_HALO_PACK};
     const sj__kernel_t cpu[] = {SJ__K_MAP,          SJ__K_HALO_INTERIOR, SJ__K_HALO_FRAME,
                                 SJ__K_HALO_PADDED,  SJ__K_HALO_GATE,     SJ__K_PMAP_ITEM,
                                 SJ__K_PREDUCE_PART, SJ__K_SPAWN,         SJ__K_OP};
@@ -1071,6 +1126,7 @@ int main(void)
         cmocka_unit_test(test_elementwise),
         cmocka_unit_test(test_uniform),
         cmocka_unit_test(test_partials),
+        cmocka_unit_test(test_axpy_dot),
         cmocka_unit_test(test_partial_order),
         cmocka_unit_test(test_partial_views),
         cmocka_unit_test(test_partial_mistakes),
