@@ -6,11 +6,12 @@
  * owner of block (i, j_k) computes the partial A(i, j_k) x(j_k) into a
  * temporary of its own; the partials are summed along the pairwise tree over
  * k (stride 1, 2, 4, ...: the order depends on the block pattern only, so
- * the bits do not depend on the layout), and the root of the tree lands in
- * y(i) on its owner. When the first block's owner also owns y(i) (and the
- * bits cannot change: one block, or y = A x), the first partial is written
- * straight into y(i) and the tree adds into it; a row with one such block
- * (block-diagonal) moves nothing. An input block needed on
+ * the bits do not depend on the layout); each pair's sum lands on the side
+ * that holds the row's first block on y(i)'s owner (a + b = b + a), so the
+ * root lands on that rank. When there is such a block (and the bits cannot
+ * change: one block, or y = A x), its partial is written straight into y(i)
+ * and the tree adds into it; a row with one such block (block-diagonal)
+ * moves nothing. An input block needed on
  * three or more other ranks travels down a binomial tree of copies instead of
  * leaving its owner once per rank (tall-and-skinny: the model on the root).
  * The adjoint is the same walk over the columns.
@@ -571,6 +572,11 @@ out:
 /*
  * Output block o: the partial of each of its non-zero blocks on the block's
  * rank, summed along the pairwise tree over k, then y(o) = alpha sum + beta y(o).
+ *
+ * The tree's pairs are fixed by the block pattern, but each pair's sum may
+ * land on either side: a + b and b + a are the same bits. It lands on the
+ * side holding the anchor, the first block on y(o)'s rank, so that the sum
+ * ends on y(o)'s rank and only the other side's partial travels.
  */
 static int apply_output(sj__call_t *c, sj_op_t A, int dir, int o, double alpha, const sj__vec_t *x,
                         const source_t src[], double beta, const sj__vec_t *y)
@@ -585,17 +591,21 @@ static int apply_output(sj__call_t *c, sj_op_t A, int dir, int o, double alpha, 
         sj__vec_block(y, o, y->space, &yo);
         return sj__vec_scale(beta, &yo);
     }
-    sj_op_t E0 = block_at(b, fwd, o, inner[ptr[o]]);
-    sj__vec_block(y, o, fwd ? E0->rng_space : E0->dom_space, &yo);
+    int anchor = 0;
+    for (int k = K - 1; k >= 0; k--)
+        if (block_at(b, fwd, o, inner[ptr[o] + k])->home == y->owner[o])
+            anchor = k;
+    sj_op_t Ea = block_at(b, fwd, o, inner[ptr[o] + anchor]);
+    sj__vec_block(y, o, fwd ? Ea->rng_space : Ea->dom_space, &yo);
     sj__vec_t *part = sj__calloc((size_t)K, sizeof *part);
     if (!part)
         return SJ_ENOMEM;
     /*
-     * The first partial goes straight into y(o) when they share a rank, and
-     * when that gives the same bits as the partial-then-update path: with one
-     * block, or for y = A x. So the bits never depend on the layout.
+     * The anchor's partial goes straight into y(o) when they share a rank,
+     * and when that gives the same bits as the partial-then-update path: with
+     * one block, or for y = A x. So the bits never depend on the layout.
      */
-    const int direct = E0->home == y->owner[o] && (K == 1 || (alpha == 1.0 && beta == 0.0));
+    const int direct = Ea->home == y->owner[o] && (K == 1 || (alpha == 1.0 && beta == 0.0));
     int rc = SJ_OK;
     for (int k = 0; k < K; k++) {
         const int t = inner[ptr[o] + k];
@@ -604,8 +614,8 @@ static int apply_output(sj__call_t *c, sj_op_t A, int dir, int o, double alpha, 
         source_on(&src[t], x, t, fwd ? E->dom_space : E->rng_space, E->home, &xin);
         c->brow = fwd ? o : t;
         c->bcol = fwd ? t : o;
-        if (k == 0 && direct) {
-            part[0] = yo;
+        if (k == anchor && direct) {
+            part[k] = yo;
             SJ_TRY_GOTO(rc, sj__op_apply(c, E, dir, alpha, &xin, beta, &yo), out);
         } else {
             SJ_TRY_GOTO(rc, sj__call_temp(c, fwd ? E->rng_space : E->dom_space, &E->home, &part[k]),
@@ -614,9 +624,18 @@ static int apply_output(sj__call_t *c, sj_op_t A, int dir, int o, double alpha, 
         }
     }
     c->brow = c->bcol = -1;
+    /* part[k] holds the sum over [k, k + s) at level s */
     for (int s = 1; s < K; s *= 2)
-        for (int k = 0; k + s < K; k += 2 * s)
-            SJ_TRY_GOTO(rc, sj__vec_axpby(c, 1.0, &part[k + s], 1.0, &part[k]), out);
+        for (int k = 0; k + s < K; k += 2 * s) {
+            if (anchor >= k + s && anchor < k + 2 * s) {
+                SJ_TRY_GOTO(rc, sj__vec_axpby(c, 1.0, &part[k], 1.0, &part[k + s]), out);
+                sj__vec_t sum = part[k + s];
+                part[k + s] = part[k];
+                part[k] = sum;
+            } else {
+                SJ_TRY_GOTO(rc, sj__vec_axpby(c, 1.0, &part[k + s], 1.0, &part[k]), out);
+            }
+        }
     if (!direct)
         SJ_TRY_GOTO(rc, sj__vec_axpby(c, alpha, &part[0], beta, &yo), out);
 out:
