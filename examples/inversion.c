@@ -16,18 +16,21 @@
  * rank count). Both solvers start from a constant medium, minimise
  * ||F(m) - d||^2 / 2 + reg^2 ||m - 0||^2 / 2 with a small reg, print the
  * misfit per iteration, and check that the slowness is recovered to a few
- * per cent. Rank 0 writes the misfit curves to a CSV file (no PNG writer in
- * the repository: plot it with any tool, e.g. gnuplot's
- * `plot 'inversion_misfit.csv' u 1:2 w lp, '' u 1:3 w lp`).
+ * per cent. Rank 0 writes the misfit curves to a CSV file and draws them
+ * into a PNG (examples/png.h: no library; misfit on a log scale against the
+ * iteration, Gauss-Newton red, L-BFGS blue, a tick per decade and per ten
+ * iterations), then reads the PNG back and checks it (header, size, CRCs,
+ * Adler-32).
  *
  *   mpiexec -n 4 --bind-to none build/examples/inversion [--shots S] [--cells N]
- *                                                        [--csv FILE] [--quiet]
+ *                                          [--csv FILE] [--png FILE] [--quiet]
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "example.h"
+#include "png.h"
 
 static int cells = 32, shots = 8, quiet = 0;
 
@@ -103,10 +106,89 @@ static double model_error(sj_array_t m)
     return e / smax;
 }
 
+/* ---- the plot ------------------------------------------------------------ */
+
+enum { PLOT_W = 640, PLOT_H = 400, LEFT = 50, RIGHT = 20, TOP = 20, BOTTOM = 40 };
+
+typedef struct axes {
+    double xmax, lo, hi; /* iterations 0..xmax; log10 of the misfit lo..hi */
+} axes_t;
+
+static int px(const axes_t *a, double k)
+{
+    return LEFT + (int)lround(k / a->xmax * (PLOT_W - LEFT - RIGHT - 1));
+}
+
+static int py(const axes_t *a, double misfit)
+{
+    const double t = (log10(misfit) - a->lo) / (a->hi - a->lo);
+    return PLOT_H - BOTTOM - 1 - (int)lround(t * (PLOT_H - TOP - BOTTOM - 1));
+}
+
+/* A curve 2 pixels wide, a dot of radius r at each point; non-positive values skipped. */
+static void draw_curve(png_image_t *im, const axes_t *a, const curve_t *c, int r, png_color_t col)
+{
+    for (int k = 0; k < c->n; k++) {
+        if (!(c->misfit[k] > 0) || !isfinite(c->misfit[k]))
+            continue;
+        const int x = px(a, k), y = py(a, c->misfit[k]);
+        if (k + 1 < c->n && c->misfit[k + 1] > 0 && isfinite(c->misfit[k + 1])) {
+            const int x1 = px(a, k + 1), y1 = py(a, c->misfit[k + 1]);
+            png_line(im, x, y, x1, y1, col);
+            png_line(im, x, y + 1, x1, y1 + 1, col);
+        }
+        png_dot(im, x, y, r, col);
+    }
+}
+
+/* The misfit curves, log scale, into a PNG at @p path: 0, or -1. */
+static int plot_misfit(const char *path, const curve_t *gn, const curve_t *lb)
+{
+    axes_t a = {.xmax = (gn->n > lb->n ? gn->n : lb->n) - 1, .lo = INFINITY, .hi = -INFINITY};
+    const curve_t *both[2] = {gn, lb};
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < both[c]->n; k++)
+            if (both[c]->misfit[k] > 0 && isfinite(both[c]->misfit[k])) {
+                a.lo = fmin(a.lo, floor(log10(both[c]->misfit[k])));
+                a.hi = fmax(a.hi, ceil(log10(both[c]->misfit[k])));
+            }
+    if (!(a.lo < a.hi)) /* one decade at least (and none of the curves drawn) */
+        a.hi = (isfinite(a.lo) ? a.lo : (a.lo = 0)) + 1;
+    if (a.xmax < 1)
+        a.xmax = 1;
+    png_image_t im;
+    if (png_image_init(&im, PLOT_W, PLOT_H) != 0)
+        return -1;
+    const png_color_t black = {0, 0, 0}, grey = {215, 215, 215};
+    const int xl = LEFT, xr = PLOT_W - RIGHT - 1, yt = TOP, yb = PLOT_H - BOTTOM - 1;
+    const int step = a.xmax <= 10 ? 1 : a.xmax <= 50 ? 5 : a.xmax <= 100 ? 10 : 50;
+    for (int k = 0; k <= a.xmax; k += step) { /* grid and ticks along the iterations */
+        png_line(&im, px(&a, k), yt, px(&a, k), yb, grey);
+        png_line(&im, px(&a, k), yb, px(&a, k), yb + 6, black);
+    }
+    for (double e = a.lo; e <= a.hi; e++) { /* a line per decade, short ticks at 2..9 */
+        const int y = py(&a, pow(10, e));
+        png_line(&im, xl, y, xr, y, grey);
+        png_line(&im, xl - 8, y, xl, y, black);
+        for (int m = 2; m < 10 && e < a.hi; m++)
+            png_line(&im, xl - 4, py(&a, m * pow(10, e)), xl, py(&a, m * pow(10, e)), black);
+    }
+    png_line(&im, xl, yt, xr, yt, black); /* the frame */
+    png_line(&im, xl, yb, xr, yb, black);
+    png_line(&im, xl, yt, xl, yb, black);
+    png_line(&im, xr, yt, xr, yb, black);
+    draw_curve(&im, &a, lb, 1, (png_color_t){30, 80, 200});
+    draw_curve(&im, &a, gn, 3, (png_color_t){200, 30, 30});
+    const int rc = png_write(path, &im);
+    png_image_free(&im);
+    return rc;
+}
+
 static void usage(const char *prog)
 {
     if (sj_rank() == 0)
-        fprintf(stderr, "usage: %s [--shots S] [--cells N] [--csv FILE] [--quiet]\n", prog);
+        fprintf(stderr, "usage: %s [--shots S] [--cells N] [--csv FILE] [--png FILE] [--quiet]\n",
+                prog);
     sj_finalize();
     exit(2);
 }
@@ -114,7 +196,7 @@ static void usage(const char *prog)
 int main(int argc, char **argv)
 {
     CHECK(sj_init(&argc, &argv, NULL));
-    const char *csv = "inversion_misfit.csv";
+    const char *csv = "inversion_misfit.csv", *png = "inversion_misfit.png";
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--shots") && a + 1 < argc)
             shots = atoi(argv[++a]);
@@ -122,6 +204,8 @@ int main(int argc, char **argv)
             cells = atoi(argv[++a]);
         else if (!strcmp(argv[a], "--csv") && a + 1 < argc)
             csv = argv[++a];
+        else if (!strcmp(argv[a], "--png") && a + 1 < argc)
+            png = argv[++a];
         else if (!strcmp(argv[a], "--quiet"))
             quiet = 1;
         else
@@ -190,6 +274,7 @@ int main(int argc, char **argv)
     CHECK(sj_solve_lbfgs(F, d, m, &o, &r));
     const double t_lb = now() - t, e_lb = model_error(m);
     quiet = q;
+    int plotted = 1; /* rank 0 says */
     if (sj_rank() == 0) {
         if (!quiet)
             for (int k = 0; k < lb.n; k += (k < 10 ? 1 : 10))
@@ -214,9 +299,18 @@ int main(int argc, char **argv)
             fclose(f);
             printf("misfit curves in %s\n", csv);
         }
+        const char *why = plot_misfit(png, &gn, &lb) == 0 ? png_check(png, PLOT_W, PLOT_H)
+                                                          : "cannot write the file";
+        if (why)
+            printf("inversion: %s: %s\n", png, why);
+        else
+            printf("misfit curves drawn in %s (log misfit against iteration; red: Gauss-Newton, "
+                   "blue: L-BFGS), read back and checked\n",
+                   png);
+        plotted = why == NULL;
     }
     const double noise_level = 0.001 * dn; /* ||noise|| about this */
-    int ok = e_gn < 0.03 && e_lb < 0.03 && misfit_gn < 3 * noise_level && it_gn >= 1;
+    int ok = e_gn < 0.03 && e_lb < 0.03 && misfit_gn < 3 * noise_level && it_gn >= 1 && plotted;
     if (sj_rank() == 0)
         printf("inversion: %s\n", ok ? "the model is recovered" : "FAILED");
     sj_array_destroy(&mtrue);
