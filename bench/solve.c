@@ -258,11 +258,17 @@ static int cg_bench(int64_t n, int blocks, int iters, int lag, int rounds)
     o.max_iterations = iters;
     o.lag = lag;
     sj_solve_result_t res = {0};
+    double tasks = 0; /* rank 0's tasks per iteration in the last round (setup included) */
     for (int r = 0; r < rounds; r++) {
+        sj_stats_t before, after;
         CHECK(sj_array_fill(0.0, x));
         CHECK(sj_wait());
+        CHECK(sj_stats_get(&before));
         CHECK(sj_solve_cg(A, b, x, &o, &res));
+        CHECK(sj_stats_get(&after));
         tsj[r] = res.elapsed / (res.submitted ? res.submitted : 1);
+        tasks = (double)(after.tasks_submitted - before.tasks_submitted) /
+                (res.submitted ? res.submitted : 1);
     }
     double *xall = me == 0 ? xmalloc((size_t)n * sizeof *xall) : NULL, x0sj = 0;
     CHECK(sj_array_gather(x, 0, xall));
@@ -274,11 +280,12 @@ static int cg_bench(int64_t n, int blocks, int iters, int lag, int rounds)
         const double mp = median(tpetsc, rounds);
         printf("{\"bench\": \"solve\", \"solver\": \"cg\", \"ranks\": %d, \"n\": %lld, "
                "\"blocks\": %d, \"iters\": %d, \"lag\": %d, \"starjets_us_per_iter\": %.2f, "
-               "\"mpi_us_per_iter\": %.3f, \"petsc_us_per_iter\": %.3f, "
+               "\"starjets_tasks_per_iter\": %.2f, \"mpi_us_per_iter\": %.3f, "
+               "\"petsc_us_per_iter\": %.3f, "
                "\"ratio_mpi_over_starjets\": %.4f, \"ratio_petsc_over_starjets\": %.4f, "
                "\"stop\": \"%s\", \"x0\": %.17g, \"x0_mpi\": %.17g, \"correct\": %s}\n",
-               P, (long long)n, blocks, iters, lag, 1e6 * msj, 1e6 * mmpi, 1e6 * mp, mmpi / msj,
-               mp / msj, sj_solve_reason_name(res.reason), x0sj, x0,
+               P, (long long)n, blocks, iters, lag, 1e6 * msj, tasks, 1e6 * mmpi, 1e6 * mp,
+               mmpi / msj, mp / msj, sj_solve_reason_name(res.reason), x0sj, x0,
                /* the same iteration in another summation order: close, not equal */
                fabs(x0sj - x0) <= 1e-8 * fabs(x0) ? "true" : "false");
     }
