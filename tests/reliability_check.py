@@ -50,7 +50,14 @@ def main():
             fails.append("the job exited 0")
         if took > a.limit:
             fails.append(f"the job took {took:.1f} s, more than {a.limit} s")
-    if a.mode == "diverge":
+    serialized = a.mode.endswith("_serialized")
+    mode = a.mode[: -len("_serialized")] if serialized else a.mode
+    if serialized:
+        # below MPI_THREAD_MULTIPLE each rank's process exits after its report
+        for r in range(a.np):
+            need(rf"rank {r}: .*below MPI_THREAD_MULTIPLE this process exits instead of "
+                 r"calling MPI_Abort", f"rank {r}'s report saying how it ends")
+    if mode == "diverge":
         for r in range(a.np):
             need(rf"rank {r}: collective calls differ across ranks: this rank called "
                  r"sj_array_(dot|norm)", f"rank {r}'s sentence")
@@ -58,17 +65,24 @@ def main():
              r"sj_array_norm\S* \(collective call #\d+, from [^)]+\)[^,]*, rank 0 called "
              r"sj_array_dot", "the last rank naming both calls and where")
         need(r"collective call #\d+, from \S", "a call site")
-    elif a.mode == "root":
+    elif mode == "root":
         for r in range(a.np):
             need(rf"rank {r}: collective calls differ", f"rank {r}'s sentence")
         need(r"sj_array_gather\(root=0\)", "root=0")
         need(rf"sj_array_gather\(root={1 % a.np}\)", "the other root")
-    elif a.mode == "stall":
+    elif mode == "stall":
+        where = "this rank" if serialized else "any rank"  # below MULTIPLE each rank judges alone
         for r in range(a.np):
-            need(rf"rank {r}: watchdog: no progress on any rank for \d+ s; this rank is waiting in ",
+            need(rf"rank {r}: watchdog: no progress on {where} for \d+ s; this rank is waiting in ",
                  f"rank {r}'s report")
         need(rf"rank {last}: watchdog: .*sj_map: 1 running", "the stuck task, named")
         need(r"last collective call: sj_wait", "the last collective call")
+    elif a.mode == "farm":
+        for r in range(a.np):  # in the farm, or in a collective it makes once done
+            need(rf"rank {r}: watchdog: no progress on any rank for \d+ s; this rank is waiting "
+                 r"in ", f"rank {r}'s report")
+        need(rf"rank {last}: watchdog: [^\n]*waiting in sj_pmap", "the last rank in the farm")
+        need(rf"rank {last}: watchdog: .*sj_pmap_item: 1 running", "the stuck item, named")
     elif a.mode == "unchecked":
         for r in range(a.np - 1):
             need(rf"rank {r}: watchdog: no progress on any rank for \d+ s; this rank is waiting "

@@ -17,13 +17,21 @@
  *              while the others wait in sj_wait: not a hang (exits 0)
  *   kill       rank 1 kills itself (SIGKILL) in the middle of a loop of
  *              blocking dots; the others must not be left waiting
+ *   farm       watchdog on (2 s): a task farm (sj_pmap) whose items never
+ *              return on the last rank; every rank waits in the farm
+ *   stall_serialized, diverge_serialized
+ *              stall and diverge in a program that started MPI itself at
+ *              MPI_THREAD_SERIALIZED: the watchdog's thread and the check may
+ *              not call MPI_Abort there, so each rank's process exits instead
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <mpi.h>
 #include <starjets.h>
 
 #define CHECK(call)                                                                                \
@@ -56,14 +64,36 @@ static int stuck(const sj_block_info_t *blk, void *out, const void *const *in, v
     return 0;
 }
 
+/* An item that never returns on the last rank (the others take 10 ms each). */
+static int stuck_item(int64_t index, const void *in, void *out, void *ctx)
+{
+    (void)index;
+    (void)in;
+    (void)out;
+    (void)ctx;
+    if (sj_rank() == sj_nranks() - 1)
+        for (;;)
+            sleep(1000);
+    nanosleep(&(struct timespec){0, 10000000}, NULL);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    const char *mode = argc > 1 ? argv[1] : "agree";
+    const char *arg = argc > 1 ? argv[1] : "agree";
+    const char *tail = strstr(arg, "_serialized");
+    char mode[32];
+    snprintf(mode, sizeof mode, "%.*s", tail ? (int)(tail - arg) : (int)strlen(arg), arg);
+    if (tail) { /* the program starts MPI itself, below MPI_THREAD_MULTIPLE */
+        int level = 0;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &level);
+    }
     sj_init_options_t o;
     sj_init_options_default(&o);
     o.check_collectives =
         !strcmp(mode, "agree") || !strcmp(mode, "diverge") || !strcmp(mode, "root");
-    if (!strcmp(mode, "stall") || !strcmp(mode, "unchecked") || !strcmp(mode, "imbalance"))
+    if (!strcmp(mode, "stall") || !strcmp(mode, "unchecked") || !strcmp(mode, "imbalance") ||
+        !strcmp(mode, "farm"))
         o.watchdog = 2.0;
     CHECK(sj_init(&argc, &argv, &o));
     const int me = sj_rank(), np = sj_nranks(), last = np - 1;
@@ -110,6 +140,8 @@ int main(int argc, char **argv)
                 raise(SIGKILL);
             CHECK(sj_array_dot(x, x, &v));
         }
+    } else if (!strcmp(mode, "farm")) {
+        CHECK(sj_pmap(64, NULL, 0, NULL, 0, stuck_item, NULL, 0, NULL, NULL));
     } else {
         fprintf(stderr, "unknown mode %s\n", mode);
         return 2;
@@ -118,5 +150,7 @@ int main(int argc, char **argv)
     CHECK(sj_array_destroy(&x));
     CHECK(sj_space_destroy(&s));
     CHECK(sj_finalize());
+    if (tail)
+        MPI_Finalize();
     return 0;
 }

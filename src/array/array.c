@@ -7,6 +7,7 @@
  * a root buffer and the owners are point-to-point StarPU-MPI transfers under the
  * block's tag, ordered with the tasks that use the block.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,7 +72,8 @@ static int check_block(const char *func, sj_array_t a, int block)
 
 /* ---- lifecycle -------------------------------------------------------------- */
 
-static void array_free(sj_array_t a)
+/* Everything an array holds but its registry entry and its own memory. */
+static void array_drop(sj_array_t a)
 {
     const int total = a->space->total;
     for (int b = 0; b < total; b++) {
@@ -83,18 +85,57 @@ static void array_free(sj_array_t a)
     sj__tag_release(a->tag, 2 * (int64_t)total);
     sj__array_reduce_fini(a);
     sj__array_halo_fini(a);
-    sj__object_remove(&a->obj);
     sj__space_unref(a->space);
     sj__dist_unref(a->dist);
     free(a->handles);
     free(a->got);
     sj__wrap_free(a->wrap);
+}
+
+static void array_free(sj_array_t a)
+{
+    sj__object_remove(&a->obj);
+    array_drop(a);
     sj__object_free(a);
 }
 
 static void array_release_user(sj__object_t *o)
 {
     array_free((sj_array_t)o);
+}
+
+/*
+ * Every rank tells whether it has its blocks' memory (and its registry entry):
+ * an array that does not fit on one rank is refused on all of them, each
+ * naming the first rank that failed, before anything is submitted.
+ */
+static int agree_allocated(const char *func, sj_array_t a, int failed, int listed)
+{
+    const int me = sj__rt_rank(), n = sj__rt_nranks();
+    int64_t first[1] = {failed >= 0 || listed < 0 ? me : n};
+    if (n > 1)
+        SJ_TRY(sj__named(sj__rt_allreduce_i64(first, 1, SJ__RT_MIN), func));
+    if (first[0] == n)
+        return SJ_OK;
+    if (first[0] != me)
+        return sj__error(SJ_ENOMEM, func,
+                         "out of memory on rank %lld (the first rank that could not allocate "
+                         "its part of the array); nothing was allocated on any rank",
+                         (long long)first[0]);
+    if (listed < 0 && failed < 0)
+        return sj__error(SJ_ENOMEM, func,
+                         "out of memory on this rank (%d): cannot grow the set of live handles",
+                         me);
+    const size_t bytes =
+        (size_t)sj__space_block_nelems(a->space, failed) * sj_dtype_size(a->space->dtype);
+    char limit[96] = "";
+    if (sj__rt_mem_limit() >= 0)
+        snprintf(limit, sizeof limit, " (StarPU's memory limit: %lld MiB, %lld MiB left)",
+                 (long long)(sj__rt_mem_limit() >> 20), (long long)(sj__rt_mem_available() >> 20));
+    return sj__error(SJ_ENOMEM, func,
+                     "out of memory on this rank (%d): cannot allocate block %d (%zu bytes)%s; "
+                     "nothing was allocated on any rank",
+                     me, failed, bytes, limit);
 }
 
 static int array_new(const char *func, sj_space_t space, sj_dist_t dist, sj_array_t *out)
@@ -170,18 +211,29 @@ int sj__array_new(const char *func, sj_space_t space, sj_dist_t dist, sj__wrap_t
     sj_dist_destroy(&own_dist); /* the array holds its own reference */
     a->wrap = wrap;
     const size_t es = sj_dtype_size(space->dtype);
-    for (int b = 0; b < total; b++) {
+    int failed = -1; /* the first owned block whose memory could not be allocated */
+    for (int b = 0; b < total && failed < 0; b++) {
         if (wrap) {
             sj_block_info_t bi;
             sj__space_block_info(space, b, &bi);
             sj__rt_data_register_view(&a->handles[b], dist->owner[b], tag + b, wrap->view[b],
                                       bi.dims, wrap->ld[b], es);
-        } else {
-            sj__rt_data_register(&a->handles[b], dist->owner[b], tag + b, NULL,
-                                 (size_t)sj__space_block_nelems(space, b), es);
+        } else if (sj__rt_data_register_alloc(&a->handles[b], dist->owner[b], tag + b,
+                                              (size_t)sj__space_block_nelems(space, b), es) < 0) {
+            failed = b;
         }
     }
-    sj__object_add(&a->obj, SJ__KIND_ARRAY, array_release_user);
+    const int listed =
+        failed < 0 ? sj__object_add(&a->obj, SJ__KIND_ARRAY, array_release_user) : -1;
+    /* A wrapped array holds no memory of its own, and wrap.c agreed on it already. */
+    const int rc = wrap ? listed : agree_allocated(func, a, failed, listed);
+    if (rc < 0) {
+        if (listed == SJ_OK)
+            sj__object_remove(&a->obj);
+        array_drop(a);
+        free(a);
+        return rc;
+    }
     *out = a;
     return SJ_OK;
 }

@@ -171,7 +171,10 @@ static int dist_finish(sj_dist_t d, const int chunk_lo[][SJ_MAX_DIMS],
         dist_discard(d);
         return SJ_ENOMEM;
     }
-    sj__object_add(&d->obj, SJ__KIND_DIST, dist_release_user);
+    if (sj__object_add(&d->obj, SJ__KIND_DIST, dist_release_user) < 0) {
+        dist_discard(d);
+        return sj__error(SJ_ENOMEM, "starjets", "cannot grow the set of live handles");
+    }
     *out = d;
     return SJ_OK;
 }

@@ -307,15 +307,31 @@ static int make_strips(const plan_t *pl, const int *owner, int me, strips_t *st)
             return sj__error(SJ_ENOMEM, "sj_array_stencil", "cannot book %lld tags",
                              (long long)st->nremote);
     }
+    /* the strips' memory now: a ghost strip StarPU could not allocate would hang its task */
     for (int s = 0; s < st->n; s++) {
         strip_t *x = &st->list[s];
-        if (x->tag < 0) {
-            sj__rt_data_register_local(&x->handle, NULL, (size_t)x->n, es);
-        } else {
+        if (x->tag >= 0)
             x->tag += st->first_tag;
-            sj__rt_data_register(&x->handle, me, x->tag, NULL, (size_t)x->n, es);
-        }
+        if (sj__rt_data_register_alloc(&x->handle, me, x->tag, (size_t)x->n, es) < 0)
+            return sj__error(SJ_ENOMEM, "sj_array_stencil",
+                             "out of memory on this rank (%d): cannot allocate a ghost strip of "
+                             "%lld bytes",
+                             me, (long long)x->n * (long long)es);
     }
+    return SJ_OK;
+}
+
+/* The ghost strips exist on every rank, or on none: an error anywhere is an error everywhere. */
+static int agree_strips(int made)
+{
+    int failed = 0;
+    SJ_TRY(sj__rt_sum_int(made < 0, &failed));
+    if (made < 0)
+        return made;
+    if (failed)
+        return sj__error(SJ_ENOMEM, "sj_array_stencil",
+                         "out of memory on %d other rank(s): cannot allocate the ghost strips",
+                         failed);
     return SJ_OK;
 }
 
@@ -588,14 +604,14 @@ int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t bou
     int rc;
     if (!in->halo) {
         hc = sj__calloc(1, sizeof *hc);
-        if (!hc) {
-            rc = sj__error(SJ_ENOMEM, __func__, "cannot allocate the ghost strips");
-            goto done;
+        int made = hc ? SJ_OK : sj__error(SJ_ENOMEM, __func__, "cannot allocate the ghost strips");
+        if (hc) {
+            hc->width = width;
+            memcpy(hc->bc, pl.bc, sizeof pl.bc);
+            made = make_strips(&pl, in->dist->owner, me, &hc->st);
+            in->halo = hc; /* even when incomplete: freed with the array, or at the next change */
         }
-        hc->width = width;
-        memcpy(hc->bc, pl.bc, sizeof pl.bc);
-        const int made = make_strips(&pl, in->dist->owner, me, &hc->st);
-        in->halo = hc; /* even when incomplete: freed with the array, or at the next change */
+        made = agree_strips(made);
         if (made < 0)
             sj__array_halo_fini(in);
         SJ_TRY_GOTO(rc, made, done);

@@ -254,6 +254,46 @@ static int move_piece(const plan_t *pl, const piece_t *p, int64_t tag)
 
 /* ---- the call ------------------------------------------------------------------- */
 
+/* Whether piece @p p crosses ranks as part of a block: then each side stages it in a temporary. */
+static int piece_staged(sj_array_t src, sj_array_t dst, const piece_t *p)
+{
+    if (src->dist->owner[p->bs] == dst->dist->owner[p->bd])
+        return 0;
+    sj_block_info_t bs, bd;
+    sj__space_block_info(src->space, p->bs, &bs);
+    sj__space_block_info(dst->space, p->bd, &bd);
+    for (int d = 0; d < 3; d++)
+        if (p->n[d] != bs.dims[d] || p->n[d] != bd.dims[d])
+            return 1;
+    return 0;
+}
+
+/*
+ * SJ_ENOMEM with a sentence when this rank could not allocate the temporaries
+ * of its staged pieces now (StarPU allocates them when the copies run, and a
+ * copy whose buffer it cannot allocate never runs). All of them at once: a
+ * bound, since StarPU frees each as soon as its piece has moved.
+ */
+static int check_staging(const char *func, walk_t *w, sj_array_t src, sj_array_t dst)
+{
+    const int me = sj__rt_rank();
+    const size_t es = sj_dtype_size(src->space->dtype);
+    int64_t bytes = 0;
+    piece_t p;
+    walk_rewind(w);
+    while (walk_next(w, &p))
+        if ((src->dist->owner[p.bs] == me || dst->dist->owner[p.bd] == me) &&
+            piece_staged(src, dst, &p))
+            bytes += piece_nelems(&p) * (int64_t)es;
+    walk_rewind(w);
+    if (sj__rt_mem_probe((size_t)bytes) == SJ_OK)
+        return SJ_OK;
+    return sj__error(SJ_ENOMEM, func,
+                     "out of memory on this rank (%d): cannot allocate the %lld bytes of "
+                     "temporaries that stage its pieces",
+                     me, (long long)bytes);
+}
+
 /* Book the tags of the cross-rank pieces and move every piece; *bytes gets what crosses. */
 static int move_all(walk_t *w, sj_array_t src, sj_array_t dst, int64_t *bytes)
 {
@@ -293,7 +333,9 @@ int sj_array_redistribute(sj_array_t src, sj_array_t dst, int64_t *bytes_moved)
     SJ_CHECK(src != dst, SJ_EINVAL, "src and dst are the same array (pass another array as dst)");
     SJ_TRY(check_shapes(__func__, src, dst));
     walk_t w;
-    const int nomem = walk_init(src->space, dst->space, &w) < 0;
+    int nomem = walk_init(src->space, dst->space, &w) < 0;
+    if (!nomem)
+        nomem = check_staging(__func__, &w, src, dst) < 0;
     int rc = agree_to_start(__func__, dst, nomem);
     int64_t moved = 0;
     if (rc == SJ_OK)

@@ -26,7 +26,10 @@ int sj__scalar_wrap(sj__data_t handle, sj_scalar_t *out)
     if (!s)
         return SJ_ENOMEM;
     s->handle = handle;
-    sj__object_add(&s->obj, SJ__KIND_SCALAR, scalar_release_user);
+    if (sj__object_add(&s->obj, SJ__KIND_SCALAR, scalar_release_user) < 0) {
+        free(s);
+        return sj__error(SJ_ENOMEM, "starjets", "cannot grow the set of live handles");
+    }
     *out = s;
     return SJ_OK;
 }
@@ -39,7 +42,7 @@ static int scalar_new(const char *func, sj_scalar_t *out)
     int rc = sj__scalar_wrap(h, out);
     if (rc < 0) {
         sj__rt_data_unregister_submit(h);
-        return sj__error(rc, func, "cannot allocate a scalar");
+        return sj__error_rename(rc, func);
     }
     return SJ_OK;
 }

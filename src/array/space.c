@@ -106,7 +106,11 @@ static int space_finish(const char *func, sj_space_t s, sj_space_t *out)
         length *= s->dims[d];
         largest *= big;
     }
-    sj__object_add(&s->obj, SJ__KIND_SPACE, space_release_user);
+    if (sj__object_add(&s->obj, SJ__KIND_SPACE, space_release_user) < 0) {
+        space_discard(s);
+        *out = NULL;
+        return sj__error(SJ_ENOMEM, func, "cannot grow the set of live handles");
+    }
     return SJ_OK;
 }
 

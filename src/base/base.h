@@ -116,7 +116,13 @@ struct sj__object {
     void (*release_user)(sj__object_t *obj);
 };
 
-void sj__object_add(sj__object_t *obj, sj__kind_t kind, void (*release_user)(sj__object_t *));
+/*
+ * List @p obj and make its address known to the handle checks. SJ_ENOMEM (no
+ * sentence recorded, nothing listed) when the set of live addresses cannot
+ * grow: the constructor must then fail, since a handle that no check finds
+ * would be refused by every later call.
+ */
+int sj__object_add(sj__object_t *obj, sj__kind_t kind, void (*release_user)(sj__object_t *));
 void sj__object_remove(sj__object_t *obj);
 
 /*
@@ -142,11 +148,14 @@ void sj__object_free(void *obj);
 /* A handle that is not in the registry's lists (an internal temporary the
  * user may still be given, such as sj_spmd_run's context of sj_everywhere)
  * made known to the checks, and forgotten again (no-op if unknown). */
-void sj__object_track(sj__object_t *obj, sj__kind_t kind);
+int sj__object_track(sj__object_t *obj, sj__kind_t kind); /* SJ_OK or SJ_ENOMEM */
 void sj__object_untrack(sj__object_t *obj);
 /* Non-zero when @p handle is a live object of @p kind (records nothing). */
 int sj__handle_live(const void *handle, sj__kind_t kind);
 int sj__check_handle(const char *func, const char *name, const void *handle, sj__kind_t kind);
+/* Tests only: after @p after more growths of the set of live addresses, fail the
+ * next @p count (0: stop failing). */
+void sj__object_fault_inject(long after, long count);
 /* Free the quarantine (sj_finalize, after every object was released). */
 void sj__object_flush(void);
 #define SJ_CHECK_HANDLE(h, kind)                                                                   \

@@ -55,12 +55,35 @@ static int set_grow(void)
     return 0;
 }
 
-/* Insert @p o; on a failed allocation the object simply stays unchecked (found
- * by no lookup, so reported as not live): never worse than before the set. */
-static void set_insert(const sj__object_t *o)
+/* Tests only: fail the set's growth after @p after more growths, @p count times. */
+static long fault_after = -1, fault_count;
+
+void sj__object_fault_inject(long after, long count)
 {
-    if ((used + tombs + 1) * 2 > cap && set_grow() != 0)
-        return;
+    pthread_mutex_lock(&lock);
+    fault_after = count > 0 ? after : -1;
+    fault_count = count;
+    pthread_mutex_unlock(&lock);
+}
+
+static int fault_now(void)
+{
+    if (fault_after > 0) {
+        fault_after--;
+        return 0;
+    }
+    if (fault_after < 0 || fault_count <= 0)
+        return 0;
+    if (--fault_count == 0)
+        fault_after = -1;
+    return 1;
+}
+
+/* Insert @p o; -1 when the table had to grow and could not (nothing changed). */
+static int set_insert(const sj__object_t *o)
+{
+    if ((used + tombs + 1) * 2 > cap && (fault_now() || set_grow() != 0))
+        return -1;
     size_t k = slot_of(o);
     while (slots[k] && slots[k] != TOMB)
         k = (k + 1) & (cap - 1);
@@ -68,6 +91,7 @@ static void set_insert(const sj__object_t *o)
         tombs--;
     slots[k] = o;
     used++;
+    return 0;
 }
 
 static size_t set_find(const void *p)
@@ -125,13 +149,13 @@ void sj__object_flush(void)
     pthread_mutex_unlock(&lock);
 }
 
-void sj__object_track(sj__object_t *obj, sj__kind_t kind)
+int sj__object_track(sj__object_t *obj, sj__kind_t kind)
 {
     obj->kind = kind;
     pthread_mutex_lock(&lock);
-    if (set_find(obj) == SIZE_MAX)
-        set_insert(obj);
+    const int rc = set_find(obj) == SIZE_MAX ? set_insert(obj) : 0;
     pthread_mutex_unlock(&lock);
+    return rc < 0 ? SJ_ENOMEM : SJ_OK;
 }
 
 void sj__object_untrack(sj__object_t *obj)
@@ -180,20 +204,24 @@ int sj__check_handle(const char *func, const char *name, const void *handle, sj_
     return SJ_OK;
 }
 
-void sj__object_add(sj__object_t *obj, sj__kind_t kind, void (*release_user)(sj__object_t *))
+int sj__object_add(sj__object_t *obj, sj__kind_t kind, void (*release_user)(sj__object_t *))
 {
     obj->kind = kind;
     obj->refs = 1;
     obj->user_holds = 1;
     obj->release_user = release_user;
-    obj->prev = NULL;
+    obj->prev = obj->next = NULL;
+    /* the set first: an object that cannot be checked is not made */
+    pthread_mutex_lock(&lock);
+    const int rc = set_insert(obj);
+    pthread_mutex_unlock(&lock);
+    if (rc < 0)
+        return SJ_ENOMEM;
     obj->next = heads[kind];
     if (heads[kind])
         heads[kind]->prev = obj;
     heads[kind] = obj;
-    pthread_mutex_lock(&lock);
-    set_insert(obj);
-    pthread_mutex_unlock(&lock);
+    return SJ_OK;
 }
 
 void sj__object_remove(sj__object_t *obj)

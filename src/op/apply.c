@@ -116,11 +116,39 @@ int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t 
     sj__data_t *h = sj__calloc((size_t)n, sizeof *h);
     int *own = sj__calloc((size_t)n, sizeof *own);
     const int64_t tag = t && h && own ? sj__tag_book(n) : -1;
-    if (tag < 0) {
+    const size_t es = sj_dtype_size(space->dtype);
+    /* The memory now (src/runtime/mem.c), and every rank says whether it got it
+     * before anything uses it: a temporary that StarPU cannot allocate would
+     * hang its task. Made once per shape, so this agreement is too. */
+    int failed = tag < 0 ? n : -1, nfailed = 0;
+    for (int b = 0; b < n && failed < 0; b++) {
+        own[b] = owner[b];
+        if (sj__rt_data_register_alloc(&h[b], own[b], tag + b,
+                                       (size_t)sj__space_block_nelems(space, b), es) < 0)
+            failed = b;
+    }
+    int rc = sj__rt_sum_int(failed >= 0, &nfailed);
+    if (rc == SJ_OK && failed >= 0)
+        rc = failed == n
+                 ? sj__error(SJ_ENOMEM, c->func, "cannot allocate a temporary")
+                 : sj__error(SJ_ENOMEM, c->func,
+                             "out of memory on this rank (%d): cannot allocate a "
+                             "temporary block of %lld bytes",
+                             sj__rt_rank(),
+                             (long long)sj__space_block_nelems(space, failed) * (long long)es);
+    else if (rc == SJ_OK && nfailed)
+        rc = sj__error(SJ_ENOMEM, c->func,
+                       "out of memory on %d other rank(s): cannot allocate a temporary", nfailed);
+    if (rc < 0) {
+        for (int b = 0; h && b < n; b++)
+            if (h[b])
+                sj__rt_data_unregister_submit(h[b]);
+        if (tag >= 0)
+            sj__tag_release(tag, n);
         free(t);
         free(h);
         free(own);
-        return sj__error(SJ_ENOMEM, c->func, "cannot allocate a temporary");
+        return rc;
     }
     /* a reference: a cached temporary is matched by its space's address,
      * which must not be reused by another space while it is cached */
@@ -130,13 +158,6 @@ int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t 
     t->h = h;
     t->owner = own;
     t->tag = tag;
-    const size_t es = sj_dtype_size(space->dtype);
-    for (int b = 0; b < n; b++) {
-        own[b] = owner[b];
-        /* NULL memory: StarPU allocates it on first write and frees it at unregister */
-        sj__rt_data_register(&h[b], own[b], t->tag + b, NULL,
-                             (size_t)sj__space_block_nelems(space, b), es);
-    }
     if (c->cache) {
         *c->cursor = t;
         c->cursor = &t->next;

@@ -107,7 +107,14 @@ int sj__op_new(sj__op_type_t type, sj_space_t dom, sj_dist_t ddist, sj_space_t r
     sj__space_ref(rng);
     sj__dist_ref(ddist);
     sj__dist_ref(rdist);
-    sj__object_add(&op->obj, SJ__KIND_OP, op_release_user);
+    if (sj__object_add(&op->obj, SJ__KIND_OP, op_release_user) < 0) {
+        sj__space_unref(dom);
+        sj__space_unref(rng);
+        sj__dist_unref(ddist);
+        sj__dist_unref(rdist);
+        free(op);
+        return sj__error(SJ_ENOMEM, "starjets", "cannot grow the set of live handles");
+    }
     op->user_refs = 1;
     *out = op;
     return SJ_OK;

@@ -180,6 +180,29 @@ static int check_direct(const record_t *mine, verdict_t *v)
     return rc ? -1 : 0;
 }
 
+/*
+ * End the job after a report. MPI_Abort may be called only by a thread that
+ * may call MPI: at MPI_THREAD_MULTIPLE any thread; below it only StarPU-MPI's
+ * own thread, which may be inside an MPI call at this very moment (and the
+ * watchdog's thread never may). There this process ends itself with the same
+ * status, and mpirun, seeing a process exit without MPI_Finalize, ends the
+ * job (a batch system may need its kill-on-bad-exit option; docs/reliability.md).
+ */
+static void end_job(int code)
+{
+    if (sj__rt.thread_multiple)
+        MPI_Abort(sj__rt.comm, code);
+    _exit(code);
+}
+
+/* How the report says the job ends. */
+static const char *how_it_ends(void)
+{
+    return sj__rt.thread_multiple ? ""
+                                  : "; below MPI_THREAD_MULTIPLE this process exits instead of "
+                                    "calling MPI_Abort";
+}
+
 /* Compare this call with every rank's; on a difference, say so and abort the job. */
 static void check_call(const record_t *mine)
 {
@@ -210,10 +233,10 @@ static void check_call(const record_t *mine)
     if (rc != 0) { /* the other ranks would wait for this one's part: end the job */
         fprintf(stderr,
                 "starjets: rank %d: the collective-call check of %s could not exchange its "
-                "records (%s); aborting (SJ_CHECK_COLLECTIVES)\n",
-                me, mine->func, ck.comm != MPI_COMM_NULL ? "MPI" : "StarPU-MPI");
+                "records (%s); aborting (SJ_CHECK_COLLECTIVES%s)\n",
+                me, mine->func, ck.comm != MPI_COMM_NULL ? "MPI" : "StarPU-MPI", how_it_ends());
         fflush(stderr);
-        MPI_Abort(sj__rt.comm, 3);
+        end_job(3);
     }
     if (v.differs < 0)
         return;
@@ -224,11 +247,11 @@ static void check_call(const record_t *mine)
     describe(theirs, b, sizeof b);
     fprintf(stderr,
             "starjets: rank %d: collective calls differ across ranks: this rank called %s, rank "
-            "%d called %s; aborting (SJ_CHECK_COLLECTIVES)\n",
-            me, a, them, b);
+            "%d called %s; aborting (SJ_CHECK_COLLECTIVES%s)\n",
+            me, a, them, b, how_it_ends());
     fflush(stderr);
     sleep(1); /* let every rank print its sentence */
-    MPI_Abort(sj__rt.comm, 3);
+    end_job(3);
 }
 
 int sj__rt_check_collective_key(const char *func, const char *fmt, ...)
@@ -309,12 +332,12 @@ static void report_and_abort(double stalled, int shared)
     fprintf(stderr,
             "starjets: rank %d: watchdog: no progress %s for %.0f s; this rank is %s; last "
             "collective call: %s; tasks on this rank: %u submitted and not finished, %u ready; "
-            "%s; aborting (SJ_WATCHDOG=%g)\n",
+            "%s; aborting (SJ_WATCHDOG=%g%s)\n",
             sj__rt.rank, shared ? "on any rank" : "on this rank", stalled, doing, last,
-            starpu_task_nsubmitted(), starpu_task_nready(), tasks, ck.watchdog);
+            starpu_task_nsubmitted(), starpu_task_nready(), tasks, ck.watchdog, how_it_ends());
     fflush(stderr);
     sleep(1); /* the other ranks' reports */
-    MPI_Abort(sj__rt.comm, 4);
+    end_job(4);
 }
 
 /* Wait for the heartbeat's allreduce, testing every 2 ms (this thread has time). */

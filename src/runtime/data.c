@@ -123,13 +123,14 @@ int sj__rt_data_register_local(sj__data_t *data, void *ptr, size_t n, size_t ele
 void sj__rt_data_unregister(sj__data_t data)
 {
     sj__rt.handles--;
-    starpu_data_unregister(sj__h(data));
+    if (!sj__rt_mem_unregister(sj__h(data)))
+        starpu_data_unregister(sj__h(data));
 }
 
 void sj__rt_data_unregister_submit(sj__data_t data)
 {
     sj__rt.handles--;
-    if (!pool_give(sj__h(data)))
+    if (!pool_give(sj__h(data)) && !sj__rt_mem_unregister_submit(sj__h(data)))
         starpu_data_unregister_submit(sj__h(data));
 }
 

@@ -177,6 +177,16 @@ int sj__pool_wait(sj__pool_t pool, int64_t *cookies, int max, double timeout)
     return n;
 }
 
+void sj__farm_watch_begin(const char *what)
+{
+    sj__wd_enter(what);
+}
+
+void sj__farm_watch_end(void)
+{
+    sj__wd_leave();
+}
+
 int64_t sj__pool_pending(sj__pool_t pool)
 {
     pthread_mutex_lock(&pool->lock);

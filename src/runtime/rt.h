@@ -79,6 +79,31 @@ int sj__rt_data_register(sj__data_t *data, int owner, int64_t tag, void *ptr, si
  */
 int sj__rt_data_register_view(sj__data_t *data, int owner, int64_t tag, void *ptr,
                               const int64_t dims[3], const int64_t ld[2], size_t elemsize);
+/*
+ * Register a block like sj__rt_data_register() with NULL memory, but allocate
+ * the owner's memory now (mem.c): charged to StarPU's memory limit
+ * (STARPU_LIMIT_CPU_MEM) at once, given back when the handle is unregistered.
+ * On the owner, SJ_ENOMEM (no sentence recorded, *data NULL) when it cannot be
+ * allocated; elsewhere a placeholder. A negative @p tag makes a temporary of
+ * this rank alone (as sj__rt_data_register_local). Use it for memory that a
+ * call must know it has before it submits anything: StarPU itself, when a
+ * task's buffer cannot be allocated, retries forever.
+ */
+int sj__rt_data_register_alloc(sj__data_t *data, int owner, int64_t tag, size_t n, size_t elemsize);
+/*
+ * SJ_OK when @p bytes could be allocated on this rank now (StarPU's limit,
+ * after StarPU gave back its caches, and the host's malloc), else SJ_ENOMEM
+ * (no sentence recorded). For temporaries that StarPU allocates later: a
+ * check, not a reservation.
+ */
+int sj__rt_mem_probe(size_t bytes);
+/* StarPU's limit on this rank's host memory in bytes (STARPU_LIMIT_CPU_MEM), -1 when none. */
+int64_t sj__rt_mem_limit(void);
+/* What that limit leaves (bytes; StarPU's caches count as used), -1 when there is no limit. */
+int64_t sj__rt_mem_available(void);
+/* Tests only: after @p after more allocations of sj__rt_data_register_alloc and
+ * sj__rt_mem_probe on this rank, fail the next @p count (0: stop failing). */
+void sj__rt_mem_fault_inject(long after, long count);
 /* Register local memory (no owner, no tag): for temporaries seen by one rank. */
 int sj__rt_data_register_local(sj__data_t *data, void *ptr, size_t n, size_t elemsize);
 /* Unregister after the tasks using it have run; waits for them. */

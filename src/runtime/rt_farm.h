@@ -30,6 +30,15 @@ int sj__pool_submit(sj__pool_t pool, sj__kernel_t kernel, void *args, int64_t co
  * many (0 when none finished in time).
  */
 int sj__pool_wait(sj__pool_t pool, int64_t *cookies, int max, double timeout);
+/*
+ * The application thread serves a farm: a loop of short waits (for its items,
+ * for messages), watched by the watchdog (SJ_WATCHDOG) as one wait from begin
+ * to end, during which each finished item counts as progress. @p what names
+ * it in the watchdog's report. Not nested with other watched waits of the
+ * application thread, except the collectives the farm itself makes.
+ */
+void sj__farm_watch_begin(const char *what);
+void sj__farm_watch_end(void);
 /* Tasks submitted whose cookie has not been returned yet. */
 int64_t sj__pool_pending(sj__pool_t pool);
 /* Wait for every task of the pool, then free it. NULL is a no-op. */

@@ -67,6 +67,10 @@ int sj__rt_refuse_in_run(void);
 
 /* Unregister the pooled local handles (sj_finalize, before StarPU stops). */
 void sj__rt_pool_drain(void);
+/* Unregister a handle whose memory sj__rt_data_register_alloc made and give that memory back
+ * (at once, or once its tasks are done); 0 when @p h is not such a handle (mem.c). */
+int sj__rt_mem_unregister(starpu_data_handle_t h);
+int sj__rt_mem_unregister_submit(starpu_data_handle_t h);
 
 /* ---- BLAS kernels (blas_check.c) ---- */
 

@@ -82,14 +82,19 @@ int sj_spawn(int rank, sj_remote_fn_t fn, const void *arg, size_t arg_size, size
     f->owner = rank;
     f->out_size = out_size;
     sj__rt_data_register(&f->handle, rank, f->tag, NULL, SJ__SPAWN_HEAD + out_size, 1);
+    if (sj__object_add(&f->obj, SJ__KIND_FUTURE, release_user) < 0) {
+        free(blk);
+        future_free(f);
+        return sj__error(SJ_ENOMEM, __func__, "cannot grow the set of live handles");
+    }
     sj__buf_t buf = {f->handle, SJ__W};
     int rc = sj__rt_submit(SJ__K_SPAWN, blk, blk_size, 1, &buf);
     free(blk);
     if (rc < 0) {
+        sj__object_remove(&f->obj);
         future_free(f);
         return sj__named(rc, __func__);
     }
-    sj__object_add(&f->obj, SJ__KIND_FUTURE, release_user);
     *future = f;
     return SJ_OK;
 }

@@ -103,10 +103,12 @@ static int ctx_make(const char *func, int n, const int ranks[], int registered,
     }
     ctx->n = n;
     ctx->me = sj__chan_rank(ctx->chan);
-    if (registered)
-        sj__object_add(&ctx->obj, SJ__KIND_SPMD_CONTEXT, release_user);
-    else
-        sj__object_track(&ctx->obj, SJ__KIND_SPMD_CONTEXT);
+    rc = registered ? sj__object_add(&ctx->obj, SJ__KIND_SPMD_CONTEXT, release_user)
+                    : sj__object_track(&ctx->obj, SJ__KIND_SPMD_CONTEXT);
+    if (rc < 0) {
+        ctx_free(ctx);
+        return sj__error(SJ_ENOMEM, func, "cannot grow the set of live handles");
+    }
     *out = ctx;
     return SJ_OK;
 }

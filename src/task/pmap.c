@@ -293,6 +293,7 @@ static int farm_run(sj__farm_t *f)
     /* on this rank's cores until the summary: a rank that finished first polls
      * for it while another rank's worker computes the last items */
     void *confined = sj__farm_confine();
+    sj__farm_watch_begin("sj_pmap (its items, and the other ranks' messages)");
     int rc;
     SJ_TRY_GOTO(
         rc, f->np > 1 && !sj__rt_direct_mpi() ? sj__farm_run_static(f) : sj__farm_run_dynamic(f),
@@ -300,6 +301,7 @@ static int farm_run(sj__farm_t *f)
     if (f->np > 1)
         SJ_TRY_GOTO(rc, share_summary(f), out);
 out:
+    sj__farm_watch_end();
     sj__farm_unconfine(confined);
     return rc;
 }

@@ -155,7 +155,9 @@ int sj_preduce(int64_t lo, int64_t hi, size_t acc_size, sj_fold_fn_t fold, sj_co
         memcpy(ctx_copy, ctx, ctx_size);
     for (int64_t p = p0; p < p1; p++)
         memcpy(record(all, rec, p) + ACC_OFFSET, init, acc_size);
+    sj__farm_watch_begin("sj_preduce (its parts)");
     fold_parts(all, rec, p0, p1, lo, len, k, fold, ctx_copy, args, pool, SJ__K_PREDUCE_PART);
+    sj__farm_watch_end();
     for (int r = 0; r < np; r++)
         sizes[r] = (size_t)(sj__split_lo(r + 1, k, np) - sj__split_lo(r, k, np)) * rec;
     SJ_TRY_GOTO(rc, sj__rt_allgatherv(record(all, rec, p0), all, sizes), out);

@@ -1,0 +1,178 @@
+/*
+ * Memory that starjets allocates itself, before anything is submitted, so that
+ * running out of memory is an error of the call that asked for it instead of a
+ * task that StarPU 1.3 can never run: when a task's buffer cannot be
+ * allocated, StarPU evicts what it can and then retries the request forever
+ * (datawizard/data_request.c), so a block left to StarPU's lazy allocation
+ * that does not fit hangs the job.
+ *
+ * A block registered through sj__rt_data_register_alloc() gets its memory
+ * here, from starpu_malloc_flags() with STARPU_MALLOC_COUNT: StarPU's memory
+ * limit (STARPU_LIMIT_CPU_MEM) is charged at once, StarPU reclaims its own
+ * caches to make room, and a failure (the limit, or the host's malloc) is
+ * returned. The handle keeps a record of that memory in its user data, and
+ * the unregister functions (data.c) give it back once StarPU is done with it.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <starpu_mpi.h>
+
+#include "base/base.h"
+#include "runtime/rt_private.h"
+
+typedef struct owned {
+    unsigned magic;
+    void *ptr;
+    size_t bytes;
+    int flags;
+} owned_t;
+
+#define OWNED_MAGIC 0x5a4a4d45u
+
+/* ---- fault injection (tests only) --------------------------------------------- */
+
+static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
+static long fault_after = -1; /* allocations left before the failures start; -1: none */
+static long fault_count;      /* failures still to make */
+
+void sj__rt_mem_fault_inject(long after, long count)
+{
+    pthread_mutex_lock(&fault_lock);
+    fault_after = count > 0 ? after : -1;
+    fault_count = count;
+    pthread_mutex_unlock(&fault_lock);
+}
+
+static int fault_now(void)
+{
+    pthread_mutex_lock(&fault_lock);
+    int fail = 0;
+    if (fault_after == 0 && fault_count > 0) {
+        fail = 1;
+        if (--fault_count == 0)
+            fault_after = -1;
+    } else if (fault_after > 0) {
+        fault_after--;
+    }
+    pthread_mutex_unlock(&fault_lock);
+    return fail;
+}
+
+/* ---- allocation --------------------------------------------------------------- */
+
+static int host_flags(void)
+{
+    /* pinned where CUDA workers run (StarPU skips it otherwise), counted against the limit */
+    return STARPU_MALLOC_PINNED | STARPU_MALLOC_COUNT;
+}
+
+static int mem_get(size_t bytes, int flags, void **ptr)
+{
+    *ptr = NULL;
+    if (fault_now())
+        return SJ_ENOMEM;
+    if (starpu_malloc_flags(ptr, bytes, flags) != 0 || !*ptr) {
+        *ptr = NULL;
+        return SJ_ENOMEM;
+    }
+    return SJ_OK;
+}
+
+int sj__rt_mem_probe(size_t bytes)
+{
+    if (bytes == 0)
+        return SJ_OK;
+    void *p;
+    /* not pinned: a probe must not cost a cudaHostAlloc, and is never touched */
+    SJ_TRY(mem_get(bytes, STARPU_MALLOC_COUNT, &p));
+    starpu_free_flags(p, bytes, STARPU_MALLOC_COUNT);
+    return SJ_OK;
+}
+
+int64_t sj__rt_mem_limit(void)
+{
+    const starpu_ssize_t total = starpu_memory_get_total(STARPU_MAIN_RAM);
+    return total > 0 ? (int64_t)total : -1;
+}
+
+int64_t sj__rt_mem_available(void)
+{
+    return (int64_t)starpu_memory_get_available(STARPU_MAIN_RAM);
+}
+
+int sj__rt_data_register_alloc(sj__data_t *data, int owner, int64_t tag, size_t n, size_t elemsize)
+{
+    *data = NULL;
+    starpu_data_handle_t h;
+    if (owner != sj__rt.rank) {
+        starpu_vector_data_register(&h, -1, 0, (uint32_t)n, elemsize);
+    } else {
+        owned_t *o = calloc(1, sizeof *o);
+        if (!o)
+            return SJ_ENOMEM;
+        o->magic = OWNED_MAGIC;
+        o->bytes = n * elemsize;
+        o->flags = host_flags();
+        if (mem_get(o->bytes, o->flags, &o->ptr) < 0) {
+            free(o);
+            return SJ_ENOMEM;
+        }
+        starpu_vector_data_register(&h, STARPU_MAIN_RAM, (uintptr_t)o->ptr, (uint32_t)n, elemsize);
+        starpu_data_set_user_data(h, o);
+    }
+    /* a negative tag: a temporary of this rank alone, which StarPU-MPI never matches */
+    starpu_mpi_data_register_comm(h, tag < 0 ? -1 : tag, owner, sj__rt.comm);
+    sj__rt.handles++;
+    *data = sj__d(h);
+    return SJ_OK;
+}
+
+static owned_t *owned_of(starpu_data_handle_t h)
+{
+    owned_t *o = starpu_data_get_user_data(h);
+    return o && o->magic == OWNED_MAGIC ? o : NULL;
+}
+
+static void owned_free(owned_t *o)
+{
+    starpu_free_flags(o->ptr, o->bytes, o->flags);
+    o->magic = 0;
+    free(o);
+}
+
+int sj__rt_mem_unregister(starpu_data_handle_t h)
+{
+    owned_t *o = owned_of(h);
+    if (!o)
+        return 0;
+    /* Waits for the tasks that use it; not coherent: a block being given up
+     * need not come back from a GPU to the memory about to be freed. */
+    starpu_data_unregister_no_coherency(h);
+    owned_free(o);
+    return 1;
+}
+
+/*
+ * Holding the block for writing, every task and transfer that uses it is done
+ * and none can start: the unregistration is queued behind this hold, then the
+ * hold released. That unregistration is lazy and not coherent, so it never
+ * touches the home memory again, which can go now.
+ */
+static void unregister_when_idle(void *arg)
+{
+    starpu_data_handle_t h = arg;
+    owned_t *o = owned_of(h);
+    starpu_data_set_user_data(h, NULL);
+    starpu_data_unregister_submit(h);
+    starpu_data_release_on_node(h, STARPU_ACQUIRE_NO_NODE);
+    owned_free(o);
+}
+
+int sj__rt_mem_unregister_submit(starpu_data_handle_t h)
+{
+    if (!owned_of(h))
+        return 0;
+    starpu_data_acquire_on_node_cb(h, STARPU_ACQUIRE_NO_NODE, STARPU_W, unregister_when_idle, h);
+    return 1;
+}
