@@ -100,7 +100,7 @@ program blockop
     use blockop_callbacks
     implicit none
     integer :: me, np, ierr, pgrid(2), i, j, k, owner, kind
-    type(sj_dist) :: grid43, adist, rdist, ddist, dd, cyc
+    type(sj_dist) :: grid43, adist, rdist, ddist, dd, cyc, on_root
     type(sj_op) :: a, b, ab, ab0, at, twoa, f, blocks(4, 3)
     type(sj_space) :: rs, ds
     type(sj_array) :: m, d, y, x, ones, col, z, dc
@@ -141,9 +141,9 @@ program blockop
     end do
     ! getblock(A, 4, 3) to the master: a copy on rank 0, applied to ones
     call sj_op_copy(ab, 0, ab0)
-    call sj_dist_create_explicit([1], [0], rdist)
-    call sj_array_ones(blk, ones, dist=rdist)
-    call sj_array_zeros(blk, col, dist=rdist)
+    call sj_dist_create_explicit([1], [0], on_root)
+    call sj_array_ones(blk, ones, dist=on_root)
+    call sj_array_zeros(blk, col, dist=on_root)
     call sj_op_apply(ab0, ones, col)
     allocate(buf(nb))
     call sj_array_gather(col, 0, buf)
@@ -156,6 +156,7 @@ program blockop
     call sj_op_destroy(ab)
     call sj_array_destroy(ones)
     call sj_array_destroy(col)
+    call sj_dist_destroy(on_root)
 
     ! rand(range(A)), rand(domain(A)); apply and adjoint against the dense matrix
     call sj_op_range(a, rs, rdist)
