@@ -194,10 +194,10 @@ module starjets
     public :: sj_space_create, sj_space_create_blocks, sj_space_create_irregular, &
         sj_space_destroy, sj_space_shape, sj_space_length, sj_space_blocks, &
         sj_space_block_range, sj_space_block_dims, sj_space_block_index, sj_space_block_coords, &
-        sj_space_describe
+        sj_space_describe, sj_space_equal
     public :: sj_dist_create_contiguous, sj_dist_create_cyclic, sj_dist_create_explicit, &
         sj_dist_create_default, sj_dist_destroy, sj_dist_info, sj_dist_owner, &
-        sj_dist_local_blocks, sj_dist_procs
+        sj_dist_local_blocks, sj_dist_procs, sj_dist_blockmap, sj_dist_equal
     public :: sj_array_zeros, sj_array_ones, sj_array_filled, sj_array_rand, sj_array_randn, &
         sj_array_similar, sj_array_copy, sj_array_destroy, sj_array_distribute, &
         sj_array_wrap_local, sj_array_wrap_blocks, sj_array_acquire, sj_array_release, &
@@ -207,14 +207,15 @@ module starjets
         sj_array_redistribute, sj_array_fill, sj_array_scale, sj_array_axpy, sj_array_axpby, &
         sj_array_mul, sj_array_copyto, sj_array_map, sj_array_reduce, sj_array_dot, &
         sj_array_norm, sj_array_sum, sj_array_min, sj_array_max, sj_array_mean, &
-        sj_array_reduce_scalar, sj_array_axpy_scalar, sj_array_scale_scalar
+        sj_array_reduce_scalar, sj_array_axpy_scalar, sj_array_scale_scalar, &
+        sj_array_create_init, sj_array_block_info
     public :: sj_scalar_create, sj_scalar_binary, sj_scalar_value, sj_scalar_destroy
     public :: sj_op_create, sj_op_copy, sj_op_destroy, sj_op_domain, sj_op_range, &
         sj_op_is_linear, sj_op_owner, sj_op_describe, sj_op_compose, sj_op_combine, sj_op_add, &
         sj_op_sub, sj_op_scale, sj_op_adjoint, sj_op_jacobian, sj_op_apply_ex, sj_op_apply, &
         sj_op_apply_adjoint, sj_op_block_create, sj_op_block_create_fn, sj_op_block_dist, &
         sj_op_block_kind, sj_op_block_get, sj_op_block_set, sj_op_dot_product_test, &
-        sj_op_linearity_test, sj_op_linearization_test
+        sj_op_linearity_test, sj_op_linearization_test, sj_op_block_diag, sj_op_block_grid
     public :: sj_op_diagonal, sj_op_dense, sj_op_zero, sj_op_identity, sj_op_scaled_identity, &
         sj_op_difference, sj_op_derivative, sj_op_restriction, sj_op_pad, sj_op_truncate, &
         sj_op_reshape, sj_op_taper, sj_op_circshift, sj_op_sum_dim, sj_op_exp, sj_op_log, &
