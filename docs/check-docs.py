@@ -7,9 +7,9 @@ For README.md, docs/*.md, examples/README.md and bench/README.md:
   * every relative link points to a file that exists, and every #anchor into a
     markdown file to one of its headings (GitHub's heading slugs);
   * every sj_... / SJ_... name is declared in a public header, or, for
-    environment variables, build options and script settings, appears in the
-    sources, the CMake files or the scripts (a name ending in '_' is a prefix
-    and is skipped);
+    environment variables, build options, script settings and the Fortran
+    module's own names, appears in the sources (fortran/ included), the CMake
+    files or the scripts (a name ending in '_' is a prefix and is skipped);
   * every call `sj_f(a, b, ...)` written in code (fenced blocks and inline
     code) has as many arguments as the header's declaration of sj_f;
   * README.md links every page of docs/ (its documentation table), except
@@ -64,7 +64,7 @@ def header_text():
 def other_text():
     files = []
     for pattern in ("src/*/*.c", "src/*/*.h", "codelets/*.c", "CMakeLists.txt", "*/CMakeLists.txt",
-                    "cmake/*", "scripts/*", "bench/run", "tools/*"):
+                    "cmake/*", "scripts/*", "bench/run", "tools/*", "fortran/*.F90", "fortran/*.inc"):
         files += glob.glob(os.path.join(ROOT, pattern))
     text = []
     for f in files:
