@@ -19,9 +19,11 @@
 !>   interfaces below, called by the library through bind(C) trampolines of
 !>   this module; their data arrive as Fortran arrays with Fortran bounds.
 !>
-!> One file: the issue asks for one module, and Fortran 2008 submodules would
-!> only split the text (the .mod would still be one). The routines that take a
-!> buffer of any real kind and rank come from starjets_buffers.inc.
+!> One module, in one preprocessed source whose parts are included: the
+!> interfaces of the C functions (starjets_c.inc), the routines
+!> (starjets_impl.inc, starjets_callbacks.inc, starjets_ops.inc), and the
+!> routines that take a buffer of any real kind and rank, written once in
+!> starjets_buffers.inc and instantiated six times below.
 module starjets
     use, intrinsic :: iso_c_binding
     implicit none

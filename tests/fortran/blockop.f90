@@ -305,6 +305,7 @@ program blockop
     call sj_op_destroy(a)
     call sj_dist_destroy(grid43)
     call sj_space_destroy(blk)
+    deallocate(mfull, hm, hd, hy, hx, ref, buf, gl, mine, text)
     call sj_finalize(ierr)
     call expect(ierr == SJ_OK, 'sj_finalize')
     if (me == 0) print '(a, i0, a)', 'blockop: all checks passed on ', np, ' rank(s)'

@@ -133,6 +133,7 @@ program errors
     call sj_finalize()
     call sj_finalize(ierr)
     call error_is(ierr, SJ_ESTATE, '', 'sj_finalize twice')
+    deallocate(u, u2, buf, fbuf)
     call MPI_Comm_free(comm)
     if (me == 0) print '(a, i0, a)', 'errors: all checks passed on ', np, ' rank(s)'
     call MPI_Finalize()

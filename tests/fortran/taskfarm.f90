@@ -105,7 +105,7 @@ program taskfarm
     allocate(none(0, 0))
     call sj_pmap(n, none, got, picky, ierr, on_error=SJ_PMAP_SKIP, item_status=status, report=rep)
     call expect(ierr == SJ_OK, 'a farm that skips failures returned ' // sj_err_name(ierr))
-    call expect(rep%failed == n / 7 .and. rep%first_failed == 7 .and. rep%first_error == 7, &
+    call expect(rep%failed == 5 .and. rep%first_failed == 7 .and. rep%first_error == 7, & ! 7, 14, .., 35
                 'report of the failures (first failed item, its value)')
     if (me == 0) then
         do k = 1, int(n)
@@ -130,6 +130,7 @@ program taskfarm
         expected = expected - 1.0_c_double / (i * i)
     end do
     call expect(abs(v - expected) <= 1e-14, 'sj_preduce_double')
+    deallocate(in, out, none, got, status, per_rank)
     call sj_finalize()
     if (me == 0) print '(a, i0, a, es24.17)', 'taskfarm: all checks passed on ', np, &
         ' rank(s); loop sum ', v

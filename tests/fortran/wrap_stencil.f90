@@ -222,6 +222,7 @@ program wrap_stencil
     call sj_space_destroy(space)
     call sj_space_destroy(space3)
     call sj_finalize()
+    deallocate(owners, u, v, u3, v3, g, gn, g3, g3n)
     call MPI_Comm_free(host, ierr)
     if (me == 0) print '(a, i0, a)', 'wrap_stencil: all checks passed on ', np, ' rank(s)'
     call MPI_Finalize(ierr)
