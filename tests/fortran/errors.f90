@@ -36,6 +36,7 @@ program errors
     real(c_double), allocatable, target :: u(:), u2(:, :), buf(:)
     real(c_float), allocatable :: fbuf(:)
     real(c_double) :: v, m(2, 2)
+    character(len=16) :: arg
 
     call MPI_Init_thread(MPI_THREAD_MULTIPLE, provided)
     call MPI_Comm_dup(MPI_COMM_WORLD, comm)
@@ -43,6 +44,19 @@ program errors
     call MPI_Comm_rank(comm, me)
     call MPI_Comm_size(comm, np)
     call expect(ierr == SJ_OK .and. sj_rank() == me, 'sj_init on an mpi_f08 communicator')
+
+    ! without ierr a failure aborts every rank with the sentence on stderr
+    ! (ctest fortran_errors_abort_c and _fortran match it; they pass this argument)
+    call get_command_argument(1, arg)
+    if (arg == 'abort-c') then
+        call sj_space_create(SJ_FLOAT64, [4], [9], bad)
+        print '(a)', 'NOT ABORTED'
+    else if (arg == 'abort-fortran') then
+        allocate(u(2 * n))
+        call sj_space_create(SJ_FLOAT64, [n * np], [np], s1)
+        call sj_array_wrap_local(s1, d0, u(1:2 * n:2), w)
+        print '(a)', 'NOT ABORTED'
+    end if
 
     ! a second sj_init: SJ_ESTATE, with the C library's sentence
     call sj_init(comm%MPI_VAL, ierr)
