@@ -21,7 +21,8 @@
 !>
 !> One module, in one preprocessed source whose parts are included: the
 !> interfaces of the C functions (starjets_c.inc), the routines
-!> (starjets_impl.inc, starjets_callbacks.inc, starjets_ops.inc), and the
+!> (starjets_impl.inc, starjets_arrays.inc, starjets_callbacks.inc,
+!> starjets_ops.inc), and the
 !> routines that take a buffer of any real kind and rank, written once in
 !> starjets_buffers.inc and instantiated six times below.
 module starjets
