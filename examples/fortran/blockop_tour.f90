@@ -141,6 +141,8 @@ program blockop_tour
     call tour_arrays_and_apply(a, 4, 4, 3, 'the block-diagonal operator')
     call sj_op_destroy(a)
 
+    deallocate(procs, mine, text)
+    if (allocated(blo)) deallocate(blo, bhi)
     call sj_space_destroy(blk)
     call sj_finalize()
     if (me == 0) then

@@ -186,6 +186,8 @@ program embed_host
             print '(a, i0, a)', 'MISMATCH with the serial run (', allbad, ' cells)'
         end if
     end if
+    deallocate(owners, u, v, leaves, ref, tmp)
+    if (allocated(d)) deallocate(d)
     call MPI_Comm_free(host, ierr)
     call MPI_Finalize(ierr)
     if (allbad /= 0) error stop 1
