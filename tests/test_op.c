@@ -1339,6 +1339,18 @@ static void test_bad_input(void **state)
     SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, 0, NULL, 16, NULL, 0, &C), SJ_ENULL);
     SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, nr - 1, NULL, 0, NULL, 48, &C), SJ_ENULL);
     SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, 0, M, SJ_OP_MAX_PARAMS + 1, NULL, 0, &C), SJ_ESIZE);
+    if (nr > 1) {
+        /* sizes and owner that differ between ranks: an error on every rank, never a hang */
+        const int last = sj_rank() == nr - 1;
+        SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, 0, NULL, 0, sj_rank() == 0 ? M : NULL,
+                                   last ? 0 : sizeof M, &C),
+                      SJ_EINVAL);
+        assert_non_null(strstr(sj_last_error(), "state_size differs between ranks"));
+        SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, 0, M, last ? 8 : 16, NULL, 0, &C), SJ_EINVAL);
+        assert_non_null(strstr(sj_last_error(), "params_size differs between ranks"));
+        SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, last, NULL, 0, NULL, 0, &C), SJ_EINVAL);
+        assert_non_null(strstr(sj_last_error(), "owner differs between ranks"));
+    }
     cls.name = "bad name!";
     SJ_ASSERT_ERR(sj_op_create(&cls, ds, rs, 0, NULL, 0, NULL, 0, &C), SJ_EINVAL);
     cls.name = "ok";

@@ -119,7 +119,8 @@ typedef struct sj_op_class {
 /**
  * @brief A leaf operator of a user class.
  *
- * Collective: the owner tells every rank whether @p params and @p state were
+ * Collective: @p owner, @p params_size and @p state_size are compared across
+ * ranks, and the owner tells every rank whether @p params and @p state were
  * given, so that every rank returns the same error.
  * @param[in] cls       the class (copied; `cls->name` is copied too)
  * @param[in] domain    domain space (one block)
@@ -133,8 +134,9 @@ typedef struct sj_op_class {
  * @param[in] state_size its size in bytes (same on all ranks; < 2 GiB)
  * @param[out] op       the new operator
  * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (class without forward, spaces of several
- *         blocks), SJ_EMISMATCH (element types differ), SJ_ERANGE (owner),
- *         SJ_ESIZE, SJ_ENOMEM, SJ_ESTATE
+ *         blocks, owner or sizes that differ between ranks), SJ_EMISMATCH
+ *         (element types differ), SJ_ERANGE (owner), SJ_ESIZE, SJ_ENOMEM,
+ *         SJ_ESTATE
  */
 int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, int owner,
                  const void *params, size_t params_size, const void *state, size_t state_size,

@@ -251,6 +251,23 @@ int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, 
     SJ_CHECK_NULL(op);
     *op = NULL;
     SJ_TRY(sj__check_running(__func__));
+    /* Sizes and owner must be the same everywhere: a rank with another state
+     * size would wait for bytes that never come. */
+    const int64_t cap = (int64_t)1 << 62,
+                  ps = params_size < (size_t)cap ? (int64_t)params_size : cap,
+                  ss = state_size < (size_t)cap ? (int64_t)state_size : cap;
+    int64_t v[6] = {owner, ps, ss, -(int64_t)owner, -ps, -ss};
+    SJ_TRY(sj__rt_allreduce_i64(v, 6, SJ__RT_MAX));
+    SJ_CHECK(v[0] == -v[3], SJ_EINVAL, "owner differs between ranks (from %lld to %lld)",
+             (long long)-v[3], (long long)v[0]);
+    SJ_CHECK(v[1] == -v[4], SJ_EINVAL,
+             "params_size differs between ranks (from %lld to %lld bytes); pass the same size on "
+             "every rank",
+             (long long)-v[4], (long long)v[1]);
+    SJ_CHECK(v[2] == -v[5], SJ_EINVAL,
+             "state_size differs between ranks (from %lld to %lld bytes); pass the same size on "
+             "every rank (the state pointer may be NULL off the owner)",
+             (long long)-v[5], (long long)v[2]);
     SJ_CHECK_NULL(cls);
     SJ_CHECK_HANDLE(domain, SJ__KIND_SPACE);
     SJ_CHECK_HANDLE(range, SJ__KIND_SPACE);
