@@ -6,13 +6,20 @@
  * code on every rank, a sentence that names the call, nothing left behind
  * (objects, handles, tags), the arrays made before still holding their
  * values, and the same call succeeding once memory is there.
+ *
+ * With --serialized the program starts MPI itself at MPI_THREAD_SERIALIZED,
+ * where the ranks agree through StarPU-MPI's messages (ctest oom_serialized_np2).
  */
 // sj-test: nprocs=1,2,3,4
+#include <mpi.h>
+
 #include "sj_test.h"
 
 /* Internal test hooks of the library (src/runtime/rt.h, src/base/base.h). */
 void sj__rt_mem_fault_inject(long after, long count);
 void sj__object_fault_inject(long after, long count);
+
+static int serialized; /* --serialized: MPI_THREAD_SERIALIZED */
 
 #define LIMIT_MIB 64
 #define MIB (1024 * 1024)
@@ -68,6 +75,7 @@ static void says_oom(void)
 static void test_array_over_limit(void **state)
 {
     (void)state;
+    assert_int_equal(sj_mpi_thread_multiple(), !serialized);
     sj_space_t small = space_mib(sj_nranks(), 1);
     sj_array_t keep;
     SJ_ASSERT_OK(sj_array_filled(small, NULL, 3.0, &keep));
@@ -322,10 +330,15 @@ static void test_handle_set_full(void **state)
     free(sp);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     /* before sj_init: StarPU reads it when it starts (MiB of host memory per rank) */
     setenv("STARPU_LIMIT_CPU_MEM", "64", 1);
+    serialized = argc > 1 && strcmp(argv[1], "--serialized") == 0;
+    if (serialized) {
+        int level = 0;
+        MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &level);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_array_over_limit),
         cmocka_unit_test(test_array_malloc_fails_on_one_rank),
@@ -334,5 +347,8 @@ int main(void)
         cmocka_unit_test(test_redistribute),
         cmocka_unit_test(test_handle_set_full),
     };
-    return sj_test_main(tests, sizeof tests / sizeof tests[0], "oom");
+    const int rc = sj_test_main(tests, sizeof tests / sizeof tests[0], "oom");
+    if (serialized)
+        MPI_Finalize();
+    return rc;
 }
