@@ -321,20 +321,6 @@ static int make_strips(const plan_t *pl, const int *owner, int me, strips_t *st)
     return SJ_OK;
 }
 
-/* The ghost strips exist on every rank, or on none: an error anywhere is an error everywhere. */
-static int agree_strips(int made)
-{
-    int failed = 0;
-    SJ_TRY(sj__rt_sum_int(made < 0, &failed));
-    if (made < 0)
-        return made;
-    if (failed)
-        return sj__error(SJ_ENOMEM, "sj_array_stencil",
-                         "out of memory on %d other rank(s): cannot allocate the ghost strips",
-                         failed);
-    return SJ_OK;
-}
-
 /* Unregister the strips (StarPU frees each once its tasks and transfers are done). */
 static void free_strips(strips_t *st)
 {
@@ -611,7 +597,9 @@ int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t bou
             made = make_strips(&pl, in->dist->owner, me, &hc->st);
             in->halo = hc; /* even when incomplete: freed with the array, or at the next change */
         }
-        made = agree_strips(made);
+        /* the ghost strips exist on every rank, or on none */
+        made = sj__rt_agree_rc(__func__, made, SJ_ENOMEM, "out of memory",
+                               ": cannot allocate the ghost strips");
         if (made < 0)
             sj__array_halo_fini(in);
         SJ_TRY_GOTO(rc, made, done);

@@ -46,23 +46,6 @@ int sj__array_strided(sj_array_t a, int b)
            (bi.dims[2] > 1 && ld[1] != bi.dims[1]);
 }
 
-/*
- * The checks every rank makes on its own arguments, then one agreement: a
- * rank whose local part is wrong fails with its own sentence, the others with
- * a sentence that names how many ranks refused. @p bad is this rank's verdict
- * (its sentence already recorded when non-zero).
- */
-static int agree(const char *func, int bad)
-{
-    int nbad = bad != 0;
-    SJ_TRY(sj__named(sj__rt_sum_ints(&nbad, 1), func));
-    if (bad)
-        return bad;
-    if (nbad)
-        return sj__error(SJ_EINVAL, func, "the local part was refused on %d other rank(s)", nbad);
-    return SJ_OK;
-}
-
 /* The layout to use (@p dist, or a default one made into *own), checked against the space. */
 static int resolve(const char *func, sj_space_t space, sj_dist_t dist, sj_dist_t *use,
                    sj_dist_t *own)
@@ -206,7 +189,9 @@ static int wrap(const char *func, sj_space_t space, sj_dist_t dist, int local, i
     if (bad == SJ_OK)
         bad = local ? check_local(func, space, use, base, ld, w)
                     : check_blocks(func, space, use, nlocal, blocks, w);
-    int rc = agree(func, bad);
+    /* every rank checked its own arguments: a rank whose local part is wrong
+     * fails with its own sentence, the others name how many ranks refused */
+    int rc = sj__rt_agree_rc(func, bad, SJ_EINVAL, "the local part was refused", "");
     if (rc == SJ_OK) {
         rc = sj__array_new(func, space, use, w, array); /* takes w, also on failure */
         w = NULL;

@@ -120,25 +120,22 @@ int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t 
     /* The memory now (src/runtime/mem.c), and every rank says whether it got it
      * before anything uses it: a temporary that StarPU cannot allocate would
      * hang its task. Made once per shape, so this agreement is too. */
-    int failed = tag < 0 ? n : -1, nfailed = 0;
+    int failed = tag < 0 ? n : -1;
     for (int b = 0; b < n && failed < 0; b++) {
         own[b] = owner[b];
         if (sj__rt_data_register_alloc(&h[b], own[b], tag + b,
                                        (size_t)sj__space_block_nelems(space, b), es) < 0)
             failed = b;
     }
-    int rc = sj__rt_sum_int(failed >= 0, &nfailed);
-    if (rc == SJ_OK && failed >= 0)
-        rc = failed == n
+    int rc = failed < 0 ? SJ_OK
+             : failed == n
                  ? sj__error(SJ_ENOMEM, c->func, "cannot allocate a temporary")
                  : sj__error(SJ_ENOMEM, c->func,
                              "out of memory on this rank (%d): cannot allocate a "
                              "temporary block of %lld bytes",
                              sj__rt_rank(),
                              (long long)sj__space_block_nelems(space, failed) * (long long)es);
-    else if (rc == SJ_OK && nfailed)
-        rc = sj__error(SJ_ENOMEM, c->func,
-                       "out of memory on %d other rank(s): cannot allocate a temporary", nfailed);
+    rc = sj__rt_agree_rc(c->func, rc, SJ_ENOMEM, "out of memory", ": cannot allocate a temporary");
     if (rc < 0) {
         for (int b = 0; h && b < n; b++)
             if (h[b])

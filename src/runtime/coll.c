@@ -225,6 +225,17 @@ int sj__rt_sum_int(int value, int *sum)
     return sj__rt_sum_ints(sum, 1);
 }
 
+int sj__rt_agree_rc(const char *func, int rc, int code, const char *before, const char *after)
+{
+    int nbad = rc < 0;
+    SJ_TRY(sj__named(sj__rt_sum_ints(&nbad, 1), func));
+    if (rc < 0)
+        return rc;
+    if (nbad)
+        return sj__error(code, func, "%s on %d other rank(s)%s", before, nbad, after);
+    return SJ_OK;
+}
+
 int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
                              const int displs[])
 {

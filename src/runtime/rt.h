@@ -202,6 +202,13 @@ int sj__rt_allreduce_i64(int64_t *values, int n, sj__rt_op_t op);
 /* The same for sums of ints: @p values in place, or one @p value into @p sum. */
 int sj__rt_sum_ints(int *values, int n);
 int sj__rt_sum_int(int value, int *sum);
+/*
+ * One verdict for all ranks (collective): @p rc is this rank's own (its
+ * sentence already recorded when < 0). A failed rank returns its @p rc; when
+ * it succeeded but others did not, it returns @p code with the sentence
+ * "<before> on N other rank(s)<after>".
+ */
+int sj__rt_agree_rc(const char *func, int rc, int code, const char *before, const char *after);
 /* Allgather of doubles with direct MPI: sj__rt_direct_mpi() only. */
 int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
                              const int displs[]);
