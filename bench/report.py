@@ -178,6 +178,19 @@ SPECS = {
             lambda j: j["chained"]["ratio"],
             lambda j: "target %g µs / step time" % j["chained"]["target_us"], (">=", 1.0)),
     ],
+    "coreshare": [
+        row("poll delay on a shared core", lambda j: "a thread polling with sched_yield on the "
+            "core of a computing thread (chunks of %g µs), %d events" % (j["chunk_us"], j["events"]),
+            (lambda j: j["yield_delay_us"] * 1e-6, "s"),
+            (lambda j: j["signal_delay_us"] * 1e-6, "s"), "a woken thread, same core",
+            lambda j: j["signal_delay_us"] / j["yield_delay_us"], "woken / polling", None,
+            chart=False),
+        row("the same, the computing thread yields", lambda j: "sched_yield after each chunk",
+            (lambda j: j["yield_worker_delay_us"] * 1e-6, "s"),
+            (lambda j: j["signal_delay_us"] * 1e-6, "s"), "a woken thread, same core",
+            lambda j: j["signal_delay_us"] / j["yield_worker_delay_us"], "woken / polling",
+            None, chart=False),
+    ],
     # One run per rank count; the rows are made by PAIRED below.
     "strong": [],
     "checkpoint": [
