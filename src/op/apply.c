@@ -69,7 +69,7 @@ static void tmp_free_list(struct sj__tmp *t)
 
 void sj__op_tmp_cache_free(sj_op_t op)
 {
-    for (int d = 0; d < 2; d++) {
+    for (int d = 0; d < 3; d++) {
         tmp_free_list(op->tmp_cache[d]);
         op->tmp_cache[d] = NULL;
     }
@@ -528,4 +528,96 @@ int sj_op_jacobian(sj_op_t F, sj_array_t m0, sj_op_t *J)
         return sj__error_rename(rc, __func__);
     }
     return SJ_OK;
+}
+
+/* ---- moving a Jacobian ------------------------------------------------------------ */
+
+/* J has the tree sj__op_jacobian makes of F (a linear F is its own Jacobian). */
+static int jacobian_of(sj_op_t J, sj_op_t F)
+{
+    if (!J || !F)
+        return J == F;
+    if (F->linear)
+        return J == F;
+    if (J->type != F->type && F->type != SJ__OP_LEAF)
+        return 0;
+    switch (F->type) {
+    case SJ__OP_LEAF:
+        return J->type == SJ__OP_LEAF && J->leaf == F->leaf && J->point;
+    case SJ__OP_SCALE:
+        return J->ca == F->ca && jacobian_of(J->a, F->a);
+    case SJ__OP_COMBINE:
+    case SJ__OP_COMPOSE:
+        return jacobian_of(J->a, F->a) && jacobian_of(J->b, F->b);
+    case SJ__OP_BLOCK:
+        if (J->blk->m != F->blk->m || J->blk->n != F->blk->n)
+            return 0;
+        for (int k = 0; k < F->blk->m * F->blk->n; k++)
+            if (!jacobian_of(J->blk->grid[k], F->blk->grid[k]))
+                return 0;
+        return 1;
+    case SJ__OP_ADJOINT:
+        return 0; /* linear, handled above */
+    }
+    return 0;
+}
+
+/* The walk of sj__op_jacobian, writing into J's points instead of making operators. */
+static int jacobian_move(sj__call_t *c, sj_op_t J, sj_op_t F, const sj__vec_t *m0)
+{
+    if (F->linear)
+        return SJ_OK;
+    switch (F->type) {
+    case SJ__OP_LEAF: {
+        sj__kargs_t args = {.dtype = F->dom_space->dtype};
+        sj__buf_t bufs[2] = {{J->point, SJ__W}, {m0->h[0], SJ__R}};
+        SJ_TRY(sj__rt_submit(SJ__K_COPY, &args, sizeof args, 2, bufs));
+        return read_on(c, m0, 0, F->home);
+    }
+    case SJ__OP_SCALE:
+        return jacobian_move(c, J->a, F->a, m0);
+    case SJ__OP_COMBINE:
+        SJ_TRY(jacobian_move(c, J->a, F->a, m0));
+        return jacobian_move(c, J->b, F->b, m0);
+    case SJ__OP_COMPOSE: {
+        sj__vec_t t;
+        SJ_TRY(jacobian_move(c, J->a, F->a, m0));
+        SJ_TRY(sj__call_temp(c, F->a->rng_space, F->a->rng_dist->owner, &t));
+        SJ_TRY(sj__op_apply(c, F->a, SJ_OP_FORWARD, 1.0, m0, 0.0, &t));
+        return jacobian_move(c, J->b, F->b, &t);
+    }
+    case SJ__OP_BLOCK:
+        for (int k = 0; k < F->blk->m * F->blk->n; k++) {
+            sj_op_t E = F->blk->grid[k];
+            if (!E)
+                continue;
+            sj__vec_t mj;
+            sj__vec_block(m0, k % F->blk->n, E->dom_space, &mj);
+            SJ_TRY(jacobian_move(c, J->blk->grid[k], E, &mj));
+        }
+        return SJ_OK;
+    case SJ__OP_ADJOINT:
+        break;
+    }
+    return SJ_OK;
+}
+
+int sj__op_jacobian_move(sj_op_t J, sj_op_t F, sj_array_t m0)
+{
+    static const char func[] = "sj_op_jacobian";
+    SJ_TRY(sj__check_op(func, "J", J));
+    SJ_TRY(sj__check_op(func, "F", F));
+    SJ_TRY(sj__check_array(func, "m0", m0));
+    SJ_TRY(sj__check_compatible(func, "m0", m0->space, "the operator's domain", F->dom_space));
+    SJ_CHECK_FN(func, jacobian_of(J, F), SJ_EINVAL,
+                "J is not a Jacobian that sj_op_jacobian made of F");
+    sj__vec_t v;
+    sj__vec_of_array(m0, &v);
+    sj__call_t c;
+    sj__call_init(&c, func);
+    c.cache = &J->tmp_cache[2];
+    c.cursor = c.cache;
+    const int rc = jacobian_move(&c, J, F, &v);
+    sj__call_finish(&c);
+    return rc < 0 ? sj__error_rename(rc, func) : SJ_OK;
 }

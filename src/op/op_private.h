@@ -63,8 +63,9 @@ struct sj_op_s {
     /* block */
     sj__block_t *blk;
     /* the temporaries of the last apply in each direction (apply.c), reused
-     * by the next one with the same shapes */
-    struct sj__tmp *tmp_cache[2];
+     * by the next one with the same shapes; [2]: those of the last
+     * sj__op_jacobian_move of this Jacobian */
+    struct sj__tmp *tmp_cache[3];
 };
 
 /* Give back an operator's cached temporaries (at destroy). */
@@ -146,6 +147,18 @@ int sj__block_apply(sj__call_t *c, sj_op_t A, int dir, double alpha, const sj__v
 int sj__block_jacobian(sj__call_t *c, sj_op_t F, const sj__vec_t *m0, sj_op_t *J);
 /* Jacobian of @p F at @p m0 (a vector of F's domain); *J is a new user handle. */
 int sj__op_jacobian(sj__call_t *c, sj_op_t F, const sj__vec_t *m0, sj_op_t *J);
+/*
+ * Move @p J, a Jacobian that sj_op_jacobian made of @p F, to the point @p m0
+ * (an array of F's domain): afterwards J is what sj_op_jacobian(F, m0) would
+ * make, with the same bits. Nothing is created after the first move (the
+ * intermediate points of compositions are cached in J) and nothing waits:
+ * where a new Jacobian costs an operator tree, a handle and a tag per leaf
+ * and one agreement between the ranks per temporary, a move is the point
+ * copies and the inner applies. J's applies keep their cached temporaries.
+ * Collective (every rank, same arguments); SJ_EINVAL when J's tree is not
+ * F's Jacobian tree.
+ */
+int sj__op_jacobian_move(sj_op_t J, sj_op_t F, sj_array_t m0);
 /* Check that every leaf under @p A has the functions direction @p dir needs. */
 int sj__op_check_dir(const char *func, sj_op_t A, int dir);
 

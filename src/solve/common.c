@@ -7,6 +7,7 @@
 
 #include <starjets/runtime.h>
 
+#include "array/array_private.h"
 #include "solve/solve_private.h"
 
 void sj_solve_options_default(sj_solve_options_t *opts)
@@ -219,6 +220,20 @@ void sj__probe_destroy(sj__probe_t *p)
     p->arr = NULL;
     sj_dist_destroy(&p->dist);
     sj_space_destroy(&p->space);
+}
+
+int sj__solve_peek(sj_scalar_t *s, double *value)
+{
+    *value = 0.0;
+    if (!*s)
+        return SJ_OK;
+    const double *p = sj__rt_data_acquire((*s)->handle, SJ__R);
+    if (p) {
+        *value = *p;
+        sj__rt_data_release((*s)->handle);
+    }
+    sj_scalar_destroy(s);
+    return p ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "cannot read a graph scalar");
 }
 
 void sj__solve_free_arrays(int n, sj_array_t *a)

@@ -1,13 +1,23 @@
 /*
  * Nonlinear least squares, min ||F(m) - d||^2 / 2 + reg^2 ||m||^2 / 2:
  * Gauss-Newton with an inner LSQR, and L-BFGS with a strong-Wolfe line
- * search (or, with bounds, projection and Armijo backtracking). Their line
- * searches branch on values, so each evaluation waits for its reductions
- * (blocking dots): one wait per evaluation, none inside the inner LSQR.
+ * search (or, with bounds, projection and Armijo backtracking).
+ *
+ * A line search branches on values, so each trial point waits once: the
+ * trial's whole evaluation (F, the misfit, the Jacobian moved to the point,
+ * the gradient, its norm, the slope along the direction and, for L-BFGS, the
+ * pair s, y with s'y, y'y, s's) is submitted as one pass whose values are
+ * graph scalars, and the rank reads its own copies of them (sj__solve_peek:
+ * no message, no collective). The direction's slope g'p rides along with the
+ * first trial's values, and L-BFGS's two-loop recursion runs in the graph
+ * (its dots are graph scalars too). One Jacobian is made per solve and moved
+ * from point to point (sj__op_jacobian_move): no operator, handle or
+ * temporary is created per evaluation.
  */
 #include <math.h>
 #include <stdlib.h>
 
+#include "op/op_private.h"
 #include "solve/solve_private.h"
 
 #define C1 1e-4 /* sufficient decrease */
@@ -34,45 +44,18 @@ typedef struct nl {
     const char *name;
     sj_solve_nl_options_t o;
     sj_op_t F;
+    sj_op_t J; /* F's Jacobian, moved to each evaluated point */
+    int J_at_m;
     sj_array_t d, m;
     sj_array_t r, rt; /* F(m) - d, and at the trial point */
     sj_array_t g, gt; /* gradients */
     sj_array_t mt, p; /* trial point, direction */
     sj_array_t pg;    /* projected gradient (bounds) */
+    sj_array_t b;     /* Gauss-Newton: the inner LSQR's right-hand side */
     double f, misfit, gnorm;
     int evals;
     double t0;
 } nl_t;
-
-/* ---- evaluations ---------------------------------------------------------------- */
-
-/* f and the misfit at x; r = F(x) - d. */
-static int nl_value(nl_t *s, sj_array_t x, sj_array_t r, double *f, double *misfit)
-{
-    double rr = 0.0, xx = 0.0;
-    SJ_TRY(sj_op_apply(s->F, x, r));
-    SJ_TRY(sj_array_axpy(-1.0, s->d, r));
-    SJ_TRY(sj_array_dot(r, r, &rr));
-    if (s->o.reg > 0.0)
-        SJ_TRY(sj_array_dot(x, x, &xx));
-    *misfit = sqrt(rr);
-    *f = 0.5 * rr + 0.5 * s->o.reg * s->o.reg * xx;
-    s->evals++;
-    return SJ_OK;
-}
-
-/* g = J(x)' r + reg^2 x, r = F(x) - d. */
-static int nl_gradient(nl_t *s, sj_array_t x, sj_array_t r, sj_array_t g)
-{
-    sj_op_t J = NULL;
-    SJ_TRY(sj_op_jacobian(s->F, x, &J));
-    int rc = sj_op_apply_adjoint(J, r, g);
-    sj_op_destroy(&J);
-    SJ_TRY(rc);
-    if (s->o.reg > 0.0)
-        SJ_TRY(sj_array_axpy(s->o.reg * s->o.reg, x, g));
-    return SJ_OK;
-}
 
 /* ---- bounds: per-block maps ---------------------------------------------------------- */
 
@@ -155,13 +138,110 @@ static int bounds_map(nl_t *s, sj_block_fn_t fn, int nfirst, const sj_array_t *f
     return sj_array_map(n, in, out, fn, &c, sizeof c);
 }
 
-/* The norm of the (projected) gradient at m. */
-static int nl_gnorm(nl_t *s, double *gnorm)
+/* ---- one evaluation: submitted as one pass, read at one wait ------------------------- */
+
+/* The graph scalars of an evaluation (NULL when not asked for). */
+enum {
+    V_RR,  /* r'r */
+    V_XX,  /* x'x (reg > 0) */
+    V_GG,  /* ||g||, projected with bounds */
+    V_DF,  /* g'p at the trial point */
+    V_GP,  /* g'p at m: the direction's slope, read with the first trial */
+    V_GM,  /* g'm and g'mt at m's gradient: the decrease along the projected path */
+    V_GMT, /*   (bounds) */
+    V_SY,  /* L-BFGS pair s = mt - m, y = gt - g */
+    V_YY,
+    V_SS,
+    NV
+};
+
+/* The values an evaluation read. */
+typedef struct ev {
+    double f, misfit, gnorm, v[NV];
+} ev_t;
+
+/* r = F(x) - d, g = J(x)' r + reg^2 x with J moved to x, and their scalars into v. */
+static int eval_submit(nl_t *s, sj_array_t x, sj_array_t r, sj_array_t g, sj_scalar_t *v)
 {
+    SJ_TRY(sj_op_apply(s->F, x, r));
+    SJ_TRY(sj_array_axpy(-1.0, s->d, r));
+    SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, r, r, &v[V_RR]));
+    if (s->o.reg > 0.0)
+        SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, x, x, &v[V_XX]));
+    if (s->J)
+        SJ_TRY(sj__op_jacobian_move(s->J, s->F, x));
+    else
+        SJ_TRY(sj_op_jacobian(s->F, x, &s->J));
+    s->J_at_m = x == s->m;
+    SJ_TRY(sj_op_apply_adjoint(s->J, r, g));
+    if (s->o.reg > 0.0)
+        SJ_TRY(sj_array_axpy(s->o.reg * s->o.reg, x, g));
     if (!has_bounds(s))
-        return sj_array_norm(SJ_NORM_2, s->g, gnorm);
-    SJ_TRY(bounds_map(s, map_projgrad, 2, (sj_array_t[]){s->m, s->g}, s->pg));
-    return sj_array_norm(SJ_NORM_2, s->pg, gnorm);
+        return sj_array_reduce_scalar(SJ_REDUCE_NORM2, g, NULL, &v[V_GG]);
+    SJ_TRY(bounds_map(s, map_projgrad, 2, (sj_array_t[]){x, g}, s->pg));
+    return sj_array_reduce_scalar(SJ_REDUCE_NORM2, s->pg, NULL, &v[V_GG]);
+}
+
+/* The wait: this rank's copies of the scalars (then destroyed), f and the misfit. */
+static int eval_read(nl_t *s, sj_scalar_t *v, ev_t *e)
+{
+    for (int k = 0; k < NV; k++)
+        SJ_TRY(sj__solve_peek(&v[k], &e->v[k]));
+    e->misfit = sqrt(e->v[V_RR]);
+    e->f = 0.5 * e->v[V_RR] + 0.5 * s->o.reg * s->o.reg * e->v[V_XX];
+    e->gnorm = e->v[V_GG];
+    s->evals++;
+    return SJ_OK;
+}
+
+/* mt = clamp(m + t p) */
+static int nl_trial_point(nl_t *s, double t)
+{
+    SJ_TRY(sj_array_copyto(s->m, s->mt));
+    SJ_TRY(sj_array_axpy(t, s->p, s->mt));
+    if (has_bounds(s))
+        SJ_TRY(bounds_map(s, map_clamp, 0, NULL, s->mt));
+    return SJ_OK;
+}
+
+/* A pair (s, y) to form at each trial (L-BFGS), or none. */
+typedef struct pair {
+    sj_array_t S, Y;
+} pair_t;
+
+/*
+ * One trial at m + t p: its value, gradient and every scalar a decision may
+ * need, at one wait. *gp (when not NULL) is the direction's slope, read here
+ * with the trial's values and destroyed.
+ */
+static int nl_trial(nl_t *s, double t, const pair_t *pr, sj_scalar_t *gp, ev_t *e)
+{
+    sj_scalar_t v[NV] = {0};
+    int rc;
+    if (gp) {
+        v[V_GP] = *gp;
+        *gp = NULL;
+    }
+    SJ_TRY_GOTO(rc, nl_trial_point(s, t), out);
+    SJ_TRY_GOTO(rc, eval_submit(s, s->mt, s->rt, s->gt, v), out);
+    SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->gt, s->p, &v[V_DF]), out);
+    if (has_bounds(s)) { /* g'(mt - m) along the projected path */
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->g, s->m, &v[V_GM]), out);
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->g, s->mt, &v[V_GMT]), out);
+    }
+    if (pr) {
+        SJ_TRY_GOTO(rc, sj_array_copyto(s->mt, pr->S), out);
+        SJ_TRY_GOTO(rc, sj_array_axpy(-1.0, s->m, pr->S), out);
+        SJ_TRY_GOTO(rc, sj_array_copyto(s->gt, pr->Y), out);
+        SJ_TRY_GOTO(rc, sj_array_axpy(-1.0, s->g, pr->Y), out);
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, pr->S, pr->Y, &v[V_SY]), out);
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, pr->Y, pr->Y, &v[V_YY]), out);
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, pr->S, pr->S, &v[V_SS]), out);
+    }
+    SJ_TRY_GOTO(rc, eval_read(s, v, e), out);
+out:
+    sj__solve_free_scalars(NV, v);
+    return rc;
 }
 
 /* ---- setup, checks and the outer loop they share ------------------------------------- */
@@ -216,15 +296,24 @@ static int nl_setup(nl_t *s)
     SJ_TRY(sj_array_similar(s->m, &s->p));
     if (has_bounds(s))
         SJ_TRY(sj_array_similar(s->m, &s->pg));
-    SJ_TRY(nl_value(s, s->m, s->r, &s->f, &s->misfit));
-    SJ_TRY(nl_gradient(s, s->m, s->r, s->g));
-    return nl_gnorm(s, &s->gnorm);
+    sj_scalar_t v[NV] = {0};
+    ev_t e;
+    int rc;
+    SJ_TRY_GOTO(rc, eval_submit(s, s->m, s->r, s->g, v), out);
+    SJ_TRY_GOTO(rc, eval_read(s, v, &e), out);
+    s->f = e.f;
+    s->misfit = e.misfit;
+    s->gnorm = e.gnorm;
+out:
+    sj__solve_free_scalars(NV, v);
+    return rc;
 }
 
 static void nl_free(nl_t *s)
 {
-    sj_array_t a[] = {s->r, s->rt, s->g, s->gt, s->mt, s->p, s->pg};
-    sj__solve_free_arrays(7, a);
+    sj_array_t a[] = {s->r, s->rt, s->g, s->gt, s->mt, s->p, s->pg, s->b};
+    sj__solve_free_arrays(8, a);
+    sj_op_destroy(&s->J);
 }
 
 static void swap(sj_array_t *a, sj_array_t *b)
@@ -234,48 +323,50 @@ static void swap(sj_array_t *a, sj_array_t *b)
     *b = t;
 }
 
-/* m = mt (accepted), with its residual and gradient. */
-static int nl_accept(nl_t *s, double ft, double misfit)
+/* m = mt (accepted), with its residual, gradient and values. */
+static int nl_accept(nl_t *s, const ev_t *e)
 {
     SJ_TRY(sj_array_copyto(s->mt, s->m));
     swap(&s->r, &s->rt);
     swap(&s->g, &s->gt);
-    s->f = ft;
-    s->misfit = misfit;
-    return nl_gnorm(s, &s->gnorm);
+    s->f = e->f;
+    s->misfit = e->misfit;
+    s->gnorm = e->gnorm;
+    s->J_at_m = 1; /* the accepted point is the last one evaluated */
+    return SJ_OK;
 }
 
-/* mt = clamp(m + t p) */
-static int nl_trial(nl_t *s, double t)
+/* Did trial @p e decrease f enough for step t along slope gp (Armijo)? */
+static int armijo(const nl_t *s, double t, double gp, const ev_t *e)
 {
-    SJ_TRY(sj_array_copyto(s->m, s->mt));
-    SJ_TRY(sj_array_axpy(t, s->p, s->mt));
-    if (has_bounds(s))
-        SJ_TRY(bounds_map(s, map_clamp, 0, NULL, s->mt));
-    return SJ_OK;
+    const double dec = has_bounds(s) ? e->v[V_GMT] - e->v[V_GM] : t * gp;
+    return isfinite(e->f) && e->f <= s->f + C1 * dec;
 }
 
 /*
  * Armijo backtracking along m + t p (projected with bounds): f(mt) <= f + C1 g'(mt - m).
- * On success mt, rt and gt hold the new point, its residual and gradient.
+ * The slope is *gp_s, read with the first trial, or @p gp when gp_s is NULL.
+ * *descent: 0 when the slope read is not negative (nothing tried then). On
+ * success mt, rt and gt hold the new point, its residual and gradient, e its values.
  */
-static int backtrack(nl_t *s, double gp, int *ok, double *ft, double *mf)
+static int backtrack(nl_t *s, sj_scalar_t *gp_s, double gp, const pair_t *pr, int *ok, int *descent,
+                     ev_t *e)
 {
     double t = 1.0;
     *ok = 0;
-    for (int e = 0; e < s->o.max_evaluations; e++, t *= 0.5) {
-        SJ_TRY(nl_trial(s, t));
-        SJ_TRY(nl_value(s, s->mt, s->rt, ft, mf));
-        double dec = t * gp;
-        if (has_bounds(s)) { /* g'(mt - m) along the projected path */
-            double gm = 0.0, gmt = 0.0;
-            SJ_TRY(sj_array_dot(s->g, s->m, &gm));
-            SJ_TRY(sj_array_dot(s->g, s->mt, &gmt));
-            dec = gmt - gm;
+    *descent = 1;
+    for (int k = 0; k < s->o.max_evaluations; k++, t *= 0.5) {
+        SJ_TRY(nl_trial(s, t, pr, k == 0 ? gp_s : NULL, e));
+        if (k == 0 && gp_s) {
+            gp = e->v[V_GP];
+            if (!(gp < 0.0)) {
+                *descent = 0;
+                return SJ_OK;
+            }
         }
-        if (isfinite(*ft) && *ft <= s->f + C1 * dec) {
+        if (armijo(s, t, gp, e)) {
             *ok = 1;
-            return nl_gradient(s, s->mt, s->rt, s->gt);
+            return SJ_OK;
         }
     }
     return SJ_OK;
@@ -349,42 +440,39 @@ static int gn_step(nl_t *s, void *state, int k, int *ok)
 {
     (void)state;
     (void)k;
-    sj_op_t J = NULL;
-    sj_array_t b = NULL;
-    int rc;
     sj_solve_options_t in;
     sj_solve_options_default(&in);
     in.max_iterations = s->o.inner_iterations;
     in.rtol = s->o.inner_rtol;
     in.damp = s->o.reg;
-    SJ_TRY_GOTO(rc, sj_op_jacobian(s->F, s->m, &J), out);
-    SJ_TRY_GOTO(rc, sj_array_copy(s->r, &b), out);
-    SJ_TRY_GOTO(rc, sj_array_scale(-1.0, b), out); /* d - F(m) */
+    if (!s->J_at_m)
+        SJ_TRY(sj__op_jacobian_move(s->J, s->F, s->m));
+    if (!s->b)
+        SJ_TRY(sj_array_similar(s->r, &s->b));
+    SJ_TRY(sj_array_copyto(s->r, s->b));
+    SJ_TRY(sj_array_scale(-1.0, s->b)); /* d - F(m) */
+    SJ_TRY(sj_array_fill(0.0, s->p));
     if (s->o.reg > 0.0) {
         /* z = argmin ||J z - (d - F(m) + J m)||^2 + reg^2 ||z||^2, p = z - m */
-        SJ_TRY_GOTO(rc, sj_op_apply_ex(J, SJ_OP_FORWARD, 1.0, s->m, 1.0, b), out);
-        SJ_TRY_GOTO(rc, sj_array_fill(0.0, s->p), out);
-        SJ_TRY_GOTO(rc, sj_solve_lsqr(J, b, s->p, &in, NULL), out);
-        SJ_TRY_GOTO(rc, sj_array_axpy(-1.0, s->m, s->p), out);
+        SJ_TRY(sj_op_apply_ex(s->J, SJ_OP_FORWARD, 1.0, s->m, 1.0, s->b));
+        SJ_TRY(sj_solve_lsqr(s->J, s->b, s->p, &in, NULL));
+        SJ_TRY(sj_array_axpy(-1.0, s->m, s->p));
     } else {
-        SJ_TRY_GOTO(rc, sj_array_fill(0.0, s->p), out);
-        SJ_TRY_GOTO(rc, sj_solve_lsqr(J, b, s->p, &in, NULL), out);
+        SJ_TRY(sj_solve_lsqr(s->J, s->b, s->p, &in, NULL));
     }
-    double gp = 0.0;
-    SJ_TRY_GOTO(rc, sj_array_dot(s->g, s->p, &gp), out);
-    if (!(gp < 0.0)) { /* not a descent direction (rank-deficient J): steepest descent */
-        SJ_TRY_GOTO(rc, sj_array_copyto(s->g, s->p), out);
-        SJ_TRY_GOTO(rc, sj_array_scale(-1.0, s->p), out);
-        gp = -s->gnorm * s->gnorm;
+    sj_scalar_t gp = NULL;
+    SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->g, s->p, &gp));
+    ev_t e;
+    int descent = 1;
+    int rc = backtrack(s, &gp, 0.0, NULL, ok, &descent, &e);
+    sj_scalar_destroy(&gp);
+    SJ_TRY(rc);
+    if (!descent) { /* not a descent direction (rank-deficient J): steepest descent */
+        SJ_TRY(sj_array_copyto(s->g, s->p));
+        SJ_TRY(sj_array_scale(-1.0, s->p));
+        SJ_TRY(backtrack(s, NULL, -s->gnorm * s->gnorm, NULL, ok, &descent, &e));
     }
-    double ft = 0.0, mf = 0.0;
-    SJ_TRY_GOTO(rc, backtrack(s, gp, ok, &ft, &mf), out);
-    if (*ok)
-        SJ_TRY_GOTO(rc, nl_accept(s, ft, mf), out);
-out:
-    sj_op_destroy(&J);
-    sj_array_destroy(&b);
-    return rc;
+    return *ok ? nl_accept(s, &e) : SJ_OK;
 }
 
 int sj_solve_gauss_newton(sj_op_t F, sj_array_t d, sj_array_t m, const sj_solve_nl_options_t *opts,
@@ -406,40 +494,40 @@ int sj_solve_gauss_newton(sj_op_t F, sj_array_t d, sj_array_t m, const sj_solve_
 typedef struct lbfgs {
     int n, next; /* pairs kept, slot of the next one */
     sj_array_t S[SJ__NL_MAX_MEMORY], Y[SJ__NL_MAX_MEMORY];
-    double rho[SJ__NL_MAX_MEMORY], a[SJ__NL_MAX_MEMORY];
+    double rho[SJ__NL_MAX_MEMORY];
     double gamma; /* s'y / y'y of the newest pair */
 } lbfgs_t;
 
-/* p = -H g by the two-loop recursion. */
+/*
+ * p = -H g by the two-loop recursion, in the graph: the dots are graph
+ * scalars that the updates read (a_i = rho_i s_i'q; then b_i = rho_i y_i'r
+ * and r += (a_i - b_i) s_i, written with r = -p as p -= rho_i (s_i'q + y_i'p) s_i).
+ */
 static int two_loop(nl_t *s, lbfgs_t *L)
 {
     const int M = s->o.memory;
+    sj_scalar_t sq[SJ__NL_MAX_MEMORY] = {0}, sum = NULL, yr = NULL;
+    int rc;
     SJ_TRY(sj_array_copyto(s->g, s->p));
     for (int c = 0; c < L->n; c++) {
         const int i = (L->next - 1 - c + M) % M;
-        double sq = 0.0;
-        SJ_TRY(sj_array_dot(L->S[i], s->p, &sq));
-        L->a[i] = L->rho[i] * sq;
-        SJ_TRY(sj_array_axpy(-L->a[i], L->Y[i], s->p));
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, L->S[i], s->p, &sq[i]), out);
+        SJ_TRY_GOTO(rc, sj_array_axpy_scalar(-L->rho[i], sq[i], L->Y[i], s->p), out);
     }
-    SJ_TRY(sj_array_scale(L->n ? -L->gamma : -1.0, s->p));
+    SJ_TRY_GOTO(rc, sj_array_scale(L->n ? -L->gamma : -1.0, s->p), out);
     for (int c = L->n - 1; c >= 0; c--) { /* oldest to newest, on -r */
         const int i = (L->next - 1 - c + M) % M;
-        double yr = 0.0;
-        SJ_TRY(sj_array_dot(L->Y[i], s->p, &yr));
-        const double b = -L->rho[i] * yr; /* y'r with r = -p */
-        SJ_TRY(sj_array_axpy(-(L->a[i] - b), L->S[i], s->p));
+        SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, L->Y[i], s->p, &yr), out);
+        SJ_TRY_GOTO(rc, sj_scalar_binary(SJ_SCALAR_ADD, sq[i], yr, &sum), out);
+        SJ_TRY_GOTO(rc, sj_array_axpy_scalar(-L->rho[i], sum, L->S[i], s->p), out);
+        sj_scalar_destroy(&yr);
+        sj_scalar_destroy(&sum);
     }
-    return SJ_OK;
-}
-
-/* phi(t) = f(m + t p) and phi'(t) = g(m + t p)' p into mt, rt, gt. */
-static int phi(nl_t *s, double t, double *f, double *df, double *mf)
-{
-    SJ_TRY(nl_trial(s, t));
-    SJ_TRY(nl_value(s, s->mt, s->rt, f, mf));
-    SJ_TRY(nl_gradient(s, s->mt, s->rt, s->gt));
-    return sj_array_dot(s->gt, s->p, df);
+out:
+    sj_scalar_destroy(&yr);
+    sj_scalar_destroy(&sum);
+    sj__solve_free_scalars(M, sq);
+    return rc;
 }
 
 /* A trial step in (lo, hi) by quadratic interpolation, kept away from the ends. */
@@ -453,105 +541,128 @@ static double interpolate(double lo, double hi, double flo, double dlo, double f
     return t;
 }
 
-/* Strong Wolfe line search (Nocedal and Wright, algorithms 3.5 and 3.6). */
-static int wolfe(nl_t *s, double t, double d0, int *ok, double *fout, double *mfout)
+/*
+ * Strong Wolfe line search (Nocedal and Wright, algorithms 3.5 and 3.6). The
+ * slope d0 = g'p is *gp_s, read with the first trial; *descent = 0 when it
+ * is not negative (then nothing more is tried).
+ */
+static int wolfe(nl_t *s, double t, sj_scalar_t *gp_s, const pair_t *pr, int *ok, int *descent,
+                 ev_t *e)
 {
     const double f0 = s->f;
-    double tp = 0.0, fp = f0, dp = d0, f = 0, df = 0, mf = 0;
-    double lo = 0, hi = 0, flo = 0, dlo = 0, fhi = 0, dhi = 0;
+    double d0 = 0, tp = 0.0, fp = f0, dp = 0, f = 0, df = 0;
+    double lo = 0, hi = 0, flo = 0, dlo = 0, fhi = 0;
     int zoom = 0;
     *ok = 0;
-    for (int e = 0; e < s->o.max_evaluations; e++) {
+    *descent = 1;
+    for (int k = 0; k < s->o.max_evaluations; k++) {
         if (zoom)
             t = interpolate(lo, hi, flo, dlo, fhi);
-        SJ_TRY(phi(s, t, &f, &df, &mf));
-        const int armijo = isfinite(f) && f <= f0 + C1 * t * d0;
+        SJ_TRY(nl_trial(s, t, pr, k == 0 ? gp_s : NULL, e));
+        if (k == 0) {
+            dp = d0 = e->v[V_GP];
+            if (!(d0 < 0.0)) {
+                *descent = 0;
+                return SJ_OK;
+            }
+        }
+        f = e->f;
+        df = e->v[V_DF];
+        const int armijo_ok = isfinite(f) && f <= f0 + C1 * t * d0;
         if (!zoom) {
-            if (!armijo || (e > 0 && f >= fp)) {
-                zoom = 1, lo = tp, flo = fp, dlo = dp, hi = t, fhi = f, dhi = df;
+            if (!armijo_ok || (k > 0 && f >= fp)) {
+                zoom = 1, lo = tp, flo = fp, dlo = dp, hi = t, fhi = f;
                 continue;
             }
             if (fabs(df) <= -C2 * d0)
                 break;
             if (df >= 0.0) {
-                zoom = 1, lo = t, flo = f, dlo = df, hi = tp, fhi = fp, dhi = dp;
+                zoom = 1, lo = t, flo = f, dlo = df, hi = tp, fhi = fp;
                 continue;
             }
             tp = t, fp = f, dp = df;
             t *= 2.0;
             continue;
         }
-        if (!armijo || f >= flo) {
-            hi = t, fhi = f, dhi = df;
+        if (!armijo_ok || f >= flo) {
+            hi = t, fhi = f;
         } else {
             if (fabs(df) <= -C2 * d0)
                 break;
             if (df * (hi - lo) >= 0.0)
-                hi = lo, fhi = flo, dhi = dlo;
+                hi = lo, fhi = flo;
             lo = t, flo = f, dlo = df;
         }
-        (void)dhi;
         if (fabs(hi - lo) <= 1e-16 * fmax(1.0, fabs(lo)))
             break; /* the bracket collapsed */
     }
     /* out of evaluations or bracket: the last point still serves when it decreased enough */
-    if (!(isfinite(f) && f <= f0 + C1 * t * d0))
-        return SJ_OK;
-    *ok = 1;
-    *fout = f;
-    *mfout = mf;
+    *ok = isfinite(f) && f <= f0 + C1 * t * d0;
     return SJ_OK;
+}
+
+/* p = -g (zeroed where a bound is active and -g points out of the box) */
+static int steepest(nl_t *s)
+{
+    SJ_TRY(sj_array_copyto(s->g, s->p));
+    SJ_TRY(sj_array_scale(-1.0, s->p));
+    if (has_bounds(s))
+        SJ_TRY(bounds_map(s, map_freeze, 1, (sj_array_t[]){s->m}, s->p));
+    return SJ_OK;
+}
+
+/* The line search of an L-BFGS step along p; *descent = 0 when p does not descend. */
+static int lbfgs_search(nl_t *s, lbfgs_t *L, int k, const pair_t *pr, int *ok, int *descent,
+                        ev_t *e)
+{
+    sj_scalar_t gp = NULL;
+    int rc;
+    SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->g, s->p, &gp));
+    if (has_bounds(s)) {
+        if (L->n == 0) { /* first step: length about 1 (one more wait, on such steps only) */
+            sj_scalar_t pn_s = NULL;
+            double pn = 0.0;
+            SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_NORM2, s->p, NULL, &pn_s), out);
+            SJ_TRY_GOTO(rc, sj__solve_peek(&pn_s, &pn), out);
+            if (pn > 1.0) {
+                sj_scalar_destroy(&gp);
+                SJ_TRY_GOTO(rc, sj_array_scale(1.0 / pn, s->p), out);
+                SJ_TRY_GOTO(rc, sj_array_reduce_scalar(SJ_REDUCE_DOT, s->g, s->p, &gp), out);
+            }
+        }
+        rc = backtrack(s, &gp, 0.0, pr, ok, descent, e);
+    } else {
+        double t = 1.0;
+        if (L->n == 0 && k == 1)
+            t = fmin(1.0, 1.0 / s->gnorm);
+        rc = wolfe(s, t, &gp, pr, ok, descent, e);
+    }
+out:
+    sj_scalar_destroy(&gp);
+    return rc;
 }
 
 static int lbfgs_step(nl_t *s, void *state, int k, int *ok)
 {
     lbfgs_t *L = state;
+    const int M = s->o.memory, i = L->next;
+    const pair_t pr = {L->S[i], L->Y[i]}; /* formed at every trial, kept at the accepted one */
+    ev_t e;
+    int descent = 1;
     SJ_TRY(two_loop(s, L));
     if (has_bounds(s))
         SJ_TRY(bounds_map(s, map_freeze, 1, (sj_array_t[]){s->m}, s->p));
-    double gp = 0.0;
-    SJ_TRY(sj_array_dot(s->g, s->p, &gp));
-    if (!(gp < 0.0)) { /* not a descent direction: forget the pairs, steepest descent */
+    SJ_TRY(lbfgs_search(s, L, k, &pr, ok, &descent, &e));
+    if (!descent) { /* not a descent direction: forget the pairs, steepest descent */
         L->n = 0;
-        SJ_TRY(sj_array_copyto(s->g, s->p));
-        SJ_TRY(sj_array_scale(-1.0, s->p));
-        if (has_bounds(s))
-            SJ_TRY(bounds_map(s, map_freeze, 1, (sj_array_t[]){s->m}, s->p));
-        SJ_TRY(sj_array_dot(s->g, s->p, &gp));
-        if (!(gp < 0.0)) {
+        SJ_TRY(steepest(s));
+        SJ_TRY(lbfgs_search(s, L, k, &pr, ok, &descent, &e));
+        if (!descent)
             *ok = 0;
-            return SJ_OK;
-        }
-    }
-    double ft = 0.0, mf = 0.0;
-    if (has_bounds(s)) {
-        if (L->n == 0) { /* first step: length about 1 */
-            double pn = 0.0;
-            SJ_TRY(sj_array_norm(SJ_NORM_2, s->p, &pn));
-            if (pn > 1.0) {
-                SJ_TRY(sj_array_scale(1.0 / pn, s->p));
-                gp /= pn;
-            }
-        }
-        SJ_TRY(backtrack(s, gp, ok, &ft, &mf));
-    } else {
-        double t = 1.0;
-        if (L->n == 0 && k == 1)
-            t = fmin(1.0, 1.0 / s->gnorm);
-        SJ_TRY(wolfe(s, t, gp, ok, &ft, &mf));
     }
     if (!*ok)
         return SJ_OK;
-    /* the pair: s = mt - m, y = gt - g */
-    const int M = s->o.memory, i = L->next;
-    SJ_TRY(sj_array_copyto(s->mt, L->S[i]));
-    SJ_TRY(sj_array_axpy(-1.0, s->m, L->S[i]));
-    SJ_TRY(sj_array_copyto(s->gt, L->Y[i]));
-    SJ_TRY(sj_array_axpy(-1.0, s->g, L->Y[i]));
-    double sy = 0.0, yy = 0.0, ss = 0.0;
-    SJ_TRY(sj_array_dot(L->S[i], L->Y[i], &sy));
-    SJ_TRY(sj_array_dot(L->Y[i], L->Y[i], &yy));
-    SJ_TRY(sj_array_dot(L->S[i], L->S[i], &ss));
+    const double sy = e.v[V_SY], yy = e.v[V_YY], ss = e.v[V_SS];
     if (sy > 1e-10 * sqrt(ss * yy) && yy > 0.0) { /* keep only pairs of positive curvature */
         L->rho[i] = 1.0 / sy;
         L->gamma = sy / yy;
@@ -559,7 +670,7 @@ static int lbfgs_step(nl_t *s, void *state, int k, int *ok)
         if (L->n < M)
             L->n++;
     }
-    return nl_accept(s, ft, mf);
+    return nl_accept(s, &e);
 }
 
 int sj_solve_lbfgs(sj_op_t F, sj_array_t d, sj_array_t m, const sj_solve_nl_options_t *opts,

@@ -67,6 +67,15 @@ int sj__probe_put(sj__probe_t *p, int slot, int v, sj_scalar_t s);
 int sj__probe_get(sj__probe_t *p, int slot, int v, double *value);
 void sj__probe_destroy(sj__probe_t *p);
 
+/*
+ * This rank's copy of graph scalar @p s, then @p s destroyed (*s = NULL): a
+ * probe without its two tasks, for solvers that read a few values per
+ * evaluation. Waits for this rank's copy only (no message, no collective);
+ * every rank's copy has the same bits, so every rank reads the same value.
+ * A NULL scalar reads as 0.
+ */
+int sj__solve_peek(sj_scalar_t *s, double *value);
+
 /* sj_array_destroy / sj_scalar_destroy over a list, skipping NULLs. */
 void sj__solve_free_arrays(int n, sj_array_t *a);
 void sj__solve_free_scalars(int n, sj_scalar_t *s);
