@@ -193,6 +193,7 @@ SPECS = {
     ],
     # One run per rank count; the rows are made by PAIRED below.
     "strong": [],
+    "inversion": [],
     "checkpoint": [
         row("checkpoint save (sj_array_save)", lambda j: "%s float64 in %d blocks, %d repetitions"
             % (mib(j["bytes"]), j["blocks"], j["reps"]),
@@ -254,6 +255,16 @@ def pair_row(label, sizes, time, target):
 
 
 PAIRED = {
+    "inversion": [
+        pair_row("inversion, %s, %s" % (size, solver),
+                 (lambda size, key: lambda j: "%d shots of %d x %d (W_i o exp), %d iterations, "
+                  "rounds: %d" % (j["shots"], j[size]["cells"] + 1, j[size]["cells"],
+                                  j[size][key]["iterations"], j[size][key]["rounds"]))(size, key),
+                 (lambda size, key: lambda j: j[size][key]["ms_per_iter"] * 1e-3)(size, key),
+                 (">=", 1.0))
+        for size in ("tiny", "large")
+        for solver, key in (("Gauss-Newton", "gauss_newton"), ("L-BFGS", "lbfgs"))
+    ],
     "strong": [
         pair_row("strong scaling, block operator",
                  lambda j: "%dx%d blocks of %d^2 (sj_op_dense), apply + adjoint, %d steps, "

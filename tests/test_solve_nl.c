@@ -4,9 +4,12 @@
  * L-BFGS on a tall block operator of nonlinear blocks F_i(m) = A_i exp(m)
  * (one per "shot", spread over the ranks), with a known solution; Tikhonov
  * regularisation (both solvers reach the same minimiser); bounds; the same
- * bits whatever the layout; bad input.
+ * bits whatever the layout and the rank count; bad input.
  */
 #include "sj_test.h"
+
+/* Internal (src/op/op_private.h): move a Jacobian to another point. */
+int sj__op_jacobian_move(sj_op_t J, sj_op_t F, sj_array_t m0);
 
 enum { NS = 3, NM = 6, ND = 10 }; /* shots, model size, data per shot */
 
@@ -258,6 +261,145 @@ static void test_bits(void **state)
     assert_memory_equal(w[0], w[1], sizeof w[0]);
 }
 
+/*
+ * Across rank counts: each run writes the bits of both solvers' objectives, a
+ * hash of their answers and their iteration and evaluation counts to
+ * solve_nl_bits_np<P>.txt, and compares with the files other rank counts
+ * left (ctest runs np1 first). With bounds too: the projected path.
+ */
+static void test_bits_across_rank_counts(void **state)
+{
+    (void)state;
+    char line[3][256];
+    for (int k = 0; k < 3; k++) {
+        setup_t s = setup(0);
+        sj_array_t lo = NULL, hi = NULL;
+        sj_solve_nl_options_t o;
+        sj_solve_nl_options_default(&o);
+        o.reg = 0.1;
+        o.max_iterations = k == 0 ? 4 : 12;
+        if (k == 2) {
+            SJ_ASSERT_OK(sj_array_filled(s.dom, s.ddom, -1.0, &lo));
+            SJ_ASSERT_OK(sj_array_filled(s.dom, s.ddom, 0.1, &hi));
+            o.lower = lo;
+            o.upper = hi;
+        }
+        sj_solve_result_t r;
+        SJ_ASSERT_OK(k == 0 ? sj_solve_gauss_newton(s.F, s.d, s.m, &o, &r)
+                            : sj_solve_lbfgs(s.F, s.d, s.m, &o, &r));
+        double v[NM];
+        get_m(s.m, v);
+        uint64_t h = 1469598103934665603ull, fb;
+        for (int i = 0; i < NM; i++) {
+            uint64_t u;
+            memcpy(&u, &v[i], sizeof u);
+            h = (h ^ u) * 1099511628211ull;
+        }
+        memcpy(&fb, &r.objective, sizeof fb);
+        snprintf(line[k], sizeof line[k], "%s %d %d %016llx %016llx",
+                 k == 0   ? "gn"
+                 : k == 1 ? "lbfgs"
+                          : "lbfgs_bounds",
+                 r.iterations, r.evaluations, (unsigned long long)h, (unsigned long long)fb);
+        sj_array_destroy(&lo);
+        sj_array_destroy(&hi);
+        teardown(&s);
+    }
+    if (sj_rank() != 0)
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "solve_nl_bits_np%d.txt", sj_nranks());
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fprintf(f, "%s\n%s\n%s\n", line[0], line[1], line[2]);
+        fclose(f);
+    }
+    for (int P = 1; P <= 4; P++) {
+        snprintf(path, sizeof path, "solve_nl_bits_np%d.txt", P);
+        f = fopen(path, "r");
+        if (!f)
+            continue;
+        char got[3][256] = {"", "", ""};
+        for (int k = 0; k < 3; k++)
+            if (!fgets(got[k], sizeof got[k], f))
+                got[k][0] = '\0';
+        fclose(f);
+        for (int k = 0; k < 3; k++) {
+            got[k][strcspn(got[k], "\n")] = '\0';
+            if (strcmp(got[k], line[k]) != 0)
+                print_error("%d ranks gave '%s', this run '%s'\n", P, got[k], line[k]);
+            assert_string_equal(got[k], line[k]);
+        }
+    }
+}
+
+/*
+ * The solvers move one Jacobian from point to point: a moved Jacobian applies
+ * (forward and adjoint) with the bits of one made at the new point, through
+ * compositions, scalings, combinations and block operators, and again after
+ * a second move (its cached temporaries reused); another operator's
+ * Jacobian is refused.
+ */
+static void test_jacobian_move(void **state)
+{
+    (void)state;
+    setup_t s = setup(0);
+    sj_op_t T, S2, C, G = NULL; /* G = 0.5 * (F + 2 * F o tanh), on rank 0 */
+    SJ_ASSERT_OK(sj_op_tanh(s.dom, 0, &T));
+    SJ_ASSERT_OK(sj_op_compose(s.F, T, &C));
+    SJ_ASSERT_OK(sj_op_combine(1.0, s.F, 2.0, C, &S2));
+    SJ_ASSERT_OK(sj_op_scale(0.5, S2, &G));
+    sj_op_t ops[2] = {s.F, G};
+    for (int o = 0; o < 2; o++) {
+        double m1[NM], m2[NM], m3[NM];
+        for (int k = 0; k < NM; k++) {
+            m1[k] = 0.1 * k;
+            m2[k] = 0.3 * cos(1.0 + k);
+            m3[k] = -0.2 * sin(2.0 * k);
+        }
+        sj_array_t p1, p2, x, y, yw, xw, yg, xg;
+        SJ_ASSERT_OK(sj_array_distribute(s.dom, s.ddom, 0, sj_rank() == 0 ? m1 : NULL, &p1));
+        SJ_ASSERT_OK(sj_array_distribute(s.dom, s.ddom, 0, sj_rank() == 0 ? m2 : NULL, &p2));
+        SJ_ASSERT_OK(sj_array_distribute(s.dom, s.ddom, 0, sj_rank() == 0 ? m3 : NULL, &x));
+        SJ_ASSERT_OK(sj_array_similar(s.d, &y));
+        SJ_ASSERT_OK(sj_array_similar(s.d, &yw));
+        SJ_ASSERT_OK(sj_array_similar(s.d, &yg));
+        SJ_ASSERT_OK(sj_array_similar(x, &xw));
+        SJ_ASSERT_OK(sj_array_similar(x, &xg));
+        SJ_ASSERT_OK(sj_op_apply(s.F, x, y));
+        sj_op_t J, Jw;
+        SJ_ASSERT_OK(sj_op_jacobian(ops[o], p1, &J));
+        for (int round = 0; round < 2; round++) {
+            sj_array_t at = round ? p1 : p2;
+            SJ_ASSERT_OK(sj__op_jacobian_move(J, ops[o], at));
+            SJ_ASSERT_OK(sj_op_jacobian(ops[o], at, &Jw));
+            SJ_ASSERT_OK(sj_op_apply(J, x, yg));
+            SJ_ASSERT_OK(sj_op_apply(Jw, x, yw));
+            SJ_ASSERT_OK(sj_op_apply_adjoint(J, y, xg));
+            SJ_ASSERT_OK(sj_op_apply_adjoint(Jw, y, xw));
+            double a[NS * ND], b[NS * ND], c[NM], d[NM];
+            SJ_ASSERT_OK(sj_array_allgather(yg, a));
+            SJ_ASSERT_OK(sj_array_allgather(yw, b));
+            SJ_ASSERT_OK(sj_array_allgather(xg, c));
+            SJ_ASSERT_OK(sj_array_allgather(xw, d));
+            assert_memory_equal(a, b, sizeof a);
+            assert_memory_equal(c, d, sizeof c);
+            sj_op_destroy(&Jw);
+        }
+        /* the Jacobian of the other operator is not this one's */
+        assert_int_equal(sj__op_jacobian_move(J, ops[1 - o], p2), SJ_EINVAL);
+        sj_op_destroy(&J);
+        sj_array_t all[] = {p1, p2, x, y, yw, xw, yg, xg};
+        for (int k = 0; k < 8; k++)
+            sj_array_destroy(&all[k]);
+    }
+    sj_op_destroy(&T);
+    sj_op_destroy(&C);
+    sj_op_destroy(&S2);
+    sj_op_destroy(&G);
+    teardown(&s);
+}
+
 /* The linear solvers on a Jacobian: LSQR with J = dF(m0) = [A_i diag(exp(m0))] against the
    normal equations of the dense matrix. */
 static void test_lsqr_on_jacobian(void **state)
@@ -364,9 +506,10 @@ static void test_bad_input(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gauss_newton), cmocka_unit_test(test_lbfgs),
-        cmocka_unit_test(test_regularised),  cmocka_unit_test(test_bounds),
-        cmocka_unit_test(test_bits),         cmocka_unit_test(test_lsqr_on_jacobian),
+        cmocka_unit_test(test_gauss_newton),  cmocka_unit_test(test_lbfgs),
+        cmocka_unit_test(test_regularised),   cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_bits),          cmocka_unit_test(test_bits_across_rank_counts),
+        cmocka_unit_test(test_jacobian_move), cmocka_unit_test(test_lsqr_on_jacobian),
         cmocka_unit_test(test_bad_input),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "solve_nl");
