@@ -36,15 +36,18 @@ typedef struct lsq {
 
 static int lsq_ring(lsq_t *s, sj_array_t like_domain)
 {
-    s->R = s->o.lag + 2;
-    s->dir = sj__calloc((size_t)s->R, sizeof *s->dir);
     s->step = sj__calloc((size_t)s->R, sizeof *s->step);
     s->sign = sj__calloc((size_t)s->R, sizeof *s->sign);
-    if (!s->dir || !s->step || !s->sign)
+    if (!s->step || !s->sign)
         return SJ_ENOMEM;
-    for (int k = 0; k < s->R; k++)
-        SJ_TRY(sj_array_similar(like_domain, &s->dir[k]));
-    SJ_TRY(sj__probe_create(s->R, NV, &s->probe));
+    if (!s->dir) { /* a workspace's are made once */
+        s->dir = sj__calloc((size_t)s->R, sizeof *s->dir);
+        if (!s->dir)
+            return SJ_ENOMEM;
+        for (int k = 0; k < s->R; k++)
+            SJ_TRY(sj_array_similar(like_domain, &s->dir[k]));
+        SJ_TRY(sj__probe_create(s->R, NV, &s->probe));
+    }
     if (s->o.damp > 0.0)
         SJ_TRY(sj_scalar_create(s->o.damp * s->o.damp, &s->lam2));
     return SJ_OK;
@@ -157,8 +160,12 @@ static int lsqr_setup(lsq_t *s, sj_op_t A, sj_array_t b, sj_array_t x)
 {
     SJ_TRY(lsq_ring(s, s->y));
     SJ_TRY(sj_scalar_create(1.0, &s->one));
-    SJ_TRY(sj_array_copy(b, &s->u));
-    SJ_TRY(sj_array_similar(s->y, &s->v));
+    if (s->u)
+        SJ_TRY(sj_array_copyto(b, s->u));
+    else
+        SJ_TRY(sj_array_copy(b, &s->u));
+    if (!s->v)
+        SJ_TRY(sj_array_similar(s->y, &s->v));
     SJ_TRY(sj_op_apply_ex(A, SJ_OP_FORWARD, -1.0, x, 1.0, s->u)); /* u = b - A x0 */
     sj_scalar_t beta = NULL, inv = NULL, bb = NULL, arn2 = NULL;
     int rc;
@@ -301,19 +308,30 @@ static int lsq_check(lsq_t *s, int j, int submitted, double t0, tols_t *tol, sj_
     return SJ_OK;
 }
 
-static void lsq_free(lsq_t *s)
+/* What one call made: scalars and the step ring. */
+static void lsq_free_call(lsq_t *s)
+{
+    if (s->step)
+        sj__solve_free_scalars(s->R, s->step);
+    free(s->step);
+    free(s->sign);
+    s->step = NULL;
+    s->sign = NULL;
+    sj_scalar_t scalars[] = {s->lam2, s->gamma, s->one, s->alpha, s->rb2, s->qq, s->pb2, s->res2};
+    sj__solve_free_scalars(8, scalars);
+    s->lam2 = s->gamma = s->one = s->alpha = s->rb2 = s->qq = s->pb2 = s->res2 = NULL;
+}
+
+/* The arrays (a workspace's outlive its calls). */
+static void lsq_free_arrays(lsq_t *s)
 {
     if (s->dir)
         sj__solve_free_arrays(s->R, s->dir);
-    if (s->step)
-        sj__solve_free_scalars(s->R, s->step);
     free(s->dir);
-    free(s->step);
-    free(s->sign);
+    s->dir = NULL;
     sj_array_t arrays[] = {s->r, s->q, s->s, s->r2, s->u, s->v};
     sj__solve_free_arrays(6, arrays);
-    sj_scalar_t scalars[] = {s->lam2, s->gamma, s->one, s->alpha, s->rb2, s->qq, s->pb2, s->res2};
-    sj__solve_free_scalars(8, scalars);
+    s->r = s->q = s->s = s->r2 = s->u = s->v = NULL;
     sj__probe_destroy(&s->probe);
 }
 
@@ -343,9 +361,15 @@ static int lsq_check_args(const char *func, sj_op_t A, sj_array_t b, sj_array_t 
 typedef int (*setup_fn)(lsq_t *s, sj_op_t A, sj_array_t b, sj_array_t x);
 typedef int (*submit_fn)(lsq_t *s, int k, int last);
 
+struct sj__lsqr_ws {
+    lsq_t s;   /* its arrays */
+    sj_op_t A; /* what they were made for */
+    sj_array_t b, x;
+};
+
 static int lsq_run(const char *func, const char *name, setup_fn setup, submit_fn submit, sj_op_t A,
                    sj_array_t b, sj_array_t x, const sj_solve_options_t *opts,
-                   sj_solve_result_t *result)
+                   sj_solve_result_t *result, sj__lsqr_ws_t **wsp)
 {
     const double t0 = sj__solve_clock();
     sj_solve_result_t res = {.reason = SJ_SOLVE_MAX_ITERS,
@@ -357,6 +381,20 @@ static int lsq_run(const char *func, const char *name, setup_fn setup, submit_fn
     lsq_t s = {.name = name};
     SJ_TRY(sj__solve_options(func, opts, &s.o));
     SJ_TRY(lsq_check_args(func, A, b, x, &s.o));
+    s.R = s.o.lag + 2;
+    sj__lsqr_ws_t *ws = NULL;
+    if (wsp) { /* the arrays of the last call with the same A, b, x and lag */
+        SJ_CHECK_FN(func, !s.o.precond, SJ_EINVAL, "a workspace takes no preconditioner");
+        ws = *wsp;
+        if (ws && (ws->A != A || ws->b != b || ws->x != x || ws->s.R != s.R)) {
+            sj__lsqr_ws_free(wsp);
+            ws = NULL;
+        }
+        if (!ws && !(ws = *wsp = sj__calloc(1, sizeof *ws)))
+            return sj__error(SJ_ENOMEM, func, "cannot allocate a workspace");
+        ws->A = A, ws->b = b, ws->x = x;
+        s.dir = ws->s.dir, s.probe = ws->s.probe, s.u = ws->s.u, s.v = ws->s.v;
+    }
     int rc = SJ_OK;
     if (s.o.precond) {
         rc = sj__named(sj_op_compose(A, s.o.precond, &s.B), func);
@@ -381,25 +419,48 @@ static int lsq_run(const char *func, const char *name, setup_fn setup, submit_fn
     if (rc >= 0 && s.o.precond) /* x = x0 + M y */
         rc = sj__named(sj_op_apply_ex(s.o.precond, SJ_OP_FORWARD, 1.0, s.y, 1.0, x), func);
     res.submitted = k;
-    lsq_free(&s);
+    lsq_free_call(&s);
     if (s.o.precond) {
         sj_array_destroy(&s.y);
         sj_op_destroy(&s.B);
     }
-    rc = sj__solve_finish(func, rc, t0, &res);
+    if (ws) { /* kept for the next call; the caller's solve reports task failures */
+        ws->s.dir = s.dir, ws->s.probe = s.probe, ws->s.u = s.u, ws->s.v = s.v, ws->s.R = s.R;
+        if (rc < 0) /* perhaps half made */
+            sj__lsqr_ws_free(wsp);
+        res.elapsed = sj__solve_clock() - t0;
+    } else {
+        lsq_free_arrays(&s);
+        rc = sj__solve_finish(func, rc, t0, &res);
+    }
     if (result)
         *result = res;
     return rc;
 }
 
+int sj__solve_lsqr_ws(sj_op_t A, sj_array_t b, sj_array_t x, const sj_solve_options_t *opts,
+                      sj_solve_result_t *result, sj__lsqr_ws_t **ws)
+{
+    return lsq_run("sj_solve_lsqr", "lsqr", lsqr_setup, lsqr_submit, A, b, x, opts, result, ws);
+}
+
+void sj__lsqr_ws_free(sj__lsqr_ws_t **ws)
+{
+    if (!*ws)
+        return;
+    lsq_free_arrays(&(*ws)->s);
+    free(*ws);
+    *ws = NULL;
+}
+
 int sj_solve_cgls(sj_op_t A, sj_array_t b, sj_array_t x, const sj_solve_options_t *opts,
                   sj_solve_result_t *result)
 {
-    return lsq_run(__func__, "cgls", cgls_setup, cgls_submit, A, b, x, opts, result);
+    return lsq_run(__func__, "cgls", cgls_setup, cgls_submit, A, b, x, opts, result, NULL);
 }
 
 int sj_solve_lsqr(sj_op_t A, sj_array_t b, sj_array_t x, const sj_solve_options_t *opts,
                   sj_solve_result_t *result)
 {
-    return lsq_run(__func__, "lsqr", lsqr_setup, lsqr_submit, A, b, x, opts, result);
+    return lsq_run(__func__, "lsqr", lsqr_setup, lsqr_submit, A, b, x, opts, result, NULL);
 }

@@ -47,11 +47,12 @@ typedef struct nl {
     sj_op_t J; /* F's Jacobian, moved to each evaluated point */
     int J_at_m;
     sj_array_t d, m;
-    sj_array_t r, rt; /* F(m) - d, and at the trial point */
-    sj_array_t g, gt; /* gradients */
-    sj_array_t mt, p; /* trial point, direction */
-    sj_array_t pg;    /* projected gradient (bounds) */
-    sj_array_t b;     /* Gauss-Newton: the inner LSQR's right-hand side */
+    sj_array_t r, rt;  /* F(m) - d, and at the trial point */
+    sj_array_t g, gt;  /* gradients */
+    sj_array_t mt, p;  /* trial point, direction */
+    sj_array_t pg;     /* projected gradient (bounds) */
+    sj_array_t b;      /* Gauss-Newton: the inner LSQR's right-hand side */
+    sj__lsqr_ws_t *ws; /* and its work arrays */
     double f, misfit, gnorm;
     int evals;
     double t0;
@@ -313,6 +314,7 @@ static void nl_free(nl_t *s)
 {
     sj_array_t a[] = {s->r, s->rt, s->g, s->gt, s->mt, s->p, s->pg, s->b};
     sj__solve_free_arrays(8, a);
+    sj__lsqr_ws_free(&s->ws);
     sj_op_destroy(&s->J);
 }
 
@@ -455,10 +457,10 @@ static int gn_step(nl_t *s, void *state, int k, int *ok)
     if (s->o.reg > 0.0) {
         /* z = argmin ||J z - (d - F(m) + J m)||^2 + reg^2 ||z||^2, p = z - m */
         SJ_TRY(sj_op_apply_ex(s->J, SJ_OP_FORWARD, 1.0, s->m, 1.0, s->b));
-        SJ_TRY(sj_solve_lsqr(s->J, s->b, s->p, &in, NULL));
+        SJ_TRY(sj__solve_lsqr_ws(s->J, s->b, s->p, &in, NULL, &s->ws));
         SJ_TRY(sj_array_axpy(-1.0, s->m, s->p));
     } else {
-        SJ_TRY(sj_solve_lsqr(s->J, s->b, s->p, &in, NULL));
+        SJ_TRY(sj__solve_lsqr_ws(s->J, s->b, s->p, &in, NULL, &s->ws));
     }
     sj_scalar_t gp = NULL;
     SJ_TRY(sj_array_reduce_scalar(SJ_REDUCE_DOT, s->g, s->p, &gp));

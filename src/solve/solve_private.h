@@ -76,6 +76,20 @@ void sj__probe_destroy(sj__probe_t *p);
  */
 int sj__solve_peek(sj_scalar_t *s, double *value);
 
+/*
+ * sj_solve_lsqr with a workspace (no preconditioner), for a solver that
+ * calls it again and again with the same A, b, x and lag (Gauss-Newton's
+ * inner solves): its work arrays and probes are made at the first call and
+ * kept in *ws (made or remade when NULL or made for other arguments), so a
+ * call makes no array (each costs an agreement between the ranks); and it
+ * ends without sj_wait, the caller's solve reporting task failures at its
+ * end. Free with sj__lsqr_ws_free (NULL is a no-op).
+ */
+typedef struct sj__lsqr_ws sj__lsqr_ws_t;
+int sj__solve_lsqr_ws(sj_op_t A, sj_array_t b, sj_array_t x, const sj_solve_options_t *opts,
+                      sj_solve_result_t *result, sj__lsqr_ws_t **ws);
+void sj__lsqr_ws_free(sj__lsqr_ws_t **ws);
+
 /* sj_array_destroy / sj_scalar_destroy over a list, skipping NULLs. */
 void sj__solve_free_arrays(int n, sj_array_t *a);
 void sj__solve_free_scalars(int n, sj_scalar_t *s);
