@@ -439,6 +439,10 @@ int sj_array_copyto(sj_array_t src, sj_array_t dst);
  *                     @p ctx_size 0 the pointer is handed to @p fn as is (it must
  *                     stay valid until the tasks ran), and may be NULL
  * @param[in] ctx_size size of @p ctx in bytes
+ * @retval SJ_OK, SJ_ENULL (out or fn NULL, in NULL with nin > 0, ctx NULL
+ *         with ctx_size > 0), SJ_EINVAL (nin outside 0 to 8, out among the
+ *         inputs), SJ_EHANDLE, SJ_EMISMATCH (an input of another space or
+ *         layout), SJ_ESIZE (ctx_size over 1 MiB), SJ_ENOMEM, SJ_ESTATE
  */
 int sj_array_map(int nin, const sj_array_t in[], sj_array_t out, sj_block_fn_t fn, const void *ctx,
                  size_t ctx_size);

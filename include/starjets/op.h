@@ -133,10 +133,12 @@ typedef struct sj_op_class {
  *                      the owner; read on the owner only (others may pass NULL)
  * @param[in] state_size its size in bytes (same on all ranks; < 2 GiB)
  * @param[out] op       the new operator
- * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (class without forward, spaces of several
- *         blocks, owner or sizes that differ between ranks), SJ_EMISMATCH
- *         (element types differ), SJ_ERANGE (owner), SJ_ESIZE, SJ_ENOMEM,
- *         SJ_ESTATE
+ * @retval SJ_OK, SJ_ENULL (cls, domain, range, op or cls->name NULL),
+ *         SJ_EINVAL (a name that is not 1 to 31 letters, digits or '_', class
+ *         without forward, nonlinear not 0 or 1, spaces of several blocks,
+ *         owner or sizes that differ between ranks), SJ_EMISMATCH (element
+ *         types differ), SJ_ERANGE (owner), SJ_ESIZE (params_size over
+ *         #SJ_OP_MAX_PARAMS, state_size of 2 GiB or more), SJ_ENOMEM, SJ_ESTATE
  */
 int sj_op_create(const sj_op_class_t *cls, sj_space_t domain, sj_space_t range, int owner,
                  const void *params, size_t params_size, const void *state, size_t state_size,
@@ -310,7 +312,8 @@ typedef enum sj_op_block_kind {
  * @param[out] A      the block operator
  * @retval SJ_OK, SJ_ENULL, SJ_ESIZE, SJ_EMISMATCH (spaces or types disagree
  *         along a row or column, layout grid), SJ_EINVAL (a block on the wrong
- *         rank, a distributed block), SJ_ENOMEM, SJ_ESTATE
+ *         rank, a distributed block, a block row or column with no block at
+ *         all: put an sj_op_zero block in it), SJ_ENOMEM, SJ_ESTATE
  */
 int sj_op_block_create(int m, int n, const sj_op_t blocks[], sj_dist_t dist, sj_op_t *A);
 

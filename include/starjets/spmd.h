@@ -97,7 +97,8 @@ typedef int (*sj_spmd_fn_t)(sj_spmd_context_t context, void *arg);
  * @param[out] context   the new context
  * @retval SJ_OK on success
  * @retval SJ_ENULL @p context is NULL
- * @retval SJ_ESIZE @p nranks < 1, or not 0 / sj_nranks() with @p ranks NULL
+ * @retval SJ_ESIZE @p nranks < 1 or > sj_nranks(), or not 0 / sj_nranks() with
+ *         @p ranks NULL
  * @retval SJ_ERANGE a rank out of [0, sj_nranks())
  * @retval SJ_EINVAL a rank listed twice
  * @retval SJ_ESTATE starjets not running, or called inside a run
