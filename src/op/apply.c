@@ -45,10 +45,14 @@ void sj__call_init(sj__call_t *c, const char *func)
  * at its end (rt.h's invariant, read_on() and block.c's broadcast) so that
  * such a rank receives the new value.
  */
-void sj__call_init_apply(sj__call_t *c, const char *func, sj_op_t A, int dir)
+void sj__call_init_apply(sj__call_t *c, const char *func, sj_op_t A, int dir, int plain)
 {
     sj__call_init(c, func);
-    c->cache = &A->tmp_cache[dir == SJ_OP_FORWARD ? 0 : 1];
+    /* y = A x writes a block row's first partial straight into y (block.c),
+     * y = alpha A x + beta y does not: the two take other temporaries, so an
+     * operator applied both ways (a solver's gradient, then its inner LSQR)
+     * keeps a list for each rather than replacing one list at every switch */
+    c->cache = &A->tmp_cache[2 * (dir == SJ_OP_FORWARD ? 0 : 1) + (plain ? 1 : 0)];
     c->cursor = c->cache;
 }
 
@@ -69,7 +73,7 @@ static void tmp_free_list(struct sj__tmp *t)
 
 void sj__op_tmp_cache_free(sj_op_t op)
 {
-    for (int d = 0; d < 3; d++) {
+    for (int d = 0; d < 5; d++) {
         tmp_free_list(op->tmp_cache[d]);
         op->tmp_cache[d] = NULL;
     }
@@ -421,7 +425,7 @@ static int apply(const char *func, sj_op_t A, sj_op_dir_t dir, double alpha, sj_
     sj__vec_of_array(x, &vx);
     sj__vec_of_array(y, &vy);
     sj__call_t c;
-    sj__call_init_apply(&c, func, A, dir);
+    sj__call_init_apply(&c, func, A, dir, alpha == 1.0 && beta == 0.0);
     int rc = sj__op_apply(&c, A, dir, alpha, &vx, beta, &vy);
     sj__call_finish(&c);
     return rc < 0 ? sj__error_rename(rc, func) : SJ_OK;
@@ -615,7 +619,7 @@ int sj__op_jacobian_move(sj_op_t J, sj_op_t F, sj_array_t m0)
     sj__vec_of_array(m0, &v);
     sj__call_t c;
     sj__call_init(&c, func);
-    c.cache = &J->tmp_cache[2];
+    c.cache = &J->tmp_cache[4];
     c.cursor = c.cache;
     const int rc = jacobian_move(&c, J, F, &v);
     sj__call_finish(&c);

@@ -62,10 +62,11 @@ struct sj_op_s {
     double ca, cb;
     /* block */
     sj__block_t *blk;
-    /* the temporaries of the last apply in each direction (apply.c), reused
-     * by the next one with the same shapes; [2]: those of the last
+    /* the temporaries of the last apply in each direction, y = A x apart
+     * from y = alpha A x + beta y (apply.c: [2 dir + plain]), reused by the
+     * next one with the same shapes; [4]: those of the last
      * sj__op_jacobian_move of this Jacobian */
-    struct sj__tmp *tmp_cache[3];
+    struct sj__tmp *tmp_cache[5];
 };
 
 /* Give back an operator's cached temporaries (at destroy). */
@@ -120,8 +121,9 @@ typedef struct sj__call {
 } sj__call_t;
 
 void sj__call_init(sj__call_t *c, const char *func);
-/* The same for an apply of @p A in direction @p dir: temporaries come from A's cache. */
-void sj__call_init_apply(sj__call_t *c, const char *func, sj_op_t A, int dir);
+/* The same for an apply of @p A in direction @p dir: temporaries come from A's cache
+ * (@p plain: y = A x, alpha 1 and beta 0, whose temporaries differ). */
+void sj__call_init_apply(sj__call_t *c, const char *func, sj_op_t A, int dir, int plain);
 /* Flush what was read remotely and release the temporaries (does not wait). */
 void sj__call_finish(sj__call_t *c);
 /* Remember that @p h was read on a rank other than its owner. */
