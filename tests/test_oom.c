@@ -12,6 +12,7 @@
  */
 // sj-test: nprocs=1,2,3,4
 #include <mpi.h>
+#include <time.h>
 
 #include "sj_test.h"
 
@@ -141,7 +142,7 @@ static void test_array_malloc_fails_on_one_rank(void **state)
     SJ_ASSERT_OK(sj_array_filled(s, NULL, 2.0, &keep));
     const sj_stats_t before = stats();
     if (me() == last())
-        sj__rt_mem_fault_inject(1, 1); /* its second block */
+        sj__rt_mem_fault_inject(1, 2); /* its second block, and again after the wait */
     SJ_ASSERT_ERR(sj_array_copy(keep, &a), SJ_ENOMEM);
     assert_null(a);
     if (me() == last())
@@ -196,7 +197,7 @@ static void test_op_temporary(void **state)
     SJ_ASSERT_OK(sj_array_filled(h, NULL, 2.0, &u));
     SJ_ASSERT_OK(sj_array_zeros(h, NULL, &v));
     if (me() == 0)
-        sj__rt_mem_fault_inject(0, 1);
+        sj__rt_mem_fault_inject(0, 2);
     SJ_ASSERT_ERR(sj_op_apply(JJ, u, v), SJ_ENOMEM);
     says_oom();
     SJ_ASSERT_OK(sj_op_apply(JJ, u, v));
@@ -233,7 +234,7 @@ static void test_stencil_strips(void **state)
     SJ_ASSERT_OK(sj_array_filled(s, NULL, 5.0, &v));
     const sj_stats_t before = stats();
     if (me() == 0) /* rank 0 owns a block on any rank count */
-        sj__rt_mem_fault_inject(0, 1);
+        sj__rt_mem_fault_inject(0, 2);
     SJ_ASSERT_ERR(sj_array_stencil(u, v, 1, SJ_BOUNDARY_PERIODIC, NULL, copy_fn, NULL, 0),
                   SJ_ENOMEM);
     sj__rt_mem_fault_inject(0, 0);
@@ -264,7 +265,7 @@ static void test_redistribute(void **state)
     SJ_ASSERT_OK(sj_array_filled(sd, NULL, 4.0, &dst));
     const sj_stats_t before = stats();
     if (me() == 0)
-        sj__rt_mem_fault_inject(0, 1);
+        sj__rt_mem_fault_inject(0, 2);
     int64_t moved = -1;
     SJ_ASSERT_ERR(sj_array_redistribute(src, dst, &moved), SJ_ENOMEM);
     says_oom();
@@ -273,9 +274,6 @@ static void test_redistribute(void **state)
     assert_int_equal(moved, 0);
     same_counts(&before);
     holds(dst, 4.0 * (double)n);
-    /* StarPU gives the memory of the earlier tests' destroyed arrays back to
-     * the limit only once their handles' last tasks are done */
-    SJ_ASSERT_OK(sj_wait());
     SJ_ASSERT_OK(sj_array_redistribute(src, dst, &moved));
     holds(dst, (double)n);
     holds(src, (double)n);
@@ -283,6 +281,129 @@ static void test_redistribute(void **state)
     SJ_ASSERT_OK(sj_array_destroy(&dst));
     SJ_ASSERT_OK(sj_space_destroy(&ss));
     SJ_ASSERT_OK(sj_space_destroy(&sd));
+}
+
+/* A leaf that copies, slowly: its task holds its input (a temporary) for 0.3 s. */
+static int slow_copy(const sj_op_info_t *info, void *out, const void *in)
+{
+    nanosleep(&(struct timespec){0, 300 * 1000 * 1000}, NULL);
+    memcpy(out, in, (size_t)info->dom_n * sizeof(double));
+    return 0;
+}
+
+/*
+ * Memory given back once tasks are done (here the temporary of a destroyed
+ * operator, still read by a slow task) does not make an allocation made at
+ * once near the limit fail: the constructor waits for it, with no wait of the
+ * program's. One that cannot fit even then is still refused on every rank.
+ */
+static void test_destroy_then_create(void **state)
+{
+    (void)state;
+    /* on rank 0: x, y and the temporary, 3 x 12 MiB, then 30 MiB beside x and y */
+    sj_space_t h = space_mib(1, 12), big = space_mib(1, 30), bigger = space_mib(1, 48);
+    sj_array_t x, y, b = NULL;
+    SJ_ASSERT_OK(sj_array_filled(h, NULL, 1.5, &x));
+    SJ_ASSERT_OK(sj_array_zeros(h, NULL, &y));
+    holds(y, 0.0); /* a first reduction of y (below MULTIPLE it keeps handles with y) */
+    const sj_stats_t before = stats();
+    const sj_op_class_t cls = {.name = "oom_slow", .forward = slow_copy, .adjoint = slow_copy};
+    for (int round = 0; round < 3; round++) {
+        sj_op_t S, I, SI;
+        SJ_ASSERT_OK(sj_op_create(&cls, h, h, 0, NULL, 0, NULL, 0, &S));
+        SJ_ASSERT_OK(sj_op_identity(h, 0, &I));
+        SJ_ASSERT_OK(sj_op_compose(S, I, &SI)); /* I x in a temporary, which S reads slowly */
+        SJ_ASSERT_OK(sj_op_apply(SI, x, y));
+        SJ_ASSERT_OK(sj_op_destroy(&SI)); /* the temporary comes back in 0.3 s */
+        SJ_ASSERT_OK(sj_op_destroy(&S));
+        SJ_ASSERT_OK(sj_op_destroy(&I));
+        SJ_ASSERT_OK(sj_array_zeros(big, NULL, &b));
+        holds(y, 1.5 * 12.0 * (MIB / 8));
+        SJ_ASSERT_OK(sj_array_destroy(&b));
+        SJ_ASSERT_OK(sj_array_fill(0.0, y));
+    }
+    same_counts(&before);
+    /* beside x and y, 48 MiB never fit: refused on every rank, after the wait */
+    SJ_ASSERT_ERR(sj_array_zeros(bigger, NULL, &b), SJ_ENOMEM);
+    assert_null(b);
+    says_oom();
+    if (me() == 0)
+        assert_non_null(strstr(sj_last_error(), "cannot allocate block 0"));
+    else
+        assert_non_null(strstr(sj_last_error(), "out of memory on rank 0"));
+    same_counts(&before);
+    holds(x, 1.5 * 12.0 * (MIB / 8));
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_array_destroy(&y));
+    SJ_ASSERT_OK(sj_space_destroy(&h));
+    SJ_ASSERT_OK(sj_space_destroy(&big));
+    SJ_ASSERT_OK(sj_space_destroy(&bigger));
+}
+
+/* A failure that passes by the second try (injected once on one rank) is no failure. */
+static void test_failure_that_passes(void **state)
+{
+    (void)state;
+    const int np = sj_nranks();
+    sj_space_t s = space_mib(2 * np, 1);
+    sj_array_t a = NULL, b = NULL;
+    SJ_ASSERT_OK(sj_array_filled(s, NULL, 2.0, &a));
+    if (me() == last())
+        sj__rt_mem_fault_inject(1, 1);
+    SJ_ASSERT_OK(sj_array_copy(a, &b));
+    holds(b, 2.0 * 2 * np * (MIB / 8));
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+    SJ_ASSERT_OK(sj_array_destroy(&b));
+    SJ_ASSERT_OK(sj_space_destroy(&s));
+    /* an operator's temporary (the middle of a composition, on rank 0) */
+    sj_space_t h = space_mib(1, 1);
+    sj_op_t I1, I2, II;
+    SJ_ASSERT_OK(sj_op_identity(h, 0, &I1));
+    SJ_ASSERT_OK(sj_op_identity(h, 0, &I2));
+    SJ_ASSERT_OK(sj_op_compose(I2, I1, &II));
+    SJ_ASSERT_OK(sj_array_filled(h, NULL, 2.0, &a));
+    SJ_ASSERT_OK(sj_array_zeros(h, NULL, &b));
+    if (me() == 0)
+        sj__rt_mem_fault_inject(0, 1);
+    SJ_ASSERT_OK(sj_op_apply(II, a, b));
+    holds(b, 2.0 * (MIB / 8));
+    SJ_ASSERT_OK(sj_op_destroy(&II));
+    SJ_ASSERT_OK(sj_op_destroy(&I1));
+    SJ_ASSERT_OK(sj_op_destroy(&I2));
+    SJ_ASSERT_OK(sj_array_destroy(&a));
+    SJ_ASSERT_OK(sj_array_destroy(&b));
+    SJ_ASSERT_OK(sj_space_destroy(&h));
+    /* a stencil's ghost strips */
+    sj_space_t g;
+    SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 2, (int64_t[]){64, 64}, (int[]){2, 2}, &g));
+    sj_array_t u, v;
+    SJ_ASSERT_OK(sj_array_filled(g, NULL, 1.0, &u));
+    SJ_ASSERT_OK(sj_array_zeros(g, NULL, &v));
+    if (me() == 0)
+        sj__rt_mem_fault_inject(0, 1);
+    SJ_ASSERT_OK(sj_array_stencil(u, v, 1, SJ_BOUNDARY_PERIODIC, NULL, copy_fn, NULL, 0));
+    holds(v, 64.0 * 64);
+    SJ_ASSERT_OK(sj_array_destroy(&u));
+    SJ_ASSERT_OK(sj_array_destroy(&v));
+    SJ_ASSERT_OK(sj_space_destroy(&g));
+    /* a redistribution's staging */
+    if (np > 1) {
+        const int64_t n = (int64_t)np * (MIB / 8);
+        sj_space_t ss, sd;
+        SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){n}, (int[]){np}, &ss));
+        SJ_ASSERT_OK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){n}, (int[]){np + 1}, &sd));
+        sj_array_t src, dst;
+        SJ_ASSERT_OK(sj_array_filled(ss, NULL, 1.0, &src));
+        SJ_ASSERT_OK(sj_array_zeros(sd, NULL, &dst));
+        if (me() == last())
+            sj__rt_mem_fault_inject(0, 1);
+        SJ_ASSERT_OK(sj_array_redistribute(src, dst, NULL));
+        holds(dst, (double)n);
+        SJ_ASSERT_OK(sj_array_destroy(&src));
+        SJ_ASSERT_OK(sj_array_destroy(&dst));
+        SJ_ASSERT_OK(sj_space_destroy(&ss));
+        SJ_ASSERT_OK(sj_space_destroy(&sd));
+    }
 }
 
 /* The set of live handles cannot grow (injected): the constructor fails, cleanly. */
@@ -318,7 +439,7 @@ static void test_handle_set_full(void **state)
                                  (int[]){sj_nranks()}, &tiny));
     const sj_stats_t before_arrays = stats();
     if (me() == last())
-        sj__object_fault_inject(0, 1);
+        sj__object_fault_inject(0, 2); /* and again after the wait */
     made = 0;
     while (made < MAX && (rc = sj_array_zeros(tiny, NULL, &arr[made])) == SJ_OK)
         made++;
@@ -348,6 +469,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_op_temporary),
         cmocka_unit_test(test_stencil_strips),
         cmocka_unit_test(test_redistribute),
+        cmocka_unit_test(test_destroy_then_create),
+        cmocka_unit_test(test_failure_that_passes),
         cmocka_unit_test(test_handle_set_full),
     };
     const int rc = sj_test_main(tests, sizeof tests / sizeof tests[0], "oom");

@@ -104,24 +104,55 @@ static void array_release_user(sj__object_t *o)
     array_free((sj_array_t)o);
 }
 
+/* The memory of an array's blocks, and its registry entry, as far as they go. */
+typedef struct blocks_alloc {
+    sj_array_t a;
+    int next;   /* the first block not registered yet */
+    int failed; /* the block whose memory could not be allocated, or -1 */
+    int listed; /* sj__object_add's result; 1 before it is tried */
+} blocks_alloc_t;
+
+/* Goes on from where it stopped (sj__rt_alloc_agreed calls it again after a failure). */
+static int alloc_blocks(void *ctx)
+{
+    blocks_alloc_t *c = ctx;
+    sj_array_t a = c->a;
+    const int total = a->space->total;
+    const size_t es = sj_dtype_size(a->space->dtype);
+    for (c->failed = -1; c->next < total; c->next++) {
+        const int b = c->next;
+        if (sj__rt_data_register_alloc(&a->handles[b], a->dist->owner[b], a->tag + b,
+                                       (size_t)sj__space_block_nelems(a->space, b), es) < 0) {
+            c->failed = b;
+            return SJ_ENOMEM;
+        }
+    }
+    if (c->listed != SJ_OK)
+        c->listed = sj__object_add(&a->obj, SJ__KIND_ARRAY, array_release_user);
+    return c->listed;
+}
+
 /*
  * Every rank tells whether it has its blocks' memory (and its registry entry):
  * an array that does not fit on one rank is refused on all of them, each
- * naming the first rank that failed, before anything is submitted.
+ * naming the first rank that failed, before anything is submitted. A rank
+ * that failed first waits for memory being given back and tries once more.
  */
-static int agree_allocated(const char *func, sj_array_t a, int failed, int listed)
+static int agree_allocated(const char *func, blocks_alloc_t *c)
 {
     const int me = sj__rt_rank(), n = sj__rt_nranks();
-    int64_t first[1] = {failed >= 0 || listed < 0 ? me : n};
-    if (n > 1)
-        SJ_TRY(sj__named(sj__rt_allreduce_i64(first, 1, SJ__RT_MIN), func));
-    if (first[0] == n)
+    int rc;
+    int64_t first;
+    SJ_TRY(sj__named(sj__rt_alloc_agreed(alloc_blocks, c, SJ__RT_MIN, n, me, &rc, &first), func));
+    if (first == n)
         return SJ_OK;
-    if (first[0] != me)
+    if (first != me)
         return sj__error(SJ_ENOMEM, func,
                          "out of memory on rank %lld (the first rank that could not allocate "
                          "its part of the array); nothing was allocated on any rank",
-                         (long long)first[0]);
+                         (long long)first);
+    sj_array_t a = c->a;
+    const int failed = c->failed, listed = c->listed;
     if (listed < 0 && failed < 0)
         return sj__error(SJ_ENOMEM, func,
                          "out of memory on this rank (%d): cannot grow the set of live handles",
@@ -211,24 +242,21 @@ int sj__array_new(const char *func, sj_space_t space, sj_dist_t dist, sj__wrap_t
     sj_dist_destroy(&own_dist); /* the array holds its own reference */
     a->wrap = wrap;
     const size_t es = sj_dtype_size(space->dtype);
-    int failed = -1; /* the first owned block whose memory could not be allocated */
-    for (int b = 0; b < total && failed < 0; b++) {
-        if (wrap) {
+    blocks_alloc_t c = {.a = a, .failed = -1, .listed = 1};
+    int rc;
+    if (wrap) { /* no memory of its own, and wrap.c agreed on it already */
+        for (int b = 0; b < total; b++) {
             sj_block_info_t bi;
             sj__space_block_info(space, b, &bi);
             sj__rt_data_register_view(&a->handles[b], dist->owner[b], tag + b, wrap->view[b],
                                       bi.dims, wrap->ld[b], es);
-        } else if (sj__rt_data_register_alloc(&a->handles[b], dist->owner[b], tag + b,
-                                              (size_t)sj__space_block_nelems(space, b), es) < 0) {
-            failed = b;
         }
+        rc = c.listed = sj__object_add(&a->obj, SJ__KIND_ARRAY, array_release_user);
+    } else {
+        rc = agree_allocated(func, &c);
     }
-    const int listed =
-        failed < 0 ? sj__object_add(&a->obj, SJ__KIND_ARRAY, array_release_user) : -1;
-    /* A wrapped array holds no memory of its own, and wrap.c agreed on it already. */
-    const int rc = wrap ? listed : agree_allocated(func, a, failed, listed);
     if (rc < 0) {
-        if (listed == SJ_OK)
+        if (c.listed == SJ_OK)
             sj__object_remove(&a->obj);
         array_drop(a);
         free(a);

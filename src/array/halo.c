@@ -278,12 +278,11 @@ static int index_strips(strips_t *st, const int *owner, int me, int total)
 /*
  * The strips this rank sends or receives: listed in the global order (all
  * blocks, all directions, the same walk on every rank, which numbers the
- * cross-rank strips alike everywhere), tagged, indexed and registered.
+ * cross-rank strips alike everywhere), tagged and indexed (alloc_strips registers them).
  */
 static int make_strips(const plan_t *pl, const int *owner, int me, strips_t *st)
 {
     const int total = pl->space->total;
-    const size_t es = sj_dtype_size(pl->space->dtype);
     int cap = 0;
     for (int b = 0; b < total; b++)
         for (int k = 0; k < pl->ndirs; k++) {
@@ -307,16 +306,34 @@ static int make_strips(const plan_t *pl, const int *owner, int me, strips_t *st)
             return sj__error(SJ_ENOMEM, "sj_array_stencil", "cannot book %lld tags",
                              (long long)st->nremote);
     }
-    /* the strips' memory now: a ghost strip StarPU could not allocate would hang its task */
-    for (int s = 0; s < st->n; s++) {
-        strip_t *x = &st->list[s];
-        if (x->tag >= 0)
-            x->tag += st->first_tag;
-        if (sj__rt_data_register_alloc(&x->handle, me, x->tag, (size_t)x->n, es) < 0)
+    for (int s = 0; s < st->n; s++)
+        if (st->list[s].tag >= 0)
+            st->list[s].tag += st->first_tag;
+    return SJ_OK;
+}
+
+/* Making the strips, then their memory as far as it goes: called again, it goes on. */
+typedef struct strips_alloc {
+    int made; /* make_strips' result */
+    strips_t *st;
+    size_t es;
+    int me;
+} strips_alloc_t;
+
+/* The strips' memory now: a ghost strip StarPU could not allocate would hang its task. */
+static int alloc_strips(void *ctx)
+{
+    strips_alloc_t *sa = ctx;
+    if (sa->made < 0)
+        return sa->made;
+    for (int s = 0; s < sa->st->n; s++) {
+        strip_t *x = &sa->st->list[s];
+        if (!x->handle &&
+            sj__rt_data_register_alloc(&x->handle, sa->me, x->tag, (size_t)x->n, sa->es) < 0)
             return sj__error(SJ_ENOMEM, "sj_array_stencil",
                              "out of memory on this rank (%d): cannot allocate a ghost strip of "
                              "%lld bytes",
-                             me, (long long)x->n * (long long)es);
+                             sa->me, (long long)x->n * (long long)sa->es);
     }
     return SJ_OK;
 }
@@ -598,8 +615,9 @@ int sj_array_stencil(sj_array_t in, sj_array_t out, int width, sj_boundary_t bou
             in->halo = hc; /* even when incomplete: freed with the array, or at the next change */
         }
         /* the ghost strips exist on every rank, or on none */
-        made = sj__rt_agree_rc(__func__, made, SJ_ENOMEM, "out of memory",
-                               ": cannot allocate the ghost strips");
+        strips_alloc_t sa = {made, hc ? &hc->st : NULL, sj_dtype_size(space->dtype), me};
+        made = sj__rt_agree_alloc(__func__, alloc_strips, &sa, "out of memory",
+                                  ": cannot allocate the ghost strips");
         if (made < 0)
             sj__array_halo_fini(in);
         SJ_TRY_GOTO(rc, made, done);

@@ -139,16 +139,29 @@ static int held_block(sj_array_t dst)
     return -1;
 }
 
+static int check_staging(const char *func, walk_t *w, sj_array_t src, sj_array_t dst);
+
 /*
  * Only an owner sees whether a block of dst is held, and a rank out of memory
  * knows it alone: the ranks agree on both before anything is booked or
- * submitted, so that they all fail together or all go on.
+ * submitted, so that they all fail together or all go on. When some rank is
+ * out of memory (and no block is held), each rank out of memory waits for the
+ * memory being given back (the blocks of arrays destroyed a moment ago) and
+ * checks once more.
  */
-static int agree_to_start(const char *func, sj_array_t dst, int nomem)
+static int agree_to_start(const char *func, walk_t *w, int walked, sj_array_t src, sj_array_t dst)
 {
     const int held = held_block(dst);
+    int nomem = !walked || check_staging(func, w, src, dst) < 0;
     int bad[2] = {held >= 0, nomem};
     SJ_TRY(sj__named(sj__rt_sum_ints(bad, 2), func));
+    if (!bad[0] && bad[1]) {
+        if (nomem && walked) {
+            sj__rt_mem_drain();
+            nomem = check_staging(func, w, src, dst) < 0;
+        }
+        SJ_TRY(sj__named(sj__rt_sum_int(nomem, &bad[1]), func));
+    }
     if (held >= 0)
         return sj__error(SJ_ESTATE, func,
                          "block %d of dst is held on this rank by sj_array_localpart_get or "
@@ -333,10 +346,8 @@ int sj_array_redistribute(sj_array_t src, sj_array_t dst, int64_t *bytes_moved)
     SJ_CHECK(src != dst, SJ_EINVAL, "src and dst are the same array (pass another array as dst)");
     SJ_TRY(check_shapes(__func__, src, dst));
     walk_t w;
-    int nomem = walk_init(src->space, dst->space, &w) < 0;
-    if (!nomem)
-        nomem = check_staging(__func__, &w, src, dst) < 0;
-    int rc = agree_to_start(__func__, dst, nomem);
+    const int walked = walk_init(src->space, dst->space, &w) == SJ_OK;
+    int rc = agree_to_start(__func__, &w, walked, src, dst);
     int64_t moved = 0;
     if (rc == SJ_OK)
         rc = move_all(&w, src, dst, &moved);

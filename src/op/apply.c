@@ -101,6 +101,35 @@ int sj__call_flush_later(sj__call_t *c, sj__data_t h)
     return SJ_OK;
 }
 
+/* The blocks of a temporary, as far as they go: called again, it goes on (sj__rt_agree_alloc). */
+typedef struct temp_alloc {
+    const char *func;
+    sj_space_t space;
+    const int *owner;
+    sj__data_t *h;
+    int64_t tag; /* its first tag; < 0: nothing could be booked */
+    int next;    /* the first block not registered yet */
+} temp_alloc_t;
+
+static int temp_alloc(void *ctx)
+{
+    temp_alloc_t *ta = ctx;
+    if (ta->tag < 0)
+        return sj__error(SJ_ENOMEM, ta->func, "cannot allocate a temporary");
+    const size_t es = sj_dtype_size(ta->space->dtype);
+    for (; ta->next < ta->space->total; ta->next++) {
+        const int b = ta->next;
+        if (sj__rt_data_register_alloc(&ta->h[b], ta->owner[b], ta->tag + b,
+                                       (size_t)sj__space_block_nelems(ta->space, b), es) < 0)
+            return sj__error(SJ_ENOMEM, ta->func,
+                             "out of memory on this rank (%d): cannot allocate a temporary block "
+                             "of %lld bytes",
+                             sj__rt_rank(),
+                             (long long)sj__space_block_nelems(ta->space, b) * (long long)es);
+    }
+    return SJ_OK;
+}
+
 int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t *v)
 {
     const int n = space->total;
@@ -120,26 +149,14 @@ int sj__call_temp(sj__call_t *c, sj_space_t space, const int owner[], sj__vec_t 
     sj__data_t *h = sj__calloc((size_t)n, sizeof *h);
     int *own = sj__calloc((size_t)n, sizeof *own);
     const int64_t tag = t && h && own ? sj__tag_book(n) : -1;
-    const size_t es = sj_dtype_size(space->dtype);
+    if (own)
+        memcpy(own, owner, (size_t)n * sizeof *own);
     /* The memory now (src/runtime/mem.c), and every rank says whether it got it
      * before anything uses it: a temporary that StarPU cannot allocate would
      * hang its task. Made once per shape, so this agreement is too. */
-    int failed = tag < 0 ? n : -1;
-    for (int b = 0; b < n && failed < 0; b++) {
-        own[b] = owner[b];
-        if (sj__rt_data_register_alloc(&h[b], own[b], tag + b,
-                                       (size_t)sj__space_block_nelems(space, b), es) < 0)
-            failed = b;
-    }
-    int rc = failed < 0 ? SJ_OK
-             : failed == n
-                 ? sj__error(SJ_ENOMEM, c->func, "cannot allocate a temporary")
-                 : sj__error(SJ_ENOMEM, c->func,
-                             "out of memory on this rank (%d): cannot allocate a "
-                             "temporary block of %lld bytes",
-                             sj__rt_rank(),
-                             (long long)sj__space_block_nelems(space, failed) * (long long)es);
-    rc = sj__rt_agree_rc(c->func, rc, SJ_ENOMEM, "out of memory", ": cannot allocate a temporary");
+    temp_alloc_t ta = {c->func, space, own, h, tag, 0};
+    int rc = sj__rt_agree_alloc(c->func, temp_alloc, &ta, "out of memory",
+                                ": cannot allocate a temporary");
     if (rc < 0) {
         for (int b = 0; h && b < n; b++)
             if (h[b])

@@ -236,6 +236,20 @@ int sj__rt_agree_rc(const char *func, int rc, int code, const char *before, cons
     return SJ_OK;
 }
 
+int sj__rt_agree_alloc(const char *func, int (*alloc)(void *ctx), void *ctx, const char *before,
+                       const char *after)
+{
+    int rc;
+    int64_t nbad;
+    SJ_TRY(sj__named(sj__rt_alloc_agreed(alloc, ctx, SJ__RT_SUM, 0, 1, &rc, &nbad), func));
+    if (rc < 0)
+        return rc;
+    if (nbad)
+        return sj__error(SJ_ENOMEM, func, "%s on %lld other rank(s)%s", before, (long long)nbad,
+                         after);
+    return SJ_OK;
+}
+
 int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
                              const int displs[])
 {

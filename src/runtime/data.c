@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,9 @@ static enum starpu_data_access_mode access_mode(sj__mode_t m)
     return m == SJ__R ? STARPU_R : m == SJ__W ? STARPU_W : STARPU_RW;
 }
 
+/* Acquires not yet released: tasks submitted since on those blocks wait for the program. */
+static atomic_int held;
+
 void *sj__rt_data_acquire(sj__data_t data, sj__mode_t mode)
 {
     starpu_data_handle_t h = sj__h(data);
@@ -157,12 +161,19 @@ void *sj__rt_data_acquire(sj__data_t data, sj__mode_t mode)
     sj__wd_leave();
     if (ret != 0)
         return NULL;
+    atomic_fetch_add(&held, 1);
     return (void *)starpu_data_get_local_ptr(h);
 }
 
 void sj__rt_data_release(sj__data_t data)
 {
+    atomic_fetch_sub(&held, 1);
     starpu_data_release(sj__h(data));
+}
+
+int sj__rt_data_held(void)
+{
+    return atomic_load(&held);
 }
 
 /* ---- transfers ------------------------------------------------------------ */

@@ -101,6 +101,44 @@ int64_t sj__rt_mem_available(void)
     return (int64_t)starpu_memory_get_available(STARPU_MAIN_RAM);
 }
 
+/* ---- a second try after memory came back -------------------------------------- */
+
+void sj__rt_mem_drain(void)
+{
+    if (sj__rt_data_held() > 0)
+        return;
+    /* Enough for the memory of destroyed blocks (given back in unregister_when_idle,
+     * the callback of an acquire that StarPU counts as a task) and for StarPU's own
+     * temporaries and flushed copies (into its cache, which starpu_malloc_flags
+     * reclaims). Deadlock-free: every rank is in the same collective call, so
+     * every task this rank waits for was submitted, and its counterparts on the
+     * other ranks too; the messages they wait for are moved by the ranks'
+     * StarPU-MPI threads, not by their application threads. */
+    sj__wd_enter("this rank's tasks, for the memory they give back (an allocation that "
+                 "failed is tried again once they are done)");
+    starpu_task_wait_for_all();
+    sj__wd_leave();
+}
+
+int sj__rt_alloc_agreed(int (*alloc)(void *ctx), void *ctx, sj__rt_op_t op, int64_t ok, int64_t bad,
+                        int *mine, int64_t *all)
+{
+    int rc = alloc(ctx);
+    int64_t v = rc < 0 ? bad : ok;
+    SJ_TRY(sj__rt_allreduce_i64(&v, 1, op));
+    if (v != ok) {
+        if (rc < 0) {
+            sj__rt_mem_drain();
+            rc = alloc(ctx);
+        }
+        v = rc < 0 ? bad : ok;
+        SJ_TRY(sj__rt_allreduce_i64(&v, 1, op));
+    }
+    *mine = rc;
+    *all = v;
+    return SJ_OK;
+}
+
 int sj__rt_data_register_alloc(sj__data_t *data, int owner, int64_t tag, size_t n, size_t elemsize)
 {
     *data = NULL;

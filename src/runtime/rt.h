@@ -116,6 +116,8 @@ int sj__rt_data_owner(sj__data_t data);
 /* Wait for the tasks that use the data and give its memory (on a rank holding a valid copy). */
 void *sj__rt_data_acquire(sj__data_t data, sj__mode_t mode);
 void sj__rt_data_release(sj__data_t data);
+/* Acquires (sj__rt_data_acquire) not yet released on this rank. */
+int sj__rt_data_held(void);
 
 /* ---- point-to-point transfers of data (StarPU-MPI, ordered with tasks) --- */
 
@@ -209,6 +211,34 @@ int sj__rt_sum_int(int value, int *sum);
  * "<before> on N other rank(s)<after>".
  */
 int sj__rt_agree_rc(const char *func, int rc, int code, const char *before, const char *after);
+/*
+ * Memory every rank allocates its part of, agreed (collective): @p alloc
+ * (SJ_OK or a negative code with its sentence; called again, it goes on from
+ * where it failed) runs on this rank, and one allreduce under @p op of
+ * @p ok (it succeeded) or @p bad (it failed) gives *all. When *all is not
+ * @p ok, each rank whose alloc failed waits for the work that can give memory
+ * back (sj__rt_mem_drain) and calls alloc once more, and the ranks agree once
+ * more: memory of a destroyed array that comes back a moment later is no
+ * failure, and only the failure path pays. *mine: alloc's last result here.
+ * Returns SJ_OK, or the agreement's error.
+ */
+int sj__rt_alloc_agreed(int (*alloc)(void *ctx), void *ctx, sj__rt_op_t op, int64_t ok, int64_t bad,
+                        int *mine, int64_t *all);
+/*
+ * sj__rt_alloc_agreed() with the verdict of sj__rt_agree_rc(): a rank whose
+ * alloc failed returns its code, the others SJ_ENOMEM with "<before> on N
+ * other rank(s)<after>".
+ */
+int sj__rt_agree_alloc(const char *func, int (*alloc)(void *ctx), void *ctx, const char *before,
+                       const char *after);
+/*
+ * Wait for this rank's tasks: the memory of destroyed arrays and temporaries
+ * comes back when their last tasks are done (and StarPU's copies of other
+ * ranks' blocks once flushed). Local; never while the program holds a block
+ * (sj_array_localpart_get, sj_array_acquire), which tasks submitted after it
+ * would wait for.
+ */
+void sj__rt_mem_drain(void);
 /* Allgather of doubles with direct MPI: sj__rt_direct_mpi() only. */
 int sj__rt_allgatherv_double(const double *send, int count, double *recv, const int counts[],
                              const int displs[]);
