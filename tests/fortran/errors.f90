@@ -120,10 +120,24 @@ program errors
     end if
     call sj_array_scatter(x, 0, fbuf, ierr)
     if (me == 0) call error_is(ierr, SJ_ETYPE, 'real(c_float)', 'scatter from real(c_float)')
-    ! block numbers start at 1
+    ! block numbers start at 1; the same bad number fails every rank alike
     call sj_array_block_get(x, 0, 0, buf(1:n), ierr)
-    if (me == 0) call error_is(ierr, SJ_ERANGE, 'numbered from 1', 'block 0')
-    call expect(ierr /= SJ_OK, 'block 0 accepted')
+    call error_is(ierr, SJ_ERANGE, 'block 0 is not a block of the array (blocks are numbered from 1)', &
+                  'block_get of block 0')
+    call sj_array_block_set(x, np + 1, 0, buf(1:n), ierr)
+    call error_is(ierr, SJ_ERANGE, 'numbered from 1', 'block_set of a block past the last')
+    block
+        real(c_double), pointer :: part(:)
+        call sj_array_localpart_get(x, 0, part, ierr)
+        call error_is(ierr, SJ_ERANGE, &
+                      'sj_array_localpart_get: block 0 is not a block of the array', &
+                      'localpart_get of block 0')
+    end block
+    block
+        real(c_float), pointer :: fpart(:)
+        call sj_array_localpart_get(x, 1, fpart, ierr)
+        call error_is(ierr, SJ_ETYPE, 'the pointer is real(c_float)', 'localpart_get as float')
+    end block
     ! a dense matrix of the wrong shape on its owner
     call sj_op_dense(s1, s1, 0, op, ierr, matrix=m)
     if (me == 0) call error_is(ierr, SJ_ESIZE, 'sj_op_dense', 'a 2 x 2 matrix for a larger space')
