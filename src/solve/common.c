@@ -170,25 +170,11 @@ void sj__solve_monitor(sj_solve_monitor_fn_t fn, void *ctx, const char *solver, 
 
 int sj__probe_create(int nslots, int nvals, sj__probe_t *p)
 {
-    *p = (sj__probe_t){.nslots = nslots, .nvals = nvals, .block = sj_rank()};
-    const int P = sj_nranks();
-    int rc = SJ_OK;
-    int *owners = sj__calloc((size_t)P, sizeof *owners);
-    p->arr = sj__calloc((size_t)nslots * (size_t)nvals, sizeof *p->arr);
-    if (!owners || !p->arr) {
-        free(owners);
-        free(p->arr);
-        p->arr = NULL;
+    *p = (sj__probe_t){.nslots = nslots, .nvals = nvals};
+    p->val = sj__calloc((size_t)nslots * (size_t)nvals, sizeof *p->val);
+    if (!p->val)
         return SJ_ENOMEM;
-    }
-    for (int r = 0; r < P; r++)
-        owners[r] = r;
-    SJ_TRY_GOTO(rc, sj_space_create(SJ_FLOAT64, 1, (int64_t[]){P}, (int[]){P}, &p->space), out);
-    SJ_TRY_GOTO(rc, sj_dist_create_explicit(1, (int[]){P}, owners, &p->dist), out);
-    for (int k = 0; k < nslots * nvals; k++)
-        SJ_TRY_GOTO(rc, sj_array_ones(p->space, p->dist, &p->arr[k]), out);
-out:
-    free(owners);
+    const int rc = sj_scalar_create(1.0, &p->one);
     if (rc < 0)
         sj__probe_destroy(p);
     return rc;
@@ -196,30 +182,23 @@ out:
 
 int sj__probe_put(sj__probe_t *p, int slot, int v, sj_scalar_t s)
 {
-    sj_array_t a = p->arr[slot * p->nvals + v];
-    SJ_TRY(sj_array_fill(1.0, a));
-    SJ_TRY(sj_array_scale_scalar(1.0, s, a)); /* 1 * s * 1: the scalar's bits */
-    return SJ_OK;
+    sj_scalar_t *at = &p->val[slot * p->nvals + v];
+    sj_scalar_destroy(at);                                 /* a value of this slot nobody read */
+    return sj_scalar_binary(SJ_SCALAR_MUL, s, p->one, at); /* s * 1: the scalar's bits */
 }
 
 int sj__probe_get(sj__probe_t *p, int slot, int v, double *value)
 {
-    sj_array_t a = p->arr[slot * p->nvals + v];
-    void *ptr = NULL;
-    SJ_TRY(sj_array_localpart_get(a, p->block, &ptr)); /* waits for this rank's block only */
-    *value = *(const double *)ptr;
-    SJ_TRY(sj_array_localpart_restore(a, p->block, &ptr));
-    return SJ_OK;
+    return sj__solve_peek(&p->val[slot * p->nvals + v], value);
 }
 
 void sj__probe_destroy(sj__probe_t *p)
 {
-    if (p->arr)
-        sj__solve_free_arrays(p->nslots * p->nvals, p->arr);
-    free(p->arr);
-    p->arr = NULL;
-    sj_dist_destroy(&p->dist);
-    sj_space_destroy(&p->space);
+    if (p->val)
+        sj__solve_free_scalars(p->nslots * p->nvals, p->val);
+    free(p->val);
+    p->val = NULL;
+    sj_scalar_destroy(&p->one);
 }
 
 int sj__solve_peek(sj_scalar_t *s, double *value)

@@ -45,21 +45,18 @@ void sj__solve_monitor(sj_solve_monitor_fn_t fn, void *ctx, const char *solver, 
                        int submitted, double rnorm, double arnorm, double objective, double t0);
 
 /*
- * Probes: graph scalars read without a message. Each rank owns one element
- * of each probe array (a 1-D float64 array of one block per rank); putting
- * a scalar in a probe is two local tasks per rank (fill with 1, scale by the
- * scalar, which gives the scalar's bits exactly), and reading it waits for
- * the rank's own block only. Every rank's copy of a graph scalar has the
- * same bits, so every rank reads the same value and takes the same decision
- * without agreeing on it. `nslots * nvals` arrays: slot k of an iteration
- * ring, value v of an iteration.
+ * Probes: graph scalars read without a message. Putting a scalar in a probe
+ * keeps a copy of it (one scalar task per rank: `s * 1`, the scalar's bits
+ * exactly), and reading it waits for this rank's copy only
+ * (sj__solve_peek), then frees it. Every rank's copy of a graph scalar has
+ * the same bits, so every rank reads the same value and takes the same
+ * decision without agreeing on it. `nslots * nvals` values: slot k of an
+ * iteration ring, value v of an iteration.
  */
 typedef struct sj__probe {
     int nslots, nvals;
-    int block; /* this rank's block */
-    sj_space_t space;
-    sj_dist_t dist;
-    sj_array_t *arr;
+    sj_scalar_t one;
+    sj_scalar_t *val;
 } sj__probe_t;
 
 int sj__probe_create(int nslots, int nvals, sj__probe_t *p);
