@@ -77,6 +77,13 @@ def main():
                  f"rank {r}'s report")
         need(rf"rank {last}: watchdog: .*sj_map: 1 running", "the stuck task, named")
         need(r"last collective call: sj_wait", "the last collective call")
+        need(r"; memory: \d+ MiB used of StarPU's limit of \d+ MiB, \d+ MiB available on the "
+             r"node; aborting", "the memory line")
+    elif a.mode == "memory":
+        for r in range(a.np):
+            need(rf"rank {r}: watchdog: no progress on any rank for \d+ s; .*; OUT OF MEMORY: "
+                 r"memory: 1[56] MiB used of StarPU's limit of 16 MiB, \d+ MiB available on the "
+                 r"node \(a copy StarPU must make may wait for memory", f"rank {r}'s memory line")
     elif a.mode == "farm":
         for r in range(a.np):  # in the farm, or in a collective it makes once done
             need(rf"rank {r}: watchdog: no progress on any rank for \d+ s; this rank is waiting "

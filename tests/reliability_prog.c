@@ -19,6 +19,9 @@
  *              blocking dots; the others must not be left waiting
  *   farm       watchdog on (2 s): a task farm (sj_pmap) whose items never
  *              return on the last rank; every rank waits in the farm
+ *   memory     watchdog on (2 s), StarPU's memory limit 16 MiB per rank, all
+ *              of it taken by an array: stalled as in stall, every rank's
+ *              report says it is out of memory (used and limit)
  *   stall_serialized, diverge_serialized
  *              stall and diverge in a program that started MPI itself at
  *              MPI_THREAD_SERIALIZED: the watchdog's thread and the check may
@@ -93,8 +96,10 @@ int main(int argc, char **argv)
     o.check_collectives =
         !strcmp(mode, "agree") || !strcmp(mode, "diverge") || !strcmp(mode, "root");
     if (!strcmp(mode, "stall") || !strcmp(mode, "unchecked") || !strcmp(mode, "imbalance") ||
-        !strcmp(mode, "farm"))
+        !strcmp(mode, "farm") || !strcmp(mode, "memory"))
         o.watchdog = 2.0;
+    if (!strcmp(mode, "memory"))
+        setenv("STARPU_LIMIT_CPU_MEM", "16", 1); /* MiB per rank, read when StarPU starts */
     CHECK(sj_init(&argc, &argv, &o));
     const int me = sj_rank(), np = sj_nranks(), last = np - 1;
     sj_space_t s;
@@ -121,6 +126,14 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "root")) {
         CHECK(sj_array_gather(x, me == last ? 1 % np : 0, buf));
     } else if (!strcmp(mode, "stall")) {
+        CHECK(sj_array_map(0, NULL, x, stuck, NULL, 0));
+        CHECK(sj_wait());
+    } else if (!strcmp(mode, "memory")) {
+        sj_space_t big; /* 16 MiB less 64 KiB per rank, beside x's few bytes */
+        sj_array_t all;
+        const int64_t n = (int64_t)np * (16 * 1024 - 64) * 1024 / 8;
+        CHECK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){n}, (int[]){np}, &big));
+        CHECK(sj_array_zeros(big, NULL, &all));
         CHECK(sj_array_map(0, NULL, x, stuck, NULL, 0));
         CHECK(sj_wait());
     } else if (!strcmp(mode, "unchecked")) {

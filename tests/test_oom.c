@@ -340,6 +340,46 @@ static void test_destroy_then_create(void **state)
     SJ_ASSERT_OK(sj_space_destroy(&bigger));
 }
 
+/*
+ * A task that reads another rank's block near the limit: the copy StarPU
+ * receives is its own allocation, which starjets cannot agree on beforehand.
+ * It goes over the limit instead of waiting for memory that never comes (a
+ * hang); the next allocation starjets makes there waits for it to be given
+ * back (the call's copies are flushed at its end) and succeeds.
+ */
+static void test_received_copy(void **state)
+{
+    (void)state;
+    if (sj_nranks() == 1)
+        skip(); /* nothing is received */
+    /* x and y: one 16 MiB block on rank 0; on the last rank, 40 MiB of its own */
+    sj_space_t h = space_mib(1, 16), fill = space_mib(1, 40);
+    sj_dist_t on_last;
+    SJ_ASSERT_OK(sj_dist_create_explicit(1, (int[]){1}, (int[]){last()}, &on_last));
+    sj_array_t x, y, f, b = NULL;
+    SJ_ASSERT_OK(sj_array_filled(h, NULL, 1.5, &x));
+    SJ_ASSERT_OK(sj_array_zeros(h, NULL, &y));
+    SJ_ASSERT_OK(sj_array_filled(fill, on_last, 1.0, &f));
+    /* runs on the last rank: a 16 MiB temporary (agreed: 56 MiB there) and x's copy (72) */
+    sj_op_t I;
+    SJ_ASSERT_OK(sj_op_identity(h, last(), &I));
+    SJ_ASSERT_OK(sj_op_apply(I, x, y));
+    holds(y, 1.5 * 16.0 * (MIB / 8));
+    SJ_ASSERT_OK(sj_op_destroy(&I));
+    /* beside the filler, 20 MiB fit once x's copy and the temporary are given back */
+    sj_space_t more = space_mib(1, 20);
+    SJ_ASSERT_OK(sj_array_ones(more, on_last, &b));
+    holds(b, 20.0 * (MIB / 8));
+    SJ_ASSERT_OK(sj_array_destroy(&b));
+    SJ_ASSERT_OK(sj_array_destroy(&f));
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_array_destroy(&y));
+    SJ_ASSERT_OK(sj_dist_destroy(&on_last));
+    SJ_ASSERT_OK(sj_space_destroy(&more));
+    SJ_ASSERT_OK(sj_space_destroy(&fill));
+    SJ_ASSERT_OK(sj_space_destroy(&h));
+}
+
 /* A failure that passes by the second try (injected once on one rank) is no failure. */
 static void test_failure_that_passes(void **state)
 {
@@ -458,6 +498,8 @@ int main(int argc, char **argv)
 {
     /* before sj_init: StarPU reads it when it starts (MiB of host memory per rank) */
     setenv("STARPU_LIMIT_CPU_MEM", "64", 1);
+    /* a wait for memory that never comes is a report and a failure, not a hang */
+    setenv("SJ_WATCHDOG", "20", 0);
     serialized = argc > 1 && strcmp(argv[1], "--serialized") == 0;
     if (serialized) {
         int level = 0;
@@ -471,6 +513,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_redistribute),
         cmocka_unit_test(test_destroy_then_create),
         cmocka_unit_test(test_failure_that_passes),
+        cmocka_unit_test(test_received_copy),
         cmocka_unit_test(test_handle_set_full),
     };
     const int rc = sj_test_main(tests, sizeof tests / sizeof tests[0], "oom");

@@ -324,6 +324,8 @@ static void report_and_abort(double stalled, int shared)
     pthread_mutex_unlock(&ck.lock);
     const int depth = atomic_load(&ck.waiting);
     const char *what = depth > 0 ? ck.what[(depth < 8 ? depth : 8) - 1] : NULL;
+    char mem[320];
+    sj__rt_mem_report(mem, sizeof mem);
     char doing[300];
     if (what)
         snprintf(doing, sizeof doing, "waiting in %s", what);
@@ -332,9 +334,9 @@ static void report_and_abort(double stalled, int shared)
     fprintf(stderr,
             "starjets: rank %d: watchdog: no progress %s for %.0f s; this rank is %s; last "
             "collective call: %s; tasks on this rank: %u submitted and not finished, %u ready; "
-            "%s; aborting (SJ_WATCHDOG=%g%s)\n",
+            "%s; %s; aborting (SJ_WATCHDOG=%g%s)\n",
             sj__rt.rank, shared ? "on any rank" : "on this rank", stalled, doing, last,
-            starpu_task_nsubmitted(), starpu_task_nready(), tasks, ck.watchdog, how_it_ends());
+            starpu_task_nsubmitted(), starpu_task_nready(), tasks, mem, ck.watchdog, how_it_ends());
     fflush(stderr);
     sleep(1); /* the other ranks' reports */
     end_job(4);

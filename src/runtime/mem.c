@@ -14,7 +14,9 @@
  * the unregister functions (data.c) give it back once StarPU is done with it.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <starpu_mpi.h>
 
@@ -99,6 +101,63 @@ int64_t sj__rt_mem_limit(void)
 int64_t sj__rt_mem_available(void)
 {
     return (int64_t)starpu_memory_get_available(STARPU_MAIN_RAM);
+}
+
+/* ---- StarPU's own allocations ------------------------------------------------- */
+
+/*
+ * What StarPU allocates itself in host memory (the copy of another rank's
+ * block that a task reads, a redistribution's staging, a block evicted from
+ * a GPU) is charged to the limit as before, but never waits for it: StarPU
+ * 1.3 would retry such an allocation forever when nothing can be reclaimed,
+ * and the task that needs it, with every rank waiting on it, would hang. The
+ * rank goes over its limit by the copies of the calls in flight instead; the
+ * next allocation of starjets' own sees it and first waits for them to be
+ * given back (sj__rt_alloc_agreed). The home memory of blocks, temporaries
+ * and strips is starjets' (mem_get), checked against the limit.
+ */
+void sj__rt_mem_start(void)
+{
+    for (unsigned node = 0; node < starpu_memory_nodes_get_count(); node++)
+        if (starpu_node_get_kind(node) == STARPU_CPU_RAM)
+            starpu_malloc_on_node_set_default_flags(
+                node, STARPU_MALLOC_PINNED | STARPU_MALLOC_COUNT | STARPU_MEMORY_OVERFLOW);
+}
+
+/* MemAvailable of /proc/meminfo in bytes, -1 when unknown. */
+static int64_t node_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return -1;
+    char line[128];
+    long long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib < 0 ? -1 : (int64_t)kib << 10;
+}
+
+void sj__rt_mem_report(char *buf, size_t size)
+{
+    const int64_t limit = sj__rt_mem_limit(), node = node_available();
+    const int64_t used = limit >= 0 ? limit - sj__rt_mem_available() : 0;
+    const int at_limit = limit >= 0 && used > limit - limit / 32; /* less than 1/32 of it left */
+    /* a node with less than 1/32 of its memory left is out of it for practical purposes */
+    const int64_t total = (int64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+    const int node_low = node >= 0 && total > 0 && node < total / 32;
+    char mine[96] = "StarPU has no memory limit";
+    if (limit >= 0)
+        snprintf(mine, sizeof mine, "%lld MiB used of StarPU's limit of %lld MiB",
+                 (long long)(used >> 20), (long long)(limit >> 20));
+    snprintf(buf, size, "%smemory: %s, %lld MiB available on the node%s",
+             at_limit || node_low ? "OUT OF MEMORY: " : "", mine, (long long)(node >> 20),
+             at_limit   ? " (a copy StarPU must make may wait for memory: docs/reliability.md, "
+                          "Running out of memory)"
+             : node_low ? " (an allocation of StarPU's may wait for memory: docs/reliability.md, "
+                          "Running out of memory)"
+                        : "");
 }
 
 /* ---- a second try after memory came back -------------------------------------- */

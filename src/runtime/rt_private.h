@@ -70,6 +70,11 @@ void sj__rt_pool_drain(void);
 /* Unregister a handle whose memory sj__rt_data_register_alloc made and give that memory back
  * (at once, or once its tasks are done); 0 when @p h is not such a handle (mem.c). */
 int sj__rt_mem_unregister(starpu_data_handle_t h);
+/* StarPU's own host allocations go over its memory limit instead of waiting (sj_init). */
+void sj__rt_mem_start(void);
+/* "memory: 72 MiB used of StarPU's limit of 64 MiB, ..." for the watchdog's report; it starts
+ * with "OUT OF MEMORY: " when the rank is at its limit or the node nearly out of memory. */
+void sj__rt_mem_report(char *buf, size_t size);
 int sj__rt_mem_unregister_submit(starpu_data_handle_t h);
 
 /* ---- BLAS kernels (blas_check.c) ---- */

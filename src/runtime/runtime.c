@@ -518,6 +518,7 @@ static int start_starpu(const sj_init_options_t *o, int *argc, char ***argv,
                          "starpu_mpi_init_conf failed (%d) with %s", ret, sj__rt.placement);
     }
     pin_mpi_thread();
+    sj__rt_mem_start();
     sj__rt_cuda_start();
     sj__trace_after_start();
     blas_single_thread(1);
