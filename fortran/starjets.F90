@@ -241,6 +241,15 @@ module starjets
         module procedure distribute_d1, distribute_d2, distribute_d3, distribute_s1, &
             distribute_s2, distribute_s3
     end interface
+    interface sj_space_create
+        module procedure space_create_i, space_create_i8
+    end interface
+    interface sj_array_rand
+        module procedure rand_i, rand_i8
+    end interface
+    interface sj_array_randn
+        module procedure randn_i, randn_i8
+    end interface
     interface sj_array_block_get
         module procedure block_get_d1, block_get_d2, block_get_d3, block_get_s1, block_get_s2, &
             block_get_s3

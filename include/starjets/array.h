@@ -235,7 +235,9 @@ int sj_array_wrap_local(sj_space_t space, sj_dist_t dist, void *base, const int6
  *
  * Local; blocking: waits for the tasks on this rank that write (READ) or use
  * (READWRITE) the array's local blocks, after which the host's memory holds
- * their latest values. Tasks submitted meanwhile wait for the release. Make no
+ * their latest values. Tasks submitted meanwhile that write the array wait for
+ * the release, and with SJ_ACCESS_READWRITE those that read it too (with
+ * SJ_ACCESS_READ they may run, reading alongside the host). Make no
  * collective starjets call that involves the array (a wait, a reduction, a
  * gather, an apply) between acquire and release: it would wait for this rank.
  * @retval SJ_OK on success

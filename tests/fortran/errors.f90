@@ -154,6 +154,26 @@ program errors
     call sj_array_fill(2.0_c_double, x)
     call sj_array_sum(x, v, rc)
     call expect(rc == SJ_OK .and. v == 2.0_c_double * n * np, 'a sum after the errors')
+
+    ! dims and seeds of kind c_int64_t (the kind of sj_block_info's lo and hi) are
+    ! taken as well as default integers, with the same result
+    block
+        type(sj_space) :: s8
+        type(sj_array) :: r4, r8
+        real(c_double) :: d4, d8
+        call sj_space_create(SJ_FLOAT64, [int(n * np, c_int64_t)], [np], s8, ierr)
+        call expect(ierr == SJ_OK, 'sj_space_create with c_int64_t dims')
+        call sj_array_rand(s1, 7, r4)
+        call sj_array_randn(s8, 7_c_int64_t, r8)
+        call sj_array_destroy(r8)
+        call sj_array_rand(s8, 7_c_int64_t, r8)
+        call sj_array_dot(r4, r4, d4)
+        call sj_array_dot(r8, r8, d8)
+        call expect(d4 == d8 .and. d4 > 0, 'rand with a c_int64_t seed')
+        call sj_array_destroy(r4)
+        call sj_array_destroy(r8)
+        call sj_space_destroy(s8)
+    end block
     call sj_array_destroy(x)
     call sj_array_destroy(y)
     call sj_space_destroy(s1)
