@@ -11,6 +11,7 @@
 
 /* Bad sj_init options tried: ncuda twice, placement, ncpus, worker_nice twice. */
 #define NBAD_OPTS 7
+#define NBAD_ENV 9
 
 /* What the calls made before sj_init() returned (checked once cmocka runs). */
 static struct {
@@ -22,7 +23,25 @@ static struct {
     sj_array_t zeros_out;
     int bad_opts_rc[NBAD_OPTS];
     char bad_opts_msg[NBAD_OPTS][512];
+    int bad_env_rc[NBAD_ENV], bad_env_null_rc[NBAD_ENV];
+    char bad_env_msg[NBAD_ENV][512];
+    int switches[6];
 } pre;
+
+/* Environment values sj_init_options_default() cannot read: sj_init() refuses each. */
+static const struct {
+    const char *name, *value, *says;
+} bad_env[] = {
+    {"SJ_NCPUS", "abc", "opts->ncpus"},
+    {"SJ_PLACEMENT", "noband", "opts->placement"},
+    {"SJ_CHECK_COLLECTIVES", "maybe", "opts->check_collectives"},
+    {"SJ_PROFILE", "x", "opts->profile"},
+    {"SJ_VERBOSE", "loud", "opts->verbose"},
+    {"SJ_WORKER_NICE", "nice", "opts->worker_nice"},
+    {"SJ_MAX_TASKS_IN_FLIGHT", "1e3", "opts->max_tasks_in_flight"},
+    {"SJ_WATCHDOG", "abc", "opts->watchdog"},
+    {"SJ_SCHED", "bogus", "not one of StarPU's schedulers"},
+};
 
 static void record_before_init(void)
 {
@@ -75,6 +94,43 @@ static void record_before_init(void)
         pre.bad_opts_rc[k] = sj_init(NULL, NULL, &o);
         snprintf(pre.bad_opts_msg[k], sizeof pre.bad_opts_msg[k], "%s", sj_last_error());
     }
+
+    /* So are environment variables that cannot be read, whether the options
+     * come from sj_init_options_default() or sj_init(NULL) reads them. */
+    for (int k = 0; k < NBAD_ENV; k++) {
+        const char *old = getenv(bad_env[k].name);
+        char saved[256] = "";
+        if (old)
+            snprintf(saved, sizeof saved, "%s", old);
+        setenv(bad_env[k].name, bad_env[k].value, 1);
+        sj_init_options_t o;
+        sj_init_options_default(&o);
+        sj_clear_error();
+        pre.bad_env_rc[k] = sj_init(NULL, NULL, &o);
+        snprintf(pre.bad_env_msg[k], sizeof pre.bad_env_msg[k], "%s", sj_last_error());
+        pre.bad_env_null_rc[k] = sj_init(NULL, NULL, NULL);
+        if (old)
+            setenv(bad_env[k].name, saved, 1);
+        else
+            unsetenv(bad_env[k].name);
+    }
+
+    /* Switches read yes/no words as well as numbers. */
+    static const char *const words[6] = {"yes", "Off", "TRUE", "no", "2", "0"};
+    const char *old = getenv("SJ_PROFILE");
+    char saved[256] = "";
+    if (old)
+        snprintf(saved, sizeof saved, "%s", old);
+    for (int k = 0; k < 6; k++) {
+        setenv("SJ_PROFILE", words[k], 1);
+        sj_init_options_t o;
+        sj_init_options_default(&o);
+        pre.switches[k] = o.profile;
+    }
+    if (old)
+        setenv("SJ_PROFILE", saved, 1);
+    else
+        unsetenv("SJ_PROFILE");
 }
 
 static void test_init_bad_options(void **state)
@@ -86,6 +142,25 @@ static void test_init_bad_options(void **state)
         assert_non_null(strstr(pre.bad_opts_msg[k], "sj_init"));
         assert_non_null(strstr(pre.bad_opts_msg[k], field[k]));
     }
+}
+
+static void test_init_bad_environment(void **state)
+{
+    (void)state;
+    for (int k = 0; k < NBAD_ENV; k++) {
+        char note[128];
+        snprintf(note, sizeof note, "%s is '%s'", bad_env[k].name, bad_env[k].value);
+        assert_int_equal(pre.bad_env_rc[k], SJ_EINVAL);
+        assert_int_equal(pre.bad_env_null_rc[k], SJ_EINVAL);
+        assert_non_null(strstr(pre.bad_env_msg[k], bad_env[k].says));
+        if (strcmp(bad_env[k].name, "SJ_SCHED") == 0)
+            assert_non_null(strstr(pre.bad_env_msg[k], "bogus"));
+        else
+            assert_non_null(strstr(pre.bad_env_msg[k], note));
+    }
+    const int expect[6] = {1, 0, 1, 0, 1, 0};
+    for (int k = 0; k < 6; k++)
+        assert_int_equal(pre.switches[k], expect[k]);
 }
 
 static void test_before_init(void **state)
@@ -339,12 +414,19 @@ int main(int argc, char **argv)
     (void)argv;
     record_before_init();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_before_init),      cmocka_unit_test(test_init_bad_options),
-        cmocka_unit_test(test_init_twice),       cmocka_unit_test(test_codes_table),
-        cmocka_unit_test(test_stats_null),       cmocka_unit_test(test_codes_distinct),
-        cmocka_unit_test(test_unknown_codes),    cmocka_unit_test(test_last_error),
-        cmocka_unit_test(test_last_error_trace), cmocka_unit_test(test_last_error_per_thread),
-        cmocka_unit_test(test_version),          cmocka_unit_test(test_dtype_size),
+        cmocka_unit_test(test_before_init),
+        cmocka_unit_test(test_init_bad_options),
+        cmocka_unit_test(test_init_bad_environment),
+        cmocka_unit_test(test_init_twice),
+        cmocka_unit_test(test_codes_table),
+        cmocka_unit_test(test_stats_null),
+        cmocka_unit_test(test_codes_distinct),
+        cmocka_unit_test(test_unknown_codes),
+        cmocka_unit_test(test_last_error),
+        cmocka_unit_test(test_last_error_trace),
+        cmocka_unit_test(test_last_error_per_thread),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_dtype_size),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "error");
 }

@@ -168,11 +168,17 @@ typedef struct sj_init_options {
 } sj_init_options_t;
 
 /**
- * @brief Fill @p opts with the defaults. Environment: `SJ_NCPUS`, `SJ_SCHED`,
- * `SJ_PLACEMENT` (split | nobind | starpu), `SJ_VERBOSE`, `SJ_TRACE` (folder),
- * `SJ_PROFILE` (0 or 1), `SJ_WORKER_NICE` (0 to 19),
- * `SJ_MAX_TASKS_IN_FLIGHT` (>= 0), `SJ_CHECK_COLLECTIVES` (0 or 1) and
- * `SJ_WATCHDOG` (seconds) change the defaults.
+ * @brief Fill @p opts with the defaults. Environment: `SJ_NCPUS`, `SJ_SCHED`
+ * (a StarPU scheduler name), `SJ_PLACEMENT` (split | nobind | starpu),
+ * `SJ_VERBOSE`, `SJ_TRACE` (folder), `SJ_PROFILE` (a switch),
+ * `SJ_WORKER_NICE` (0 to 19), `SJ_MAX_TASKS_IN_FLIGHT` (>= 0),
+ * `SJ_CHECK_COLLECTIVES` (a switch) and `SJ_WATCHDOG` (seconds) change the
+ * defaults. A switch is a whole number (non-zero: on) or yes / no, true /
+ * false, on / off in any case. A value that cannot be read (`SJ_NCPUS=abc`,
+ * `SJ_PLACEMENT=noband`, `SJ_CHECK_COLLECTIVES=maybe`) is never replaced by a
+ * default: it gives its field a value that sj_init() refuses with SJ_EINVAL
+ * and a sentence naming the variable and its value; so does an unknown
+ * `SJ_SCHED`. An empty variable counts as unset.
  *
  * Local; may be called before sj_init().
  * @param[out] opts options to fill

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h> /* strcasecmp */
 #ifdef __linux__
 #include <sys/resource.h>
 #include <unistd.h>
@@ -108,15 +109,70 @@ const char *sj_version(int *major, int *minor, int *patch)
     return SJ_VERSION_STRING;
 }
 
-/* An integer from the environment; @p dflt when unset or not a whole number. */
-static int env_int(const char *name, int dflt)
+/*
+ * The first environment variable sj_init_options_default() could not read:
+ * its option gets a value that sj_init() refuses, with a sentence naming the
+ * variable (env_note), so that SJ_NCPUS=abc or SJ_CHECK_COLLECTIVES=yes is an
+ * error, not a silent default.
+ */
+static struct {
+    const char *name;
+    char value[40];
+} env_bad;
+
+static void env_bad_set(const char *name, const char *value)
+{
+    if (env_bad.name)
+        return;
+    env_bad.name = name;
+    snprintf(env_bad.value, sizeof env_bad.value, "%s", value);
+}
+
+/* " (the environment variable NAME is 'VALUE')" when @p name could not be read, else "". */
+static const char *env_note(const char *name)
+{
+    static char note[96];
+    if (!env_bad.name || strcmp(env_bad.name, name) != 0)
+        return "";
+    snprintf(note, sizeof note, " (the environment variable %s is '%s')", name, env_bad.value);
+    return note;
+}
+
+/* An integer from the environment; @p dflt when unset or empty, @p bad when not a whole number. */
+static int env_int_or(const char *name, int dflt, int bad)
 {
     const char *v = getenv(name);
     if (!v || !*v)
         return dflt;
     char *end;
     long x = strtol(v, &end, 10);
-    return (*end == '\0' && x >= INT_MIN && x <= INT_MAX) ? (int)x : dflt;
+    if (*end == '\0' && x >= INT_MIN && x <= INT_MAX)
+        return (int)x;
+    env_bad_set(name, v);
+    return bad;
+}
+
+static int env_int(const char *name, int dflt)
+{
+    return env_int_or(name, dflt, dflt);
+}
+
+/* A switch from the environment: a whole number (non-zero: on), or no/yes,
+ * false/true, off/on in any case; @p bad otherwise. */
+static int env_bool(const char *name, int dflt, int bad)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return dflt;
+    static const char *const no[] = {"no", "false", "off"}, *const yes[] = {"yes", "true", "on"};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        if (strcasecmp(v, no[i]) == 0)
+            return 0;
+        if (strcasecmp(v, yes[i]) == 0)
+            return 1;
+    }
+    const int x = env_int_or(name, dflt, bad);
+    return x == bad ? bad : x != 0;
 }
 
 void sj_init_options_default(sj_init_options_t *opts)
@@ -124,31 +180,40 @@ void sj_init_options_default(sj_init_options_t *opts)
     if (!opts)
         return;
     memset(opts, 0, sizeof *opts);
-    opts->ncpus = env_int("SJ_NCPUS", -1);
+    env_bad.name = NULL;
+    /* A value that cannot be read gives its option a value sj_init() refuses. */
+    opts->ncpus = env_int_or("SJ_NCPUS", -1, -2);
     opts->ncuda = 0;
-    opts->sched = getenv("SJ_SCHED");
+    const char *sched = getenv("SJ_SCHED");
+    opts->sched = sched && *sched ? sched : NULL;
     opts->placement = SJ_PLACE_SPLIT;
     const char *p = getenv("SJ_PLACEMENT");
-    if (p && strcmp(p, "nobind") == 0)
+    if (p && strcmp(p, "nobind") == 0) {
         opts->placement = SJ_PLACE_SPLIT_NOBIND;
-    else if (p && strcmp(p, "starpu") == 0)
+    } else if (p && strcmp(p, "starpu") == 0) {
         opts->placement = SJ_PLACE_STARPU;
+    } else if (p && *p && strcmp(p, "split") != 0) {
+        env_bad_set("SJ_PLACEMENT", p);
+        opts->placement = (sj_placement_t)-1;
+    }
     opts->reserve_mpi_core = -1;
     opts->environment_overrides = 1;
-    opts->verbose = env_int("SJ_VERBOSE", 0);
+    opts->verbose = env_int_or("SJ_VERBOSE", 0, -1);
     const char *trace = getenv("SJ_TRACE");
     opts->trace_dir = trace && *trace ? trace : NULL;
-    opts->profile = env_int("SJ_PROFILE", 0);
-    opts->worker_nice = env_int("SJ_WORKER_NICE", 0);
-    opts->max_tasks_in_flight = env_int("SJ_MAX_TASKS_IN_FLIGHT", 1000);
-    opts->check_collectives = env_int("SJ_CHECK_COLLECTIVES", 0);
+    opts->profile = env_bool("SJ_PROFILE", 0, -1);
+    opts->worker_nice = env_int_or("SJ_WORKER_NICE", 0, -1);
+    opts->max_tasks_in_flight = env_int_or("SJ_MAX_TASKS_IN_FLIGHT", 1000, -1);
+    opts->check_collectives = env_bool("SJ_CHECK_COLLECTIVES", 0, -1);
     const char *wd = getenv("SJ_WATCHDOG");
     opts->watchdog = 0;
     if (wd && *wd) { /* not a number: NAN, which sj_init refuses with a sentence */
         char *end;
         opts->watchdog = strtod(wd, &end);
-        if (*end != '\0')
+        if (*end != '\0') {
+            env_bad_set("SJ_WATCHDOG", wd);
             opts->watchdog = NAN;
+        }
     }
     opts->comm = MPI_COMM_WORLD;
 }
@@ -389,6 +454,16 @@ static void stop_mpi(void)
     sj__trace_env_restore();
 }
 
+/* A scheduler StarPU knows by that name. */
+static int known_scheduler(const char *name)
+{
+    struct starpu_sched_policy **p = starpu_sched_get_predefined_policies();
+    for (; p && *p; p++)
+        if ((*p)->policy_name && strcmp((*p)->policy_name, name) == 0)
+            return 1;
+    return 0;
+}
+
 static int check_options(const sj_init_options_t *o)
 {
     const char *f = "sj_init";
@@ -397,17 +472,31 @@ static int check_options(const sj_init_options_t *o)
                 "opts->ncuda is %d but starjets was built without CUDA (SJ_USE_CUDA=OFF)",
                 o->ncuda);
     SJ_CHECK_FN(f, o->placement >= SJ_PLACE_SPLIT && o->placement <= SJ_PLACE_STARPU, SJ_EINVAL,
-                "opts->placement is %d, not an sj_placement_t", (int)o->placement);
-    SJ_CHECK_FN(f, o->ncpus >= -1, SJ_EINVAL, "opts->ncpus is %d, expected -1 (automatic) or >= 0",
-                o->ncpus);
+                "opts->placement is %d, not an sj_placement_t%s", (int)o->placement,
+                env_note("SJ_PLACEMENT"));
+    SJ_CHECK_FN(f, o->ncpus >= -1, SJ_EINVAL,
+                "opts->ncpus is %d, expected -1 (automatic) or >= 0%s", o->ncpus,
+                env_note("SJ_NCPUS"));
+    SJ_CHECK_FN(f, o->verbose >= 0, SJ_EINVAL, "opts->verbose is %d, expected 0 or more%s",
+                o->verbose, env_note("SJ_VERBOSE"));
+    SJ_CHECK_FN(f, o->profile >= 0, SJ_EINVAL, "opts->profile is %d, expected 0 or 1%s", o->profile,
+                env_note("SJ_PROFILE"));
     SJ_CHECK_FN(f, o->worker_nice >= 0 && o->worker_nice <= 19, SJ_EINVAL,
-                "opts->worker_nice is %d, expected 0 to 19", o->worker_nice);
+                "opts->worker_nice is %d, expected 0 to 19%s", o->worker_nice,
+                env_note("SJ_WORKER_NICE"));
     SJ_CHECK_FN(f, o->max_tasks_in_flight >= 0, SJ_EINVAL,
-                "opts->max_tasks_in_flight is %d, expected 0 (no bound) or more",
-                o->max_tasks_in_flight);
+                "opts->max_tasks_in_flight is %d, expected 0 (no bound) or more%s",
+                o->max_tasks_in_flight, env_note("SJ_MAX_TASKS_IN_FLIGHT"));
+    SJ_CHECK_FN(f, o->check_collectives >= 0, SJ_EINVAL,
+                "opts->check_collectives is %d, expected 0 or 1%s", o->check_collectives,
+                env_note("SJ_CHECK_COLLECTIVES"));
     SJ_CHECK_FN(f, o->watchdog >= 0 && isfinite(o->watchdog), SJ_EINVAL,
-                "opts->watchdog is %g, expected 0 (none) or a number of seconds (SJ_WATCHDOG?)",
-                o->watchdog);
+                "opts->watchdog is %g, expected 0 (none) or a number of seconds%s", o->watchdog,
+                env_note("SJ_WATCHDOG"));
+    SJ_CHECK_FN(f, !o->sched || known_scheduler(o->sched), SJ_EINVAL,
+                "opts->sched is '%s', not one of StarPU's schedulers (lws, eager, dmda, dmdas, "
+                "ws, prio, random, ...; SJ_SCHED sets it)",
+                o->sched ? o->sched : "");
     SJ_CHECK_FN(f, o->comm != MPI_COMM_NULL, SJ_EINVAL,
                 "opts->comm is MPI_COMM_NULL: give the communicator starjets runs on "
                 "(MPI_COMM_WORLD by default); a rank outside it does not call sj_init");
