@@ -96,6 +96,12 @@ def main():
                  r"in .*last collective call: sj_array_dot", f"rank {r}'s report")
         need(rf"rank {last}: watchdog: .*this rank is not in a starjets wait \(in the program's "
              r"own code\)", "the sleeping rank's report")
+    elif a.mode == "held":
+        for r in range(a.np - 1):
+            need(rf"rank {r}: watchdog: no progress on any rank for \d+ s; this rank is waiting "
+                 r"in ", f"rank {r}'s report")
+        need(rf"rank {last}: watchdog: .*this rank is not in a starjets wait \(in the program's "
+             r"own code\) and holds 1 block\(s\) it acquired", "the holding rank's report")
     elif a.mode == "kill":
         pass  # ended, non-zero, in time: checked above
     for f in fails:

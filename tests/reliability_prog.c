@@ -19,6 +19,10 @@
  *              blocking dots; the others must not be left waiting
  *   farm       watchdog on (2 s): a task farm (sj_pmap) whose items never
  *              return on the last rank; every rank waits in the farm
+ *   held       watchdog on (2 s): the last rank takes its block of x with
+ *              sj_array_localpart_get, scales x and stays in its own code; the
+ *              scaling of its block waits for the release, the others wait in
+ *              sj_wait: its report says it holds an acquired block
  *   memory     watchdog on (2 s), StarPU's memory limit 16 MiB per rank, all
  *              of it taken by an array: stalled as in stall, every rank's
  *              report says it is out of memory (used and limit)
@@ -96,7 +100,7 @@ int main(int argc, char **argv)
     o.check_collectives =
         !strcmp(mode, "agree") || !strcmp(mode, "diverge") || !strcmp(mode, "root");
     if (!strcmp(mode, "stall") || !strcmp(mode, "unchecked") || !strcmp(mode, "imbalance") ||
-        !strcmp(mode, "farm") || !strcmp(mode, "memory"))
+        !strcmp(mode, "farm") || !strcmp(mode, "memory") || !strcmp(mode, "held"))
         o.watchdog = 2.0;
     if (!strcmp(mode, "memory"))
         setenv("STARPU_LIMIT_CPU_MEM", "16", 1); /* MiB per rank, read when StarPU starts */
@@ -141,6 +145,16 @@ int main(int argc, char **argv)
             sleep(1000); /* the bug: the others are in a dot */
         else
             CHECK(sj_array_dot(x, x, &v));
+        CHECK(sj_wait());
+    } else if (!strcmp(mode, "held")) {
+        if (me == last) {
+            void *mine;
+            CHECK(sj_array_localpart_get(x, last, &mine));
+            CHECK(sj_array_scale(2.0, x)); /* its block's task waits for the release */
+            sleep(1000);                   /* the bug: the release never comes */
+        } else {
+            CHECK(sj_array_scale(2.0, x));
+        }
         CHECK(sj_wait());
     } else if (!strcmp(mode, "imbalance")) {
         for (int k = 0; k < 5; k++)

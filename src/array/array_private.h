@@ -133,5 +133,9 @@ int sj__array_reduce_graph(sj_reduce_op_t op, sj_array_t x, sj__partial_fn_t par
 
 /* Make a scalar object around a local handle (this rank's copy). */
 int sj__scalar_wrap(sj__data_t handle, sj_scalar_t *out);
+/* sj_scalar_value() and sj_scalar_destroy() for a scalar of starjets' own: the
+ * same work, but not numbered as collective calls of the program's. */
+int sj__scalar_read(const char *func, sj_scalar_t scalar, double *value);
+void sj__scalar_free(sj_scalar_t scalar);
 
 #endif /* SJ_ARRAY_PRIVATE_H */

@@ -62,15 +62,8 @@ static int inline_partials(sj_array_t x, int nlocal, const int *mine)
     return nlocal == 1 || elems <= SJ__INLINE_ELEMS;
 }
 
-/* Blocking reduction through the graph scalar, for MPI without THREAD_MULTIPLE. */
-static int reduce_via_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double *value)
-{
-    sj_scalar_t s;
-    SJ_TRY(sj_array_reduce_scalar(op, x, y, &s));
-    int rc = sj_scalar_value(s, value);
-    sj_scalar_destroy(&s);
-    return rc;
-}
+static int reduce_via_scalar(const char *func, sj_reduce_op_t op, sj_array_t x, sj_array_t y,
+                             double *value);
 
 /*
  * This rank's per-block results into @p local (nlocal doubles, in the order of
@@ -120,7 +113,7 @@ static int reduce_blocking(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double
     SJ_TRY(check_reduce(__func__, op, x, y));
     SJ_CHECK_NULL(value);
     if (!sj__rt_direct_mpi())
-        return sj__named(reduce_via_scalar(op, x, y, value), __func__);
+        return sj__named(reduce_via_scalar(__func__, op, x, y, value), __func__);
 
     const sj_dist_t d = x->dist;
     const int me = sj__rt_rank(), nranks = sj__rt_nranks(), total = d->total;
@@ -265,6 +258,19 @@ static int plain_partial(void *ctx, int block, sj__data_t out)
 {
     const partial_ctx_t *c = ctx;
     return submit_partial(c->op, c->x, c->y, block, out);
+}
+
+/* Blocking reduction through the graph scalar, for MPI without THREAD_MULTIPLE:
+ * the program made one collective call (the reduction), whatever the thread level. */
+static int reduce_via_scalar(const char *func, sj_reduce_op_t op, sj_array_t x, sj_array_t y,
+                             double *value)
+{
+    sj_scalar_t s;
+    partial_ctx_t ctx = {op, x, y};
+    SJ_TRY(sj__named(sj__array_reduce_graph(op, x, plain_partial, &ctx, &s), func));
+    int rc = sj__scalar_read(func, s, value);
+    sj__scalar_free(s);
+    return rc;
 }
 
 int sj_array_reduce_scalar(sj_reduce_op_t op, sj_array_t x, sj_array_t y, sj_scalar_t *result)

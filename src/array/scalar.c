@@ -81,17 +81,27 @@ int sj_scalar_binary(sj_scalar_op_t op, sj_scalar_t a, sj_scalar_t b, sj_scalar_
     return sj__named(rc, __func__);
 }
 
+int sj__scalar_read(const char *func, sj_scalar_t scalar, double *value)
+{
+    const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
+    SJ_CHECK_FN(func, p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
+    *value = *p;
+    sj__rt_data_release(scalar->handle);
+    return sj__rt_check_task_errors(func);
+}
+
+void sj__scalar_free(sj_scalar_t scalar)
+{
+    scalar_free(scalar);
+}
+
 int sj_scalar_value(sj_scalar_t scalar, double *value)
 {
     SJ_TRY(sj__rt_check_collective(__func__));
     SJ_TRY(sj__check_running(__func__));
     SJ_CHECK_HANDLE(scalar, SJ__KIND_SCALAR);
     SJ_CHECK_NULL(value);
-    const double *p = sj__rt_data_acquire(scalar->handle, SJ__R);
-    SJ_CHECK(p != NULL, SJ_ERUNTIME, "cannot acquire the scalar");
-    *value = *p;
-    sj__rt_data_release(scalar->handle);
-    return sj__rt_check_task_errors(__func__);
+    return sj__scalar_read(__func__, scalar, value);
 }
 
 int sj_scalar_destroy(sj_scalar_t *scalar)

@@ -84,7 +84,20 @@ static struct {
 
 /* ---- where the program made the call ------------------------------------------ */
 
-/* The first frame of the call stack outside libstarjets, as "symbol+0xoff (file)". */
+/* A frame of starjets' own: of this library, or of another libstarjets* (the
+ * Fortran module's, whose wrappers call this one). */
+static int ours(const Dl_info *info, const Dl_info *self)
+{
+    if (info->dli_fbase == self->dli_fbase)
+        return 1;
+    const char *file = info->dli_fname;
+    if (!file)
+        return 0;
+    const char *base = strrchr(file, '/');
+    return strncmp(base ? base + 1 : file, "libstarjets", 11) == 0;
+}
+
+/* The first frame of the call stack outside starjets' libraries, as "symbol+0xoff (file)". */
 static void call_site(char *out, size_t size)
 {
     void *frames[24];
@@ -95,7 +108,7 @@ static void call_site(char *out, size_t size)
         return;
     for (int i = 1; i < n; i++) {
         Dl_info info;
-        if (!dladdr(frames[i], &info) || info.dli_fbase == self.dli_fbase)
+        if (!dladdr(frames[i], &info) || ours(&info, &self))
             continue;
         const char *file = info.dli_fname ? info.dli_fname : "?";
         /* a return address: the call is the instruction before it */
@@ -326,9 +339,16 @@ static void report_and_abort(double stalled, int shared)
     const char *what = depth > 0 ? ck.what[(depth < 8 ? depth : 8) - 1] : NULL;
     char mem[320];
     sj__rt_mem_report(mem, sizeof mem);
-    char doing[300];
+    char doing[400];
+    const int held = sj__rt_data_held();
     if (what)
         snprintf(doing, sizeof doing, "waiting in %s", what);
+    else if (held > 0)
+        snprintf(doing, sizeof doing,
+                 "not in a starjets wait (in the program's own code) and holds %d block(s) it "
+                 "acquired (sj_array_acquire, sj_array_localpart_get: tasks that write them, "
+                 "here or on other ranks, wait for the release)",
+                 held);
     else
         snprintf(doing, sizeof doing, "not in a starjets wait (in the program's own code)");
     fprintf(stderr,
