@@ -577,6 +577,32 @@ static void test_user_error_one_block(void **state)
     check_user_error(0);
 }
 
+/* A blocking reduction reports the failed tasks before it on every rank (the
+ * counts travel in its own gather), once, and the next one succeeds. */
+static void test_user_error_blocking_reduction(void **state)
+{
+    (void)state;
+    sj_space_t s = make_space(0, SJ_FLOAT64);
+    sj_array_t x = NULL;
+    SJ_ASSERT_OK(sj_array_zeros(s, NULL, &x));
+    const int only = 0; /* block 0, on rank 0 */
+    SJ_ASSERT_OK(sj_array_map(0, NULL, x, fail_block, &only, sizeof only));
+    sj_clear_error();
+    double v = 0;
+    int rc = sj_array_sum(x, &v);
+    assert_int_equal(rc, SJ_EUSER);
+    if (sj_rank() == 0)
+        assert_non_null(strstr(sj_last_error(), "failed on rank 0; first:"));
+    else
+        assert_non_null(strstr(sj_last_error(), "failed on other ranks"));
+    assert_non_null(strstr(sj_last_error(), "sj_array_sum"));
+    SJ_ASSERT_OK(sj_array_fill(1.0, x));
+    SJ_ASSERT_OK(sj_array_sum(x, &v));
+    assert_true(v == (double)length_of(s));
+    SJ_ASSERT_OK(sj_array_destroy(&x));
+    SJ_ASSERT_OK(sj_space_destroy(&s));
+}
+
 /* ---- bad input ---------------------------------------------------------------------- */
 
 typedef struct pair {
@@ -713,6 +739,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_map_kernel),
         cmocka_unit_test(test_user_error_every_block),
         cmocka_unit_test(test_user_error_one_block),
+        cmocka_unit_test(test_user_error_blocking_reduction),
         cmocka_unit_test(test_bad_different_spaces),
         cmocka_unit_test(test_bad_different_layouts),
         cmocka_unit_test(test_bad_mixed_types),

@@ -115,28 +115,42 @@ static int reduce_blocking(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double
     if (!sj__rt_direct_mpi())
         return sj__named(reduce_via_scalar(__func__, op, x, y, value), __func__);
 
+    /* One gather carries each rank's per-block results and, after them, its
+     * count of failed tasks: the task-error check costs no collective of its own. */
     const sj_dist_t d = x->dist;
     const int me = sj__rt_rank(), nranks = sj__rt_nranks(), total = d->total;
     const int nlocal = d->local_start[me + 1] - d->local_start[me];
-    double *local = sj__calloc((size_t)nlocal, sizeof(double));
-    double *all = sj__calloc((size_t)total, sizeof(double));
+    double *local = sj__calloc((size_t)nlocal + 1, sizeof(double));
+    double *all = sj__calloc((size_t)(total + nranks), sizeof(double));
     double *part = sj__calloc((size_t)total, sizeof(double));
     int *counts = sj__calloc((size_t)nranks, sizeof(int));
+    int *displs = sj__calloc((size_t)nranks, sizeof(int));
+    sj__task_errors_t errors;
     int rc;
-    SJ_TRY_GOTO(rc, local && all && part && counts ? SJ_OK : SJ_ENOMEM, out);
+    SJ_TRY_GOTO(rc, local && all && part && counts && displs ? SJ_OK : SJ_ENOMEM, out);
     SJ_TRY_GOTO(rc, local_partials(op, x, y, nlocal, d->local + d->local_start[me], local), out);
-    for (int r = 0; r < nranks; r++)
-        counts[r] = d->local_start[r + 1] - d->local_start[r];
-    SJ_TRY_GOTO(rc, sj__rt_allgatherv_double(local, nlocal, all, counts, d->local_start), out);
-    for (int i = 0; i < total; i++) /* grouped by owner -> block order */
-        part[d->local[i]] = all[i];
+    SJ_TRY_GOTO(rc, sj__rt_task_errors_take(&errors), out);
+    local[nlocal] = errors.local;
+    for (int r = 0; r < nranks; r++) {
+        counts[r] = d->local_start[r + 1] - d->local_start[r] + 1;
+        displs[r] = d->local_start[r] + r;
+    }
+    SJ_TRY_GOTO(rc, sj__rt_allgatherv_double(local, nlocal + 1, all, counts, displs), out);
+    double failed = 0;
+    for (int r = 0; r < nranks; r++) { /* grouped by owner -> block order */
+        for (int i = d->local_start[r]; i < d->local_start[r + 1]; i++)
+            part[d->local[i]] = all[i + r];
+        failed += all[d->local_start[r + 1] + r];
+    }
     *value = sj__reduce_finish(op, sj__reduce_tree(op, part, total), array_length(x));
+    rc = sj__rt_task_errors_verdict(__func__, &errors, (int)failed);
 out:
     free(local);
     free(all);
     free(part);
     free(counts);
-    return rc < 0 ? sj__error_rename(rc, __func__) : sj__rt_check_task_errors(__func__);
+    free(displs);
+    return rc < 0 ? sj__error_rename(rc, __func__) : SJ_OK;
 }
 
 /*

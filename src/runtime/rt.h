@@ -177,6 +177,18 @@ int sj__rt_op_records(const char *path, const char *func);
 void sj__rt_task_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Collective: SJ_EUSER on every rank when a task failed on any, then clears. */
 int sj__rt_check_task_errors(const char *func);
+/*
+ * sj__rt_check_task_errors() in two halves, for a caller that adds the ranks'
+ * counts up in a collective of its own (a blocking reduction carries them in
+ * its gather): take this rank's count (and clear it), then the verdict from
+ * the sum over the ranks.
+ */
+typedef struct sj__task_errors {
+    int local;     /* tasks that failed on this rank since the last check */
+    char msg[256]; /* the first one's sentence */
+} sj__task_errors_t;
+int sj__rt_task_errors_take(sj__task_errors_t *e);
+int sj__rt_task_errors_verdict(const char *func, const sj__task_errors_t *e, int global);
 
 /* ---- collectives and byte moves at any MPI thread level (coll.c) -------- */
 
