@@ -69,6 +69,13 @@ static starpu_data_handle_t pool[POOL_MAX];
 static int pool_head, pool_count;
 static char pooled; /* its address marks a handle that may go to the pool */
 
+/* A pool handle's user data is the marker above, not memory of mem.c's: never
+ * hand it to mem.c, which reads its own records there. */
+static int is_pooled(starpu_data_handle_t h)
+{
+    return starpu_data_get_user_data(h) == &pooled;
+}
+
 static int pool_take(starpu_data_handle_t *h)
 {
     pthread_mutex_lock(&pool_lock);
@@ -84,7 +91,7 @@ static int pool_take(starpu_data_handle_t *h)
 
 static int pool_give(starpu_data_handle_t h)
 {
-    if (starpu_data_get_user_data(h) != &pooled)
+    if (!is_pooled(h))
         return 0;
     pthread_mutex_lock(&pool_lock);
     int kept = pool_count < POOL_MAX;
@@ -126,16 +133,20 @@ int sj__rt_data_register_local(sj__data_t *data, void *ptr, size_t n, size_t ele
 
 void sj__rt_data_unregister(sj__data_t data)
 {
+    starpu_data_handle_t h = sj__h(data);
     sj__rt.handles--;
-    if (!sj__rt_mem_unregister(sj__h(data)))
-        starpu_data_unregister(sj__h(data));
+    if (is_pooled(h) || !sj__rt_mem_unregister(h))
+        starpu_data_unregister(h);
 }
 
 void sj__rt_data_unregister_submit(sj__data_t data)
 {
+    starpu_data_handle_t h = sj__h(data);
     sj__rt.handles--;
-    if (!pool_give(sj__h(data)) && !sj__rt_mem_unregister_submit(sj__h(data)))
-        starpu_data_unregister_submit(sj__h(data));
+    if (pool_give(h))
+        return;
+    if (is_pooled(h) || !sj__rt_mem_unregister_submit(h))
+        starpu_data_unregister_submit(h);
 }
 
 void sj__rt_data_flush(sj__data_t data)
