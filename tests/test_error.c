@@ -25,7 +25,7 @@ static struct {
     char bad_opts_msg[NBAD_OPTS][512];
     int bad_env_rc[NBAD_ENV], bad_env_null_rc[NBAD_ENV];
     char bad_env_msg[NBAD_ENV][512];
-    int switches[6];
+    int switches[7];
 } pre;
 
 /* Environment values sj_init_options_default() cannot read: sj_init() refuses each. */
@@ -116,12 +116,12 @@ static void record_before_init(void)
     }
 
     /* Switches read yes/no words as well as numbers. */
-    static const char *const words[6] = {"yes", "Off", "TRUE", "no", "2", "0"};
+    static const char *const words[7] = {"yes", "Off", "TRUE", "no", "2", "0", "-1"};
     const char *old = getenv("SJ_PROFILE");
     char saved[256] = "";
     if (old)
         snprintf(saved, sizeof saved, "%s", old);
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < 7; k++) {
         setenv("SJ_PROFILE", words[k], 1);
         sj_init_options_t o;
         sj_init_options_default(&o);
@@ -158,8 +158,8 @@ static void test_init_bad_environment(void **state)
         else
             assert_non_null(strstr(pre.bad_env_msg[k], note));
     }
-    const int expect[6] = {1, 0, 1, 0, 1, 0};
-    for (int k = 0; k < 6; k++)
+    const int expect[7] = {1, 0, 1, 0, 1, 0, 1};
+    for (int k = 0; k < 7; k++)
         assert_int_equal(pre.switches[k], expect[k]);
 }
 

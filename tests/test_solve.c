@@ -7,6 +7,8 @@
  */
 #include "sj_test.h"
 
+#include <unistd.h> /* getpid */
+
 /* ---- dense serial reference ---------------------------------------------------- */
 
 /* A deterministic value in [-1, 1) from (seed, i, j). */
@@ -623,10 +625,13 @@ static void test_bits_across_rank_counts(void **state)
         return;
     char path[64];
     snprintf(path, sizeof path, "solve_bits_np%d.txt", sj_nranks());
-    FILE *f = fopen(path, "w");
+    char tmp[80]; /* written aside, then renamed: a run beside this one reads all or nothing */
+    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
     if (f) {
         fprintf(f, "%s\n%s\n", line[0], line[1]);
         fclose(f);
+        rename(tmp, path);
     }
     for (int P = 1; P <= 4; P++) {
         snprintf(path, sizeof path, "solve_bits_np%d.txt", P);

@@ -135,7 +135,11 @@ static int reduce_blocking(sj_reduce_op_t op, sj_array_t x, sj_array_t y, double
         counts[r] = d->local_start[r + 1] - d->local_start[r] + 1;
         displs[r] = d->local_start[r] + r;
     }
-    SJ_TRY_GOTO(rc, sj__rt_allgatherv_double(local, nlocal + 1, all, counts, displs), out);
+    rc = sj__rt_allgatherv_double(local, nlocal + 1, all, counts, displs);
+    if (rc < 0) {
+        sj__rt_task_errors_putback(&errors); /* reported by the next check */
+        goto out;
+    }
     double failed = 0;
     for (int r = 0; r < nranks; r++) { /* grouped by owner -> block order */
         for (int i = d->local_start[r]; i < d->local_start[r + 1]; i++)

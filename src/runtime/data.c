@@ -472,6 +472,17 @@ int sj__rt_task_errors_take(sj__task_errors_t *e)
     return SJ_OK;
 }
 
+void sj__rt_task_errors_putback(const sj__task_errors_t *e)
+{
+    if (e->local == 0)
+        return;
+    pthread_mutex_lock(&task_error_lock);
+    if (task_errors == 0)
+        snprintf(task_error_msg, sizeof task_error_msg, "%s", e->msg);
+    task_errors += e->local;
+    pthread_mutex_unlock(&task_error_lock);
+}
+
 int sj__rt_task_errors_verdict(const char *func, const sj__task_errors_t *e, int global)
 {
     if (global == 0)

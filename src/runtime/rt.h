@@ -188,6 +188,8 @@ typedef struct sj__task_errors {
     char msg[256]; /* the first one's sentence */
 } sj__task_errors_t;
 int sj__rt_task_errors_take(sj__task_errors_t *e);
+/* Give a taken count back (the collective that was to carry it failed). */
+void sj__rt_task_errors_putback(const sj__task_errors_t *e);
 int sj__rt_task_errors_verdict(const char *func, const sj__task_errors_t *e, int global);
 
 /* ---- collectives and byte moves at any MPI thread level (coll.c) -------- */

@@ -115,27 +115,34 @@ const char *sj_version(int *major, int *minor, int *patch)
  * variable (env_note), so that SJ_NCPUS=abc or SJ_CHECK_COLLECTIVES=yes is an
  * error, not a silent default.
  */
+#define ENV_BAD_MAX 10
 static struct {
     const char *name;
     char value[40];
-} env_bad;
+} env_bad[ENV_BAD_MAX];
+static int env_nbad;
 
 static void env_bad_set(const char *name, const char *value)
 {
-    if (env_bad.name)
+    if (env_nbad == ENV_BAD_MAX)
         return;
-    env_bad.name = name;
-    snprintf(env_bad.value, sizeof env_bad.value, "%s", value);
+    env_bad[env_nbad].name = name;
+    snprintf(env_bad[env_nbad].value, sizeof env_bad[env_nbad].value, "%s", value);
+    env_nbad++;
 }
 
 /* " (the environment variable NAME is 'VALUE')" when @p name could not be read, else "". */
 static const char *env_note(const char *name)
 {
     static char note[96];
-    if (!env_bad.name || strcmp(env_bad.name, name) != 0)
-        return "";
-    snprintf(note, sizeof note, " (the environment variable %s is '%s')", name, env_bad.value);
-    return note;
+    for (int i = 0; i < env_nbad; i++) {
+        if (strcmp(env_bad[i].name, name) == 0) {
+            snprintf(note, sizeof note, " (the environment variable %s is '%s')", name,
+                     env_bad[i].value);
+            return note;
+        }
+    }
+    return "";
 }
 
 /* An integer from the environment; @p dflt when unset or empty, @p bad when not a whole number. */
@@ -171,8 +178,12 @@ static int env_bool(const char *name, int dflt, int bad)
         if (strcasecmp(v, yes[i]) == 0)
             return 1;
     }
-    const int x = env_int_or(name, dflt, bad);
-    return x == bad ? bad : x != 0;
+    char *end;
+    const long x = strtol(v, &end, 10);
+    if (*end == '\0')
+        return x != 0;
+    env_bad_set(name, v);
+    return bad;
 }
 
 void sj_init_options_default(sj_init_options_t *opts)
@@ -180,7 +191,7 @@ void sj_init_options_default(sj_init_options_t *opts)
     if (!opts)
         return;
     memset(opts, 0, sizeof *opts);
-    env_bad.name = NULL;
+    env_nbad = 0;
     /* A value that cannot be read gives its option a value sj_init() refuses. */
     opts->ncpus = env_int_or("SJ_NCPUS", -1, -2);
     opts->ncuda = 0;

@@ -211,7 +211,8 @@ int sj__solve_peek(sj_scalar_t *s, double *value)
         *value = *p;
         sj__rt_data_release((*s)->handle);
     }
-    sj_scalar_destroy(s);
+    sj__scalar_free(*s); /* the solver's own: not a collective call of the program's */
+    *s = NULL;
     return p ? SJ_OK : sj__error(SJ_ERUNTIME, "starjets", "cannot read a graph scalar");
 }
 

@@ -662,8 +662,13 @@ static int lbfgs_step(nl_t *s, void *state, int k, int *ok)
         if (!descent)
             *ok = 0;
     }
-    if (!*ok)
+    /* The trials wrote their pair into slot i, which holds the oldest pair when
+     * the memory is full: a pair not kept takes that one with it. */
+    if (!*ok) {
+        if (L->n == M)
+            L->n--;
         return SJ_OK;
+    }
     const double sy = e.v[V_SY], yy = e.v[V_YY], ss = e.v[V_SS];
     if (sy > 1e-10 * sqrt(ss * yy) && yy > 0.0) { /* keep only pairs of positive curvature */
         L->rho[i] = 1.0 / sy;
@@ -671,6 +676,8 @@ static int lbfgs_step(nl_t *s, void *state, int k, int *ok)
         L->next = (i + 1) % M;
         if (L->n < M)
             L->n++;
+    } else if (L->n == M) {
+        L->n--;
     }
     return nl_accept(s, &e);
 }
