@@ -38,7 +38,12 @@ extern "C" {
 
 /** How sj_init() places StarPU's threads on the cores of a node. */
 typedef enum sj_placement {
-    /** Split the node's cores between the ranks that share it; pin workers. */
+    /**
+     * Split the node's cores between the ranks that share it; pin the workers
+     * to the rank's cores and confine the thread that calls sj_init() to them
+     * (threads it starts later inherit that; sj_finalize() gives it back the
+     * cores it had).
+     */
     SJ_PLACE_SPLIT = 0,
     /** Split the node's cores between the ranks, but do not pin any thread. */
     SJ_PLACE_SPLIT_NOBIND = 1,
