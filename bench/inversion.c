@@ -39,44 +39,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../examples/inversion_problem.h"
 #include "bench.h"
 
-typedef struct problem {
-    int cells, shots;
-} problem_t;
-
-static double s_true(const problem_t *p, int c)
-{
-    const double x = (c + 0.5) / p->cells;
-    return 1.0 + 0.3 * sin(6.283185307179586 * x) + 0.4 * exp(-80.0 * (x - 0.6) * (x - 0.6));
-}
-
-static int make_shot(int i, int j, int owner, void *ctx, sj_op_t *block)
-{
-    (void)j;
-    const problem_t *p = ctx;
-    const int cells = p->cells, nb = cells + 1, src = (int)((long)i * cells / p->shots);
-    sj_space_t sm, sd;
-    CHECK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){cells}, NULL, &sm));
-    CHECK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){nb}, NULL, &sd));
-    double *W = NULL;
-    if (sj_rank() == owner) {
-        W = xcalloc((size_t)nb * (size_t)cells, sizeof *W);
-        for (int r = 0; r < nb; r++)
-            for (int c = r < src ? r : src; c < (r < src ? src : r); c++)
-                W[r + (size_t)nb * c] = 1.0;
-    }
-    sj_op_t Wi, E;
-    CHECK(sj_op_dense(sm, sd, owner, W, &Wi));
-    CHECK(sj_op_exp(sm, owner, &E));
-    CHECK(sj_op_compose(Wi, E, block));
-    free(W);
-    CHECK(sj_op_destroy(&Wi));
-    CHECK(sj_op_destroy(&E));
-    CHECK(sj_space_destroy(&sm));
-    CHECK(sj_space_destroy(&sd));
-    return SJ_OK;
-}
+typedef inversion_problem_t problem_t;
 
 /* What one solver measured over the rounds. */
 typedef struct run {
@@ -101,14 +67,14 @@ static int wrong = 0;
 static void run_size(const problem_t *p, int gn_cap, int lb_cap, int rounds, run_t *gn, run_t *lb)
 {
     sj_op_t F;
-    CHECK(sj_op_block_create_fn(p->shots, 1, NULL, make_shot, p, sizeof *p, &F));
+    CHECK(sj_op_block_create_fn(p->shots, 1, NULL, inversion_shot, p, sizeof *p, &F));
     sj_space_t dom, rng;
     sj_dist_t ddom, drng;
     CHECK(sj_op_domain(F, &dom, &ddom));
     CHECK(sj_op_range(F, &rng, &drng));
     double *v = xmalloc((size_t)p->cells * sizeof *v);
     for (int c = 0; c < p->cells; c++)
-        v[c] = log(s_true(p, c));
+        v[c] = log(inversion_s_true(p, c));
     sj_array_t mtrue, d, noise, m;
     CHECK(sj_array_distribute(dom, ddom, 0, sj_rank() == 0 ? v : NULL, &mtrue));
     CHECK(sj_array_zeros(rng, drng, &d));
@@ -151,8 +117,8 @@ static void run_size(const problem_t *p, int gn_cap, int lb_cap, int rounds, run
         R->hash = fnv1a(v, (size_t)p->cells * sizeof *v);
         double e = 0, smax = 0;
         for (int c = 0; c < p->cells; c++) {
-            e = fmax(e, fabs(exp(v[c]) - s_true(p, c)));
-            smax = fmax(smax, s_true(p, c));
+            e = fmax(e, fabs(exp(v[c]) - inversion_s_true(p, c)));
+            smax = fmax(smax, inversion_s_true(p, c));
         }
         R->error = e / smax;
         if (!isfinite(R->misfit) || R->reason == SJ_SOLVE_BREAKDOWN)

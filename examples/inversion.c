@@ -30,50 +30,13 @@
 #include <string.h>
 
 #include "example.h"
+#include "inversion_problem.h"
 #include "png.h"
 
 static int cells = 32, shots = 8, quiet = 0;
 
-/* The true slowness: a smooth background with a slow lens. */
-static double s_true(int c)
-{
-    const double x = (c + 0.5) / cells;
-    return 1.0 + 0.3 * sin(6.283185307179586 * x) + 0.4 * exp(-80.0 * (x - 0.6) * (x - 0.6));
-}
-
-/* Shot i's source boundary. */
-static int source(int i)
-{
-    return (int)((long)i * cells / shots);
-}
-
-/* Block i: W_i o exp on rank `owner` (W_i read on the owner only). */
-static int make_shot(int i, int j, int owner, void *ctx, sj_op_t *block)
-{
-    (void)j;
-    (void)ctx;
-    sj_space_t sm, sd;
-    CHECK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){cells}, NULL, &sm));
-    CHECK(sj_space_create(SJ_FLOAT64, 1, (int64_t[]){cells + 1}, NULL, &sd));
-    const int nb = cells + 1, src = source(i);
-    double *W = NULL;
-    if (sj_rank() == owner) {
-        W = calloc((size_t)nb * (size_t)cells, sizeof *W);
-        for (int r = 0; r < nb; r++) /* receiver at boundary r */
-            for (int c = r < src ? r : src; c < (r < src ? src : r); c++)
-                W[r + nb * c] = 1.0;
-    }
-    sj_op_t Wi, E;
-    CHECK(sj_op_dense(sm, sd, owner, W, &Wi));
-    CHECK(sj_op_exp(sm, owner, &E));
-    CHECK(sj_op_compose(Wi, E, block));
-    free(W);
-    sj_op_destroy(&Wi);
-    sj_op_destroy(&E);
-    sj_space_destroy(&sm);
-    sj_space_destroy(&sd);
-    return SJ_OK;
-}
+/* The problem's sizes, from the command line: the context of inversion_shot. */
+static inversion_problem_t problem;
 
 typedef struct curve {
     int n;
@@ -99,8 +62,8 @@ static double model_error(sj_array_t m)
     double *v = malloc((size_t)cells * sizeof *v), e = 0, smax = 0;
     CHECK(sj_array_allgather(m, v));
     for (int c = 0; c < cells; c++) {
-        e = fmax(e, fabs(exp(v[c]) - s_true(c)));
-        smax = fmax(smax, s_true(c));
+        e = fmax(e, fabs(exp(v[c]) - inversion_s_true(&problem, c)));
+        smax = fmax(smax, inversion_s_true(&problem, c));
     }
     free(v);
     return e / smax;
@@ -215,8 +178,9 @@ int main(int argc, char **argv)
         usage(argv[0]);
 
     /* F: shots x 1 blocks, the default tall layout (shots in runs over the ranks) */
+    problem = (inversion_problem_t){.cells = cells, .shots = shots};
     sj_op_t F;
-    CHECK(sj_op_block_create_fn(shots, 1, NULL, make_shot, NULL, 0, &F));
+    CHECK(sj_op_block_create_fn(shots, 1, NULL, inversion_shot, &problem, sizeof problem, &F));
     sj_space_t dom, rng;
     sj_dist_t ddom, drng;
     CHECK(sj_op_domain(F, &dom, &ddom)); /* the model: one block, on rank 0 */
@@ -225,7 +189,7 @@ int main(int argc, char **argv)
     /* noisy data: d = F(m_true) + 0.1 % of its rms times N(0, 1) */
     double *mt = malloc((size_t)cells * sizeof *mt);
     for (int c = 0; c < cells; c++)
-        mt[c] = log(s_true(c));
+        mt[c] = log(inversion_s_true(&problem, c));
     sj_array_t mtrue, d, noise, m;
     CHECK(sj_array_distribute(dom, ddom, 0, sj_rank() == 0 ? mt : NULL, &mtrue));
     free(mt);
