@@ -16,7 +16,7 @@ struct sj__rt {
     int synchronous;
     int verbose; /* sj_init_options_t.verbose */
     MPI_Comm comm;
-    char placement[160];
+    char placement[200];
     /* confine StarPU-MPI's thread to this rank's cores once it runs */
     int pin_mpi;
     /* sj_init_options_t.max_tasks_in_flight, and the thread it applies to */

@@ -480,6 +480,11 @@ static void confine_caller(void)
         return;
     caller_thread = pthread_self();
     caller_confined = pthread_setaffinity_np(caller_thread, sizeof mine, &mine) == 0;
+    if (caller_confined) { /* said by SJ_VERBOSE */
+        const size_t used = strlen(sj__rt.placement);
+        snprintf(sj__rt.placement + used, sizeof sj__rt.placement - used,
+                 ", application thread on the rank's cores");
+    }
 #endif
 }
 
