@@ -431,6 +431,55 @@ static void test_least_squares(void **state)
     problem_free(&p);
 }
 
+/*
+ * A start that already solves the problem (b = 0 from x = 0, and b = A x0 from
+ * x0): every least-squares solver stops at iteration 0 with SJ_SOLVE_ATOL,
+ * zero norms and x untouched (LSQR's scalars divide by ||b - A x0|| = 0).
+ */
+static void test_exact_start(void **state)
+{
+    (void)state;
+    problem_t p = problem_new(4, 1, 30, 24, 0, 1, 10.0, 14);
+    problem_op(&p, 0);
+    solver_fn solvers[2] = {sj_solve_cgls, sj_solve_lsqr};
+    sj_array_t x0, b;
+    SJ_ASSERT_OK(sj_array_rand(p.dom, p.ddom, 5, &x0));
+    double *want = gather(x0, p.cols);
+    for (int zero = 0; zero < 2; zero++) {
+        SJ_ASSERT_OK(sj_array_zeros(p.rng, p.drng, &b));
+        if (!zero)
+            SJ_ASSERT_OK(sj_op_apply(p.A, x0, b));
+        for (int s = 0; s < 2; s++)
+            for (int damped = 0; damped < 2; damped++)
+                for (int lag = 0; lag <= 2; lag += 2) {
+                    sj_solve_options_t o;
+                    sj_solve_options_default(&o);
+                    o.damp = damped ? 0.7 : 0.0;
+                    o.lag = lag;
+                    sj_array_t x;
+                    if (zero)
+                        SJ_ASSERT_OK(sj_array_zeros(p.dom, p.ddom, &x));
+                    else
+                        SJ_ASSERT_OK(sj_array_copy(x0, &x));
+                    sj_solve_result_t r;
+                    SJ_ASSERT_OK(solvers[s](p.A, b, x, &o, &r));
+                    assert_int_equal(r.reason, SJ_SOLVE_ATOL);
+                    assert_int_equal(r.iterations, 0);
+                    assert_true(r.rnorm == 0.0 && r.rnorm0 == 0.0);
+                    assert_true(r.arnorm == 0.0 && r.arnorm0 == 0.0);
+                    double *got = gather(x, p.cols);
+                    for (int64_t j = 0; j < p.cols; j++)
+                        assert_true(got[j] == (zero ? 0.0 : want[j]));
+                    free(got);
+                    SJ_ASSERT_OK(sj_array_destroy(&x));
+                }
+        SJ_ASSERT_OK(sj_array_destroy(&b));
+    }
+    free(want);
+    SJ_ASSERT_OK(sj_array_destroy(&x0));
+    problem_free(&p);
+}
+
 /* Block-diagonal rectangular operator with a right preconditioner (CGLS, LSQR). */
 static void test_ls_precond(void **state)
 {
@@ -805,6 +854,12 @@ static void test_bad_input(void **state)
     assert_int_equal(r.iterations, 0);
     assert_string_equal(sj_solve_reason_name(r.reason), "indefinite");
     sj_op_destroy(&neg);
+    /* so is a zero curvature, p' A p = 0 (not a breakdown) */
+    SJ_ASSERT_OK(sj_op_scale(0.0, sq.A, &neg));
+    SJ_ASSERT_OK(sj_solve_cg(neg, b, x, &o, &r));
+    assert_int_equal(r.reason, SJ_SOLVE_INDEFINITE);
+    assert_int_equal(r.iterations, 0);
+    sj_op_destroy(&neg);
 
     sj_op_destroy(&F);
     sj_op_destroy(&Fsq);
@@ -857,7 +912,7 @@ int main(void)
         cmocka_unit_test(test_ls_precond),   cmocka_unit_test(test_ill_conditioned),
         cmocka_unit_test(test_bits),         cmocka_unit_test(test_bits_across_rank_counts),
         cmocka_unit_test(test_flat),         cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_user_failure),
+        cmocka_unit_test(test_user_failure), cmocka_unit_test(test_exact_start),
     };
     return sj_test_main(tests, sizeof tests / sizeof tests[0], "solve");
 }

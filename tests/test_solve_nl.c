@@ -235,6 +235,27 @@ static void test_bounds(void **state)
         print_error("bounded: reason %s, |pg| %g of %g\n", sj_solve_reason_name(r.reason), r.arnorm,
                     r.arnorm0);
     assert_true(r.arnorm <= 1e-6 * r.arnorm0); /* projected gradient: a KKT point */
+
+    /* a start outside the box is projected onto it: the run from its projection */
+    double inside[NM], outside[NM];
+    o.max_iterations = 20;
+    SJ_ASSERT_OK(sj_array_fill(0.1, s.m));
+    SJ_ASSERT_OK(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r));
+    get_m(s.m, inside);
+    SJ_ASSERT_OK(sj_array_fill(5.0, s.m));
+    SJ_ASSERT_OK(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r));
+    get_m(s.m, outside);
+    assert_memory_equal(inside, outside, sizeof inside);
+
+    /* bounds that leave no room, or a NaN bound: refused, m untouched */
+    SJ_ASSERT_OK(sj_array_fill(0.5, lo));
+    SJ_ASSERT_OK(sj_array_fill(7.0, s.m));
+    SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r), SJ_EINVAL);
+    SJ_ASSERT_OK(sj_array_fill(NAN, lo));
+    SJ_ASSERT_ERR(sj_solve_lbfgs(s.F, s.d, s.m, &o, &r), SJ_EINVAL);
+    get_m(s.m, v);
+    for (int k = 0; k < NM; k++)
+        assert_true(v[k] == 7.0);
     sj_array_destroy(&lo);
     sj_array_destroy(&hi);
     teardown(&s);

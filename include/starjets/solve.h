@@ -223,8 +223,10 @@ typedef struct sj_solve_nl_options {
     int max_evaluations;
     /**
      * L-BFGS: optional bounds, arrays of m's space and layout (NULL: none on
-     * that side): each step is projected onto `lower <= m <= upper`, which
-     * @p m must satisfy on entry. Gauss-Newton refuses them.
+     * that side): each step is projected onto `lower <= m <= upper`, and a
+     * starting @p m outside the box is projected onto it first (in place).
+     * Both given, every `lower <= upper` (no NaN) or SJ_EINVAL. Gauss-Newton
+     * refuses them.
      */
     sj_array_t lower;
     /** @see lower */
@@ -253,7 +255,8 @@ void sj_solve_nl_options_default(sj_solve_nl_options_t *opts);
  * Gauss-Newton point of the regularised problem, and moves `m` to
  * `m + t (z - m)`, `t = 1, 1/2, ...` until the objective decreases
  * (Armijo). The objective, misfit and gradient (`J'(F(m) - d) + reg^2 m`)
- * are computed with blocking reductions: one wait per evaluation.
+ * are graph scalars, which each rank reads from its own copy: one wait per
+ * evaluation, no collective per iteration (docs/solvers.md).
  * @param[in] F       an operator (nonlinear, or linear: then one step solves it)
  * @param[in] d       data, an array of F's range
  * @param[in,out] m   starting model and answer, an array of F's domain
@@ -277,14 +280,16 @@ int sj_solve_gauss_newton(sj_op_t F, sj_array_t d, sj_array_t m, const sj_solve_
  * With bounds each trial point is projected onto the box, the direction is
  * zeroed where a bound is active and the direction points out, and the step
  * is found by backtracking to the Armijo condition along the projected path;
- * a pair with `s'y <= 0` is not kept.
+ * a pair with `s'y <= 0` is not kept. A start outside the box is projected
+ * onto it first.
  * @param[in] F       an operator
  * @param[in] d       data, an array of F's range
  * @param[in,out] m   starting model and answer, an array of F's domain
  * @param[in] opts    options (NULL: the defaults)
  * @param[out] result what happened (may be NULL)
- * @retval SJ_OK, SJ_ENULL, SJ_EINVAL, SJ_EMISMATCH (also bounds not of m's
- *         space and layout), SJ_EUSER
+ * @retval SJ_OK, SJ_ENULL, SJ_EINVAL (also `lower > upper` or a NaN bound
+ *         somewhere), SJ_EMISMATCH (also bounds not of m's space and layout),
+ *         SJ_EUSER
  */
 int sj_solve_lbfgs(sj_op_t F, sj_array_t d, sj_array_t m, const sj_solve_nl_options_t *opts,
                    sj_solve_result_t *result);

@@ -126,13 +126,14 @@ static int cg_check(cg_t *s, int j, int submitted, double t0, double *tol, sj_so
         *tol = fmax(s->o.rtol * res->bnorm, s->o.atol);
         pap = 1.0;
     }
-    if (!isfinite(rr) || !isfinite(pap) || !isfinite(rz)) {
-        res->reason = SJ_SOLVE_BREAKDOWN;
+    /* first: a curvature p'Ap <= 0 makes the next scalars inf or NaN */
+    if (pap <= 0.0 || rz < 0.0 || (rz == 0.0 && rr > 0.0)) {
+        res->reason = SJ_SOLVE_INDEFINITE;
         *stop = 1;
         return SJ_OK;
     }
-    if (pap <= 0.0 || rz < 0.0 || (rz == 0.0 && rr > 0.0)) {
-        res->reason = SJ_SOLVE_INDEFINITE;
+    if (!isfinite(rr) || !isfinite(pap) || !isfinite(rz)) {
+        res->reason = SJ_SOLVE_BREAKDOWN;
         *stop = 1;
         return SJ_OK;
     }

@@ -284,6 +284,11 @@ static int lsq_check(lsq_t *s, int j, int submitted, double t0, tols_t *tol, sj_
         tol->ar = fmax(s->o.rtol * res->arnorm0, s->o.atol);
         pos = 1.0;
     }
+    /* A start that solves the problem exactly: A' r = 0 too (LSQR's scalars
+     * divide by ||r|| = 0 and are NaN; the iterate is not touched) */
+    const int exact = j == 0 && rn2 == 0.0;
+    if (exact)
+        arn2 = res->arnorm0 = 0.0;
     if (!isfinite(rn2) || !isfinite(arn2) || !isfinite(pos) || !(pos > 0.0)) {
         res->reason = SJ_SOLVE_BREAKDOWN;
         *stop = 1;

@@ -682,12 +682,38 @@ static int lbfgs_step(nl_t *s, void *state, int k, int *ok)
     return nl_accept(s, &e);
 }
 
+/*
+ * Bounds that leave no room (lower > upper somewhere, or a NaN in either) are
+ * refused; a start outside the box is projected onto it, in place.
+ */
+static int box_start(const char *func, nl_t *s)
+{
+    if (!has_bounds(s))
+        return SJ_OK;
+    if (s->o.lower && s->o.upper) {
+        sj_array_t room = NULL;
+        double least = NAN;
+        int rc = sj_array_copy(s->o.upper, &room);
+        if (rc >= 0)
+            rc = sj_array_axpy(-1.0, s->o.lower, room);
+        if (rc >= 0)
+            rc = sj_array_min(room, &least);
+        sj_array_destroy(&room);
+        SJ_TRY(sj__named(rc, func));
+        SJ_CHECK_FN(func, least >= 0.0, SJ_EINVAL,
+                    "opts->lower exceeds opts->upper (or a bound is NaN): min(upper - lower) = %g",
+                    least);
+    }
+    return sj__named(bounds_map(s, map_clamp, 0, NULL, s->m), func);
+}
+
 int sj_solve_lbfgs(sj_op_t F, sj_array_t d, sj_array_t m, const sj_solve_nl_options_t *opts,
                    sj_solve_result_t *result)
 {
     nl_t s;
     sj_solve_result_t res;
     SJ_TRY(nl_start(__func__, "lbfgs", F, d, m, opts, &s, &res));
+    SJ_TRY(box_start(__func__, &s));
     lbfgs_t L = {0};
     int rc = SJ_OK;
     for (int i = 0; i < s.o.memory && rc >= 0; i++) {
