@@ -32,5 +32,6 @@ program app
     if (s == 5 * np * (10 * np + 1) .and. all(every == [(real(k, c_double), k = 1, 10 * np)])) then
         print '(a, i0, a, i0, a, f0.1, a)', 'rank ', me, ' of ', np, ': sum ', s, ' ok'
     end if
+    deallocate(mine, every) ! a main program's allocatables outlive it: a leak to LeakSanitizer
     call MPI_Finalize(ierr)
 end program app
