@@ -232,19 +232,12 @@ long sj__farm_timer_slack(long ns)
 void *sj__farm_confine(void)
 {
 #ifdef __linux__
-    const cpu_set_t *workers = sj__rt_worker_cpus();
+    const void *workers = sj__rt_worker_cpus();
     if (!workers)
         return NULL;
-    cpu_set_t *old = malloc(sizeof *old);
-    if (!old || pthread_getaffinity_np(pthread_self(), sizeof *old, old) != 0) {
-        free(old);
-        return NULL;
-    }
     /* only where the thread may run already (a program may have confined it itself) */
-    cpu_set_t mine;
-    CPU_AND(&mine, workers, old);
-    if (CPU_COUNT(&mine) == 0 || CPU_EQUAL(&mine, old) ||
-        pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) != 0) {
+    cpu_set_t *old = malloc(sizeof *old);
+    if (!old || !sj__rt_confine_thread(workers, old)) {
         free(old);
         return NULL;
     }

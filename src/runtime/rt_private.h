@@ -38,6 +38,14 @@ extern struct sj__rt sj__rt;
  */
 const void *sj__rt_worker_cpus(void);
 
+/*
+ * Confine the calling thread to the cores of @p cpus (a cpu_set_t) it may
+ * use already. Returns 1, with its former mask in @p old (a cpu_set_t), when
+ * the mask changed; 0 when it would not (no such core, or no narrower) or
+ * cannot (not Linux).
+ */
+int sj__rt_confine_thread(const void *cpus, void *old);
+
 static inline starpu_data_handle_t sj__h(sj__data_t d)
 {
     return (starpu_data_handle_t)(void *)d;

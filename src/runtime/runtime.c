@@ -467,20 +467,28 @@ static void pin_mpi_thread(void)
  * already (the program or the launcher may have confined it); threads it
  * starts later inherit the mask. sj_finalize gives the cores back.
  */
+int sj__rt_confine_thread(const void *cpus, void *old)
+{
+#ifdef __linux__
+    if (pthread_getaffinity_np(pthread_self(), sizeof(cpu_set_t), old) != 0)
+        return 0;
+    cpu_set_t mine;
+    CPU_AND(&mine, (const cpu_set_t *)cpus, (cpu_set_t *)old);
+    return CPU_COUNT(&mine) > 0 && !CPU_EQUAL(&mine, (cpu_set_t *)old) &&
+           pthread_setaffinity_np(pthread_self(), sizeof mine, &mine) == 0;
+#else
+    (void)cpus;
+    (void)old;
+    return 0;
+#endif
+}
+
 static void confine_caller(void)
 {
 #ifdef __linux__
-    caller_confined = 0;
-    if (!have_share ||
-        pthread_getaffinity_np(pthread_self(), sizeof caller_before, &caller_before) != 0)
-        return;
-    cpu_set_t mine;
-    CPU_AND(&mine, &rank_share, &caller_before);
-    if (CPU_COUNT(&mine) == 0 || CPU_EQUAL(&mine, &caller_before))
-        return;
-    caller_thread = pthread_self();
-    caller_confined = pthread_setaffinity_np(caller_thread, sizeof mine, &mine) == 0;
+    caller_confined = have_share && sj__rt_confine_thread(&rank_share, &caller_before);
     if (caller_confined) { /* said by SJ_VERBOSE */
+        caller_thread = pthread_self();
         const size_t used = strlen(sj__rt.placement);
         snprintf(sj__rt.placement + used, sizeof sj__rt.placement - used,
                  ", application thread on the rank's cores");
