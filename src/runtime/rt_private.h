@@ -19,6 +19,8 @@ struct sj__rt {
     char placement[200];
     /* confine StarPU-MPI's thread to this rank's cores once it runs */
     int pin_mpi;
+    /* StarPU-MPI's thread runs CPU worker 0 (driver mode) */
+    int mpi_driver;
     /* sj_init_options_t.max_tasks_in_flight, and the thread it applies to */
     int max_in_flight;
     pthread_t app_thread;

@@ -34,6 +34,9 @@ extern int starpu_mpi_adaptive_polling __attribute__((weak));
 /* Exported by scripts/starpu-1.3.10-comm.patch: StarPU-MPI synchronises on its own communicator. */
 extern int starpu_mpi_subcomm_ok __attribute__((weak));
 
+/* Exported by the latency patch's driver mode fix (not in SimGrid builds). */
+extern int starpu_mpi_driver_mode_ok __attribute__((weak));
+
 static int adaptive_polling(void)
 {
     return &starpu_mpi_adaptive_polling != NULL;
@@ -303,6 +306,20 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
     int ncpus = o->ncpus >= 0 ? o->ncpus : share - reserve;
     conf->ncpus = ncpus;
 
+    /* Without a core of its own, StarPU-MPI's thread runs CPU worker 0 itself
+     * (driver mode, docs/latency.md): one thread polls MPI and runs that
+     * worker's tasks in turn, instead of two taking the core from each other.
+     * Only with the patched StarPU (a stock 1.3 hangs in this mode), with
+     * another rank to talk to, and unless the user set the variable. */
+    int nranks = 1;
+    MPI_Comm_size(sj__rt.comm, &nranks);
+    if (!reserve && ncpus >= 1 && nranks > 1 && &starpu_mpi_driver_mode_ok != NULL) {
+        env_default("STARPU_MPI_DRIVER_CALL_FREQUENCY", "1");
+        env_default("STARPU_MPI_DRIVER_TASK_FREQUENCY", "4");
+    }
+    const char *freq = getenv("STARPU_MPI_DRIVER_CALL_FREQUENCY");
+    sj__rt.mpi_driver = ncpus >= 1 && &starpu_mpi_driver_mode_ok != NULL && freq && atoi(freq) > 0;
+
     int bind = o->placement == SJ_PLACE_SPLIT && !oversubscribed && have_topo;
     char buf[32];
     snprintf(buf, sizeof buf, "%d", have_topo ? core_first_pu(topo, c0) : c0);
@@ -326,13 +343,15 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         }
         have_share = CPU_COUNT(&rank_share) > 0;
 #endif
-        confine = !reserve && !getenv("STARPU_MPI_NOBIND");
+        /* (in driver mode the thread is worker 0, pinned by StarPU) */
+        confine = !reserve && !sj__rt.mpi_driver && !getenv("STARPU_MPI_NOBIND");
         sj__rt.pin_mpi = confine;
-        if (confine) {
+        if (confine || sj__rt.mpi_driver) {
             /* StarPU would warn when its MPI thread is bound where a worker is:
              * keep it unbound for StarPU, then confine it to this rank's cores
              * ourselves once it runs (pin_mpi_thread), so it never wakes up
-             * on a core of another rank. */
+             * on a core of another rank; in driver mode it becomes worker 0
+             * and StarPU pins it there. */
             env_default("STARPU_MPI_NOBIND", "1");
         }
     } else {
@@ -342,9 +361,10 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
     snprintf(sj__rt.placement, sizeof sj__rt.placement,
              "node rank %d/%d, %d cores, share [%d,%d), %d worker(s)%s, MPI thread %s", lr, ls,
              ncores, c0, c1, ncpus, bind ? " pinned" : " unpinned",
-             reserve   ? "on its own core"
-             : confine ? "on the rank's cores"
-                       : "unpinned");
+             reserve             ? "on its own core"
+             : sj__rt.mpi_driver ? "runs worker 0"
+             : confine           ? "on the rank's cores"
+                                 : "unpinned");
     if (have_topo)
         hwloc_topology_destroy(topo);
 }
