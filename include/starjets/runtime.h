@@ -349,6 +349,12 @@ typedef struct sj_stats {
      * one such as Debian's: then a dependency between ranks that share cores
      * costs milliseconds (docs/latency.md). */
     int adaptive_polling;
+    /** 1 when StarPU-MPI's progress thread runs CPU worker 0's tasks itself
+     * (driver mode: the default with more than one rank where that thread has
+     * no core of its own and StarPU carries starjets' patches; off with
+     * STARPU_MPI_DRIVER_CALL_FREQUENCY=0), 0 when it is a thread apart
+     * (docs/latency.md). */
+    int mpi_driver;
 } sj_stats_t;
 
 /**

@@ -829,6 +829,7 @@ int sj_stats_get(sj_stats_t *stats)
     stats->tasks_submitted = sj__rt.tasks_submitted;
     stats->submission_waits = sj__rt.submission_waits;
     stats->adaptive_polling = adaptive_polling();
+    stats->mpi_driver = sj__rt.mpi_driver;
     return SJ_OK;
 }
 
