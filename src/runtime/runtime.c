@@ -34,12 +34,21 @@ extern int starpu_mpi_adaptive_polling __attribute__((weak));
 /* Exported by scripts/starpu-1.3.10-comm.patch: StarPU-MPI synchronises on its own communicator. */
 extern int starpu_mpi_subcomm_ok __attribute__((weak));
 
-/* Exported by the latency patch's driver mode fix (not in SimGrid builds). */
+/* Exported by scripts/starpu-1.3.10-driver.patch: StarPU-MPI's driver mode
+ * works (not in SimGrid builds, which have no driver mode). */
 extern int starpu_mpi_driver_mode_ok __attribute__((weak));
 
 static int adaptive_polling(void)
 {
     return &starpu_mpi_adaptive_polling != NULL;
+}
+
+/* Whether StarPU-MPI will run CPU worker 0 on its thread (driver mode), with
+ * the environment as it is now and @p ncpus CPU workers asked for. */
+static int driver_mode(int ncpus)
+{
+    const char *freq = getenv("STARPU_MPI_DRIVER_CALL_FREQUENCY");
+    return ncpus != 0 && &starpu_mpi_driver_mode_ok != NULL && freq && atoi(freq) > 0;
 }
 
 #ifdef __linux__
@@ -317,8 +326,7 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
         env_default("STARPU_MPI_DRIVER_CALL_FREQUENCY", "1");
         env_default("STARPU_MPI_DRIVER_TASK_FREQUENCY", "4");
     }
-    const char *freq = getenv("STARPU_MPI_DRIVER_CALL_FREQUENCY");
-    sj__rt.mpi_driver = ncpus >= 1 && &starpu_mpi_driver_mode_ok != NULL && freq && atoi(freq) > 0;
+    sj__rt.mpi_driver = driver_mode(ncpus);
 
     int bind = o->placement == SJ_PLACE_SPLIT && !oversubscribed && have_topo;
     char buf[32];
@@ -684,6 +692,7 @@ static int start_starpu(const sj_init_options_t *o, int *argc, char ***argv,
         place_threads(o, conf);
     } else {
         conf->ncpus = o->ncpus;
+        sj__rt.mpi_driver = driver_mode(o->ncpus); /* only when the user asked for it */
         snprintf(sj__rt.placement, sizeof sj__rt.placement, "placement left to StarPU");
     }
     sj__trace_before_start(o->trace_dir, o->profile);
