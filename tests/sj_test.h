@@ -384,4 +384,19 @@ static inline uint64_t sj_t_bits(double v)
     return b;
 }
 
+/**
+ * Checks the driver mode sj_stats_get() reports against the rule of sj_init
+ * (docs/latency.md): never on 1 rank, with a stock StarPU or when the user
+ * turned it off (@p off); on with one CPU worker per rank (no core kept for
+ * the progress thread) and the patched StarPU.
+ */
+static inline void sj_t_check_mpi_driver(const sj_stats_t *st, int off)
+{
+    if (sj_nranks() == 1 || off || !st->adaptive_polling)
+        assert_int_equal(st->mpi_driver, 0);
+    else if (sj_ncpus() == 1)
+        assert_int_equal(st->mpi_driver, 1);
+    assert_true(st->mpi_driver == 0 || st->mpi_driver == 1);
+}
+
 #endif /* SJ_TEST_H */

@@ -116,10 +116,7 @@ static void cycle(int want_driver_if_patched)
     SJ_ASSERT_OK(sj_init(NULL, NULL, NULL));
     sj_stats_t st;
     SJ_ASSERT_OK(sj_stats_get(&st));
-    if (sj_nranks() == 1 || !st.adaptive_polling || !want_driver_if_patched)
-        assert_int_equal(st.mpi_driver, 0);
-    else if (sj_ncpus() == 1)
-        assert_int_equal(st.mpi_driver, 1);
+    sj_t_check_mpi_driver(&st, !want_driver_if_patched);
     work();
     SJ_ASSERT_OK(sj_wait());
     SJ_ASSERT_OK(sj_pause());

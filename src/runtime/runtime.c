@@ -43,12 +43,17 @@ static int adaptive_polling(void)
     return &starpu_mpi_adaptive_polling != NULL;
 }
 
+static int driver_patch(void)
+{
+    return &starpu_mpi_driver_mode_ok != NULL;
+}
+
 /* Whether StarPU-MPI will run CPU worker 0 on its thread (driver mode), with
  * the environment as it is now and @p ncpus CPU workers asked for. */
 static int driver_mode(int ncpus)
 {
     const char *freq = getenv("STARPU_MPI_DRIVER_CALL_FREQUENCY");
-    return ncpus != 0 && &starpu_mpi_driver_mode_ok != NULL && freq && atoi(freq) > 0;
+    return ncpus != 0 && driver_patch() && freq && atoi(freq) > 0;
 }
 
 #ifdef __linux__
@@ -322,7 +327,7 @@ static void place_threads(const sj_init_options_t *o, struct starpu_conf *conf)
      * another rank to talk to, and unless the user set the variable. */
     int nranks = 1;
     MPI_Comm_size(sj__rt.comm, &nranks);
-    if (!reserve && ncpus >= 1 && nranks > 1 && &starpu_mpi_driver_mode_ok != NULL) {
+    if (!reserve && ncpus >= 1 && nranks > 1 && driver_patch()) {
         env_default("STARPU_MPI_DRIVER_CALL_FREQUENCY", "1");
         env_default("STARPU_MPI_DRIVER_TASK_FREQUENCY", "4");
     }
